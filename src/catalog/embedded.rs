@@ -1,0 +1,562 @@
+//! The embedded catalog: Iceberg's SQL catalog layout in an SQLite file.
+//!
+//! Tables `iceberg_tables` and `iceberg_namespace_properties` are those of Java's
+//! `JdbcCatalog` (with its `iceberg_type` column) and pyiceberg's `SqlCatalog`, so pyiceberg
+//! opens our warehouse with `SqlCatalog("gamelake", uri="sqlite:///…/catalog.db",
+//! warehouse="file://…")`.
+//!
+//! Guarantees this module must keep:
+//! - every statement is parameterised; no value is ever formatted into SQL;
+//! - a commit is a compare-and-swap: it reloads the current metadata, checks the commit's
+//!   requirements against it, refuses a snapshot built on stale metadata (its sequence number
+//!   must be the next one), writes the new metadata file, and swaps the pointer with
+//!   `UPDATE … WHERE metadata_location = <the one it checked>`, which must change exactly one
+//!   row. Anything else is a [`CommitConflict`] and nothing becomes visible;
+//! - namespace creation is idempotent; no method panics.
+//!
+//! Views and materialized views are not used by gamelake and return `NotSupported`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use iceberg_rust::catalog::commit::{
+    CommitTable, CommitView, TableUpdate, apply_table_updates, check_table_requirements,
+};
+use iceberg_rust::catalog::create::{CreateMaterializedView, CreateTable, CreateView};
+use iceberg_rust::catalog::identifier::Identifier;
+use iceberg_rust::catalog::namespace::Namespace;
+use iceberg_rust::catalog::tabular::Tabular;
+use iceberg_rust::catalog::{Catalog, CatalogList};
+use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::materialized_view::MaterializedView;
+use iceberg_rust::spec::table_metadata::{TableMetadata, new_metadata_location};
+use iceberg_rust::spec::util::strip_prefix;
+use iceberg_rust::table::Table;
+use iceberg_rust::view::View;
+use object_store::local::LocalFileSystem;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{CATALOG_NAME, CommitConflict, validate_identifier};
+use crate::{Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS iceberg_tables (
+    catalog_name VARCHAR(255) NOT NULL,
+    table_namespace VARCHAR(255) NOT NULL,
+    table_name VARCHAR(255) NOT NULL,
+    metadata_location VARCHAR(1000),
+    previous_metadata_location VARCHAR(1000),
+    iceberg_type VARCHAR(5),
+    PRIMARY KEY (catalog_name, table_namespace, table_name)
+);
+CREATE TABLE IF NOT EXISTS iceberg_namespace_properties (
+    catalog_name VARCHAR(255) NOT NULL,
+    namespace VARCHAR(255) NOT NULL,
+    property_key VARCHAR(255) NOT NULL,
+    property_value VARCHAR(1000),
+    PRIMARY KEY (catalog_name, namespace, property_key)
+);";
+
+/// An Iceberg catalog in a local SQLite file; table files in a local folder.
+#[derive(Debug)]
+pub struct EmbeddedCatalog {
+    name: String,
+    db_path: PathBuf,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl EmbeddedCatalog {
+    /// Opens (creating if needed) the catalog database at `db_path`.
+    pub fn open(db_path: &Path) -> Result<Arc<Self>> {
+        let catalog = Self {
+            name: CATALOG_NAME.to_string(),
+            db_path: db_path.to_path_buf(),
+            store: Arc::new(LocalFileSystem::new()),
+        };
+        let conn = catalog.connect().map_err(|e| catalog.db_err(e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| catalog.db_err(e))?;
+        Ok(Arc::new(catalog))
+    }
+
+    /// The path of the SQLite file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(&self.db_path)?;
+        // Several processes may commit at once; SQLite serialises writers, we wait our turn.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        Ok(conn)
+    }
+
+    fn db_err(&self, source: rusqlite::Error) -> Error {
+        Error::CatalogDb {
+            path: self.db_path.clone(),
+            source,
+        }
+    }
+
+    /// Runs a blocking SQLite closure off the async runtime.
+    async fn with_db<T, F>(&self, f: F) -> Result<T, IcebergError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let path = self.db_path.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = Connection::open(&path)?;
+            conn.busy_timeout(Duration::from_secs(30))?;
+            f(&conn)
+        })
+        .await
+        .map_err(IcebergError::from)?;
+        result.map_err(|e| external(self.db_err(e)))
+    }
+
+    async fn metadata_location(&self, id: &Identifier) -> Result<Option<String>, IcebergError> {
+        let (name, ns, table) = self.row_key(id)?;
+        self.with_db(move |c| {
+            c.query_row(
+                "SELECT metadata_location FROM iceberg_tables \
+                 WHERE catalog_name = ?1 AND table_namespace = ?2 AND table_name = ?3",
+                params![name, ns, table],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+        .await
+    }
+
+    async fn read_metadata(&self, location: &str) -> Result<TableMetadata, IcebergError> {
+        let bytes = self
+            .store
+            .get(&strip_prefix(location).as_str().into())
+            .await?
+            .bytes()
+            .await?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    async fn write_metadata(&self, metadata: &TableMetadata) -> Result<String, IcebergError> {
+        let location = new_metadata_location(metadata);
+        let json = serde_json::to_vec(metadata)?;
+        self.store
+            .put(
+                &strip_prefix(&location).as_str().into(),
+                PutPayload::from(json),
+            )
+            .await?;
+        Ok(location)
+    }
+
+    fn row_key(&self, id: &Identifier) -> Result<(String, String, String), IcebergError> {
+        let ns = namespace_name(id.namespace())?;
+        validate_identifier(id.name()).map_err(external)?;
+        Ok((self.name.clone(), ns, id.name().to_string()))
+    }
+}
+
+fn external(e: impl std::error::Error + Send + Sync + 'static) -> IcebergError {
+    IcebergError::External(Box::new(e))
+}
+
+fn namespace_name(ns: &Namespace) -> Result<String, IcebergError> {
+    for part in ns.iter() {
+        validate_identifier(part).map_err(external)?;
+    }
+    Ok(ns.to_string())
+}
+
+fn conflict(id: &Identifier, detail: impl Into<String>) -> IcebergError {
+    external(CommitConflict {
+        table: id.to_string(),
+        detail: detail.into(),
+    })
+}
+
+fn not_supported(what: &str) -> IcebergError {
+    IcebergError::NotSupported(format!("{what} in the embedded catalog"))
+}
+
+#[async_trait]
+impl Catalog for EmbeddedCatalog {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn create_namespace(
+        &self,
+        namespace: &Namespace,
+        properties: Option<HashMap<String, String>>,
+    ) -> Result<HashMap<String, String>, IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let mut props = properties.unwrap_or_default();
+        // pyiceberg marks an existing namespace with this row; so do we.
+        props
+            .entry("exists".to_string())
+            .or_insert_with(|| "true".to_string());
+        let name = self.name.clone();
+        let rows = props.clone();
+        self.with_db(move |c| {
+            let mut stmt = c.prepare(
+                "INSERT OR IGNORE INTO iceberg_namespace_properties \
+                 (catalog_name, namespace, property_key, property_value) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (k, v) in &rows {
+                stmt.execute(params![name, ns, k, v])?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(props)
+    }
+
+    async fn drop_namespace(&self, namespace: &Namespace) -> Result<(), IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let name = self.name.clone();
+        let tables: i64 = {
+            let (name, ns) = (name.clone(), ns.clone());
+            self.with_db(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM iceberg_tables WHERE catalog_name = ?1 AND table_namespace = ?2",
+                    params![name, ns],
+                    |r| r.get(0),
+                )
+            })
+            .await?
+        };
+        if tables > 0 {
+            return Err(IcebergError::InvalidFormat(format!(
+                "namespace {namespace} still has {tables} tables; drop them first"
+            )));
+        }
+        self.with_db(move |c| {
+            c.execute(
+                "DELETE FROM iceberg_namespace_properties WHERE catalog_name = ?1 AND namespace = ?2",
+                params![name, ns],
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn load_namespace(
+        &self,
+        namespace: &Namespace,
+    ) -> Result<HashMap<String, String>, IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let name = self.name.clone();
+        let props: Vec<(String, Option<String>)> = self
+            .with_db(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT property_key, property_value FROM iceberg_namespace_properties \
+                     WHERE catalog_name = ?1 AND namespace = ?2",
+                )?;
+                let rows = stmt.query_map(params![name, ns], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect()
+            })
+            .await?;
+        if props.is_empty() {
+            return Err(IcebergError::NotFound(format!("namespace {namespace}")));
+        }
+        Ok(props
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect())
+    }
+
+    async fn update_namespace(
+        &self,
+        namespace: &Namespace,
+        updates: Option<HashMap<String, String>>,
+        removals: Option<Vec<String>>,
+    ) -> Result<(), IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let name = self.name.clone();
+        self.with_db(move |c| {
+            for key in removals.unwrap_or_default() {
+                c.execute(
+                    "DELETE FROM iceberg_namespace_properties \
+                     WHERE catalog_name = ?1 AND namespace = ?2 AND property_key = ?3",
+                    params![name, ns, key],
+                )?;
+            }
+            for (k, v) in updates.unwrap_or_default() {
+                c.execute(
+                    "INSERT INTO iceberg_namespace_properties \
+                     (catalog_name, namespace, property_key, property_value) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (catalog_name, namespace, property_key) \
+                     DO UPDATE SET property_value = excluded.property_value",
+                    params![name, ns, k, v],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn namespace_exists(&self, namespace: &Namespace) -> Result<bool, IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let name = self.name.clone();
+        self.with_db(move |c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM iceberg_namespace_properties WHERE catalog_name = ?1 AND namespace = ?2) \
+                 OR EXISTS (SELECT 1 FROM iceberg_tables WHERE catalog_name = ?1 AND table_namespace = ?2)",
+                params![name, ns],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+
+    async fn list_tabulars(&self, namespace: &Namespace) -> Result<Vec<Identifier>, IcebergError> {
+        let ns = namespace_name(namespace)?;
+        let name = self.name.clone();
+        let names: Vec<String> = {
+            let ns = ns.clone();
+            self.with_db(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT table_name FROM iceberg_tables \
+                     WHERE catalog_name = ?1 AND table_namespace = ?2 ORDER BY table_name",
+                )?;
+                let rows = stmt.query_map(params![name, ns], |r| r.get(0))?;
+                rows.collect()
+            })
+            .await?
+        };
+        let parts: Vec<String> = namespace.iter().cloned().collect();
+        Ok(names
+            .into_iter()
+            .map(|t| Identifier::new(&parts, &t))
+            .collect())
+    }
+
+    async fn list_namespaces(&self, _parent: Option<&str>) -> Result<Vec<Namespace>, IcebergError> {
+        let name = self.name.clone();
+        let names: Vec<String> = self
+            .with_db(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name = ?1 \
+                     UNION SELECT table_namespace FROM iceberg_tables WHERE catalog_name = ?1",
+                )?;
+                let rows = stmt.query_map(params![name], |r| r.get(0))?;
+                rows.collect()
+            })
+            .await?;
+        names
+            .into_iter()
+            .map(|n| {
+                Namespace::try_new(&n.split('.').map(str::to_string).collect::<Vec<_>>())
+                    .map_err(IcebergError::from)
+            })
+            .collect()
+    }
+
+    async fn tabular_exists(&self, identifier: &Identifier) -> Result<bool, IcebergError> {
+        Ok(self.metadata_location(identifier).await?.is_some())
+    }
+
+    async fn drop_table(&self, identifier: &Identifier) -> Result<(), IcebergError> {
+        let (name, ns, table) = self.row_key(identifier)?;
+        self.with_db(move |c| {
+            c.execute(
+                "DELETE FROM iceberg_tables \
+                 WHERE catalog_name = ?1 AND table_namespace = ?2 AND table_name = ?3",
+                params![name, ns, table],
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn drop_view(&self, _identifier: &Identifier) -> Result<(), IcebergError> {
+        Err(not_supported("views"))
+    }
+
+    async fn drop_materialized_view(&self, _identifier: &Identifier) -> Result<(), IcebergError> {
+        Err(not_supported("materialized views"))
+    }
+
+    async fn load_tabular(
+        self: Arc<Self>,
+        identifier: &Identifier,
+    ) -> Result<Tabular, IcebergError> {
+        let location = self
+            .metadata_location(identifier)
+            .await?
+            .ok_or(IcebergError::CatalogNotFound)?;
+        let metadata = self.read_metadata(&location).await?;
+        let store = self.store.clone();
+        Ok(Tabular::Table(
+            Table::new(identifier.clone(), self, store, metadata).await?,
+        ))
+    }
+
+    async fn create_table(
+        self: Arc<Self>,
+        identifier: Identifier,
+        create_table: CreateTable,
+    ) -> Result<Table, IcebergError> {
+        let (name, ns, table) = self.row_key(&identifier)?;
+        let metadata: TableMetadata = create_table.try_into()?;
+        let location = self.write_metadata(&metadata).await?;
+        let inserted = {
+            let location = location.clone();
+            self.with_db(move |c| {
+                c.execute(
+                    "INSERT OR IGNORE INTO iceberg_tables \
+                     (catalog_name, table_namespace, table_name, metadata_location, iceberg_type) \
+                     VALUES (?1, ?2, ?3, ?4, 'TABLE')",
+                    params![name, ns, table, location],
+                )
+            })
+            .await?
+        };
+        if inserted != 1 {
+            // Somebody created it first; our metadata file is unreferenced, remove it.
+            let _ = self
+                .store
+                .delete(&strip_prefix(&location).as_str().into())
+                .await;
+            return Err(conflict(&identifier, "table was created concurrently"));
+        }
+        let store = self.store.clone();
+        Table::new(identifier, self, store, metadata).await
+    }
+
+    async fn create_view(
+        self: Arc<Self>,
+        _identifier: Identifier,
+        _create_view: CreateView<Option<()>>,
+    ) -> Result<View, IcebergError> {
+        Err(not_supported("views"))
+    }
+
+    async fn create_materialized_view(
+        self: Arc<Self>,
+        _identifier: Identifier,
+        _create_view: CreateMaterializedView,
+    ) -> Result<MaterializedView, IcebergError> {
+        Err(not_supported("materialized views"))
+    }
+
+    async fn update_table(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
+        let identifier = commit.identifier;
+        let (name, ns, table) = self.row_key(&identifier)?;
+        let current_location = self
+            .metadata_location(&identifier)
+            .await?
+            .ok_or(IcebergError::CatalogNotFound)?;
+        let mut metadata = self.read_metadata(&current_location).await?;
+
+        if !check_table_requirements(&commit.requirements, &metadata) {
+            return Err(conflict(
+                &identifier,
+                "the table changed since it was loaded (requirements not met)",
+            ));
+        }
+        // iceberg-rust's replace and first append carry no requirement; a snapshot built from
+        // stale metadata still shows itself by its sequence number.
+        for update in &commit.updates {
+            if let TableUpdate::AddSnapshot { snapshot } = update {
+                let expected = metadata.last_sequence_number + 1;
+                if *snapshot.sequence_number() != expected {
+                    return Err(conflict(
+                        &identifier,
+                        format!(
+                            "snapshot has sequence number {} but the next is {expected}",
+                            snapshot.sequence_number()
+                        ),
+                    ));
+                }
+            }
+        }
+
+        apply_table_updates(&mut metadata, commit.updates)?;
+        let new_location = self.write_metadata(&metadata).await?;
+
+        let swapped = {
+            let (new, old) = (new_location.clone(), current_location.clone());
+            self.with_db(move |c| {
+                c.execute(
+                    "UPDATE iceberg_tables SET metadata_location = ?1, previous_metadata_location = ?2 \
+                     WHERE catalog_name = ?3 AND table_namespace = ?4 AND table_name = ?5 \
+                     AND metadata_location = ?2",
+                    params![new, old, name, ns, table],
+                )
+            })
+            .await?
+        };
+        if swapped != 1 {
+            let _ = self
+                .store
+                .delete(&strip_prefix(&new_location).as_str().into())
+                .await;
+            return Err(conflict(
+                &identifier,
+                "another writer committed between load and swap",
+            ));
+        }
+        let store = self.store.clone();
+        Table::new(identifier, self, store, metadata).await
+    }
+
+    async fn update_view(
+        self: Arc<Self>,
+        _commit: CommitView<Option<()>>,
+    ) -> Result<View, IcebergError> {
+        Err(not_supported("views"))
+    }
+
+    async fn update_materialized_view(
+        self: Arc<Self>,
+        _commit: CommitView<Identifier>,
+    ) -> Result<MaterializedView, IcebergError> {
+        Err(not_supported("materialized views"))
+    }
+
+    async fn register_table(
+        self: Arc<Self>,
+        identifier: Identifier,
+        metadata_location: &str,
+    ) -> Result<Table, IcebergError> {
+        let (name, ns, table) = self.row_key(&identifier)?;
+        let metadata = self.read_metadata(metadata_location).await?;
+        let location = metadata_location.to_string();
+        let inserted = self
+            .with_db(move |c| {
+                c.execute(
+                    "INSERT OR IGNORE INTO iceberg_tables \
+                     (catalog_name, table_namespace, table_name, metadata_location, iceberg_type) \
+                     VALUES (?1, ?2, ?3, ?4, 'TABLE')",
+                    params![name, ns, table, location],
+                )
+            })
+            .await?;
+        if inserted != 1 {
+            return Err(conflict(&identifier, "a table of that name already exists"));
+        }
+        let store = self.store.clone();
+        Table::new(identifier, self, store, metadata).await
+    }
+}
+
+/// A one-catalog list, for DataFusion integrations that want one.
+#[derive(Debug)]
+pub struct EmbeddedCatalogList(pub Arc<EmbeddedCatalog>);
+
+#[async_trait]
+impl CatalogList for EmbeddedCatalogList {
+    fn catalog(&self, name: &str) -> Option<Arc<dyn Catalog>> {
+        (name == self.0.name).then(|| self.0.clone() as Arc<dyn Catalog>)
+    }
+    async fn list_catalogs(&self) -> Vec<String> {
+        vec![self.0.name.clone()]
+    }
+}

@@ -1,0 +1,186 @@
+//! ETL: raw parquet to the star schema in Iceberg.
+//!
+//! A run reads the latest version of every game from the raw landing ([`raw`]), reads back the
+//! keys the warehouse already assigned, builds every table in Polars ([`star`]) and writes
+//! each table whose contents changed, in commit order: dimensions, bridges, then
+//! `fact_games`. Each written table gets exactly one snapshot, whose summary carries the
+//! run id. The list of raw files a run covered is committed with `fact_games` (table property
+//! `gamelake.raw-files`), in the same commit as the data: a run that dies before that commit
+//! is simply redone, and since tables are rebuilt whole from the raw files, redoing it
+//! converges to the state an uninterrupted run leaves.
+//!
+//! Must never: move a surrogate key, write a table whose contents did not change (no new
+//! snapshot on a rerun with nothing new), or leave a required column null.
+
+pub mod interop;
+pub mod keys;
+pub mod raw;
+pub mod star;
+
+use std::collections::{BTreeSet, HashMap};
+
+use arrow::array::{Array, Int64Array, RecordBatch};
+
+use crate::lakehouse::Lakehouse;
+use crate::progress::Progress;
+use crate::storage::Warehouse;
+use crate::{Error, Result};
+
+use self::keys::KeyMap;
+use self::star::{DIMS, Existing};
+
+/// Table property: the raw files the table's contents were built from (on `fact_games`).
+pub const RAW_FILES_PROPERTY: &str = "gamelake.raw-files";
+/// Table property: fingerprint of the table's contents, to skip unchanged tables.
+pub const FINGERPRINT_PROPERTY: &str = "gamelake.fingerprint";
+/// Snapshot summary key: the ETL run that wrote the snapshot.
+pub const RUN_ID_SUMMARY: &str = "gamelake.run-id";
+
+#[derive(Debug, Clone, Default)]
+pub struct EtlOptions {
+    /// Rebuild and rewrite every table from all raw data (keys are kept).
+    pub full_refresh: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOutcome {
+    pub name: String,
+    pub rows: usize,
+    /// False when the contents were unchanged and nothing was written.
+    pub written: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EtlReport {
+    pub run_id: String,
+    pub raw_files: usize,
+    pub games: usize,
+    /// True when every raw file had been processed already and nothing was done.
+    pub nothing_new: bool,
+    pub tables: Vec<TableOutcome>,
+}
+
+/// Runs the ETL over the warehouse's raw landing.
+pub async fn run(
+    wh: &Warehouse,
+    lake: &Lakehouse,
+    opts: &EtlOptions,
+    progress: &mut Progress,
+) -> Result<EtlReport> {
+    let run_id = crate::new_run_id();
+    let files = raw::raw_files(wh).await?;
+    let processed = processed_files(lake).await?;
+    let mut report = EtlReport {
+        run_id: run_id.clone(),
+        raw_files: files.len(),
+        ..Default::default()
+    };
+    if !opts.full_refresh && !files.is_empty() && files.iter().all(|f| processed.contains(f)) {
+        tracing::info!("every raw file was processed already: nothing to do");
+        report.nothing_new = true;
+        return Ok(report);
+    }
+
+    let games = raw::latest_games(wh, &files).await?;
+    report.games = games.height();
+    let existing = load_existing(lake).await?;
+    let star = tokio::task::spawn_blocking(move || star::build(&games, &existing)).await??;
+
+    let files_json =
+        serde_json::to_string(&files).map_err(|e| Error::Schema(format!("raw file list: {e}")))?;
+    for (def, frame) in star.tables {
+        let batch = interop::frame_to_batch(&frame, def)?;
+        let fp = interop::fingerprint(&batch)?;
+        let is_fact = def.name == "fact_games";
+        let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fp.clone())];
+        if is_fact {
+            props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
+        }
+        let unchanged = lake
+            .property(&def.name, FINGERPRINT_PROPERTY)
+            .await?
+            .as_deref()
+            == Some(fp.as_str());
+        let rows = batch.num_rows();
+        if unchanged && !opts.full_refresh {
+            if is_fact {
+                // The data is the same but the processed-files list moves on.
+                lake.set_properties(def, props).await?;
+            }
+            tracing::info!(table = def.name, rows, "unchanged");
+        } else {
+            let summary = HashMap::from([
+                (RUN_ID_SUMMARY.to_string(), run_id.clone()),
+                ("gamelake.rows".to_string(), rows.to_string()),
+            ]);
+            lake.replace(def, batch, props, summary).await?;
+            tracing::info!(table = def.name, rows, "written");
+        }
+        report.tables.push(TableOutcome {
+            name: def.name.clone(),
+            rows,
+            written: !unchanged || opts.full_refresh,
+        });
+        progress.inc(1, &def.name);
+    }
+    progress.finish();
+    Ok(report)
+}
+
+async fn processed_files(lake: &Lakehouse) -> Result<BTreeSet<String>> {
+    let Some(json) = lake.property("fact_games", RAW_FILES_PROPERTY).await? else {
+        return Ok(BTreeSet::new());
+    };
+    match serde_json::from_str(&json) {
+        Ok(files) => Ok(files),
+        Err(e) => {
+            tracing::warn!(
+                "fact_games property {RAW_FILES_PROPERTY} is unreadable ({e}); rebuilding"
+            );
+            Ok(BTreeSet::new())
+        }
+    }
+}
+
+/// Reads back what keys and members the warehouse already has.
+async fn load_existing(lake: &Lakehouse) -> Result<Existing> {
+    let mut existing = Existing::default();
+    for spec in DIMS {
+        let table = spec.dim_table();
+        if let Some(batch) = read_whole(lake, &table).await? {
+            let keys = KeyMap::from_pairs(pairs(
+                &batch,
+                &format!("{}_id", spec.member),
+                &format!("{}_key", spec.member),
+            )?);
+            let frame = interop::batch_to_frame(&batch)?;
+            existing.dims.insert(spec.member, (keys, Some(frame)));
+        }
+    }
+    if let Some(batch) = read_whole(lake, "fact_games").await? {
+        existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
+    }
+    Ok(existing)
+}
+
+async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>> {
+    match lake.read(table).await? {
+        Some(batches) => interop::concat(&batches),
+        None => Ok(None),
+    }
+}
+
+/// (natural, key) pairs of a stored table; rows with a null natural key are skipped.
+fn pairs(batch: &RecordBatch, natural: &str, key: &str) -> Result<Vec<(i64, i64)>> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+            .ok_or_else(|| Error::Schema(format!("stored table lacks BIGINT column {name}")))
+    };
+    let (n, k) = (column(natural)?, column(key)?);
+    Ok((0..batch.num_rows())
+        .filter(|&i| !n.is_null(i) && !k.is_null(i))
+        .map(|i| (n.value(i), k.value(i)))
+        .collect())
+}

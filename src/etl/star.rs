@@ -1,0 +1,552 @@
+//! Raw games to the star schema, in Polars.
+//!
+//! Input: one row per game (its latest version) in the raw layout. Output: one frame per table
+//! in commit order (dimensions, bridges, fact). Dimension members come from the games'
+//! nested lists; a member's name and slug are taken from the most recently updated game that
+//! mentions it (type 1: later runs update them in place, the key stays). Members no longer
+//! mentioned stay in their dimension. Null lists count as empty.
+//!
+//! This module is pure: no I/O, so it can be tested on frames and timed on its own.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use super::keys::KeyMap;
+use crate::schema::{ColumnType, TableDef, table};
+use crate::{Error, Result};
+
+/// A dimension fed by a nested field of the raw games.
+#[derive(Debug, Clone, Copy)]
+pub struct DimSpec {
+    /// `genre` → `dim_genre`, `genre_key`, `genre_id`, `bridge_game_genre`.
+    pub member: &'static str,
+    /// The raw column holding the members.
+    pub column: &'static str,
+    /// Whether that column is a list (all but `esrb_rating`).
+    pub is_list: bool,
+    /// Struct fields to walk into before `{id, name, slug}` (`platforms[].platform`).
+    pub path: &'static [&'static str],
+    /// Further member attributes kept (tags: language, games_count).
+    pub extra: &'static [&'static str],
+    /// Whether games link to members through a bridge table.
+    pub bridged: bool,
+}
+
+/// Every member dimension, in commit order.
+pub const DIMS: [DimSpec; 6] = [
+    DimSpec {
+        member: "platform",
+        column: "platforms",
+        is_list: true,
+        path: &["platform"],
+        extra: &[],
+        bridged: true,
+    },
+    DimSpec {
+        member: "parent_platform",
+        column: "parent_platforms",
+        is_list: true,
+        path: &["platform"],
+        extra: &[],
+        bridged: true,
+    },
+    DimSpec {
+        member: "store",
+        column: "stores",
+        is_list: true,
+        path: &["store"],
+        extra: &[],
+        bridged: true,
+    },
+    DimSpec {
+        member: "genre",
+        column: "genres",
+        is_list: true,
+        path: &[],
+        extra: &[],
+        bridged: true,
+    },
+    DimSpec {
+        member: "tag",
+        column: "tags",
+        is_list: true,
+        path: &[],
+        extra: &["language", "games_count"],
+        bridged: true,
+    },
+    DimSpec {
+        member: "esrb_rating",
+        column: "esrb_rating",
+        is_list: false,
+        path: &[],
+        extra: &[],
+        bridged: false,
+    },
+];
+
+/// The rating titles RAWG uses, counted into `ratings_<title>`.
+const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh", "skip"];
+
+/// What the warehouse already holds that the build must respect.
+#[derive(Debug, Default)]
+pub struct Existing {
+    /// Per member (`genre`, …): its key map and current dimension rows.
+    pub dims: HashMap<&'static str, (KeyMap, Option<DataFrame>)>,
+    /// game_id → game_key.
+    pub games: KeyMap,
+}
+
+/// The built tables, in commit order.
+pub struct Star {
+    pub tables: Vec<(&'static TableDef, DataFrame)>,
+}
+
+impl DimSpec {
+    pub fn dim_table(&self) -> String {
+        format!("dim_{}", self.member)
+    }
+    pub fn bridge_table(&self) -> String {
+        format!("bridge_game_{}", self.member)
+    }
+    fn key(&self) -> String {
+        format!("{}_key", self.member)
+    }
+    fn id(&self) -> String {
+        format!("{}_id", self.member)
+    }
+
+    /// (game_id, updated, member_id, name, slug, extra…), one row per mention.
+    fn mentions(&self, games: LazyFrame) -> LazyFrame {
+        let mut lf = games.select([col("id").alias("game_id"), col("updated"), col(self.column)]);
+        if self.is_list {
+            lf = lf.explode(
+                cols([self.column]),
+                ExplodeOptions {
+                    empty_as_null: false,
+                    keep_nulls: false,
+                },
+            );
+        }
+        let mut member = col(self.column);
+        for step in self.path {
+            member = member.struct_().field_by_name(step);
+        }
+        let mut select = vec![
+            col("game_id"),
+            col("updated"),
+            member
+                .clone()
+                .struct_()
+                .field_by_name("id")
+                .alias("member_id"),
+            member.clone().struct_().field_by_name("name").alias("name"),
+            member.clone().struct_().field_by_name("slug").alias("slug"),
+        ];
+        for x in self.extra {
+            select.push(member.clone().struct_().field_by_name(x).alias(*x));
+        }
+        lf.select(select).filter(col("member_id").is_not_null())
+    }
+}
+
+/// Polars' type for a column of ours (before the final cast to arrow).
+fn polars_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::Int => DataType::Int32,
+        ColumnType::Long => DataType::Int64,
+        ColumnType::Double => DataType::Float64,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::String => DataType::String,
+        ColumnType::Date => DataType::Date,
+        ColumnType::Timestamp => DataType::Datetime(TimeUnit::Microseconds, None),
+    }
+}
+
+/// Selects a table's columns, in order, with its types.
+fn shape(lf: LazyFrame, def: &TableDef) -> LazyFrame {
+    lf.select(
+        def.columns
+            .iter()
+            .map(|c| col(c.name.as_str()).cast(polars_type(c.ty)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn key_frame(map: &KeyMap, natural: &str, key: &str) -> Result<LazyFrame> {
+    let (naturals, keys): (Vec<i64>, Vec<i64>) = map.pairs().into_iter().unzip();
+    Ok(DataFrame::new(
+        naturals.len(),
+        vec![
+            Column::new(natural.into(), naturals),
+            Column::new(key.into(), keys),
+        ],
+    )?
+    .lazy())
+}
+
+fn i64_values(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .flatten()
+        .collect())
+}
+
+/// Builds every table from the latest games.
+pub fn build(games: &DataFrame, existing: &Existing) -> Result<Star> {
+    let games_lf = games.clone().lazy();
+    let mut tables = Vec::new();
+
+    // Games first: every key below is looked up through them.
+    let mut game_keys = existing.games.clone();
+    game_keys.assign(i64_values(games, "id")?);
+    let game_key_lf = key_frame(&game_keys, "game_id", "game_key")?;
+
+    let mut member_keys: HashMap<&'static str, KeyMap> = HashMap::new();
+    let mut bridges = Vec::new();
+    for spec in DIMS {
+        let (dim_df, keys) = build_dimension(&spec, games_lf.clone(), existing)?;
+        tables.push((table(&spec.dim_table())?, dim_df));
+        if spec.bridged {
+            let bridge = build_bridge(&spec, games_lf.clone(), &keys, game_key_lf.clone())?;
+            bridges.push((table(&spec.bridge_table())?, bridge));
+        }
+        member_keys.insert(spec.member, keys);
+    }
+
+    let esrb_keys = member_keys
+        .get("esrb_rating")
+        .ok_or_else(|| Error::Schema("esrb_rating dimension missing".into()))?;
+    let fact = build_fact(games_lf, game_key_lf, esrb_keys)?;
+    let dim_date = build_dim_date(&fact)?;
+
+    let mut ordered = vec![(table("dim_date")?, dim_date)];
+    ordered.extend(tables);
+    ordered.extend(bridges);
+    ordered.push((table("fact_games")?, fact));
+    Ok(Star { tables: ordered })
+}
+
+fn build_dimension(
+    spec: &DimSpec,
+    games: LazyFrame,
+    existing: &Existing,
+) -> Result<(DataFrame, KeyMap)> {
+    let def = table(&spec.dim_table())?;
+    let (key, id) = (spec.key(), spec.id());
+    let latest = spec
+        .mentions(games)
+        .sort(
+            ["member_id", "updated", "game_id"],
+            SortMultipleOptions::default(),
+        )
+        .unique_stable(Some(cols(["member_id"])), UniqueKeepStrategy::Last)
+        .collect()?;
+
+    let (mut keys, current) = existing
+        .dims
+        .get(spec.member)
+        .map(|(k, df)| (k.clone(), df.clone()))
+        .unwrap_or_default();
+    keys.assign(i64_values(&latest, "member_id")?);
+    let key_lf = key_frame(&keys, "member_id", &key)?;
+
+    let mut rename_from: Vec<String> = vec!["member_id".into()];
+    let mut rename_to: Vec<String> = vec![id.clone()];
+    for x in spec.extra {
+        rename_from.push((*x).into());
+        rename_to.push((*x).into());
+    }
+    let from_source = latest
+        .lazy()
+        .join(
+            key_lf,
+            [col("member_id")],
+            [col("member_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .rename(rename_from, rename_to, true);
+
+    let mut parts = vec![
+        shape(unknown_member(def)?.lazy(), def),
+        shape(from_source.clone(), def),
+    ];
+    if let Some(current) = current {
+        // Members no game mentions any more keep their row and key.
+        let kept = current
+            .lazy()
+            .filter(col(key.as_str()).neq(lit(0i64)))
+            .join(
+                from_source.select([col(id.as_str())]),
+                [col(id.as_str())],
+                [col(id.as_str())],
+                JoinArgs::new(JoinType::Anti),
+            );
+        parts.push(shape(kept, def));
+    }
+    let dim = concat(parts, UnionArgs::default())?
+        .sort([key.as_str()], SortMultipleOptions::default())
+        .collect()?;
+    Ok((dim, keys))
+}
+
+/// The 'Unknown' row (key 0) of a dimension: nulls except key, name and slug.
+fn unknown_member(def: &TableDef) -> Result<DataFrame> {
+    let columns = def
+        .columns
+        .iter()
+        .map(|c| {
+            let name = PlSmallStr::from(c.name.as_str());
+            if c.name == def.key {
+                Column::new(name, [0i64])
+            } else if c.name == "name" {
+                Column::new(name, ["Unknown"])
+            } else if c.name == "slug" {
+                Column::new(name, ["unknown"])
+            } else {
+                Column::full_null(name, 1, &polars_type(c.ty))
+            }
+        })
+        .collect();
+    Ok(DataFrame::new(1, columns)?)
+}
+
+fn build_bridge(
+    spec: &DimSpec,
+    games: LazyFrame,
+    keys: &KeyMap,
+    game_keys: LazyFrame,
+) -> Result<DataFrame> {
+    let def = table(&spec.bridge_table())?;
+    let key = spec.key();
+    let bridge = spec
+        .mentions(games)
+        .select([col("game_id"), col("member_id")])
+        .join(
+            game_keys,
+            [col("game_id")],
+            [col("game_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            key_frame(keys, "member_id", &key)?,
+            [col("member_id")],
+            [col("member_id")],
+            JoinArgs::new(JoinType::Inner),
+        );
+    Ok(shape(bridge, def)
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .sort(["game_key", key.as_str()], SortMultipleOptions::default())
+        .collect()?)
+}
+
+fn date_key(e: Expr) -> Expr {
+    (e.clone().dt().year().cast(DataType::Int32) * lit(10_000i32)
+        + e.clone().dt().month().cast(DataType::Int32) * lit(100i32)
+        + e.dt().day().cast(DataType::Int32))
+    .cast(DataType::Int32)
+}
+
+fn build_fact(games: LazyFrame, game_keys: LazyFrame, esrb: &KeyMap) -> Result<DataFrame> {
+    let def = table("fact_games")?;
+    let ratings = games
+        .clone()
+        .select([col("id").alias("rating_game_id"), col("ratings")])
+        .explode(
+            cols(["ratings"]),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .select([
+            col("rating_game_id"),
+            col("ratings")
+                .struct_()
+                .field_by_name("title")
+                .alias("title"),
+            col("ratings")
+                .struct_()
+                .field_by_name("count")
+                .alias("count"),
+        ])
+        .group_by([col("rating_game_id")])
+        .agg(
+            RATING_TITLES
+                .iter()
+                .map(|t| {
+                    col("count")
+                        .filter(col("title").eq(lit(*t)))
+                        .sum()
+                        .alias(format!("ratings_{t}"))
+                })
+                .collect::<Vec<_>>(),
+        );
+    let esrb_keys = key_frame(esrb, "esrb_id", "esrb_rating_key")?;
+    let status = |s: &str| {
+        col("added_by_status")
+            .struct_()
+            .field_by_name(s)
+            .fill_null(lit(0i64))
+            .alias(format!("added_{s}"))
+    };
+    let mut exprs = vec![
+        col("game_key"),
+        col("id").alias("game_id"),
+        when(col("released").is_null())
+            .then(lit(0i32))
+            .otherwise(date_key(col("released")))
+            .alias("released_date_key"),
+        date_key(col("updated")).alias("updated_date_key"),
+        col("esrb_rating_key").fill_null(lit(0i64)),
+        col("name"),
+        col("slug"),
+        col("released"),
+        col("tba").fill_null(lit(false)),
+        col("updated"),
+        col("rating").fill_null(lit(0.0f64)),
+        col("rating_top").fill_null(lit(0i32)),
+        col("ratings_count").fill_null(lit(0i64)),
+        col("reviews_count").fill_null(lit(0i64)),
+        col("reviews_text_count").fill_null(lit(0i64)),
+        col("added").fill_null(lit(0i64)),
+        status("owned"),
+        status("beaten"),
+        status("toplay"),
+        status("dropped"),
+        status("playing"),
+        status("yet"),
+        col("metacritic"),
+        col("playtime").fill_null(lit(0i32)),
+        col("suggestions_count").fill_null(lit(0i64)),
+        col("background_image"),
+    ];
+    for t in RATING_TITLES {
+        let name = format!("ratings_{t}");
+        exprs.push(col(name.as_str()).fill_null(lit(0i64)));
+    }
+    let fact = games
+        .with_column(
+            col("esrb_rating")
+                .struct_()
+                .field_by_name("id")
+                .alias("esrb_id"),
+        )
+        .join(
+            game_keys,
+            [col("id")],
+            [col("game_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            esrb_keys,
+            [col("esrb_id")],
+            [col("esrb_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            ratings,
+            [col("id")],
+            [col("rating_game_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select(exprs);
+    Ok(shape(fact, def)
+        .sort(["game_key"], SortMultipleOptions::default())
+        .collect()?)
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Every date the facts point at, plus the Unknown date (key 0).
+fn build_dim_date(fact: &DataFrame) -> Result<DataFrame> {
+    let mut keys: Vec<i32> = Vec::new();
+    for name in ["released_date_key", "updated_date_key"] {
+        keys.extend(
+            fact.column(name)?
+                .as_materialized_series()
+                .i32()?
+                .iter()
+                .flatten(),
+        );
+    }
+    keys.retain(|k| *k != 0);
+    keys.sort_unstable();
+    keys.dedup();
+
+    let n = keys.len() + 1;
+    let mut date_key = Vec::with_capacity(n);
+    let mut date: Vec<Option<i32>> = Vec::with_capacity(n);
+    let (mut year, mut quarter, mut month, mut day, mut dow) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut day_name, mut month_name, mut weekend) = (Vec::new(), Vec::new(), Vec::new());
+    date_key.push(0);
+    date.push(None);
+    year.push(None);
+    quarter.push(None);
+    month.push(None);
+    day.push(None);
+    dow.push(None);
+    day_name.push("Unknown");
+    month_name.push("Unknown");
+    weekend.push(None);
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Schema("epoch".into()))?;
+    for k in keys {
+        let d = NaiveDate::from_ymd_opt(k / 10_000, (k / 100 % 100) as u32, (k % 100) as u32)
+            .ok_or_else(|| Error::Schema(format!("date key {k} is not a date")))?;
+        let wd = d.weekday().number_from_monday() as i32;
+        date_key.push(k);
+        date.push(Some((d - epoch).num_days() as i32));
+        year.push(Some(d.year()));
+        quarter.push(Some((d.month0() / 3 + 1) as i32));
+        month.push(Some(d.month() as i32));
+        day.push(Some(d.day() as i32));
+        dow.push(Some(wd));
+        day_name.push(DAY_NAMES[(wd - 1) as usize]);
+        month_name.push(MONTH_NAMES[d.month0() as usize]);
+        weekend.push(Some(wd >= 6));
+    }
+    let df = DataFrame::new(
+        n,
+        vec![
+            Column::new("date_key".into(), date_key),
+            Column::new("date".into(), date).cast(&DataType::Date)?,
+            Column::new("year".into(), year),
+            Column::new("quarter".into(), quarter),
+            Column::new("month".into(), month),
+            Column::new("day".into(), day),
+            Column::new("day_of_week".into(), dow),
+            Column::new("day_name".into(), day_name),
+            Column::new("month_name".into(), month_name),
+            Column::new("is_weekend".into(), weekend),
+        ],
+    )?;
+    Ok(df)
+}

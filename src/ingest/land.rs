@@ -1,0 +1,248 @@
+//! Raw landing: accepted games become parquet files under
+//! `raw/games/run_date=YYYY-MM-DD/<run_id>-<seq>.parquet`, keeping RAWG's nesting, plus
+//! `_run_id` and `_ingested_at`.
+//!
+//! A file is written whole (see [`crate::storage`]); a run that dies leaves every file it
+//! finished and none it did not. File names sort by run start, then sequence.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow::json::ReaderBuilder;
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::Serialize;
+
+use super::model::Game;
+use crate::storage::Warehouse;
+use crate::{Error, Result};
+
+/// Where raw games land, relative to the warehouse root.
+pub const RAW_GAMES_PREFIX: &str = "raw/games";
+
+fn named() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("slug", DataType::Utf8, true),
+    ]))
+}
+
+fn list_of(fields: Vec<Field>) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(Fields::from(fields)),
+        true,
+    )))
+}
+
+/// The arrow schema of raw game files.
+pub fn raw_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let i64f = |n: &str| Field::new(n, DataType::Int64, true);
+            let strf = |n: &str| Field::new(n, DataType::Utf8, true);
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int64, false),
+                Field::new("slug", DataType::Utf8, false),
+                Field::new("name", DataType::Utf8, false),
+                Field::new("released", DataType::Date32, true),
+                Field::new("tba", DataType::Boolean, true),
+                strf("background_image"),
+                Field::new("rating", DataType::Float64, true),
+                Field::new("rating_top", DataType::Int32, true),
+                Field::new(
+                    "ratings",
+                    list_of(vec![
+                        i64f("id"),
+                        strf("title"),
+                        i64f("count"),
+                        Field::new("percent", DataType::Float64, true),
+                    ]),
+                    true,
+                ),
+                i64f("ratings_count"),
+                i64f("reviews_text_count"),
+                i64f("added"),
+                Field::new(
+                    "added_by_status",
+                    DataType::Struct(Fields::from(
+                        ["yet", "owned", "beaten", "toplay", "dropped", "playing"]
+                            .map(i64f)
+                            .to_vec(),
+                    )),
+                    true,
+                ),
+                Field::new("metacritic", DataType::Int32, true),
+                Field::new("playtime", DataType::Int32, true),
+                i64f("suggestions_count"),
+                Field::new(
+                    "updated",
+                    DataType::Timestamp(TimeUnit::Microsecond, None),
+                    false,
+                ),
+                i64f("reviews_count"),
+                Field::new("esrb_rating", named(), true),
+                Field::new(
+                    "platforms",
+                    list_of(vec![
+                        Field::new("platform", named(), true),
+                        strf("released_at"),
+                    ]),
+                    true,
+                ),
+                Field::new(
+                    "parent_platforms",
+                    list_of(vec![Field::new("platform", named(), true)]),
+                    true,
+                ),
+                Field::new(
+                    "stores",
+                    list_of(vec![i64f("id"), Field::new("store", named(), true)]),
+                    true,
+                ),
+                Field::new(
+                    "genres",
+                    list_of(vec![i64f("id"), strf("name"), strf("slug")]),
+                    true,
+                ),
+                Field::new(
+                    "tags",
+                    list_of(vec![
+                        i64f("id"),
+                        strf("name"),
+                        strf("slug"),
+                        strf("language"),
+                        i64f("games_count"),
+                        strf("image_background"),
+                    ]),
+                    true,
+                ),
+                Field::new(
+                    "short_screenshots",
+                    list_of(vec![i64f("id"), strf("image")]),
+                    true,
+                ),
+                Field::new("_run_id", DataType::Utf8, false),
+                Field::new(
+                    "_ingested_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
+            ]))
+        })
+        .clone()
+}
+
+#[derive(Serialize)]
+struct RawRow<'a> {
+    #[serde(flatten)]
+    game: &'a Game,
+    _run_id: &'a str,
+    _ingested_at: &'a str,
+}
+
+/// Buffers accepted games of one run and writes them out as raw files.
+#[derive(Debug)]
+pub struct Lander {
+    run_id: String,
+    run_date: String,
+    ingested_at: String,
+    rows_per_file: usize,
+    buffer: Vec<Game>,
+    index: HashMap<i64, usize>,
+    files: Vec<String>,
+}
+
+impl Lander {
+    pub fn new(run_id: &str, started: chrono::DateTime<chrono::Utc>, rows_per_file: usize) -> Self {
+        Self {
+            run_id: run_id.to_string(),
+            run_date: started.format("%Y-%m-%d").to_string(),
+            ingested_at: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            rows_per_file: rows_per_file.max(1),
+            buffer: Vec::new(),
+            index: HashMap::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Adds a game; a second version of the same id in this run replaces the first if later.
+    pub fn push(&mut self, game: Game) {
+        match self.index.get(&game.id) {
+            Some(&i) => {
+                if game.updated > self.buffer[i].updated {
+                    self.buffer[i] = game;
+                }
+            }
+            None => {
+                self.index.insert(game.id, self.buffer.len());
+                self.buffer.push(game);
+            }
+        }
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.buffer.len() >= self.rows_per_file
+    }
+
+    /// Writes the buffered games as one file (nothing if empty).
+    pub async fn flush(&mut self, wh: &Warehouse) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let games = std::mem::take(&mut self.buffer);
+        self.index.clear();
+        let run_id = self.run_id.clone();
+        let ingested_at = self.ingested_at.clone();
+        let bytes =
+            tokio::task::spawn_blocking(move || encode(&games, &run_id, &ingested_at)).await??;
+        let path = format!(
+            "{RAW_GAMES_PREFIX}/run_date={}/{}-{:05}.parquet",
+            self.run_date,
+            self.run_id,
+            self.files.len() + 1
+        );
+        wh.put(&path, bytes).await?;
+        tracing::debug!(%path, "raw file written");
+        self.files.push(path);
+        Ok(())
+    }
+
+    /// The files this run wrote.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+}
+
+/// Encodes games as one zstd parquet file in the raw schema.
+pub fn encode(games: &[Game], run_id: &str, ingested_at: &str) -> Result<Bytes> {
+    let schema = raw_schema();
+    let mut decoder = ReaderBuilder::new(schema.clone())
+        .with_batch_size(games.len().max(1))
+        .build_decoder()?;
+    let rows: Vec<RawRow> = games
+        .iter()
+        .map(|game| RawRow {
+            game,
+            _run_id: run_id,
+            _ingested_at: ingested_at,
+        })
+        .collect();
+    decoder.serialize(&rows)?;
+    let batch = decoder
+        .flush()?
+        .ok_or_else(|| Error::Schema("raw encoder produced no rows".into()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props))?;
+    writer.write(&batch)?;
+    writer.close()?;
+    Ok(Bytes::from(out))
+}

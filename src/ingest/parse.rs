@@ -1,0 +1,204 @@
+//! Parsing RAWG list pages into typed games.
+//!
+//! A page is RAWG's envelope `{count, next, previous, results}`. Each game is checked against
+//! [`crate::ingest::model::Game`]: unknown fields are ignored (detail responses and newer API
+//! versions carry more), a field of the wrong type or a missing required field is an error that
+//! names the page, the game id and the field path. This module never does I/O.
+
+use serde::Deserialize;
+
+use super::model::Game;
+
+/// Why a page could not be taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("page {page}: not a RAWG list page: {reason}")]
+    Page { page: String, reason: String },
+    #[error("page {page}, game {game}: field `{field}`: {reason}")]
+    Game {
+        page: String,
+        game: String,
+        field: String,
+        reason: String,
+    },
+}
+
+/// One parsed page.
+#[derive(Debug)]
+pub struct Page {
+    /// The `next` link as RAWG sent it (absolute URL), if any.
+    pub next: Option<String>,
+    /// RAWG's total for the query, if sent.
+    pub count: Option<i64>,
+    pub games: Vec<Game>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    count: Option<i64>,
+    next: Option<String>,
+    results: Option<serde_json::Value>,
+}
+
+/// Parses one page; `label` names it in errors (a file path or a redacted URL).
+pub fn parse_page(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
+    let page_err = |reason: String| ParseError::Page {
+        page: label.to_string(),
+        reason,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| page_err(format!("invalid UTF-8: {e}")))?;
+    let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
+        let start: String = text.trim_start().chars().take(40).collect();
+        page_err(format!("{e} (body starts with {start:?})"))
+    })?;
+    let results = match envelope.results {
+        Some(serde_json::Value::Array(items)) => items,
+        Some(other) => {
+            return Err(page_err(format!(
+                "`results` is {} instead of a list",
+                json_kind(&other)
+            )));
+        }
+        None => return Err(page_err("`results` is missing".to_string())),
+    };
+    let games = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| parse_game(value, label, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        next: envelope.next,
+        count: envelope.count,
+        games,
+    })
+}
+
+fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Game, ParseError> {
+    let game = match value.get("id") {
+        Some(serde_json::Value::Number(n)) => format!("id {n}"),
+        Some(other) => format!("#{} (id is {})", index + 1, json_kind(other)),
+        None => format!("#{} (no id)", index + 1),
+    };
+    let game_err = |field: String, reason: String| ParseError::Game {
+        page: label.to_string(),
+        game: game.clone(),
+        field,
+        reason,
+    };
+    if !value.is_object() {
+        return Err(game_err(
+            ".".into(),
+            format!("is {} instead of an object", json_kind(&value)),
+        ));
+    }
+    let parsed: Game = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        game_err(field, reason)
+    })?;
+    parsed
+        .validate()
+        .map_err(|(field, reason)| game_err(field.to_string(), reason))?;
+    Ok(parsed)
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rawg");
+
+    fn game_json(extra: &str) -> String {
+        format!(
+            r#"{{"count": 1, "next": null, "results": [{{"id": 7, "slug": "s", "name": "n",
+            "updated": "2019-10-22T14:06:11", "released": null, "tba": true {extra}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn a_recorded_page_parses_with_every_game() {
+        let bytes = std::fs::read(format!("{SHARED}/games-released-2015/page-0001.json"))
+            .expect("recorded page (../shared/data/rawg)");
+        let page = parse_page(&bytes, "page-0001.json").expect("parse");
+        assert_eq!(page.games.len(), 40);
+        assert!(page.next.as_deref().unwrap_or("").contains("page=2"));
+    }
+
+    #[test]
+    fn verbatim_pages_and_details_with_extra_nesting_parse() {
+        for file in [
+            "verbatim/games-page-dates-platforms.json",
+            "verbatim/games-search-doom.json",
+        ] {
+            let bytes = std::fs::read(format!("{SHARED}/{file}")).expect("verbatim page");
+            parse_page(&bytes, file).expect(file);
+        }
+        let details: Vec<serde_json::Value> = serde_json::from_slice(
+            &std::fs::read(format!("{SHARED}/verbatim/game-details-150.json")).expect("details"),
+        )
+        .expect("json");
+        for (i, d) in details.into_iter().enumerate() {
+            parse_game(d, "game-details-150.json", i).expect("detail parses");
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_page_game_and_field() {
+        let text = game_json(r#", "rating": "high""#);
+        let err = parse_page(text.as_bytes(), "p9").expect_err("wrong type");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("p9") && msg.contains("id 7") && msg.contains("rating"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn nested_wrong_types_name_the_path() {
+        let text = game_json(r#", "genres": [{"id": "x", "name": "a", "slug": "a"}]"#);
+        let msg = parse_page(text.as_bytes(), "p1")
+            .expect_err("bad")
+            .to_string();
+        assert!(msg.contains("genres[0].id"), "{msg}");
+    }
+
+    #[test]
+    fn null_lists_ints_for_floats_and_unknown_fields_are_accepted() {
+        let text = game_json(
+            r#", "platforms": null, "stores": null, "tags": null, "rating": 4, "brand_new": {"x": 1}"#,
+        );
+        let page = parse_page(text.as_bytes(), "p").expect("parse");
+        assert_eq!(page.games[0].rating, 4.0);
+        assert!(page.games[0].platforms.is_none());
+    }
+
+    #[test]
+    fn malformed_envelopes_are_named() {
+        for (body, needle) in [
+            ("<html>oops</html>", "body starts with \"<html>"),
+            (r#"{"count": 1}"#, "`results` is missing"),
+            (r#"{"results": {}}"#, "instead of a list"),
+            (r#"{"results": [{"name": "x"}]}"#, "no id"),
+            (
+                r#"{"results": [{"id": "12", "name": "x"}]}"#,
+                "id is a string",
+            ),
+        ] {
+            let msg = parse_page(body.as_bytes(), "p")
+                .expect_err(body)
+                .to_string();
+            assert!(msg.contains(needle), "{body}: {msg}");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The star schema's Iceberg tables in the catalog: create them from [`crate::schema`], read
+//! them whole, replace their contents in one snapshot, report their state.
+//!
+//! All table writes go through here. A replace is committed once: if another writer got there
+//! first the commit fails with [`Error::CommitConflict`] instead of overwriting what that
+//! writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+use datafusion_iceberg::DataFusionTable;
+use iceberg_rust::arrow::write::write_parquet_partitioned;
+use iceberg_rust::catalog::Catalog;
+use iceberg_rust::catalog::create::CreateTableBuilder;
+use iceberg_rust::catalog::identifier::Identifier;
+use iceberg_rust::catalog::namespace::Namespace;
+use iceberg_rust::catalog::tabular::Tabular;
+use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::spec::manifest::DataFile;
+use iceberg_rust::table::Table;
+
+use crate::catalog::{EmbeddedCatalog, is_conflict, validate_identifier};
+use crate::schema::TableDef;
+use crate::storage::Warehouse;
+use crate::{Error, Result};
+
+/// How often an append is retried after losing a commit race.
+const APPEND_ATTEMPTS: u32 = 8;
+
+/// Table state, as `gamelake tables` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    pub name: String,
+    pub rows: u64,
+    pub data_files: u64,
+    pub snapshot_id: Option<i64>,
+    pub snapshots: usize,
+}
+
+/// The tables of one namespace in one catalog.
+#[derive(Debug, Clone)]
+pub struct Lakehouse {
+    catalog: Arc<EmbeddedCatalog>,
+    namespace: String,
+    tables_root: String,
+}
+
+impl Lakehouse {
+    /// Opens the embedded catalog of `wh` (at `<warehouse>/catalog.db`) and makes sure the
+    /// namespace exists.
+    pub async fn open(wh: &Warehouse, namespace: &str) -> Result<Self> {
+        validate_identifier(namespace)?;
+        let catalog = EmbeddedCatalog::open(&wh.root().join("catalog.db"))?;
+        let ns = Namespace::try_new(&[namespace.to_string()]).map_err(IcebergError::from)?;
+        catalog.create_namespace(&ns, None).await?;
+        Ok(Self {
+            catalog,
+            namespace: namespace.to_string(),
+            tables_root: wh.root_url(),
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn catalog(&self) -> Arc<dyn Catalog> {
+        self.catalog.clone()
+    }
+
+    pub fn identifier(&self, table: &str) -> Identifier {
+        Identifier::new(std::slice::from_ref(&self.namespace), table)
+    }
+
+    /// Loads a table, or `None` when it does not exist yet.
+    pub async fn load(&self, table: &str) -> Result<Option<Table>> {
+        validate_identifier(table)?;
+        match self
+            .catalog
+            .clone()
+            .load_tabular(&self.identifier(table))
+            .await
+        {
+            Ok(Tabular::Table(t)) => Ok(Some(t)),
+            Ok(_) => Err(Error::Schema(format!(
+                "{}.{table} exists but is not a table",
+                self.namespace
+            ))),
+            Err(IcebergError::CatalogNotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Loads a table, creating it from its definition if needed.
+    pub async fn load_or_create(&self, def: &TableDef) -> Result<Table> {
+        if let Some(t) = self.load(&def.name).await? {
+            return Ok(t);
+        }
+        let mut builder = CreateTableBuilder::default();
+        builder
+            .with_name(def.name.clone())
+            .with_location(format!(
+                "{}/{}/{}",
+                self.tables_root, self.namespace, def.name
+            ))
+            .with_schema(def.iceberg_schema()?)
+            .with_properties(HashMap::from([(
+                "write.parquet.compression-codec".to_string(),
+                "zstd".to_string(),
+            )]));
+        let create = builder.create()?;
+        match self
+            .catalog
+            .clone()
+            .create_table(self.identifier(&def.name), create)
+            .await
+        {
+            Ok(t) => Ok(t),
+            // Created concurrently by another run: use theirs.
+            Err(e) if is_conflict(&e) => self.load(&def.name).await?.ok_or_else(|| e.into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a whole table; `None` when it does not exist or has no snapshot yet.
+    pub async fn read(&self, table: &str) -> Result<Option<Vec<RecordBatch>>> {
+        let Some(t) = self.load(table).await? else {
+            return Ok(None);
+        };
+        if t.metadata()
+            .current_snapshot(None)
+            .map_err(IcebergError::from)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let ctx = SessionContext::new();
+        let df = ctx.read_table(Arc::new(DataFusionTable::from(t)))?;
+        Ok(Some(df.collect().await?))
+    }
+
+    /// A table property, if the table exists and has it.
+    pub async fn property(&self, table: &str, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .load(table)
+            .await?
+            .and_then(|t| t.metadata().properties.get(key).cloned()))
+    }
+
+    /// Replaces the table's contents with `batch` in one snapshot, setting `properties` and
+    /// adding `summary` to the snapshot summary in the same commit.
+    pub async fn replace(
+        &self,
+        def: &TableDef,
+        batch: RecordBatch,
+        properties: Vec<(String, String)>,
+        summary: HashMap<String, String>,
+    ) -> Result<()> {
+        let mut table = self.load_or_create(def).await?;
+        let files = write_files(&table, batch).await?;
+        table
+            .new_transaction(None)
+            .replace_with_lineage(files, summary)
+            .update_properties(properties)
+            .commit()
+            .await
+            .map_err(|e| self.commit_error(&def.name, e))
+    }
+
+    /// Sets table properties without writing data (no new snapshot).
+    pub async fn set_properties(
+        &self,
+        def: &TableDef,
+        properties: Vec<(String, String)>,
+    ) -> Result<()> {
+        let mut table = self.load_or_create(def).await?;
+        table
+            .new_transaction(None)
+            .update_properties(properties)
+            .commit()
+            .await
+            .map_err(|e| self.commit_error(&def.name, e))
+    }
+
+    /// Appends `batch` in one snapshot, retrying on commit conflicts (an append does not
+    /// depend on what others wrote, so reloading and committing again is safe).
+    pub async fn append(&self, def: &TableDef, batch: RecordBatch) -> Result<()> {
+        let mut table = self.load_or_create(def).await?;
+        let files = write_files(&table, batch).await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match table
+                .new_transaction(None)
+                .append_data(files.clone())
+                .commit()
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if is_conflict(&e) && attempt < APPEND_ATTEMPTS => {
+                    tracing::debug!(table = def.name, attempt, "append lost a race; retrying");
+                    tokio::time::sleep(Duration::from_millis(
+                        fastrand::u64(5..50) * attempt as u64,
+                    ))
+                    .await;
+                    table = self.load_or_create(def).await?;
+                }
+                Err(e) => return Err(self.commit_error(&def.name, e)),
+            }
+        }
+    }
+
+    fn commit_error(&self, table: &str, e: IcebergError) -> Error {
+        if is_conflict(&e) {
+            Error::CommitConflict {
+                table: format!("{}.{table}", self.namespace),
+                detail: format!(
+                    "{e}; another gamelake run wrote this table at the same time, rerun the command"
+                ),
+            }
+        } else {
+            e.into()
+        }
+    }
+
+    /// Every table of the namespace with its row count, data files and current snapshot.
+    pub async fn infos(&self) -> Result<Vec<TableInfo>> {
+        let ns = Namespace::try_new(std::slice::from_ref(&self.namespace))
+            .map_err(IcebergError::from)?;
+        let mut out = Vec::new();
+        for id in self.catalog.list_tabulars(&ns).await? {
+            let Some(t) = self.load(id.name()).await? else {
+                continue;
+            };
+            let meta = t.metadata();
+            let snapshot = meta.current_snapshot(None).map_err(IcebergError::from)?;
+            let total = |key: &str| {
+                snapshot
+                    .and_then(|s| s.summary().other.get(key))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            out.push(TableInfo {
+                name: id.name().to_string(),
+                rows: total("total-records"),
+                data_files: total("total-data-files"),
+                snapshot_id: snapshot.map(|s| *s.snapshot_id()),
+                snapshots: meta.snapshots.len(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+async fn write_files(table: &Table, batch: RecordBatch) -> Result<Vec<DataFile>> {
+    Ok(write_parquet_partitioned(table, futures::stream::iter(vec![Ok(batch)]), None).await?)
+}

@@ -1,0 +1,252 @@
+//! The `gamelake` command line: a thin layer over the library. Parses flags (with
+//! `GAMELAKE_*` environment fallbacks), resolves settings, calls the library, prints results.
+//! Errors end the process with a one-line cause on stderr and a non-zero exit code.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use gamelake::config::{Overrides, Settings};
+use gamelake::etl::{self, EtlOptions};
+use gamelake::ingest::{self, DateRange, IngestOptions};
+use gamelake::lakehouse::Lakehouse;
+use gamelake::progress::Progress;
+use gamelake::query::{self, Format};
+use gamelake::storage::Warehouse;
+
+#[derive(Parser)]
+#[command(
+    name = "gamelake",
+    version,
+    about = "Embedded Iceberg lakehouse ETL for RAWG video-game data",
+    long_about = "Ingests RAWG game pages (API or archived pages), lands them as raw parquet, \
+                  builds an Iceberg star schema with Polars, and answers SQL with DataFusion.\n\n\
+                  Settings come from flags, then GAMELAKE_* environment variables, then \
+                  gamelake.toml. The RAWG key comes only from RAWG_API_KEY or the config file."
+)]
+struct Cli {
+    /// Warehouse root: a local folder.
+    #[arg(long, global = true, env = "GAMELAKE_WAREHOUSE")]
+    warehouse: Option<String>,
+    /// Iceberg namespace of the tables.
+    #[arg(long, global = true, env = "GAMELAKE_NAMESPACE")]
+    namespace: Option<String>,
+    /// Config file (default: ./gamelake.toml if present).
+    #[arg(long, global = true, env = "GAMELAKE_CONFIG")]
+    config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch RAWG game pages and land new or changed games as raw parquet.
+    Ingest(IngestArgs),
+    /// Build the star schema in Iceberg from the raw landing.
+    Etl(EtlArgs),
+    /// Ingest, then ETL.
+    Run {
+        #[command(flatten)]
+        ingest: IngestArgs,
+        #[command(flatten)]
+        etl: EtlArgs,
+    },
+    /// Run SQL over the tables (addressable as <namespace>.<table>, e.g. rawg.fact_games).
+    Sql {
+        /// The SQL statement.
+        statement: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the tables with row count, data files and current snapshot.
+    Tables,
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// RAWG API base URL, or a folder of archived list pages (page-*.json).
+    /// [default: https://api.rawg.io/api]
+    #[arg(long, env = "GAMELAKE_SOURCE")]
+    source: Option<String>,
+    /// Only games updated in FROM,TO (YYYY-MM-DD,YYYY-MM-DD).
+    #[arg(long, value_name = "FROM,TO")]
+    updated: Option<DateRange>,
+    /// Only games released in FROM,TO (YYYY-MM-DD,YYYY-MM-DD).
+    #[arg(long, value_name = "FROM,TO")]
+    dates: Option<DateRange>,
+    /// Stop after N pages.
+    #[arg(long, value_name = "N")]
+    max_pages: Option<usize>,
+}
+
+#[derive(Args)]
+struct EtlArgs {
+    /// Rebuild and rewrite every table from all raw data (surrogate keys are kept).
+    #[arg(long)]
+    full_refresh: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("error: {}", chain.join(": ").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Warnings by default; on a non-terminal also gamelake's progress lines (a terminal gets a
+/// progress bar instead).
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 if std::io::stderr().is_terminal() => "warn",
+        0 | 1 => "warn,gamelake=info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let source = match &cli.command {
+        Command::Ingest(a) | Command::Run { ingest: a, .. } => a.source.clone(),
+        _ => None,
+    };
+    let settings = Settings::resolve(Overrides {
+        config_file: cli.config.clone(),
+        warehouse: cli.warehouse.clone(),
+        namespace: cli.namespace.clone(),
+        source,
+        api_key: std::env::var("RAWG_API_KEY").ok(),
+    })?;
+    if matches!(cli.command, Command::Sql { .. } | Command::Tables)
+        && !Path::new(&settings.warehouse).join("catalog.db").exists()
+    {
+        anyhow::bail!(
+            "no warehouse at {}: run `gamelake run` first, or point --warehouse at one",
+            settings.warehouse
+        );
+    }
+    let wh = Warehouse::open(&settings.warehouse)
+        .with_context(|| format!("opening warehouse {}", settings.warehouse))?;
+    match cli.command {
+        Command::Ingest(args) => {
+            ingest_cmd(&wh, &settings, &args).await?;
+        }
+        Command::Etl(args) => {
+            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            etl_cmd(&wh, &lake, &args).await?;
+        }
+        Command::Run { ingest, etl } => {
+            ingest_cmd(&wh, &settings, &ingest).await?;
+            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            etl_cmd(&wh, &lake, &etl).await?;
+        }
+        Command::Sql { statement, format } => {
+            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let batches = query::sql(&lake, &statement).await?;
+            println!("{}", query::render(&batches, format)?);
+        }
+        Command::Tables => {
+            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let infos = lake.infos().await?;
+            let names: Vec<String> = infos
+                .iter()
+                .map(|t| format!("{}.{}", lake.namespace(), t.name))
+                .collect();
+            let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
+            println!(
+                "{:<width$} {:>10} {:>10} {:>10}  snapshot",
+                "table", "rows", "files", "snapshots"
+            );
+            for (t, name) in infos.iter().zip(&names) {
+                println!(
+                    "{:<width$} {:>10} {:>10} {:>10}  {}",
+                    name,
+                    t.rows,
+                    t.data_files,
+                    t.snapshots,
+                    t.snapshot_id.map(|s| s.to_string()).unwrap_or("-".into())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn ingest_cmd(wh: &Warehouse, settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
+    let mut opts = IngestOptions::new(settings.source.clone());
+    opts.api_key = settings.api_key.clone();
+    opts.updated = args.updated;
+    opts.dates = args.dates;
+    opts.max_pages = args.max_pages;
+    let mut progress = Progress::new("pages", None);
+    let report = ingest::ingest(wh, &opts, &mut progress).await?;
+    eprintln!(
+        "ingest {}: {} pages, {} games seen, {} new or changed, {} unchanged, {} raw files",
+        report.run_id,
+        report.pages,
+        report.games_seen,
+        report.games_kept,
+        report.games_unchanged,
+        report.files.len()
+    );
+    Ok(())
+}
+
+async fn etl_cmd(wh: &Warehouse, lake: &Lakehouse, args: &EtlArgs) -> anyhow::Result<()> {
+    let opts = EtlOptions {
+        full_refresh: args.full_refresh,
+    };
+    let mut progress = Progress::new("tables", Some(13));
+    let report = etl::run(wh, lake, &opts, &mut progress).await?;
+    if report.nothing_new {
+        eprintln!(
+            "etl: nothing new since the last run ({} raw files)",
+            report.raw_files
+        );
+        return Ok(());
+    }
+    let written = report.tables.iter().filter(|t| t.written).count();
+    eprintln!(
+        "etl {}: {} games from {} raw files; {} tables written, {} unchanged",
+        report.run_id,
+        report.games,
+        report.raw_files,
+        written,
+        report.tables.len() - written
+    );
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! The `gamelake` binary as a user runs it: exit codes, output, one-line errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support;
+
+fn gamelake(warehouse: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gamelake"))
+        .arg("--warehouse")
+        .arg(warehouse)
+        .args(args)
+        .env_remove("RAWG_API_KEY")
+        .env_remove("GAMELAKE_SOURCE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run gamelake")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn run_then_sql_then_tables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 20, &dir.path().join("pages"));
+    let wh = dir.path().join("wh");
+
+    let out = gamelake(&wh, &["run", "--source", pages.to_str().expect("utf8")]);
+    assert!(out.status.success(), "run failed: {}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("800 new or changed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = gamelake(
+        &wh,
+        &[
+            "sql",
+            "SELECT g.name, count(*) AS games FROM rawg.fact_games f \
+             JOIN rawg.bridge_game_genre b USING (game_key) \
+             JOIN rawg.dim_genre g USING (genre_key) GROUP BY 1 ORDER BY 2 DESC, 1",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "sql failed: {}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("name,games"));
+    let total: i64 = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .expect("count")
+                .parse::<i64>()
+                .expect("int")
+        })
+        .sum();
+    let expected = support::expected_counts(&[&pages])["bridge_game_genre"] as i64;
+    assert_eq!(total, expected, "genre counts do not add up to the bridge");
+
+    let out = gamelake(
+        &wh,
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM rawg.fact_games",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(text(&out.stdout).trim(), r#"[{"n":800}]"#);
+
+    let out = gamelake(&wh, &["tables"]);
+    assert!(out.status.success());
+    let listing = text(&out.stdout);
+    assert_eq!(listing.lines().count(), 14, "{listing}");
+    assert!(listing.contains("rawg.fact_games"));
+
+    // A second run finds nothing new.
+    let out = gamelake(&wh, &["run", "--source", pages.to_str().expect("utf8")]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("nothing new"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn failures_exit_non_zero_with_one_line_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wh = dir.path().join("wh");
+    for args in [
+        vec!["ingest", "--source", "/nonexistent/pages"],
+        vec!["sql", "SELECT * FROM rawg.no_such_table"],
+        vec!["etl"],
+        vec!["--namespace", "../../etc", "tables"],
+        vec![
+            "ingest",
+            "--source",
+            "/tmp",
+            "--dates",
+            "2015-12-31,2015-01-01",
+        ],
+    ] {
+        let out = gamelake(&wh, &args);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        // Progress lines may come first; the cause is one line, the last.
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {err}");
+        assert!(
+            err.trim_end()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .starts_with("error"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! Ingest over HTTP with the real client against a replay of the recorded pages on 127.0.0.1.
+
+use std::time::Duration;
+
+use gamelake::config::Secret;
+use gamelake::ingest::http::HttpOptions;
+use gamelake::ingest::{self, IngestOptions};
+use gamelake::progress::Progress;
+use gamelake::storage::Warehouse;
+
+use crate::support::server::{Fault, ReplayServer};
+use crate::support::{self};
+
+fn quick_retries() -> HttpOptions {
+    HttpOptions {
+        max_attempts: 4,
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_secs(2),
+        timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(2),
+    }
+}
+
+fn options(base: &str, key: Option<&str>) -> IngestOptions {
+    let mut o = IngestOptions::new(base);
+    o.api_key = key.map(Secret::new);
+    o.http = quick_retries();
+    o
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_are_retried_and_the_result_equals_the_archive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 30, &dir.path().join("pages"));
+    let key = "test-key-5ecret";
+    let server = ReplayServer::start(pages.clone(), Some(key)).await;
+    server.inject(2, Fault::Status(429, Some(0)));
+    server.inject(3, Fault::Status(500, None));
+    server.inject(3, Fault::Status(503, None));
+    server.inject(5, Fault::Stall(Duration::from_secs(4)));
+
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let report = ingest::ingest(
+        &wh,
+        &options(&server.base, Some(key)),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect("ingest with faults");
+    // Page 30's `next` points at page 31, which answers 404: the end of the data.
+    assert_eq!((report.pages, report.games_kept), (30, 1200));
+
+    let requests = server.requests();
+    let page_hits = |n: usize| {
+        requests
+            .iter()
+            .filter(|r| {
+                let p = url::Url::parse(&format!("http://x{r}")).expect("url");
+                let page = p
+                    .query_pairs()
+                    .find(|(k, _)| k == "page")
+                    .map(|(_, v)| v.parse::<usize>().expect("page"))
+                    .unwrap_or(1);
+                page == n
+            })
+            .count()
+    };
+    assert_eq!(page_hits(2), 2, "429 not retried once");
+    assert_eq!(page_hits(3), 3, "two 5xx not retried");
+    assert_eq!(page_hits(5), 2, "stall not retried after the timeout");
+    assert!(requests.iter().all(|r| r.contains("page_size=40")));
+
+    // Same data as ingesting the archive folder directly.
+    let wh2 = Warehouse::open(dir.path().join("wh2").to_str().expect("utf8")).expect("wh2");
+    let direct = ingest::ingest(
+        &wh2,
+        &IngestOptions::new(pages.to_str().expect("utf8")),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect("archive ingest");
+    assert_eq!(direct.games_kept, report.games_kept);
+}
+
+#[tokio::test]
+async fn a_missing_key_is_a_clear_error_that_never_shows_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 2, &dir.path().join("pages"));
+    let server = ReplayServer::start(pages, Some("the-right-key")).await;
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let err = ingest::ingest(
+        &wh,
+        &options(&server.base, Some("wrong-key-value")),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect_err("401");
+    let msg = err.to_string();
+    assert!(msg.contains("RAWG_API_KEY"), "{msg}");
+    assert!(!msg.contains("wrong-key-value"), "key leaked: {msg}");
+}
+
+#[tokio::test]
+async fn retries_run_out_with_a_clear_error_and_nothing_lands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 2, &dir.path().join("pages"));
+    let server = ReplayServer::start(pages, None).await;
+    for _ in 0..10 {
+        server.inject(1, Fault::Status(500, None));
+    }
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let err = ingest::ingest(
+        &wh,
+        &options(&server.base, None),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect_err("500s");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("HTTP 500") && msg.contains("4 attempts"),
+        "{msg}"
+    );
+    assert!(wh.list("raw").await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn max_pages_stops_early() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 5, &dir.path().join("pages"));
+    let server = ReplayServer::start(pages, None).await;
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let mut opts = options(&server.base, None);
+    opts.max_pages = Some(2);
+    let report = ingest::ingest(&wh, &opts, &mut Progress::hidden("p"))
+        .await
+        .expect("ingest");
+    assert_eq!((report.pages, report.games_kept), (2, 80));
+    assert_eq!(server.requests().len(), 2);
+}

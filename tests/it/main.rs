@@ -1,0 +1,11 @@
+//! Integration tests: one binary (the dependency tree links once), a module per concern.
+//! They use the recorded RAWG data in `../shared/data/rawg` and real components: the real
+//! HTTP client against a replay server on 127.0.0.1, the embedded catalog on disk, and
+//! pyiceberg (from `.venv`, see `scripts/setup-python.sh`) as an independent reader.
+
+mod catalog;
+mod cli;
+mod http_ingest;
+mod pipeline;
+mod pyiceberg;
+mod support;

@@ -1,0 +1,90 @@
+//! pyiceberg, an independent Iceberg implementation, reads every table through the same
+//! embedded catalog and must see what `gamelake sql` sees.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use gamelake::etl::{self, EtlOptions};
+use gamelake::ingest::{self, IngestOptions};
+use gamelake::progress::Progress;
+
+use crate::support::{self, sql_i64};
+
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("GAMELAKE_PYTHON") {
+        return p.into();
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "pyiceberg is needed for this test: run scripts/setup-python.sh (or set GAMELAKE_PYTHON)"
+    );
+    venv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyiceberg_reads_the_same_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let (wh, lake) = support::open(&root).await;
+    ingest::ingest(
+        &wh,
+        &IngestOptions::new(support::pages_2015().to_str().expect("utf8")),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect("ingest");
+    etl::run(
+        &wh,
+        &lake,
+        &EtlOptions::default(),
+        &mut Progress::hidden("t"),
+    )
+    .await
+    .expect("etl");
+
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/pyiceberg_read.py"
+        ))
+        .arg(&root)
+        .arg("rawg")
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "pyiceberg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tables = gamelake::schema::tables();
+    assert_eq!(seen.as_object().expect("object").len(), tables.len());
+    for def in tables {
+        let t = &seen[&def.name];
+        let rows = sql_i64(&lake, &format!("SELECT count(*) FROM rawg.{}", def.name)).await[0];
+        let key_sum = sql_i64(
+            &lake,
+            &format!(
+                "SELECT coalesce(sum({}), 0) FROM rawg.{}",
+                def.columns[0].name, def.name
+            ),
+        )
+        .await[0];
+        assert_eq!(t["rows"].as_i64(), Some(rows), "{}: row count", def.name);
+        assert_eq!(
+            t["key_sum"].as_i64(),
+            Some(key_sum),
+            "{}: key sum",
+            def.name
+        );
+        let columns: Vec<&str> = def.columns.iter().map(|c| c.name.as_str()).collect();
+        let seen_cols: Vec<&str> = t["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert_eq!(seen_cols, columns, "{}: columns", def.name);
+    }
+}

@@ -1,0 +1,140 @@
+//! Shared test helpers: the recorded data, a replay server, expected counts computed
+//! independently from the JSON (with serde_json values, not gamelake's model).
+
+pub mod server;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use gamelake::lakehouse::Lakehouse;
+use gamelake::storage::Warehouse;
+
+/// `../shared/data/rawg`, which CI provides beside the clone.
+pub fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/rawg");
+    assert!(
+        p.join("games-released-2015").is_dir(),
+        "recorded RAWG data not found at {}: the repository expects ../shared beside it",
+        p.display()
+    );
+    p
+}
+
+pub fn pages_2015() -> PathBuf {
+    shared().join("games-released-2015")
+}
+
+pub fn pages_2016() -> PathBuf {
+    shared().join("games-released-2016")
+}
+
+/// A folder with the first `n` pages of `src` (for fast tests and partial sources).
+pub fn first_pages(src: &Path, n: usize, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).expect("mkdir");
+    for i in 1..=n {
+        let name = format!("page-{i:04}.json");
+        std::fs::copy(src.join(&name), into.join(&name)).expect("copy page");
+    }
+    into.to_path_buf()
+}
+
+pub async fn open(dir: &Path) -> (Warehouse, Lakehouse) {
+    let wh = Warehouse::open(dir.to_str().expect("utf8")).expect("warehouse");
+    let lake = Lakehouse::open(&wh, "rawg").await.expect("lakehouse");
+    (wh, lake)
+}
+
+/// Table name → expected row count, computed from the recorded pages.
+pub fn expected_counts(dirs: &[&Path]) -> BTreeMap<String, usize> {
+    let mut games: BTreeMap<i64, serde_json::Value> = BTreeMap::new();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let page: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&f).expect("read")).expect("json");
+            for g in page["results"].as_array().expect("results") {
+                let id = g["id"].as_i64().expect("id");
+                let newer = games
+                    .get(&id)
+                    .is_none_or(|old| g["updated"].as_str() > old["updated"].as_str());
+                if newer {
+                    games.insert(id, g.clone());
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    out.insert("fact_games".to_string(), games.len());
+    let members = |list: &str, inner: Option<&str>| {
+        let mut pairs = BTreeSet::new();
+        let mut ids = BTreeSet::new();
+        for (gid, g) in &games {
+            for m in g[list].as_array().into_iter().flatten() {
+                let m = inner.map_or(m, |k| &m[k]);
+                let id = m["id"].as_i64().expect("member id");
+                pairs.insert((*gid, id));
+                ids.insert(id);
+            }
+        }
+        (ids.len() + 1, pairs.len())
+    };
+    for (member, list, inner) in [
+        ("platform", "platforms", Some("platform")),
+        ("parent_platform", "parent_platforms", Some("platform")),
+        ("store", "stores", Some("store")),
+        ("genre", "genres", None),
+        ("tag", "tags", None),
+    ] {
+        let (dim, bridge) = members(list, inner);
+        out.insert(format!("dim_{member}"), dim);
+        out.insert(format!("bridge_game_{member}"), bridge);
+    }
+    let esrb: BTreeSet<i64> = games
+        .values()
+        .filter_map(|g| g["esrb_rating"]["id"].as_i64())
+        .collect();
+    out.insert("dim_esrb_rating".into(), esrb.len() + 1);
+    let mut dates = BTreeSet::new();
+    for g in games.values() {
+        if let Some(r) = g["released"].as_str() {
+            dates.insert(r.to_string());
+        }
+        dates.insert(g["updated"].as_str().expect("updated")[..10].to_string());
+    }
+    out.insert("dim_date".into(), dates.len() + 1);
+    out
+}
+
+/// Runs one SQL query and returns the first column of every row as i64.
+pub async fn sql_i64(lake: &Lakehouse, statement: &str) -> Vec<i64> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int64Type;
+    let batches = gamelake::query::sql(lake, statement)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let mut out = Vec::new();
+    for b in batches {
+        let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Int64)
+            .expect("cast to i64");
+        let col = col.as_primitive::<Int64Type>();
+        for i in 0..col.len() {
+            out.push(col.value(i));
+        }
+    }
+    out
+}
+
+/// Row counts of every table through `gamelake sql`.
+pub async fn table_counts(lake: &Lakehouse) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for t in gamelake::schema::tables() {
+        let n = sql_i64(lake, &format!("SELECT count(*) FROM rawg.{}", t.name)).await;
+        out.insert(t.name.clone(), n[0] as usize);
+    }
+    out
+}
