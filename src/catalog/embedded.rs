@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::commit::{
     CommitTable, CommitView, TableUpdate, apply_table_updates, check_table_requirements,
 };
@@ -29,7 +30,6 @@ use iceberg_rust::catalog::create::{CreateMaterializedView, CreateTable, CreateV
 use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
-use iceberg_rust::catalog::{Catalog, CatalogList};
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::materialized_view::MaterializedView;
 use iceberg_rust::spec::table_metadata::{TableMetadata, new_metadata_location};
@@ -77,7 +77,7 @@ impl EmbeddedCatalog {
             db_path: db_path.to_path_buf(),
             store: Arc::new(LocalFileSystem::new()),
         };
-        let conn = catalog.connect().map_err(|e| catalog.db_err(e))?;
+        let conn = connect(&catalog.db_path).map_err(|e| catalog.db_err(e))?;
         conn.execute_batch(SCHEMA).map_err(|e| catalog.db_err(e))?;
         Ok(Arc::new(catalog))
     }
@@ -85,13 +85,6 @@ impl EmbeddedCatalog {
     /// The path of the SQLite file.
     pub fn db_path(&self) -> &Path {
         &self.db_path
-    }
-
-    fn connect(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open(&self.db_path)?;
-        // Several processes may commit at once; SQLite serialises writers, we wait our turn.
-        conn.busy_timeout(Duration::from_secs(30))?;
-        Ok(conn)
     }
 
     fn db_err(&self, source: rusqlite::Error) -> Error {
@@ -108,13 +101,9 @@ impl EmbeddedCatalog {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let path = self.db_path.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let conn = Connection::open(&path)?;
-            conn.busy_timeout(Duration::from_secs(30))?;
-            f(&conn)
-        })
-        .await
-        .map_err(IcebergError::from)?;
+        let result = tokio::task::spawn_blocking(move || f(&connect(&path)?))
+            .await
+            .map_err(IcebergError::from)?;
         result.map_err(|e| external(self.db_err(e)))
     }
 
@@ -160,6 +149,13 @@ impl EmbeddedCatalog {
         validate_identifier(id.name()).map_err(external)?;
         Ok((self.name.clone(), ns, id.name().to_string()))
     }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    // Several processes may commit at once; SQLite serialises writers, we wait our turn.
+    conn.busy_timeout(Duration::from_secs(30))?;
+    Ok(conn)
 }
 
 fn external(e: impl std::error::Error + Send + Sync + 'static) -> IcebergError {
@@ -544,19 +540,5 @@ impl Catalog for EmbeddedCatalog {
         }
         let store = self.store.clone();
         Table::new(identifier, self, store, metadata).await
-    }
-}
-
-/// A one-catalog list, for DataFusion integrations that want one.
-#[derive(Debug)]
-pub struct EmbeddedCatalogList(pub Arc<EmbeddedCatalog>);
-
-#[async_trait]
-impl CatalogList for EmbeddedCatalogList {
-    fn catalog(&self, name: &str) -> Option<Arc<dyn Catalog>> {
-        (name == self.0.name).then(|| self.0.clone() as Arc<dyn Catalog>)
-    }
-    async fn list_catalogs(&self) -> Vec<String> {
-        vec![self.0.name.clone()]
     }
 }

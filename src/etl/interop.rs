@@ -27,8 +27,12 @@ pub fn series_to_arrow(series: &Series) -> Result<ArrayRef> {
     // SAFETY: both types are the `#[repr(C)]` ArrowArray / ArrowSchema structs of the Arrow C
     // data interface (transmute checks the sizes); ownership and the release callbacks move
     // with them, and arrow-rs validates the imported data.
-    let (c_array, c_schema): (FFI_ArrowArray, FFI_ArrowSchema) =
-        unsafe { (std::mem::transmute(c_array), std::mem::transmute(c_schema)) };
+    let (c_array, c_schema) = unsafe {
+        (
+            std::mem::transmute::<polars_arrow::ffi::ArrowArray, FFI_ArrowArray>(c_array),
+            std::mem::transmute::<polars_arrow::ffi::ArrowSchema, FFI_ArrowSchema>(c_schema),
+        )
+    };
     let data = unsafe { from_ffi(c_array, &c_schema) }?;
     Ok(make_array(data))
 }
@@ -37,10 +41,12 @@ pub fn series_to_arrow(series: &Series) -> Result<ArrayRef> {
 pub fn arrow_to_series(name: &str, array: &ArrayRef) -> Result<Series> {
     let (c_array, c_schema) = to_ffi(&array.to_data())?;
     // SAFETY: as in `series_to_arrow`, in the other direction.
-    let (c_array, c_schema): (
-        polars_arrow::ffi::ArrowArray,
-        polars_arrow::ffi::ArrowSchema,
-    ) = unsafe { (std::mem::transmute(c_array), std::mem::transmute(c_schema)) };
+    let (c_array, c_schema) = unsafe {
+        (
+            std::mem::transmute::<FFI_ArrowArray, polars_arrow::ffi::ArrowArray>(c_array),
+            std::mem::transmute::<FFI_ArrowSchema, polars_arrow::ffi::ArrowSchema>(c_schema),
+        )
+    };
     let field = unsafe { polars_arrow::ffi::import_field_from_c(&c_schema) }?;
     let imported =
         unsafe { polars_arrow::ffi::import_array_from_c(c_array, field.dtype().clone()) }?;

@@ -195,16 +195,9 @@ impl RawgClient {
                             url: shown,
                             status: status.as_u16(),
                         });
-                    } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                        if last {
-                            let body = resp.text().await.unwrap_or_default();
-                            return Err(HttpError::Status {
-                                url: shown,
-                                status: status.as_u16(),
-                                attempts: attempt,
-                                body: snippet(&body),
-                            });
-                        }
+                    } else if (status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error())
+                        && !last
+                    {
                         tracing::warn!(url = %shown, attempt, status = status.as_u16(), "retrying");
                         retry_after
                     } else {

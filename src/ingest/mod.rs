@@ -121,6 +121,14 @@ pub async fn ingest(
 
     let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
     let is_http = opts.source.starts_with("http://") || opts.source.starts_with("https://");
+    if is_http && opts.api_key.is_none() && opts.source == crate::config::DEFAULT_SOURCE {
+        // RAWG answers 401 without a key; say so before any traffic leaves the machine.
+        return Err(Error::Config(
+            "the RAWG API needs a key: set RAWG_API_KEY (or rawg_api_key in gamelake.toml), \
+             or ingest archived pages with --source DIR"
+                .into(),
+        ));
+    }
     let producer = if is_http {
         let client = RawgClient::new(&opts.source, opts.api_key.clone(), opts.http.clone())?;
         let mut filters = Vec::new();
@@ -196,7 +204,6 @@ pub async fn ingest(
     .await;
     // Keep what was good even when a later page failed.
     let flushed = lander.flush(wh).await;
-    drop(parsed);
     producer.abort();
     progress.finish();
     report.files = lander.files().to_vec();

@@ -13,6 +13,8 @@ fn gamelake(warehouse: &Path, args: &[&str]) -> Output {
         .env_remove("RAWG_API_KEY")
         .env_remove("GAMELAKE_SOURCE")
         .env("NO_COLOR", "1")
+        // Hermetic: no gamelake.toml from wherever the tests run.
+        .current_dir(warehouse.parent().expect("warehouse has a parent"))
         .output()
         .expect("run gamelake")
 }
@@ -96,6 +98,8 @@ fn failures_exit_non_zero_with_one_line_on_stderr() {
     let wh = dir.path().join("wh");
     for args in [
         vec!["ingest", "--source", "/nonexistent/pages"],
+        // The default source is RAWG's API: without a key it is refused before any request.
+        vec!["ingest"],
         vec!["sql", "SELECT * FROM rawg.no_such_table"],
         vec!["etl"],
         vec!["--namespace", "../../etc", "tables"],

@@ -29,17 +29,20 @@ async fn etl_run(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> etl::E
     .expect("etl")
 }
 
+/// Every member dimension, by member name.
+const MEMBERS: [&str; 6] = [
+    "platform",
+    "parent_platform",
+    "store",
+    "genre",
+    "tag",
+    "esrb_rating",
+];
+
 /// Every (natural, key) pair of every dimension and of the fact table.
 async fn all_keys(lake: &Lakehouse) -> BTreeMap<String, Vec<i64>> {
     let mut out = BTreeMap::new();
-    for member in [
-        "platform",
-        "parent_platform",
-        "store",
-        "genre",
-        "tag",
-        "esrb_rating",
-    ] {
+    for member in MEMBERS {
         let q = format!(
             "SELECT {member}_id * 1000000 + {member}_key FROM rawg.dim_{member} \
              WHERE {member}_key <> 0 ORDER BY 1"
@@ -107,14 +110,7 @@ async fn assert_referential_integrity(lake: &Lakehouse) {
         0,
         "a game appears twice in fact_games"
     );
-    for member in [
-        "platform",
-        "parent_platform",
-        "store",
-        "genre",
-        "tag",
-        "esrb_rating",
-    ] {
+    for member in MEMBERS {
         let q = format!(
             "SELECT count(*) - count(DISTINCT {member}_key) + \
              (count({member}_id) - count(DISTINCT {member}_id)) FROM rawg.dim_{member}"
