@@ -8,9 +8,9 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::prelude::SessionContext;
-use datafusion_iceberg::DataFusionTable;
 
 use crate::lakehouse::Lakehouse;
+use crate::lakehouse::scan::IcebergScan;
 use crate::{Error, Result};
 
 /// Output formats of `gamelake sql`.
@@ -31,7 +31,10 @@ pub async fn session(lake: &Lakehouse) -> Result<SessionContext> {
     catalog.register_schema(lake.namespace(), schema.clone())?;
     for info in lake.infos().await? {
         if let Some(table) = lake.load(&info.name).await? {
-            schema.register_table(info.name.clone(), Arc::new(DataFusionTable::from(table)))?;
+            schema.register_table(
+                info.name.clone(),
+                Arc::new(IcebergScan::load(&table).await?),
+            )?;
         }
     }
     Ok(ctx)

@@ -1,11 +1,13 @@
 """Reads every gamelake table back through pyiceberg's SqlCatalog, as an independent reader.
 
 Usage: pyiceberg_read.py WAREHOUSE NAMESPACE
-Prints JSON: {table: {"rows": n, "columns": [...], "key_sum": sum of the first column}}.
+Prints JSON: {table: {"rows": n, "columns": [...], "key_sum": sum of the first column,
+"sums": {integer column: sum}}}.
 """
 import json
 import sys
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog.sql import SqlCatalog
 
@@ -23,5 +25,10 @@ for ident in catalog.list_tables(namespace):
         "rows": table.num_rows,
         "columns": table.column_names,
         "key_sum": int(pc.sum(first).as_py() or 0),
+        "sums": {
+            name: int(pc.sum(table.column(name)).as_py() or 0)
+            for name in table.column_names
+            if pa.types.is_integer(table.schema.field(name).type)
+        },
     }
 print(json.dumps(out))

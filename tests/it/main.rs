@@ -6,6 +6,7 @@
 mod catalog;
 mod cli;
 mod http_ingest;
+mod merge_on_read;
 mod pipeline;
 mod pyiceberg;
 mod support;

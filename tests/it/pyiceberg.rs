@@ -1,26 +1,11 @@
 //! pyiceberg, an independent Iceberg implementation, reads every table through the same
 //! embedded catalog and must see what `gamelake sql` sees.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::{self, IngestOptions};
 use gamelake::progress::Progress;
 
 use crate::support::{self, sql_i64};
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("GAMELAKE_PYTHON") {
-        return p.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        venv.exists(),
-        "pyiceberg is needed for this test: run scripts/setup-python.sh (or set GAMELAKE_PYTHON)"
-    );
-    venv
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyiceberg_reads_the_same_rows() {
@@ -43,21 +28,7 @@ async fn pyiceberg_reads_the_same_rows() {
     .await
     .expect("etl");
 
-    let out = Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyiceberg_read.py"
-        ))
-        .arg(&root)
-        .arg("rawg")
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "pyiceberg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let seen = support::pyiceberg_read(&root);
     let tables = gamelake::schema::tables();
     assert_eq!(seen.as_object().expect("object").len(), tables.len());
     for def in tables {

@@ -138,3 +138,36 @@ pub async fn table_counts(lake: &Lakehouse) -> BTreeMap<String, usize> {
     }
     out
 }
+
+/// The Python with pyiceberg: `GAMELAKE_PYTHON`, else `.venv` (scripts/setup-python.sh).
+fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("GAMELAKE_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "pyiceberg is needed for this test: run scripts/setup-python.sh (or set GAMELAKE_PYTHON)"
+    );
+    venv
+}
+
+/// What pyiceberg reads from every table of namespace `rawg` in the warehouse at `root`
+/// (see tests/pyiceberg_read.py).
+pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
+    let out = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/pyiceberg_read.py"
+        ))
+        .arg(root)
+        .arg("rawg")
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "pyiceberg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("pyiceberg output is JSON")
+}

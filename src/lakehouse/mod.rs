@@ -5,13 +5,15 @@
 //! first the commit fails with [`Error::CommitConflict`] instead of overwriting what that
 //! writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
 
-use std::collections::HashMap;
+pub mod deletes;
+pub mod scan;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
-use datafusion_iceberg::DataFusionTable;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::create::CreateTableBuilder;
@@ -138,7 +140,7 @@ impl Lakehouse {
             return Ok(None);
         }
         let ctx = SessionContext::new();
-        let df = ctx.read_table(Arc::new(DataFusionTable::from(t)))?;
+        let df = ctx.read_table(Arc::new(scan::IcebergScan::load(&t).await?))?;
         Ok(Some(df.collect().await?))
     }
 
@@ -168,6 +170,24 @@ impl Lakehouse {
             .commit()
             .await
             .map_err(|e| self.commit_error(&def.name, e))
+    }
+
+    /// Replaces the rows whose `key_column` is in `keys` with `new_rows` in one snapshot,
+    /// merge-on-read (position deletes): untouched data files are not rewritten.
+    pub async fn upsert(
+        &self,
+        def: &TableDef,
+        key_column: &str,
+        keys: &HashSet<i64>,
+        new_rows: Option<RecordBatch>,
+    ) -> Result<deletes::RowChange> {
+        let mut table = self.load_or_create(def).await?;
+        deletes::upsert(&mut table, key_column, keys, new_rows)
+            .await
+            .map_err(|e| match e {
+                Error::Iceberg(e) => self.commit_error(&def.name, e),
+                other => other,
+            })
     }
 
     /// Sets table properties without writing data (no new snapshot).

@@ -1,0 +1,207 @@
+//! Merge-on-read: replacing rows by key with Iceberg v2 position delete files.
+//!
+//! To replace the rows of some keys, we read only the key column of the table's live data
+//! files, note the (file, position) of each row to replace, write those as one position
+//! delete file, write the new rows as new data files, and commit both in one snapshot.
+//! Untouched data files stay as they are, so the bytes written are proportional to the change.
+//!
+//! Must never: write equality deletes (pyiceberg 0.12 refuses them), or commit the deletes
+//! and the new rows in separate snapshots (a reader would see the rows gone, or doubled).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use iceberg_rust::arrow::write::write_parquet_partitioned;
+use iceberg_rust::spec::manifest::{Content, DataFile, FileFormat};
+use iceberg_rust::spec::util::strip_prefix;
+use iceberg_rust::spec::values::Struct;
+use iceberg_rust::table::Table;
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::scan::TableFiles;
+use crate::{Error, Result};
+
+/// Iceberg's reserved field ids of a position delete file's columns.
+const FILE_PATH_FIELD_ID: i32 = 2_147_483_546;
+const POS_FIELD_ID: i32 = 2_147_483_545;
+
+/// What a merge-on-read write did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowChange {
+    pub rows_removed: u64,
+    pub rows_added: u64,
+    /// Data files the deletes point into (none of them was rewritten).
+    pub files_touched: usize,
+}
+
+/// Positions of the live rows whose `key_column` is in `keys`, per data file (sorted).
+pub async fn positions_of(
+    table: &Table,
+    files: &TableFiles,
+    key_column: &str,
+    keys: &HashSet<i64>,
+) -> Result<Vec<(String, Vec<i64>)>> {
+    let mut out = Vec::new();
+    for file in &files.files {
+        if file.live_rows() == 0 {
+            continue;
+        }
+        let bytes = table
+            .object_store()
+            .get(&strip_prefix(&file.path).as_str().into())
+            .await?
+            .bytes()
+            .await?;
+        let bad = |e: String| Error::Schema(format!("data file {}: {e}", file.path));
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(e.to_string()))?;
+        let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+        let mut position = 0i64;
+        let mut hits = Vec::new();
+        for batch in reader {
+            let batch = batch?;
+            let column = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
+            for i in 0..column.len() {
+                let pos = position + i as i64;
+                if !column.is_null(i)
+                    && keys.contains(&column.value(i))
+                    && !file.deleted.contains(&(pos as u64))
+                {
+                    hits.push(pos);
+                }
+            }
+            position += column.len() as i64;
+        }
+        if !hits.is_empty() {
+            out.push((file.path.clone(), hits));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one position delete file for `positions` under the table's data folder.
+pub async fn write_position_deletes(
+    table: &Table,
+    positions: &[(String, Vec<i64>)],
+) -> Result<DataFile> {
+    let mut paths = Vec::new();
+    let mut pos = Vec::new();
+    let mut sorted: Vec<&(String, Vec<i64>)> = positions.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, ps) in sorted {
+        for p in ps {
+            paths.push(path.as_str());
+            pos.push(*p);
+        }
+    }
+    let field_id = |f: Field, id: i32| {
+        f.with_metadata(
+            [(
+                iceberg_rust::spec::arrow::schema::PARQUET_FIELD_ID_META_KEY.to_string(),
+                id.to_string(),
+            )]
+            .into(),
+        )
+    };
+    let schema = Arc::new(Schema::new(vec![
+        field_id(
+            Field::new("file_path", DataType::Utf8, false),
+            FILE_PATH_FIELD_ID,
+        ),
+        field_id(Field::new("pos", DataType::Int64, false), POS_FIELD_ID),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(paths)),
+        Arc::new(Int64Array::from(pos)),
+    ];
+    let rows = columns[0].len() as i64;
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let mut buffer = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buffer, schema, None)?;
+    writer.write(&batch)?;
+    writer.close()?;
+
+    let location = format!(
+        "{}/data/{:032x}-deletes.parquet",
+        strip_prefix(&table.metadata().location),
+        fastrand::u128(..)
+    );
+    let size = buffer.len() as i64;
+    table
+        .object_store()
+        .put(&location.as_str().into(), PutPayload::from(buffer))
+        .await?;
+    let file = DataFile::builder()
+        .with_content(Content::PositionDeletes)
+        .with_file_path(location)
+        .with_file_format(FileFormat::Parquet)
+        .with_partition(Struct {
+            fields: Vec::new(),
+            lookup: Default::default(),
+        })
+        .with_record_count(rows)
+        .with_file_size_in_bytes(size)
+        .with_column_sizes(None)
+        .with_value_counts(None)
+        .with_null_value_counts(None)
+        .with_nan_value_counts(None)
+        .with_lower_bounds(None)
+        .with_upper_bounds(None)
+        .build()
+        .map_err(iceberg_rust::error::Error::from)?;
+    Ok(file)
+}
+
+/// Replaces the rows whose `key_column` is in `keys` with `new_rows`, in one snapshot.
+/// Returns what changed; commits nothing when there is nothing to remove or add.
+pub async fn upsert(
+    table: &mut Table,
+    key_column: &str,
+    keys: &HashSet<i64>,
+    new_rows: Option<RecordBatch>,
+) -> Result<RowChange> {
+    let files = TableFiles::load(table).await?;
+    let positions = positions_of(table, &files, key_column, keys).await?;
+    let new_rows = new_rows.filter(|b| b.num_rows() > 0);
+    let mut change = RowChange {
+        rows_removed: positions.iter().map(|(_, p)| p.len() as u64).sum(),
+        rows_added: new_rows.as_ref().map_or(0, |b| b.num_rows() as u64),
+        files_touched: positions.len(),
+    };
+    if change.rows_removed == 0 && change.rows_added == 0 {
+        change.files_touched = 0;
+        return Ok(change);
+    }
+    let mut transaction_files = Vec::new();
+    if let Some(batch) = new_rows {
+        transaction_files =
+            write_parquet_partitioned(table, futures::stream::iter(vec![Ok(batch)]), None).await?;
+    }
+    let deletes = if positions.is_empty() {
+        Vec::new()
+    } else {
+        vec![write_position_deletes(table, &positions).await?]
+    };
+    let mut tx = table.new_transaction(None);
+    if !transaction_files.is_empty() {
+        tx = tx.append_data(transaction_files);
+    }
+    if !deletes.is_empty() {
+        tx = tx.append_delete(deletes);
+    }
+    tx.commit().await?;
+    Ok(change)
+}
