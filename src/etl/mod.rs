@@ -17,9 +17,9 @@ pub mod keys;
 pub mod raw;
 pub mod star;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use arrow::array::{Array, Int64Array, RecordBatch};
+use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
 
 use crate::lakehouse::Lakehouse;
 use crate::progress::Progress;
@@ -45,22 +45,35 @@ pub struct EtlOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableOutcome {
     pub name: String,
+    /// Rows written: the whole table, or in an incremental run the changed games' rows.
     pub rows: usize,
     /// False when the contents were unchanged and nothing was written.
     pub written: bool,
+    /// Rows replaced through position deletes (incremental runs).
+    pub rows_removed: u64,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct EtlReport {
     pub run_id: String,
     pub raw_files: usize,
+    /// Raw files this run read (all of them in a full build, the new ones otherwise).
+    pub new_raw_files: usize,
+    /// Games processed: all games in a full build, the new or changed ones otherwise.
     pub games: usize,
+    /// True when only new raw files were processed, merge-on-read.
+    pub incremental: bool,
     /// True when every raw file had been processed already and nothing was done.
     pub nothing_new: bool,
     pub tables: Vec<TableOutcome>,
 }
 
 /// Runs the ETL over the warehouse's raw landing.
+///
+/// The first run (and `--full-refresh`) builds every table from all raw files. Later runs are
+/// incremental: only the raw files no run has processed are read; the games in them replace
+/// their rows in the bridges and `fact_games` (merge-on-read, position deletes), dimensions
+/// take in new members and type-1 changes.
 pub async fn run(
     wh: &Warehouse,
     lake: &Lakehouse,
@@ -70,57 +83,107 @@ pub async fn run(
     let run_id = crate::new_run_id();
     let files = raw::raw_files(wh).await?;
     let processed = processed_files(lake).await?;
+    let new_files: Vec<String> = files
+        .iter()
+        .filter(|f| !processed.contains(*f))
+        .cloned()
+        .collect();
     let mut report = EtlReport {
         run_id: run_id.clone(),
         raw_files: files.len(),
         ..Default::default()
     };
-    if !opts.full_refresh && !files.is_empty() && files.iter().all(|f| processed.contains(f)) {
+    if !opts.full_refresh && !files.is_empty() && new_files.is_empty() {
         tracing::info!("every raw file was processed already: nothing to do");
         report.nothing_new = true;
         return Ok(report);
     }
+    report.incremental = !opts.full_refresh && !processed.is_empty();
+    let to_read = if report.incremental {
+        &new_files
+    } else {
+        &files
+    };
+    report.new_raw_files = to_read.len();
 
-    let games = raw::latest_games(wh, &files).await?;
-    report.games = games.height();
-    let existing = load_existing(lake).await?;
+    let games = raw::read_games(wh, to_read).await?;
+    report.games = games.latest.height();
+    let existing = load_existing(lake, report.incremental).await?;
     let star = tokio::task::spawn_blocking(move || star::build(&games, &existing)).await??;
 
     let files_json =
         serde_json::to_string(&files).map_err(|e| Error::Schema(format!("raw file list: {e}")))?;
+    let changed_games: HashSet<i64> = match star.tables.last() {
+        Some((def, fact)) if def.name == "fact_games" => fact
+            .column("game_key")?
+            .as_materialized_series()
+            .i64()?
+            .iter()
+            .flatten()
+            .collect(),
+        _ => return Err(Error::Schema("the star build has no fact_games".into())),
+    };
     for (def, frame) in star.tables {
         let batch = interop::frame_to_batch(&frame, def)?;
-        let fp = interop::fingerprint(&batch)?;
         let is_fact = def.name == "fact_games";
-        let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fp.clone())];
-        if is_fact {
-            props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
-        }
-        let unchanged = lake
-            .property(&def.name, FINGERPRINT_PROPERTY)
-            .await?
-            .as_deref()
-            == Some(fp.as_str());
         let rows = batch.num_rows();
-        if unchanged && !opts.full_refresh {
+        let per_game = report.incremental && (is_fact || def.name.starts_with("bridge_"));
+        let outcome = if per_game {
+            // Only the changed games' rows: replace them in place, merge-on-read.
+            let mut props = vec![(
+                FINGERPRINT_PROPERTY.to_string(),
+                format!("incremental:{run_id}"),
+            )];
             if is_fact {
+                props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
+            }
+            let change = lake
+                .upsert(def, "game_key", &changed_games, Some(batch), props)
+                .await?;
+            TableOutcome {
+                name: def.name.clone(),
+                rows,
+                written: change.rows_added + change.rows_removed > 0,
+                rows_removed: change.rows_removed,
+            }
+        } else {
+            // The whole table: write it if its contents changed.
+            let fp = interop::fingerprint(&batch)?;
+            let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fp.clone())];
+            if is_fact {
+                props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
+            }
+            let unchanged = lake
+                .property(&def.name, FINGERPRINT_PROPERTY)
+                .await?
+                .as_deref()
+                == Some(fp.as_str());
+            let write = !unchanged || opts.full_refresh;
+            if write {
+                let summary = HashMap::from([
+                    (RUN_ID_SUMMARY.to_string(), run_id.clone()),
+                    ("gamelake.rows".to_string(), rows.to_string()),
+                ]);
+                lake.replace(def, batch, props, summary).await?;
+            } else if is_fact {
                 // The data is the same but the processed-files list moves on.
                 lake.set_properties(def, props).await?;
             }
-            tracing::info!(table = def.name, rows, "unchanged");
-        } else {
-            let summary = HashMap::from([
-                (RUN_ID_SUMMARY.to_string(), run_id.clone()),
-                ("gamelake.rows".to_string(), rows.to_string()),
-            ]);
-            lake.replace(def, batch, props, summary).await?;
-            tracing::info!(table = def.name, rows, "written");
-        }
-        report.tables.push(TableOutcome {
-            name: def.name.clone(),
-            rows,
-            written: !unchanged || opts.full_refresh,
-        });
+            TableOutcome {
+                name: def.name.clone(),
+                rows,
+                written: write,
+                rows_removed: 0,
+            }
+        };
+        tracing::info!(
+            table = def.name,
+            rows = outcome.rows,
+            removed = outcome.rows_removed,
+            written = outcome.written,
+            "table done"
+        );
+        report.tables.push(outcome);
         progress.inc(1, &def.name);
     }
     progress.finish();
@@ -143,8 +206,9 @@ async fn processed_files(lake: &Lakehouse) -> Result<BTreeSet<String>> {
 }
 
 /// Reads back what keys and members the warehouse already has.
-async fn load_existing(lake: &Lakehouse) -> Result<Existing> {
+async fn load_existing(lake: &Lakehouse, incremental: bool) -> Result<Existing> {
     let mut existing = Existing::default();
+
     for spec in DIMS {
         let table = spec.dim_table();
         if let Some(batch) = read_whole(lake, &table).await? {
@@ -157,17 +221,50 @@ async fn load_existing(lake: &Lakehouse) -> Result<Existing> {
             existing.dims.insert(spec.member, (keys, Some(frame)));
         }
     }
-    if let Some(batch) = read_whole(lake, "fact_games").await? {
+    if let Some(batches) = lake
+        .read(
+            "fact_games",
+            Some(&[
+                "game_id",
+                "game_key",
+                "released_date_key",
+                "updated_date_key",
+            ]),
+        )
+        .await?
+        && let Some(batch) = interop::concat(&batches)?
+    {
         existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
+        if incremental {
+            existing.fact_dates = fact_dates(&batch)?;
+        }
     }
     Ok(existing)
 }
 
 async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>> {
-    match lake.read(table).await? {
+    match lake.read(table, None).await? {
         Some(batches) => interop::concat(&batches),
         None => Ok(None),
     }
+}
+
+/// game_key → (released_date_key, updated_date_key) of stored facts.
+fn fact_dates(batch: &RecordBatch) -> Result<HashMap<i64, (i32, i32)>> {
+    let int = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<Int32Array>().cloned())
+            .ok_or_else(|| Error::Schema(format!("fact_games lacks INT column {name}")))
+    };
+    let keys = batch
+        .column_by_name("game_key")
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+        .ok_or_else(|| Error::Schema("fact_games lacks BIGINT column game_key".into()))?;
+    let (released, updated) = (int("released_date_key")?, int("updated_date_key")?);
+    Ok((0..batch.num_rows())
+        .map(|i| (keys.value(i), (released.value(i), updated.value(i))))
+        .collect())
 }
 
 /// (natural, key) pairs of a stored table; rows with a null natural key are skipped.

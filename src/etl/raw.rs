@@ -19,9 +19,18 @@ pub async fn raw_files(wh: &Warehouse) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Reads the given raw files and keeps, per game id, the row with the latest `updated`
-/// (ties go to the later ingest).
-pub async fn latest_games(wh: &Warehouse, files: &[String]) -> Result<DataFrame> {
+/// What raw files hold, as the ETL uses it.
+pub struct RawGames {
+    /// Every row of the files: every observation of every game, superseded versions too
+    /// (dimension members and their newest attributes come from these).
+    pub observations: DataFrame,
+    /// Per game id, the row with the latest `updated` (ties go to the later ingest): the
+    /// facts and bridges come from these.
+    pub latest: DataFrame,
+}
+
+/// Reads the given raw files.
+pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
     let mut frames = Vec::with_capacity(files.len());
     for path in files {
         let bytes = wh.get(path).await?;
@@ -39,13 +48,18 @@ pub async fn latest_games(wh: &Warehouse, files: &[String]) -> Result<DataFrame>
             "the warehouse holds no raw games: run `gamelake ingest` first".into(),
         ));
     }
-    let all = concat(frames, UnionArgs::default())?;
-    let latest = all
+    let observations = concat(frames, UnionArgs::default())?.collect()?;
+    let latest = observations
+        .clone()
+        .lazy()
         .sort(
             ["id", "updated", "_ingested_at"],
             SortMultipleOptions::default(),
         )
         .unique_stable(Some(cols(["id"])), UniqueKeepStrategy::Last)
         .collect()?;
-    Ok(latest)
+    Ok(RawGames {
+        observations,
+        latest,
+    })
 }

@@ -1,10 +1,12 @@
 //! Raw games to the star schema, in Polars.
 //!
-//! Input: one row per game (its latest version) in the raw layout. Output: one frame per table
-//! in commit order (dimensions, bridges, fact). Dimension members come from the games'
-//! nested lists; a member's name and slug are taken from the most recently updated game that
-//! mentions it (type 1: later runs update them in place, the key stays). Members no longer
-//! mentioned stay in their dimension. Null lists count as empty.
+//! Input: the raw rows ([`RawGames`]). Output: one frame per table in commit order
+//! (dimensions, bridges, fact). Facts and bridges come from each game's latest version.
+//! Dimension members come from every observation, superseded versions included, and a
+//! member's attributes (name, slug, …) from its newest observation: the latest ingested
+//! mention, then the latest `updated`, then the highest game id (type 1: later runs update
+//! them in place, the key stays). So a member once seen stays in its dimension, and an
+//! incremental history and a build from scratch agree. Null lists count as empty.
 //!
 //! This module is pure: no I/O, so it can be tested on frames and timed on its own.
 
@@ -14,6 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use super::keys::KeyMap;
+use super::raw::RawGames;
 use crate::schema::{ColumnType, TableDef, table};
 use crate::{Error, Result};
 
@@ -96,6 +99,10 @@ pub struct Existing {
     pub dims: HashMap<&'static str, (KeyMap, Option<DataFrame>)>,
     /// game_id → game_key.
     pub games: KeyMap,
+    /// game_key → (released_date_key, updated_date_key) of the stored facts. In an
+    /// incremental run the built facts are only the changed games, so `dim_date` also covers
+    /// the dates of the stored facts of the other games; empty in a full build.
+    pub fact_dates: HashMap<i64, (i32, i32)>,
 }
 
 /// The built tables, in commit order.
@@ -119,7 +126,12 @@ impl DimSpec {
 
     /// (game_id, updated, member_id, name, slug, extra…), one row per mention.
     fn mentions(&self, games: LazyFrame) -> LazyFrame {
-        let mut lf = games.select([col("id").alias("game_id"), col("updated"), col(self.column)]);
+        let mut lf = games.select([
+            col("id").alias("game_id"),
+            col("updated"),
+            col("_ingested_at"),
+            col(self.column),
+        ]);
         if self.is_list {
             lf = lf.explode(
                 cols([self.column]),
@@ -136,6 +148,7 @@ impl DimSpec {
         let mut select = vec![
             col("game_id"),
             col("updated"),
+            col("_ingested_at"),
             member
                 .clone()
                 .struct_()
@@ -197,9 +210,11 @@ fn i64_values(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// Builds every table from the latest games.
-pub fn build(games: &DataFrame, existing: &Existing) -> Result<Star> {
+/// Builds every table from the raw rows.
+pub fn build(raw: &RawGames, existing: &Existing) -> Result<Star> {
+    let games = &raw.latest;
     let games_lf = games.clone().lazy();
+    let observations = raw.observations.clone().lazy();
     let mut tables = Vec::new();
 
     // Games first: every key below is looked up through them.
@@ -210,7 +225,7 @@ pub fn build(games: &DataFrame, existing: &Existing) -> Result<Star> {
     let mut member_keys: HashMap<&'static str, KeyMap> = HashMap::new();
     let mut bridges = Vec::new();
     for spec in DIMS {
-        let (dim_df, keys) = build_dimension(&spec, games_lf.clone(), existing)?;
+        let (dim_df, keys) = build_dimension(&spec, observations.clone(), existing)?;
         tables.push((table(&spec.dim_table())?, dim_df));
         if spec.bridged {
             let bridge = build_bridge(&spec, games_lf.clone(), &keys, game_key_lf.clone())?;
@@ -223,7 +238,7 @@ pub fn build(games: &DataFrame, existing: &Existing) -> Result<Star> {
         .get("esrb_rating")
         .ok_or_else(|| Error::Schema("esrb_rating dimension missing".into()))?;
     let fact = build_fact(games_lf, game_key_lf, esrb_keys)?;
-    let dim_date = build_dim_date(&fact)?;
+    let dim_date = build_dim_date(&fact, &existing.fact_dates)?;
 
     let mut ordered = vec![(table("dim_date")?, dim_date)];
     ordered.extend(tables);
@@ -234,15 +249,15 @@ pub fn build(games: &DataFrame, existing: &Existing) -> Result<Star> {
 
 fn build_dimension(
     spec: &DimSpec,
-    games: LazyFrame,
+    observations: LazyFrame,
     existing: &Existing,
 ) -> Result<(DataFrame, KeyMap)> {
     let def = table(&spec.dim_table())?;
     let (key, id) = (spec.key(), spec.id());
     let latest = spec
-        .mentions(games)
+        .mentions(observations)
         .sort(
-            ["member_id", "updated", "game_id"],
+            ["member_id", "_ingested_at", "updated", "game_id"],
             SortMultipleOptions::default(),
         )
         .unique_stable(Some(cols(["member_id"])), UniqueKeepStrategy::Last)
@@ -485,8 +500,9 @@ const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-/// Every date the facts point at, plus the Unknown date (key 0).
-fn build_dim_date(fact: &DataFrame) -> Result<DataFrame> {
+/// Every date the facts point at (the built ones, and the stored ones of games not rebuilt),
+/// plus the Unknown date (key 0).
+fn build_dim_date(fact: &DataFrame, stored: &HashMap<i64, (i32, i32)>) -> Result<DataFrame> {
     let mut keys: Vec<i32> = Vec::new();
     for name in ["released_date_key", "updated_date_key"] {
         keys.extend(
@@ -496,6 +512,15 @@ fn build_dim_date(fact: &DataFrame) -> Result<DataFrame> {
                 .iter()
                 .flatten(),
         );
+    }
+    if !stored.is_empty() {
+        let rebuilt: std::collections::HashSet<i64> =
+            i64_values(fact, "game_key")?.into_iter().collect();
+        for (game, (released, updated)) in stored {
+            if !rebuilt.contains(game) {
+                keys.extend([*released, *updated]);
+            }
+        }
     }
     keys.retain(|k| *k != 0);
     keys.sort_unstable();

@@ -165,13 +165,15 @@ pub async fn write_position_deletes(
     Ok(file)
 }
 
-/// Replaces the rows whose `key_column` is in `keys` with `new_rows`, in one snapshot.
-/// Returns what changed; commits nothing when there is nothing to remove or add.
+/// Replaces the rows whose `key_column` is in `keys` with `new_rows`, and sets `properties`,
+/// in one commit (one snapshot when rows change). With nothing to remove or add, only the
+/// properties are committed (no snapshot), and with no properties either, nothing.
 pub async fn upsert(
     table: &mut Table,
     key_column: &str,
     keys: &HashSet<i64>,
     new_rows: Option<RecordBatch>,
+    properties: Vec<(String, String)>,
 ) -> Result<RowChange> {
     let files = TableFiles::load(table).await?;
     let positions = positions_of(table, &files, key_column, keys).await?;
@@ -183,6 +185,13 @@ pub async fn upsert(
     };
     if change.rows_removed == 0 && change.rows_added == 0 {
         change.files_touched = 0;
+        if !properties.is_empty() {
+            table
+                .new_transaction(None)
+                .update_properties(properties)
+                .commit()
+                .await?;
+        }
         return Ok(change);
     }
     let mut transaction_files = Vec::new();
@@ -195,7 +204,7 @@ pub async fn upsert(
     } else {
         vec![write_position_deletes(table, &positions).await?]
     };
-    let mut tx = table.new_transaction(None);
+    let mut tx = table.new_transaction(None).update_properties(properties);
     if !transaction_files.is_empty() {
         tx = tx.append_data(transaction_files);
     }

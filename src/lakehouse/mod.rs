@@ -127,8 +127,13 @@ impl Lakehouse {
         }
     }
 
-    /// Reads a whole table; `None` when it does not exist or has no snapshot yet.
-    pub async fn read(&self, table: &str) -> Result<Option<Vec<RecordBatch>>> {
+    /// Reads a table (all columns, or the named ones), position deletes applied; `None` when
+    /// it does not exist or has no snapshot yet.
+    pub async fn read(
+        &self,
+        table: &str,
+        columns: Option<&[&str]>,
+    ) -> Result<Option<Vec<RecordBatch>>> {
         let Some(t) = self.load(table).await? else {
             return Ok(None);
         };
@@ -140,7 +145,10 @@ impl Lakehouse {
             return Ok(None);
         }
         let ctx = SessionContext::new();
-        let df = ctx.read_table(Arc::new(scan::IcebergScan::load(&t).await?))?;
+        let mut df = ctx.read_table(Arc::new(scan::IcebergScan::load(&t).await?))?;
+        if let Some(columns) = columns {
+            df = df.select_columns(columns)?;
+        }
         Ok(Some(df.collect().await?))
     }
 
@@ -172,17 +180,19 @@ impl Lakehouse {
             .map_err(|e| self.commit_error(&def.name, e))
     }
 
-    /// Replaces the rows whose `key_column` is in `keys` with `new_rows` in one snapshot,
-    /// merge-on-read (position deletes): untouched data files are not rewritten.
+    /// Replaces the rows whose `key_column` is in `keys` with `new_rows` and sets
+    /// `properties`, in one commit, merge-on-read (position deletes): untouched data files are
+    /// not rewritten. See [`deletes::upsert`].
     pub async fn upsert(
         &self,
         def: &TableDef,
         key_column: &str,
         keys: &HashSet<i64>,
         new_rows: Option<RecordBatch>,
+        properties: Vec<(String, String)>,
     ) -> Result<deletes::RowChange> {
         let mut table = self.load_or_create(def).await?;
-        deletes::upsert(&mut table, key_column, keys, new_rows)
+        deletes::upsert(&mut table, key_column, keys, new_rows, properties)
             .await
             .map_err(|e| match e {
                 Error::Iceberg(e) => self.commit_error(&def.name, e),

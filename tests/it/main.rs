@@ -6,6 +6,7 @@
 mod catalog;
 mod cli;
 mod http_ingest;
+mod incremental;
 mod merge_on_read;
 mod pipeline;
 mod pyiceberg;

@@ -72,6 +72,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
             "game_key",
             &HashSet::from([5, 250]),
             Some(pairs(&[(5, 7), (250, 8), (1000, 9)])),
+            Vec::new(),
         )
         .await
         .expect("upsert");
@@ -108,6 +109,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
             "game_key",
             &HashSet::from([5]),
             Some(pairs(&[(5, 11)])),
+            Vec::new(),
         )
         .await
         .expect("second upsert");
@@ -119,7 +121,13 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     // Nothing to change: no new snapshot.
     let before = lake.infos().await.expect("infos");
     let none = lake
-        .upsert(def(), "game_key", &HashSet::from([424_242]), None)
+        .upsert(
+            def(),
+            "game_key",
+            &HashSet::from([424_242]),
+            None,
+            Vec::new(),
+        )
         .await
         .expect("no-op");
     assert_eq!(none, RowChange::default());

@@ -171,3 +171,111 @@ pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("pyiceberg output is JSON")
 }
+
+/// Runs one SQL query and returns the first column of every row as text.
+pub async fn sql_strings(lake: &Lakehouse, statement: &str) -> Vec<String> {
+    use arrow::array::Array;
+    let batches = gamelake::query::sql(lake, statement)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let mut out = Vec::new();
+    for b in batches {
+        let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
+            .expect("cast to text");
+        let col = col
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("utf8");
+        for i in 0..col.len() {
+            out.push(if col.is_null(i) {
+                "NULL".into()
+            } else {
+                col.value(i).to_string()
+            });
+        }
+    }
+    out
+}
+
+/// What [`second_day`] changed.
+#[derive(Debug)]
+pub struct SecondDay {
+    pub changed: Vec<i64>,
+    pub new: Vec<i64>,
+    pub renamed_tag: i64,
+}
+
+/// Derives a "next day" page from recorded pages: every 40th game of the first `day1_pages`
+/// pages comes back with a later `updated`, another rating, a genre dropped and one added, a
+/// tag list cut down plus a new tag, one more platform; the first changed game also renames
+/// one of its tags; 20 games of later pages are new. Written to `into/page-0001.json`.
+pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
+    std::fs::create_dir_all(into).expect("mkdir");
+    let read = |n: usize| -> Vec<serde_json::Value> {
+        let page: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(src.join(format!("page-{n:04}.json"))).expect("page"),
+        )
+        .expect("json");
+        page["results"].as_array().expect("results").clone()
+    };
+    let day1: Vec<serde_json::Value> = (1..=day1_pages).flat_map(read).collect();
+    let mut results = Vec::new();
+    let mut out = SecondDay {
+        changed: Vec::new(),
+        new: Vec::new(),
+        renamed_tag: 0,
+    };
+    for (i, g) in day1.iter().enumerate().filter(|(i, _)| i % 40 == 7) {
+        let mut g = g.clone();
+        let updated = chrono::NaiveDateTime::parse_from_str(
+            g["updated"].as_str().expect("updated"),
+            "%Y-%m-%dT%H:%M:%S",
+        )
+        .expect("timestamp");
+        g["updated"] = (updated + chrono::Duration::days(400))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+            .into();
+        g["rating"] = serde_json::json!(1.5 + (i % 3) as f64);
+        let mut genres = g["genres"].as_array().cloned().unwrap_or_default();
+        if !genres.is_empty() {
+            genres.remove(0);
+        }
+        genres.push(serde_json::json!({"id": 900_001, "name": "Cozy", "slug": "cozy"}));
+        g["genres"] = genres.into();
+        let mut tags: Vec<serde_json::Value> = g["tags"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .take(2)
+            .collect();
+        if out.renamed_tag == 0
+            && let Some(t) = tags.first_mut()
+        {
+            out.renamed_tag = t["id"].as_i64().expect("tag id");
+            t["name"] = format!("{} (renamed)", t["name"].as_str().unwrap_or("")).into();
+        }
+        tags.push(
+            serde_json::json!({"id": 900_002, "name": "Новый тег", "slug": "novyi-teg",
+            "language": "rus", "games_count": 1, "image_background": null}),
+        );
+        g["tags"] = tags.into();
+        let mut platforms = g["platforms"].as_array().cloned().unwrap_or_default();
+        platforms.push(
+            serde_json::json!({"platform": {"id": 186, "name": "Xbox Series S/X",
+            "slug": "xbox-series-x"}}),
+        );
+        g["platforms"] = platforms.into();
+        out.changed.push(g["id"].as_i64().expect("id"));
+        results.push(g);
+    }
+    for g in read(day1_pages + 5).into_iter().take(20) {
+        out.new.push(g["id"].as_i64().expect("id"));
+        results.push(g);
+    }
+    let page = serde_json::json!({"count": results.len(), "next": null, "previous": null,
+        "results": results});
+    std::fs::write(into.join("page-0001.json"), page.to_string()).expect("write day 2");
+    out
+}
