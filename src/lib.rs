@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod etl;
+pub mod failpoint;
 pub mod ingest;
 pub mod lakehouse;
 pub mod progress;

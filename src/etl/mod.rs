@@ -184,6 +184,7 @@ pub async fn run(
             "table done"
         );
         report.tables.push(outcome);
+        crate::failpoint::hit(&format!("etl.committed.{}", def.name));
         progress.inc(1, &def.name);
     }
     progress.finish();

@@ -210,6 +210,7 @@ impl Lander {
         wh.put(&path, bytes).await?;
         tracing::debug!(%path, "raw file written");
         self.files.push(path);
+        crate::failpoint::hit(&format!("ingest.landed.{}", self.files.len()));
         Ok(())
     }
 

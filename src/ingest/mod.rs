@@ -191,6 +191,7 @@ pub async fn ingest(
             if lander.is_full() {
                 lander.flush(wh).await?;
             }
+            crate::failpoint::hit(&format!("ingest.page.{}", report.pages));
             progress.inc(
                 1,
                 &format!(

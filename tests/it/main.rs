@@ -5,6 +5,7 @@
 
 mod catalog;
 mod cli;
+mod crash;
 mod http_ingest;
 mod incremental;
 mod merge_on_read;

@@ -6,7 +6,11 @@ pub mod server;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use gamelake::etl::{self, EtlOptions, EtlReport};
+use gamelake::ingest::{self, IngestOptions};
 use gamelake::lakehouse::Lakehouse;
+use gamelake::lakehouse::scan::TableFiles;
+use gamelake::progress::Progress;
 use gamelake::storage::Warehouse;
 
 /// `../shared/data/rawg`, which CI provides beside the clone.
@@ -277,5 +281,124 @@ pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
     let page = serde_json::json!({"count": results.len(), "next": null, "previous": null,
         "results": results});
     std::fs::write(into.join("page-0001.json"), page.to_string()).expect("write day 2");
+    out
+}
+
+/// Member dimensions and whether they have a bridge.
+const MEMBERS: [(&str, bool); 6] = [
+    ("platform", true),
+    ("parent_platform", true),
+    ("store", true),
+    ("genre", true),
+    ("tag", true),
+    ("esrb_rating", false),
+];
+
+pub async fn ingest_etl(wh: &Warehouse, lake: &Lakehouse, dirs: &[&Path]) -> EtlReport {
+    for dir in dirs {
+        ingest::ingest(
+            wh,
+            &IngestOptions::new(dir.to_str().expect("utf8")),
+            &mut Progress::hidden("p"),
+        )
+        .await
+        .expect("ingest");
+    }
+    etl::run(wh, lake, &EtlOptions::default(), &mut Progress::hidden("t"))
+        .await
+        .expect("etl")
+}
+
+/// Every table's contents with surrogate keys replaced by RAWG ids, so two warehouses that
+/// assigned keys in a different order compare equal.
+pub async fn contents_by_natural_key(lake: &Lakehouse) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    out.insert(
+        "fact_games".into(),
+        sql_strings(
+            lake,
+            "SELECT concat_ws('|', f.game_id, f.name, f.slug, f.rating, f.updated, f.released, \
+             f.released_date_key, f.updated_date_key, e.esrb_rating_id, f.ratings_count, \
+             f.added, f.added_owned, f.ratings_exceptional, f.ratings_skip, f.metacritic, \
+             f.playtime, f.background_image) \
+             FROM rawg.fact_games f JOIN rawg.dim_esrb_rating e USING (esrb_rating_key) ORDER BY 1",
+        )
+        .await,
+    );
+    for (member, bridged) in MEMBERS {
+        let extra = if member == "tag" {
+            ", d.language, d.games_count"
+        } else {
+            ""
+        };
+        out.insert(
+            format!("dim_{member}"),
+            sql_strings(
+                lake,
+                &format!(
+                    "SELECT concat_ws('|', d.{member}_id, d.name, d.slug{extra}) \
+                     FROM rawg.dim_{member} d ORDER BY 1"
+                ),
+            )
+            .await,
+        );
+        if bridged {
+            out.insert(
+                format!("bridge_game_{member}"),
+                sql_strings(
+                    lake,
+                    &format!(
+                        "SELECT concat_ws('|', f.game_id, d.{member}_id) FROM rawg.bridge_game_{member} b \
+                         JOIN rawg.fact_games f USING (game_key) \
+                         JOIN rawg.dim_{member} d USING ({member}_key) ORDER BY 1"
+                    ),
+                )
+                .await,
+            );
+        }
+    }
+    out.insert(
+        "dim_date".into(),
+        sql_strings(
+            lake,
+            "SELECT concat_ws('|', date_key, date, day_name, is_weekend) FROM rawg.dim_date ORDER BY 1",
+        )
+        .await,
+    );
+    out
+}
+
+pub async fn keys(lake: &Lakehouse) -> Vec<String> {
+    let mut all = sql_strings(
+        lake,
+        "SELECT concat('game ', game_id, '=', game_key) FROM rawg.fact_games",
+    )
+    .await;
+    for (member, _) in MEMBERS {
+        all.extend(
+            sql_strings(
+                lake,
+                &format!("SELECT concat('{member} ', {member}_id, '=', {member}_key) FROM rawg.dim_{member}"),
+            )
+            .await,
+        );
+    }
+    all.sort();
+    all
+}
+
+pub async fn files_and_snapshots(lake: &Lakehouse) -> BTreeMap<String, (Vec<String>, usize)> {
+    let mut out = BTreeMap::new();
+    for info in lake.infos().await.expect("infos") {
+        let table = lake.load(&info.name).await.expect("load").expect("table");
+        let files = TableFiles::load(&table).await.expect("files");
+        out.insert(
+            info.name,
+            (
+                files.files.into_iter().map(|f| f.path).collect(),
+                info.snapshots,
+            ),
+        );
+    }
     out
 }
