@@ -12,6 +12,7 @@ use gamelake::config::{Overrides, Settings};
 use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::{self, DateRange, IngestOptions};
 use gamelake::lakehouse::Lakehouse;
+use gamelake::lakehouse::maintain::MaintainOptions;
 use gamelake::progress::Progress;
 use gamelake::query::{self, Format};
 use gamelake::storage::Warehouse;
@@ -65,6 +66,19 @@ enum Command {
     },
     /// List the tables with row count, data files and current snapshot.
     Tables,
+    /// Compact position deletes, expire old snapshots, remove unreferenced files.
+    Maintain {
+        /// Compact a table when its deleted rows exceed this share of its rows.
+        #[arg(long, default_value_t = 0.10)]
+        delete_threshold: f64,
+        /// Keep snapshots younger than this many days.
+        #[arg(long, default_value_t = 7.0)]
+        keep_days: f64,
+        /// Only remove unreferenced files older than this many minutes (writes in flight
+        /// in another process are younger).
+        #[arg(long, default_value_t = 60.0)]
+        orphan_grace_minutes: f64,
+    },
 }
 
 #[derive(Args)]
@@ -153,8 +167,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         source,
         api_key: std::env::var("RAWG_API_KEY").ok(),
     })?;
-    if matches!(cli.command, Command::Sql { .. } | Command::Tables)
-        && !Path::new(&settings.warehouse).join("catalog.db").exists()
+    if matches!(
+        cli.command,
+        Command::Sql { .. } | Command::Tables | Command::Maintain { .. }
+    ) && !Path::new(&settings.warehouse).join("catalog.db").exists()
     {
         anyhow::bail!(
             "no warehouse at {}: run `gamelake run` first, or point --warehouse at one",
@@ -181,6 +197,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let batches = query::sql(&lake, &statement).await?;
             println!("{}", query::render(&batches, format)?);
         }
+        Command::Maintain {
+            delete_threshold,
+            keep_days,
+            orphan_grace_minutes,
+        } => {
+            let seconds = |v: f64, what: &str| {
+                if v.is_finite() && v >= 0.0 {
+                    Ok(std::time::Duration::from_secs_f64(v))
+                } else {
+                    Err(anyhow::anyhow!("{what} must be a number >= 0, got {v}"))
+                }
+            };
+            if !(0.0..=1.0).contains(&delete_threshold) {
+                anyhow::bail!("--delete-threshold must be between 0 and 1, got {delete_threshold}");
+            }
+            let opts = MaintainOptions {
+                delete_threshold,
+                retain: seconds(keep_days * 86_400.0, "--keep-days")?,
+                orphan_grace: seconds(orphan_grace_minutes * 60.0, "--orphan-grace-minutes")?,
+            };
+            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            for r in lake.maintain(&opts).await? {
+                eprintln!(
+                    "{}: {} files compacted ({} deleted rows dropped), {} snapshots expired, {} files removed",
+                    r.table,
+                    r.files_compacted,
+                    r.rows_dropped,
+                    r.snapshots_expired,
+                    r.files_removed
+                );
+            }
+        }
         Command::Tables => {
             let lake = Lakehouse::open(&wh, &settings.namespace).await?;
             let infos = lake.infos().await?;
@@ -190,15 +238,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
             println!(
-                "{:<width$} {:>10} {:>10} {:>10}  snapshot",
-                "table", "rows", "files", "snapshots"
+                "{:<width$} {:>10} {:>10} {:>10} {:>10}  snapshot",
+                "table", "rows", "files", "deletes", "snapshots"
             );
             for (t, name) in infos.iter().zip(&names) {
                 println!(
-                    "{:<width$} {:>10} {:>10} {:>10}  {}",
+                    "{:<width$} {:>10} {:>10} {:>10} {:>10}  {}",
                     name,
                     t.rows,
                     t.data_files,
+                    t.delete_files,
                     t.snapshots,
                     t.snapshot_id.map(|s| s.to_string()).unwrap_or("-".into())
                 );

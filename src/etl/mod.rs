@@ -33,8 +33,14 @@ use self::star::{DIMS, Existing};
 pub const RAW_FILES_PROPERTY: &str = "gamelake.raw-files";
 /// Table property: fingerprint of the table's contents, to skip unchanged tables.
 pub const FINGERPRINT_PROPERTY: &str = "gamelake.fingerprint";
-/// Snapshot summary key: the ETL run that wrote the snapshot.
+/// Snapshot summary key (full writes) and table property (every write): the ETL run that
+/// wrote the table last.
 pub const RUN_ID_SUMMARY: &str = "gamelake.run-id";
+/// Table properties set in the same commit as each write: rows the last run added and
+/// removed. They stand in for snapshot-summary fields because iceberg-rust 0.10's append
+/// (which merge-on-read commits through) takes no caller summary.
+pub const ROWS_ADDED_PROPERTY: &str = "gamelake.last-run.rows-added";
+pub use crate::lakehouse::deletes::ROWS_REMOVED_PROPERTY;
 
 #[derive(Debug, Clone, Default)]
 pub struct EtlOptions {
@@ -130,13 +136,18 @@ pub async fn run(
         let per_game = report.incremental && (is_fact || def.name.starts_with("bridge_"));
         let outcome = if per_game {
             // Only the changed games' rows: replace them in place, merge-on-read.
-            let mut props = vec![(
-                FINGERPRINT_PROPERTY.to_string(),
-                format!("incremental:{run_id}"),
-            )];
+            let mut props = vec![
+                (
+                    FINGERPRINT_PROPERTY.to_string(),
+                    format!("incremental:{run_id}"),
+                ),
+                (RUN_ID_SUMMARY.to_string(), run_id.clone()),
+                (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
+            ];
             if is_fact {
                 props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
             }
+            // The upsert adds the rows it removed to the same commit.
             let change = lake
                 .upsert(def, "game_key", &changed_games, Some(batch), props)
                 .await?;
@@ -163,6 +174,11 @@ pub async fn run(
                 let summary = HashMap::from([
                     (RUN_ID_SUMMARY.to_string(), run_id.clone()),
                     ("gamelake.rows".to_string(), rows.to_string()),
+                ]);
+                props.extend([
+                    (RUN_ID_SUMMARY.to_string(), run_id.clone()),
+                    (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
+                    (ROWS_REMOVED_PROPERTY.to_string(), "all".to_string()),
                 ]);
                 lake.replace(def, batch, props, summary).await?;
             } else if is_fact {

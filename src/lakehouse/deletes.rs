@@ -26,6 +26,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::scan::TableFiles;
 use crate::{Error, Result};
 
+/// Table property set in each upsert's commit: how many rows it removed (the snapshot
+/// summary cannot say: iceberg-rust 0.10's append takes no caller summary).
+pub const ROWS_REMOVED_PROPERTY: &str = "gamelake.last-run.rows-removed";
+
 /// Iceberg's reserved field ids of a position delete file's columns.
 const FILE_PATH_FIELD_ID: i32 = 2_147_483_546;
 const POS_FIELD_ID: i32 = 2_147_483_545;
@@ -204,6 +208,11 @@ pub async fn upsert(
     } else {
         vec![write_position_deletes(table, &positions).await?]
     };
+    let mut properties = properties;
+    properties.push((
+        ROWS_REMOVED_PROPERTY.to_string(),
+        change.rows_removed.to_string(),
+    ));
     let mut tx = table.new_transaction(None).update_properties(properties);
     if !transaction_files.is_empty() {
         tx = tx.append_data(transaction_files);

@@ -6,6 +6,7 @@
 //! writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
 
 pub mod deletes;
+pub mod maintain;
 pub mod scan;
 
 use std::collections::{HashMap, HashSet};
@@ -36,8 +37,10 @@ const APPEND_ATTEMPTS: u32 = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableInfo {
     pub name: String,
+    /// Live rows (position deletes applied).
     pub rows: u64,
     pub data_files: u64,
+    pub delete_files: u64,
     pub snapshot_id: Option<i64>,
     pub snapshots: usize,
 }
@@ -200,6 +203,28 @@ impl Lakehouse {
             })
     }
 
+    /// Compacts, expires snapshots and removes orphan files of every table (see
+    /// [`maintain`]).
+    pub async fn maintain(
+        &self,
+        opts: &maintain::MaintainOptions,
+    ) -> Result<Vec<maintain::MaintainReport>> {
+        let mut reports = Vec::new();
+        for info in self.infos().await? {
+            if let Some(mut table) = self.load(&info.name).await? {
+                reports.push(
+                    maintain::maintain(&mut table, opts)
+                        .await
+                        .map_err(|e| match e {
+                            Error::Iceberg(e) => self.commit_error(&info.name, e),
+                            other => other,
+                        })?,
+                );
+            }
+        }
+        Ok(reports)
+    }
+
     /// Sets table properties without writing data (no new snapshot).
     pub async fn set_properties(
         &self,
@@ -266,18 +291,19 @@ impl Lakehouse {
                 continue;
             };
             let meta = t.metadata();
-            let snapshot = meta.current_snapshot(None).map_err(IcebergError::from)?;
-            let total = |key: &str| {
-                snapshot
-                    .and_then(|s| s.summary().other.get(key))
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0)
-            };
+            let snapshot = meta
+                .current_snapshot(None)
+                .map_err(IcebergError::from)?
+                .map(|s| *s.snapshot_id());
+            // Counted from the files: iceberg-rust's `total-records` summary does not subtract
+            // position deletes.
+            let files = scan::TableFiles::load(&t).await?;
             out.push(TableInfo {
                 name: id.name().to_string(),
-                rows: total("total-records"),
-                data_files: total("total-data-files"),
-                snapshot_id: snapshot.map(|s| *s.snapshot_id()),
+                rows: files.live_rows(),
+                data_files: files.files.len() as u64,
+                delete_files: files.delete_files.len() as u64,
+                snapshot_id: snapshot,
                 snapshots: meta.snapshots.len(),
             });
         }

@@ -29,7 +29,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_plan::ExecutionPlan;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::spec::manifest::{Content, Status};
+use iceberg_rust::spec::manifest::{Content, DataFile, Status};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::ObjectStoreExt;
@@ -46,6 +46,8 @@ pub struct LiveFile {
     pub size: u64,
     pub record_count: u64,
     pub deleted: BTreeSet<u64>,
+    /// The manifest's entry for the file, to list it again unchanged (compaction).
+    pub data_file: DataFile,
     /// Set when `deleted` is not empty: the rows to read, per row group.
     access_plan: Option<ParquetAccessPlan>,
 }
@@ -131,6 +133,7 @@ impl TableFiles {
                 size: *file.file_size_in_bytes() as u64,
                 record_count: *file.record_count() as u64,
                 deleted: gone,
+                data_file: file,
                 access_plan,
             });
         }
@@ -240,6 +243,11 @@ impl IcebergScan {
         Ok(Self {
             files: TableFiles::load(table).await?,
         })
+    }
+
+    /// A scan over some of a table's files only (compaction reads the files it rewrites).
+    pub fn of_files(files: TableFiles) -> Self {
+        Self { files }
     }
 }
 

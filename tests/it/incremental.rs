@@ -25,6 +25,22 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     let report = ingest_etl(&wh, &lake, &[&day2_dir]).await;
     assert!(report.incremental, "the second run was not incremental");
     assert_eq!(report.games, 60);
+    let property = |key: &'static str| {
+        let lake = lake.clone();
+        async move { lake.property("fact_games", key).await.expect("property") }
+    };
+    assert_eq!(
+        property(etl::RUN_ID_SUMMARY).await,
+        Some(report.run_id.clone())
+    );
+    assert_eq!(
+        property(etl::ROWS_ADDED_PROPERTY).await.as_deref(),
+        Some("60")
+    );
+    assert_eq!(
+        property(etl::ROWS_REMOVED_PROPERTY).await.as_deref(),
+        Some("40")
+    );
 
     // From scratch on the merged source.
     let (wh_s, lake_s) = support::open(&root.join("scratch")).await;

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod http_ingest;
 mod incremental;
+mod maintain;
 mod merge_on_read;
 mod pipeline;
 mod pyiceberg;
