@@ -78,6 +78,14 @@ impl Warehouse {
         Ok(self.store.get(&Path::from(rel)).await?.bytes().await?)
     }
 
+    /// Deletes an object (missing is fine).
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        match self.store.delete(&Path::from(rel)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Lists the objects under `prefix`, sorted by path.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let mut items: Vec<ObjectMeta> = self

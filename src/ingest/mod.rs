@@ -8,6 +8,7 @@
 //! Must never: advance CDC state for games not durably landed (state is derived from landed
 //! files), or hold more than a few pages plus one raw file's worth of games in memory.
 
+pub mod backfill;
 pub mod cdc;
 pub mod http;
 pub mod land;
@@ -26,6 +27,7 @@ use crate::progress::Progress;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
+use self::backfill::Plan;
 use self::cdc::CdcState;
 use self::http::{HttpOptions, RawgClient};
 use self::land::Lander;
@@ -116,10 +118,6 @@ pub async fn ingest(
 ) -> Result<IngestReport> {
     let started = Utc::now();
     let run_id = crate::new_run_id();
-    let mut state = CdcState::load(wh).await?;
-    tracing::info!(run_id, known_games = state.len(), "ingest starting");
-
-    let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
     let is_http = opts.source.starts_with("http://") || opts.source.starts_with("https://");
     if is_http && opts.api_key.is_none() && opts.source == crate::config::DEFAULT_SOURCE {
         // RAWG answers 401 without a key; say so before any traffic leaves the machine.
@@ -129,87 +127,56 @@ pub async fn ingest(
                 .into(),
         ));
     }
-    let producer = if is_http {
+    let state = CdcState::load(wh).await?;
+    tracing::info!(run_id, known_games = state.len(), "ingest starting");
+    let mut run = Run {
+        state,
+        lander: Lander::new(&run_id, started, opts.rows_per_file),
+        report: IngestReport {
+            run_id: run_id.clone(),
+            ..Default::default()
+        },
+        local_filter: (!is_http).then_some((opts.dates, opts.updated)),
+    };
+
+    if is_http {
         let client = RawgClient::new(&opts.source, opts.api_key.clone(), opts.http.clone())?;
-        let mut filters = Vec::new();
-        if let Some(d) = opts.dates {
-            filters.push(("dates", d.to_string()));
-        }
-        if let Some(u) = opts.updated {
-            filters.push(("updated", u.to_string()));
-        }
-        let first = client.games_url(&filters);
-        tokio::spawn(source::send_http(client, first, opts.max_pages, tx))
-    } else {
-        let pages = source::archived_pages(Path::new(&opts.source))?;
-        tokio::spawn(source::send_archived(pages, opts.max_pages, tx))
-    };
-    let local_filter = (!is_http).then_some((opts.dates, opts.updated));
-
-    let workers = rayon::current_num_threads().max(1);
-    let parsed = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|page| (page, rx))
-    })
-    .map(|page| async move {
-        let page = page?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        rayon::spawn(move || {
-            let _ = tx.send(parse::parse_page(&page.bytes, &page.label));
-        });
-        rx.await
-            .map_err(|_| Error::Task("page parser stopped".into()))?
-            .map_err(Error::from)
-    })
-    .buffered(workers);
-    let mut parsed = std::pin::pin!(parsed);
-
-    let mut lander = Lander::new(&run_id, started, opts.rows_per_file);
-    let mut report = IngestReport {
-        run_id: run_id.clone(),
-        ..Default::default()
-    };
-    let outcome: Result<()> = async {
-        while let Some(page) = parsed.next().await {
-            let page = page?;
-            report.pages += 1;
-            for game in page.games {
-                report.games_seen += 1;
-                if let Some((dates, updated)) = local_filter
-                    && !in_ranges(&game, dates, updated)
-                {
-                    report.games_filtered += 1;
-                    continue;
-                }
-                if state.is_newer(game.id, game.updated) {
-                    state.observe(game.id, game.updated);
-                    report.games_kept += 1;
-                    lander.push(game);
-                } else {
-                    report.games_unchanged += 1;
-                }
-            }
-            if lander.is_full() {
-                lander.flush(wh).await?;
-            }
-            crate::failpoint::hit(&format!("ingest.page.{}", report.pages));
-            progress.inc(
-                1,
-                &format!(
-                    "{} games kept, {} unchanged",
-                    report.games_kept, report.games_unchanged
-                ),
+        let mut plan = Plan::new(wh, &client, opts.dates, opts.updated).await?;
+        let (windows, done) = plan.progress();
+        if windows > 1 || done > 0 {
+            tracing::info!(
+                windows,
+                done,
+                "backfill in windows under RAWG's 250-page limit"
             );
         }
-        Ok(())
+        for query in plan.pending()? {
+            let remaining = opts.max_pages.map(|m| m.saturating_sub(run.report.pages));
+            if remaining == Some(0) {
+                break;
+            }
+            let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
+            let first = client.games_url(&query.filters);
+            let producer = tokio::spawn(source::send_http(client.clone(), first, remaining, tx));
+            let outcome = run.consume(rx, wh, progress).await;
+            producer.abort();
+            run.finish(wh, outcome).await?;
+            // Only a window whose pages all came through is finished; --max-pages may have
+            // cut it short.
+            if opts.max_pages.is_none_or(|m| run.report.pages < m) {
+                plan.finish(wh, &query).await?;
+            }
+        }
+    } else {
+        let pages = source::archived_pages(Path::new(&opts.source))?;
+        let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
+        let producer = tokio::spawn(source::send_archived(pages, opts.max_pages, tx));
+        let outcome = run.consume(rx, wh, progress).await;
+        producer.abort();
+        run.finish(wh, outcome).await?;
     }
-    .await;
-    // Keep what was good even when a later page failed.
-    let flushed = lander.flush(wh).await;
-    producer.abort();
     progress.finish();
-    report.files = lander.files().to_vec();
-    outcome?;
-    flushed?;
+    let report = run.report;
     tracing::info!(
         run_id,
         pages = report.pages,
@@ -219,6 +186,85 @@ pub async fn ingest(
         "ingest done"
     );
     Ok(report)
+}
+
+/// The state of one ingest run across its queries.
+struct Run {
+    state: CdcState,
+    lander: Lander,
+    report: IngestReport,
+    /// Archive sources: the date filters applied here (the API applies its own).
+    local_filter: Option<(Option<DateRange>, Option<DateRange>)>,
+}
+
+impl Run {
+    /// Parses pages from `rx` on rayon (a few at once, in order) and keeps the new or changed
+    /// games.
+    async fn consume(
+        &mut self,
+        rx: mpsc::Receiver<Result<RawPage>>,
+        wh: &Warehouse,
+        progress: &mut Progress,
+    ) -> Result<()> {
+        let workers = rayon::current_num_threads().max(1);
+        let parsed = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|page| (page, rx))
+        })
+        .map(|page| async move {
+            let page = page?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            rayon::spawn(move || {
+                let _ = tx.send(parse::parse_page(&page.bytes, &page.label));
+            });
+            rx.await
+                .map_err(|_| Error::Task("page parser stopped".into()))?
+                .map_err(Error::from)
+        })
+        .buffered(workers);
+        let mut parsed = std::pin::pin!(parsed);
+        while let Some(page) = parsed.next().await {
+            let page = page?;
+            let report = &mut self.report;
+            report.pages += 1;
+            for game in page.games {
+                report.games_seen += 1;
+                if let Some((dates, updated)) = self.local_filter
+                    && !in_ranges(&game, dates, updated)
+                {
+                    report.games_filtered += 1;
+                    continue;
+                }
+                if self.state.is_newer(game.id, game.updated) {
+                    self.state.observe(game.id, game.updated);
+                    report.games_kept += 1;
+                    self.lander.push(game);
+                } else {
+                    report.games_unchanged += 1;
+                }
+            }
+            if self.lander.is_full() {
+                self.lander.flush(wh).await?;
+            }
+            crate::failpoint::hit(&format!("ingest.page.{}", self.report.pages));
+            progress.inc(
+                1,
+                &format!(
+                    "{} games kept, {} unchanged",
+                    self.report.games_kept, self.report.games_unchanged
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Lands what was accepted, even when the pages failed (keep what was good), then
+    /// reports the first error.
+    async fn finish(&mut self, wh: &Warehouse, outcome: Result<()>) -> Result<()> {
+        let flushed = self.lander.flush(wh).await;
+        self.report.files = self.lander.files().to_vec();
+        outcome?;
+        flushed
+    }
 }
 
 fn in_ranges(game: &Game, dates: Option<DateRange>, updated: Option<DateRange>) -> bool {

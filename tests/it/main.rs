@@ -3,6 +3,7 @@
 //! HTTP client against a replay server on 127.0.0.1, the embedded catalog on disk, and
 //! pyiceberg (from `.venv`, see `scripts/setup-python.sh`) as an independent reader.
 
+mod backfill;
 mod catalog;
 mod cli;
 mod crash;

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +23,18 @@ pub enum Fault {
 struct State {
     faults: HashMap<usize, VecDeque<Fault>>,
     requests: Vec<String>,
+    /// Successful answers left before every request gets a 500 (None: unlimited).
+    budget: Option<usize>,
+}
+
+/// What the server serves.
+#[derive(Clone)]
+enum Mode {
+    /// Recorded pages, verbatim but for their `next` links.
+    Pages(PathBuf),
+    /// RAWG's `/games` over a set of games: `dates` and `updated` filters, 40 a page by id,
+    /// the true `count`, and 404 past page 250, as RAWG does.
+    Api(Arc<Vec<serde_json::Value>>),
 }
 
 pub struct ReplayServer {
@@ -33,6 +46,20 @@ pub struct ReplayServer {
 impl ReplayServer {
     /// Serves `dir/page-NNNN.json` as `/api/games?page=N`.
     pub async fn start(dir: PathBuf, required_key: Option<&str>) -> Self {
+        Self::start_mode(Mode::Pages(dir), required_key).await
+    }
+
+    /// Serves RAWG's `/games` query API over these games.
+    pub async fn start_api(games: Vec<serde_json::Value>) -> Self {
+        Self::start_mode(Mode::Api(Arc::new(games)), None).await
+    }
+
+    /// After `n` more successful answers, answer every request with 500 (`None`: never).
+    pub fn fail_after(&self, n: Option<usize>) {
+        self.state.lock().expect("lock").budget = n;
+    }
+
+    async fn start_mode(mode: Mode, required_key: Option<&str>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1");
@@ -48,9 +75,9 @@ impl ReplayServer {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (st, b, dir, key) = (st.clone(), b.clone(), dir.clone(), key.clone());
+                let (st, b, mode, key) = (st.clone(), b.clone(), mode.clone(), key.clone());
                 tokio::spawn(async move {
-                    let _ = serve(sock, st, &b, &dir, key.as_deref()).await;
+                    let _ = serve(sock, st, &b, &mode, key.as_deref()).await;
                 });
             }
         });
@@ -83,7 +110,7 @@ async fn serve(
     mut sock: TcpStream,
     state: Arc<Mutex<State>>,
     base: &str,
-    dir: &std::path::Path,
+    mode: &Mode,
     key: Option<&str>,
 ) -> std::io::Result<()> {
     let mut head = Vec::new();
@@ -101,11 +128,25 @@ async fn serve(
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
     let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let fault = {
+    let (fault, exhausted) = {
         let mut st = state.lock().expect("lock");
         st.requests.push(target.clone());
-        st.faults.get_mut(&page).and_then(VecDeque::pop_front)
+        let exhausted = match &mut st.budget {
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+            None => false,
+        };
+        (
+            st.faults.get_mut(&page).and_then(VecDeque::pop_front),
+            exhausted,
+        )
     };
+    if exhausted {
+        return respond(&mut sock, 500, None, r#"{"detail": "budget exhausted"}"#).await;
+    }
     if let Some(k) = key
         && query.get("key").map(String::as_str) != Some(k)
     {
@@ -129,14 +170,67 @@ async fn serve(
         }
         None => {}
     }
-    let file = dir.join(format!("page-{page:04}.json"));
-    match tokio::fs::read_to_string(&file).await {
-        Ok(body) => {
-            let body = body.replace("https://api.rawg.io/api", base);
-            respond(&mut sock, 200, None, &body).await
-        }
-        Err(_) => respond(&mut sock, 404, None, r#"{"detail": "Invalid page."}"#).await,
+    let body = match mode {
+        Mode::Pages(dir) => tokio::fs::read_to_string(dir.join(format!("page-{page:04}.json")))
+            .await
+            .ok()
+            .map(|body| body.replace("https://api.rawg.io/api", base)),
+        Mode::Api(games) => api_page(games, &query, page, base),
+    };
+    match body {
+        Some(body) => respond(&mut sock, 200, None, &body).await,
+        None => respond(&mut sock, 404, None, r#"{"detail": "Invalid page."}"#).await,
     }
+}
+
+/// One page of RAWG's `/games` answer over `games`, or `None` past the end (or page 250).
+fn api_page(
+    games: &[serde_json::Value],
+    query: &HashMap<String, String>,
+    page: usize,
+    base: &str,
+) -> Option<String> {
+    let range = |key: &str| {
+        query.get(key).map(|r| {
+            let (a, b) = r.split_once(',').expect("FROM,TO");
+            (a.to_string(), b.to_string())
+        })
+    };
+    let (dates, updated) = (range("dates"), range("updated"));
+    let mut hits: Vec<&serde_json::Value> = games
+        .iter()
+        .filter(|g| {
+            let within = |v: Option<&str>, r: &Option<(String, String)>| match r {
+                None => true,
+                Some((a, b)) => v.is_some_and(|v| v >= a.as_str() && v <= b.as_str()),
+            };
+            within(g["released"].as_str(), &dates)
+                && within(g["updated"].as_str().map(|u| &u[..10]), &updated)
+        })
+        .collect();
+    hits.sort_by_key(|g| g["id"].as_i64());
+    let total = hits.len();
+    if page == 0 || page > 250 || (page > 1 && (page - 1) * 40 >= total) {
+        return None;
+    }
+    let results: Vec<&serde_json::Value> =
+        hits.into_iter().skip((page - 1) * 40).take(40).collect();
+    let next = (page * 40 < total).then(|| {
+        let mut pairs: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| *k != "page")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        pairs.sort();
+        pairs.push(("page".into(), (page + 1).to_string()));
+        let mut url = url::Url::parse(&format!("{base}/games")).expect("base");
+        url.query_pairs_mut().extend_pairs(pairs);
+        url.to_string()
+    });
+    Some(
+        serde_json::json!({"count": total, "next": next, "previous": null, "results": results})
+            .to_string(),
+    )
 }
 
 async fn respond(
