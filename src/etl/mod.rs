@@ -112,9 +112,12 @@ pub async fn run(
     };
     report.new_raw_files = to_read.len();
 
+    tracing::info!(files = to_read.len(), incremental = report.incremental, "reading raw");
     let games = raw::read_games(wh, to_read).await?;
     report.games = games.latest.height();
+    tracing::info!(games = report.games, "reading existing keys");
     let existing = load_existing(lake, report.incremental).await?;
+    tracing::info!("building the star schema");
     let star = tokio::task::spawn_blocking(move || star::build(&games, &existing)).await??;
 
     let files_json =
