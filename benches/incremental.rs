@@ -28,7 +28,11 @@ fn recorded_games() -> Vec<Game> {
         for i in 1..=250 {
             let path = root.join(folder).join(format!("page-{i:04}.json"));
             let bytes = std::fs::read(&path).expect("recorded page (../shared/data/rawg)");
-            games.extend(parse_page(&bytes, &path.display().to_string()).expect("parse").games);
+            games.extend(
+                parse_page(&bytes, &path.display().to_string())
+                    .expect("parse")
+                    .games,
+            );
         }
     }
     games
@@ -67,9 +71,14 @@ fn table_files(root: &Path) -> BTreeMap<String, u64> {
 
 async fn timed_etl(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> (f64, etl::EtlReport) {
     let start = Instant::now();
-    let report = etl::run(wh, lake, &EtlOptions { full_refresh }, &mut Progress::hidden("t"))
-        .await
-        .expect("etl");
+    let report = etl::run(
+        wh,
+        lake,
+        &EtlOptions { full_refresh },
+        &mut Progress::hidden("t"),
+    )
+    .await
+    .expect("etl");
     (start.elapsed().as_secs_f64(), report)
 }
 

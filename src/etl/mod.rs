@@ -112,7 +112,11 @@ pub async fn run(
     };
     report.new_raw_files = to_read.len();
 
-    tracing::info!(files = to_read.len(), incremental = report.incremental, "reading raw");
+    tracing::info!(
+        files = to_read.len(),
+        incremental = report.incremental,
+        "reading raw"
+    );
     let games = raw::read_games(wh, to_read).await?;
     report.games = games.latest.height();
     tracing::info!(games = report.games, "reading existing keys");

@@ -21,6 +21,14 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     let (wh, lake) = support::open(&root.join("incremental")).await;
     ingest_etl(&wh, &lake, &[&day1]).await;
     let keys_day1 = keys(&lake).await;
+    let after_day1 = support::pyiceberg_read(&root.join("incremental"));
+    for (table, rows) in contents_by_natural_key(&lake).await {
+        assert_eq!(
+            after_day1[&table]["rows"].as_u64(),
+            Some(rows.len() as u64),
+            "{table}: pyiceberg after day 1"
+        );
+    }
     let before = files_and_snapshots(&lake).await;
     let report = ingest_etl(&wh, &lake, &[&day2_dir]).await;
     assert!(report.incremental, "the second run was not incremental");

@@ -14,3 +14,4 @@ mod merge_on_read;
 mod pipeline;
 mod pyiceberg;
 mod support;
+mod upstream;
