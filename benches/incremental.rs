@@ -41,7 +41,7 @@ fn recorded_games() -> Vec<Game> {
 async fn land(wh: &Warehouse, games: impl Iterator<Item = Game>) {
     let mut lander = Lander::new(&gamelake::new_run_id(), chrono::Utc::now(), 20_000);
     for g in games {
-        lander.push(g);
+        let _ = lander.push(g);
         if lander.is_full() {
             lander.flush(wh).await.expect("flush");
         }

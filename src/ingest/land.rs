@@ -171,17 +171,20 @@ impl Lander {
         }
     }
 
-    /// Adds a game; a second version of the same id in this run replaces the first if later.
-    pub fn push(&mut self, game: Game) {
+    /// Adds a game; a second version of the same id in the buffer replaces the first if later.
+    /// Returns true when this added a row (false: it replaced or lost to a buffered version).
+    pub fn push(&mut self, game: Game) -> bool {
         match self.index.get(&game.id) {
             Some(&i) => {
                 if game.updated > self.buffer[i].updated {
                     self.buffer[i] = game;
                 }
+                false
             }
             None => {
                 self.index.insert(game.id, self.buffer.len());
                 self.buffer.push(game);
+                true
             }
         }
     }

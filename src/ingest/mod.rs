@@ -101,7 +101,7 @@ pub struct IngestReport {
     pub run_id: String,
     pub pages: usize,
     pub games_seen: usize,
-    /// New or changed games landed.
+    /// New or changed games landed (a game seen twice in one raw file counts once).
     pub games_kept: usize,
     /// Games already held at this or a later `updated`.
     pub games_unchanged: usize,
@@ -236,8 +236,9 @@ impl Run {
                 }
                 if self.state.is_newer(game.id, game.updated) {
                     self.state.observe(game.id, game.updated);
-                    report.games_kept += 1;
-                    self.lander.push(game);
+                    if self.lander.push(game) {
+                        report.games_kept += 1;
+                    }
                 } else {
                     report.games_unchanged += 1;
                 }

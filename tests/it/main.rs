@@ -4,6 +4,7 @@
 //! pyiceberg (from `.venv`, see `scripts/setup-python.sh`) as an independent reader.
 
 mod backfill;
+mod bad_input;
 mod catalog;
 mod cli;
 mod crash;
@@ -13,5 +14,6 @@ mod maintain;
 mod merge_on_read;
 mod pipeline;
 mod pyiceberg;
+mod secrets;
 mod support;
 mod upstream;

@@ -1,0 +1,97 @@
+//! The RAWG key never shows: not in output at the most verbose log level (retries and
+//! failures included), not in any file of the warehouse (raw parquet, table metadata,
+//! manifests, the catalog database).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::server::{Fault, ReplayServer};
+use crate::support::{self};
+
+const KEY: &str = "sk-GAMELAKE-TEST-7f3a9c51";
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_key_appears_in_no_output_and_no_stored_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 4, &dir.path().join("pages"));
+    let server = ReplayServer::start(pages, Some(KEY)).await;
+    server.inject(2, Fault::Status(500, None));
+    server.inject(3, Fault::Status(429, Some(0)));
+    let wh = dir.path().join("wh");
+
+    let run = |key: &str, args: Vec<String>| {
+        let (wh, key) = (wh.clone(), key.to_string());
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_gamelake"))
+                .arg("--warehouse")
+                .arg(&wh)
+                .args(&args)
+                .env("RAWG_API_KEY", key)
+                .env("RUST_LOG", "trace")
+                .current_dir(wh.parent().expect("parent"))
+                .output()
+                .expect("run gamelake")
+        })
+    };
+    let ok = run(
+        KEY,
+        vec!["run".into(), "--source".into(), server.base.clone()],
+    )
+    .await
+    .expect("join");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // A failing run: the server refuses a key that differs only in its last character.
+    let wrong = format!("{}0", &KEY[..KEY.len() - 1]);
+    let failed = run(
+        &wrong,
+        vec!["ingest".into(), "--source".into(), server.base.clone()],
+    )
+    .await
+    .expect("join");
+    assert!(!failed.status.success());
+    assert!(
+        server.requests().iter().any(|r| r.contains(KEY)),
+        "the key was never sent: the test would prove nothing"
+    );
+
+    for (what, out) in [("run", &ok), ("failed run", &failed)] {
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(!text.contains(KEY), "{what} {stream} shows the key");
+            assert!(
+                !text.contains(&wrong),
+                "{what} {stream} shows the wrong key"
+            );
+        }
+    }
+    let mut files = Vec::new();
+    files_under(&wh, &mut files);
+    assert!(
+        files.len() > 20,
+        "the warehouse is nearly empty: {}",
+        files.len()
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "{} holds the key",
+            f.display()
+        );
+    }
+}
