@@ -24,6 +24,7 @@ pub mod etl;
 pub mod failpoint;
 pub mod ingest;
 pub mod lakehouse;
+pub mod lease;
 pub mod progress;
 pub mod query;
 pub mod schema;

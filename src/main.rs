@@ -13,6 +13,7 @@ use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::{self, DateRange, IngestOptions};
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::maintain::MaintainOptions;
+use gamelake::lease::Lease;
 use gamelake::progress::Progress;
 use gamelake::query::{self, Format};
 use gamelake::storage::Warehouse;
@@ -37,6 +38,14 @@ struct Cli {
     /// Config file (default: ./gamelake.toml if present).
     #[arg(long, global = true, env = "GAMELAKE_CONFIG")]
     config: Option<PathBuf>,
+    /// Seconds to wait for another gamelake run on the same warehouse to finish.
+    #[arg(
+        long,
+        global = true,
+        env = "GAMELAKE_LEASE_WAIT",
+        default_value_t = 600
+    )]
+    lease_wait: u64,
     /// More log output (-v info, -vv debug). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -103,6 +112,12 @@ struct EtlArgs {
     /// Rebuild and rewrite every table from all raw data (surrogate keys are kept).
     #[arg(long)]
     full_refresh: bool,
+}
+
+impl Cli {
+    fn lease_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_wait)
+    }
 }
 
 fn main() -> ExitCode {
@@ -179,6 +194,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let wh = Warehouse::open(&settings.warehouse)
         .with_context(|| format!("opening warehouse {}", settings.warehouse))?;
+    // Writing commands take the warehouse lease for their whole duration.
+    let writer = match &cli.command {
+        Command::Ingest(_) => Some("ingest"),
+        Command::Etl(_) => Some("etl"),
+        Command::Run { .. } => Some("run"),
+        Command::Maintain { .. } => Some("maintain"),
+        Command::Sql { .. } | Command::Tables => None,
+    };
+    let _lease = match writer {
+        Some(command) => Some(Lease::acquire(wh.root(), command, cli.lease_wait()).await?),
+        None => None,
+    };
     match cli.command {
         Command::Ingest(args) => {
             ingest_cmd(&wh, &settings, &args).await?;

@@ -7,6 +7,7 @@ mod backfill;
 mod bad_input;
 mod catalog;
 mod cli;
+mod concurrent;
 mod crash;
 mod http_ingest;
 mod incremental;
