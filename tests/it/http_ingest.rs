@@ -138,3 +138,96 @@ async fn max_pages_stops_early() {
     assert_eq!((report.pages, report.games_kept), (2, 80));
     assert_eq!(server.requests().len(), 2);
 }
+
+/// A folder of two recorded pages whose page 2 `next` link is replaced by `next`.
+fn two_pages_with_next(dir: &std::path::Path, next: &str) -> std::path::PathBuf {
+    let pages = support::first_pages(&support::pages_2015(), 2, dir);
+    let path = pages.join("page-0002.json");
+    let mut page: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    page["next"] = next.into();
+    std::fs::write(&path, page.to_string()).expect("write");
+    pages
+}
+
+#[tokio::test]
+async fn an_endless_next_loop_is_stopped_and_what_came_before_lands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = two_pages_with_next(
+        &dir.path().join("pages"),
+        "https://api.rawg.io/api/games?page=1",
+    );
+    let server = ReplayServer::start(pages, None).await;
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let err = ingest::ingest(
+        &wh,
+        &options(&server.base, None),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect_err("loop");
+    assert!(err.to_string().contains("loop back"), "{err}");
+    assert!(
+        server.requests().len() < 10,
+        "the loop ran on: {:?}",
+        server.requests()
+    );
+    let landed = gamelake::ingest::cdc::CdcState::load(&wh)
+        .await
+        .expect("state");
+    assert_eq!(landed.len(), 80, "the pages before the loop were lost");
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_refused_without_sending_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A port on this machine nothing listens on: were the link followed, nothing leaves it.
+    let foreign = "http://127.0.0.2:9/api/games?page=3";
+    let pages = two_pages_with_next(&dir.path().join("pages"), foreign);
+    let server = ReplayServer::start(pages, Some("k-123")).await;
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let err = ingest::ingest(
+        &wh,
+        &options(&server.base, Some("k-123")),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect_err("foreign host");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("refusing to follow") && msg.contains("127.0.0.2:9"),
+        "{msg}"
+    );
+    assert!(!msg.contains("k-123"), "{msg}");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "requests after the foreign link"
+    );
+}
+
+#[tokio::test]
+async fn a_429_storm_ends_in_a_clear_error_after_the_retries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 2, &dir.path().join("pages"));
+    let server = ReplayServer::start(pages, None).await;
+    for _ in 0..20 {
+        server.inject(2, Fault::Status(429, Some(0)));
+    }
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let err = ingest::ingest(
+        &wh,
+        &options(&server.base, None),
+        &mut Progress::hidden("p"),
+    )
+    .await
+    .expect_err("429s");
+    assert!(
+        err.to_string().contains("HTTP 429 after 4 attempts"),
+        "{err}"
+    );
+    let landed = gamelake::ingest::cdc::CdcState::load(&wh)
+        .await
+        .expect("state");
+    assert_eq!(landed.len(), 40, "page 1 was lost");
+}
