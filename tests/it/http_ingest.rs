@@ -21,6 +21,18 @@ fn quick_retries() -> HttpOptions {
     }
 }
 
+/// Ingests from `server` into a new warehouse under `dir`.
+async fn ingest_from(
+    server: &ReplayServer,
+    key: Option<&str>,
+    dir: &std::path::Path,
+) -> (Warehouse, gamelake::Result<ingest::IngestReport>) {
+    let wh = Warehouse::open(dir.join("wh").to_str().expect("utf8")).expect("wh");
+    let outcome =
+        ingest::ingest(&wh, &options(&server.base, key), &mut Progress::hidden("p")).await;
+    (wh, outcome)
+}
+
 fn options(base: &str, key: Option<&str>) -> IngestOptions {
     let mut o = IngestOptions::new(base);
     o.api_key = key.map(Secret::new);
@@ -87,14 +99,8 @@ async fn a_missing_key_is_a_clear_error_that_never_shows_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pages = support::first_pages(&support::pages_2015(), 2, &dir.path().join("pages"));
     let server = ReplayServer::start(pages, Some("the-right-key")).await;
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let err = ingest::ingest(
-        &wh,
-        &options(&server.base, Some("wrong-key-value")),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect_err("401");
+    let (_wh, outcome) = ingest_from(&server, Some("wrong-key-value"), dir.path()).await;
+    let err = outcome.expect_err("401");
     let msg = err.to_string();
     assert!(msg.contains("RAWG_API_KEY"), "{msg}");
     assert!(!msg.contains("wrong-key-value"), "key leaked: {msg}");
@@ -108,14 +114,8 @@ async fn retries_run_out_with_a_clear_error_and_nothing_lands() {
     for _ in 0..10 {
         server.inject(1, Fault::Status(500, None));
     }
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let err = ingest::ingest(
-        &wh,
-        &options(&server.base, None),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect_err("500s");
+    let (wh, outcome) = ingest_from(&server, None, dir.path()).await;
+    let err = outcome.expect_err("500s");
     let msg = err.to_string();
     assert!(
         msg.contains("HTTP 500") && msg.contains("4 attempts"),
@@ -158,14 +158,8 @@ async fn an_endless_next_loop_is_stopped_and_what_came_before_lands() {
         "https://api.rawg.io/api/games?page=1",
     );
     let server = ReplayServer::start(pages, None).await;
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let err = ingest::ingest(
-        &wh,
-        &options(&server.base, None),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect_err("loop");
+    let (wh, outcome) = ingest_from(&server, None, dir.path()).await;
+    let err = outcome.expect_err("loop");
     assert!(err.to_string().contains("loop back"), "{err}");
     assert!(
         server.requests().len() < 10,
@@ -185,14 +179,8 @@ async fn a_next_link_to_another_host_is_refused_without_sending_the_key() {
     let foreign = "http://127.0.0.2:9/api/games?page=3";
     let pages = two_pages_with_next(&dir.path().join("pages"), foreign);
     let server = ReplayServer::start(pages, Some("k-123")).await;
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let err = ingest::ingest(
-        &wh,
-        &options(&server.base, Some("k-123")),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect_err("foreign host");
+    let (_wh, outcome) = ingest_from(&server, Some("k-123"), dir.path()).await;
+    let err = outcome.expect_err("foreign host");
     let msg = err.to_string();
     assert!(
         msg.contains("refusing to follow") && msg.contains("127.0.0.2:9"),
@@ -214,14 +202,8 @@ async fn a_429_storm_ends_in_a_clear_error_after_the_retries() {
     for _ in 0..20 {
         server.inject(2, Fault::Status(429, Some(0)));
     }
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let err = ingest::ingest(
-        &wh,
-        &options(&server.base, None),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect_err("429s");
+    let (wh, outcome) = ingest_from(&server, None, dir.path()).await;
+    let err = outcome.expect_err("429s");
     assert!(
         err.to_string().contains("HTTP 429 after 4 attempts"),
         "{err}"
