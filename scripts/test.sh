@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-python.sh
-exec cargo test --all-targets "$@"
+exec cargo test "$@"
