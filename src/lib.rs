@@ -22,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod etl;
 pub mod failpoint;
+pub mod generate;
 pub mod ingest;
 pub mod lakehouse;
 pub mod lease;

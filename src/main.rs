@@ -75,6 +75,31 @@ enum Command {
     },
     /// List the tables with row count, data files and current snapshot.
     Tables,
+    /// Generate RAWG-shaped list pages at any size (and a next-day delta), drawn from
+    /// recorded pages, for benchmarks. Touches no warehouse.
+    Generate {
+        /// How many games.
+        #[arg(long)]
+        games: usize,
+        /// Same seed, same output.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder for the list pages (page-NNNNN.json); the delta goes to OUT-delta.
+        #[arg(long)]
+        out: PathBuf,
+        /// Share of games the delta changes (0.01 = 1%); no delta unless given.
+        #[arg(long)]
+        delta_changed: Option<f64>,
+        /// Share of new games in the delta.
+        #[arg(long, default_value_t = 0.0)]
+        delta_new: f64,
+        /// Folders of recorded pages to draw from.
+        #[arg(long, default_values_t = [
+            "../shared/data/rawg/games-released-2015".to_string(),
+            "../shared/data/rawg/games-released-2016".to_string(),
+        ])]
+        from: Vec<String>,
+    },
     /// Compact position deletes, expire old snapshots, remove unreferenced files.
     Maintain {
         /// Compact a table when its deleted rows exceed this share of its rows.
@@ -171,6 +196,17 @@ fn init_logging(verbose: u8) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Generate {
+        games,
+        seed,
+        out,
+        delta_changed,
+        delta_new,
+        from,
+    } = &cli.command
+    {
+        return generate(*games, *seed, out, *delta_changed, *delta_new, from);
+    }
     let source = match &cli.command {
         Command::Ingest(a) | Command::Run { ingest: a, .. } => a.source.clone(),
         _ => None,
@@ -200,7 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Etl(_) => Some("etl"),
         Command::Run { .. } => Some("run"),
         Command::Maintain { .. } => Some("maintain"),
-        Command::Sql { .. } | Command::Tables => None,
+        Command::Sql { .. } | Command::Tables | Command::Generate { .. } => None,
     };
     let _lease = match writer {
         Some(command) => Some(Lease::acquire(wh.root(), command, cli.lease_wait()).await?),
@@ -224,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let batches = query::sql(&lake, &statement).await?;
             println!("{}", query::render(&batches, format)?);
         }
+        Command::Generate { .. } => unreachable!("handled before the warehouse is opened"),
         Command::Maintain {
             delete_threshold,
             keep_days,
@@ -280,6 +317,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+fn generate(
+    games: usize,
+    seed: u64,
+    out: &Path,
+    delta_changed: Option<f64>,
+    delta_new: f64,
+    from: &[String],
+) -> anyhow::Result<()> {
+    let dirs: Vec<&Path> = from.iter().map(Path::new).collect();
+    let sampler = gamelake::generate::Sampler::from_recorded(&dirs)
+        .with_context(|| format!("reading recorded pages from {from:?}"))?;
+    let base = sampler.games(games, seed);
+    let pages = gamelake::generate::write_pages(&base, out)?;
+    eprintln!(
+        "generate: {games} games in {pages} pages under {}",
+        out.display()
+    );
+    if let Some(changed) = delta_changed {
+        for (what, v) in [("--delta-changed", changed), ("--delta-new", delta_new)] {
+            if !(0.0..=1.0).contains(&v) {
+                anyhow::bail!("{what} must be between 0 and 1, got {v}");
+            }
+        }
+        let delta = sampler.delta(&base, changed, delta_new, seed);
+        let dir = PathBuf::from(format!("{}-delta", out.display()));
+        let pages = gamelake::generate::write_pages(&delta, &dir)?;
+        eprintln!(
+            "generate: delta of {} games in {pages} pages under {}",
+            delta.len(),
+            dir.display()
+        );
     }
     Ok(())
 }

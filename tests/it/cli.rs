@@ -127,3 +127,49 @@ fn failures_exit_non_zero_with_one_line_on_stderr() {
         );
     }
 }
+
+#[test]
+fn generate_writes_the_same_pages_for_the_same_seed_and_touches_no_warehouse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wh = dir.path().join("wh");
+    let from = support::pages_2015();
+    let generate = |out: &str| {
+        let out = gamelake(
+            &wh,
+            &[
+                "generate",
+                "--games",
+                "200",
+                "--seed",
+                "5",
+                "--out",
+                dir.path().join(out).to_str().expect("utf8"),
+                "--delta-changed",
+                "0.05",
+                "--delta-new",
+                "0.05",
+                "--from",
+                from.to_str().expect("utf8"),
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    generate("a");
+    generate("b");
+    let read = |p: &str| std::fs::read(dir.path().join(p)).expect("page");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("a"))
+            .expect("dir")
+            .count(),
+        5
+    );
+    assert_eq!(
+        read("a/page-00003.json"),
+        read("b/page-00003.json"),
+        "not deterministic"
+    );
+    let delta: serde_json::Value =
+        serde_json::from_slice(&read("a-delta/page-00001.json")).expect("json");
+    assert_eq!(delta["results"].as_array().expect("results").len(), 20);
+    assert!(!wh.exists(), "generate created a warehouse");
+}

@@ -1,0 +1,188 @@
+//! Deterministic RAWG-shaped data at any size, for benchmarks and scale tests.
+//!
+//! Every distribution comes from the recorded pages: each generated game is a recorded game
+//! drawn at random (with the seed), so platforms, stores, genres and tags per game (with their
+//! real popularity and up to 125 tags), null rates, ratings, name lengths and non-ASCII names
+//! keep their real joint distribution. Each gets a new id (1..=N) and slug, and an `updated`
+//! drawn from the recorded ones. A "next day" delta changes x% of the games (later `updated`,
+//! another game's rating, genres and tags) and adds y% new ones.
+//!
+//! Output is list pages in RAWG's envelope (`page-NNNNN.json`, 40 games a page), which
+//! `gamelake ingest --source DIR` takes in. Same seed, same bytes.
+
+use std::path::Path;
+
+use chrono::Duration;
+
+use crate::ingest::model::Game;
+use crate::ingest::parse::parse_page;
+use crate::{Error, Result};
+
+/// Recorded games to draw from.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    games: Vec<Game>,
+}
+
+impl Sampler {
+    /// Reads every `page-*.json` under the given folders.
+    pub fn from_recorded(dirs: &[&Path]) -> Result<Self> {
+        let mut games = Vec::new();
+        for dir in dirs {
+            for path in crate::ingest::source::archived_pages(dir)? {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                games.extend(parse_page(&bytes, &path.display().to_string())?.games);
+            }
+        }
+        if games.is_empty() {
+            return Err(Error::Config("no recorded games to draw from".into()));
+        }
+        Ok(Self { games })
+    }
+
+    fn draw(&self, rng: &mut fastrand::Rng) -> &Game {
+        &self.games[rng.usize(..self.games.len())]
+    }
+
+    /// `n` games with ids 1..=n.
+    pub fn games(&self, n: usize, seed: u64) -> Vec<Game> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (1..=n as i64)
+            .map(|id| {
+                let mut g = self.draw(&mut rng).clone();
+                g.slug = format!("{}-{id}", g.slug);
+                g.id = id;
+                g.updated = self.draw(&mut rng).updated;
+                g
+            })
+            .collect()
+    }
+
+    /// A next-day delta over `base`: `changed` share of its games changed, `new` share added
+    /// (ids after the largest in `base`).
+    pub fn delta(&self, base: &[Game], changed: f64, new: f64, seed: u64) -> Vec<Game> {
+        let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_de17a);
+        let n_changed = ((base.len() as f64) * changed).round() as usize;
+        let n_new = ((base.len() as f64) * new).round() as usize;
+        let latest = base.iter().map(|g| g.updated).max();
+        let mut out = Vec::with_capacity(n_changed + n_new);
+        let mut picked = std::collections::BTreeSet::new();
+        while picked.len() < n_changed.min(base.len()) {
+            picked.insert(rng.usize(..base.len()));
+        }
+        for i in picked {
+            let mut g = base[i].clone();
+            let other = self.draw(&mut rng);
+            g.updated = latest.unwrap_or(g.updated) + Duration::days(1);
+            g.rating = other.rating;
+            g.ratings_count = other.ratings_count;
+            g.genres = other.genres.clone();
+            g.tags = other.tags.clone();
+            out.push(g);
+        }
+        let next_id = base.iter().map(|g| g.id).max().unwrap_or(0) + 1;
+        out.extend(self.games(n_new, seed ^ 0x0e11).into_iter().map(|mut g| {
+            g.id += next_id - 1;
+            g.slug = format!("{}-new", g.slug);
+            g.updated = latest.unwrap_or(g.updated) + Duration::days(1);
+            g
+        }));
+        out
+    }
+}
+
+/// Writes games as list pages (40 a page) into `dir`; returns the number of pages.
+pub fn write_pages(games: &[Game], dir: &Path) -> Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let pages = games.len().div_ceil(40);
+    for (i, chunk) in games.chunks(40).enumerate() {
+        let body = serde_json::json!({
+            "count": games.len(),
+            "next": null,
+            "previous": null,
+            "results": chunk,
+        });
+        let path = dir.join(format!("page-{:05}.json", i + 1));
+        let text = serde_json::to_vec(&body).map_err(|e| Error::Config(e.to_string()))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampler() -> Sampler {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/rawg");
+        Sampler::from_recorded(&[&root.join("games-released-2015")]).expect("recorded pages")
+    }
+
+    #[test]
+    fn same_seed_same_games_other_seed_other_games() {
+        let s = sampler();
+        let a = s.games(500, 7);
+        assert_eq!(a, s.games(500, 7));
+        assert_ne!(a, s.games(500, 8));
+        let ids: std::collections::BTreeSet<i64> = a.iter().map(|g| g.id).collect();
+        assert_eq!(ids.len(), 500);
+        assert_eq!((ids.first(), ids.last()), (Some(&1), Some(&500)));
+    }
+
+    #[test]
+    fn distributions_follow_the_recorded_data() {
+        let s = sampler();
+        let share = |games: &[Game], f: &dyn Fn(&Game) -> bool| {
+            games.iter().filter(|g| f(g)).count() as f64 / games.len() as f64
+        };
+        let generated = s.games(20_000, 1);
+        let esrb_null = |g: &Game| g.esrb_rating.is_none();
+        let no_platforms = |g: &Game| g.platforms.is_none();
+        let non_ascii = |g: &Game| !g.name.is_ascii();
+        for (what, f) in [
+            ("esrb null", &esrb_null as &dyn Fn(&Game) -> bool),
+            ("platforms null", &no_platforms),
+            ("non-ASCII name", &non_ascii),
+        ] {
+            let (real, fake) = (share(&s.games, f), share(&generated, f));
+            assert!(
+                (real - fake).abs() < 0.02,
+                "{what}: recorded {real:.3}, generated {fake:.3}"
+            );
+        }
+        let tags = |games: &[Game]| {
+            let counts: Vec<usize> = games
+                .iter()
+                .map(|g| g.tags.as_ref().map_or(0, Vec::len))
+                .collect();
+            let mean = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+            (mean, counts.into_iter().max().unwrap_or(0))
+        };
+        let ((real_mean, real_max), (fake_mean, fake_max)) = (tags(&s.games), tags(&generated));
+        assert!(
+            (real_mean - fake_mean).abs() / real_mean < 0.05,
+            "tags per game: recorded {real_mean:.2}, generated {fake_mean:.2}"
+        );
+        assert!(
+            fake_max * 10 >= real_max * 9,
+            "long tag lists are lost: {fake_max} of {real_max}"
+        );
+    }
+
+    #[test]
+    fn a_delta_changes_and_adds_the_asked_shares_and_round_trips_as_pages() {
+        let s = sampler();
+        let base = s.games(2_000, 3);
+        let delta = s.delta(&base, 0.01, 0.005, 3);
+        let new: Vec<&Game> = delta.iter().filter(|g| g.id > 2_000).collect();
+        assert_eq!((delta.len(), new.len()), (30, 10));
+        let latest = base.iter().map(|g| g.updated).max().expect("max");
+        assert!(delta.iter().all(|g| g.updated > latest));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(write_pages(&base, dir.path()).expect("write"), 50);
+        let first = std::fs::read(dir.path().join("page-00001.json")).expect("page");
+        let page = parse_page(&first, "page-00001.json").expect("parse");
+        assert_eq!(page.games, base[..40].to_vec());
+    }
+}
