@@ -1,13 +1,14 @@
 //! ETL: raw parquet to the star schema in Iceberg.
 //!
-//! A run reads the latest version of every game from the raw landing ([`raw`]), reads back the
-//! keys the warehouse already assigned, builds every table in Polars ([`star`]) and writes
-//! each table whose contents changed, in commit order: dimensions, bridges, then
-//! `fact_games`. Each written table gets exactly one snapshot, whose summary carries the
-//! run id. The list of raw files a run covered is committed with `fact_games` (table property
-//! `gamelake.raw-files`), in the same commit as the data: a run that dies before that commit
-//! is simply redone, and since tables are rebuilt whole from the raw files, redoing it
-//! converges to the state an uninterrupted run leaves.
+//! The first run (and `--full-refresh`) reads every raw file ([`raw`]), reads back the keys the
+//! warehouse already assigned ([`keys`]), builds every table in Polars ([`star`]) and writes
+//! each table whose contents changed, whole, in one snapshot. Later runs are incremental: they
+//! read only the raw files no run has processed, rebuild the small dimensions with the stored
+//! keys, and replace the changed games' rows in the bridges and `fact_games` by merge-on-read
+//! ([`crate::lakehouse::deletes`]). Commit order is dimensions, bridges, then `fact_games`,
+//! which carries the list of raw files covered (`gamelake.raw-files`) in the same commit as its
+//! data: a run that dies before that commit is redone by the next one, and since every step is
+//! idempotent the redo converges to what an uninterrupted run leaves.
 //!
 //! Must never: move a surrogate key, write a table whose contents did not change (no new
 //! snapshot on a rerun with nothing new), or leave a required column null.

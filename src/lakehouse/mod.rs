@@ -1,9 +1,10 @@
 //! The star schema's Iceberg tables in the catalog: create them from [`crate::schema`], read
-//! them whole, replace their contents in one snapshot, report their state.
+//! them with position deletes applied ([`scan`]), replace their contents or upsert rows by key
+//! in one snapshot ([`deletes`]), maintain them ([`maintain`]), report their state.
 //!
-//! All table writes go through here. A replace is committed once: if another writer got there
-//! first the commit fails with [`Error::CommitConflict`] instead of overwriting what that
-//! writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
+//! All table writes go through here. A replace or upsert is committed once: if another writer
+//! got there first the commit fails with [`Error::CommitConflict`] instead of overwriting what
+//! that writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
 
 pub mod deletes;
 pub mod maintain;
@@ -70,10 +71,6 @@ impl Lakehouse {
 
     pub fn namespace(&self) -> &str {
         &self.namespace
-    }
-
-    pub fn catalog(&self) -> Arc<dyn Catalog> {
-        self.catalog.clone()
     }
 
     pub fn identifier(&self, table: &str) -> Identifier {

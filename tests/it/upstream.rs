@@ -23,7 +23,9 @@ fn pairs(rows: &[(i64, i64)]) -> RecordBatch {
 }
 
 /// A table with one position delete: game 1's row replaced.
-async fn table_with_a_position_delete(root: &std::path::Path) -> gamelake::lakehouse::Lakehouse {
+async fn table_with_a_position_delete(
+    root: &std::path::Path,
+) -> (gamelake::lakehouse::Lakehouse, iceberg_rust::table::Table) {
     let (_wh, lake) = support::open(root).await;
     let def = schema::table("bridge_game_genre").expect("def");
     lake.append(def, pairs(&[(1, 1), (2, 2), (3, 3)]))
@@ -38,19 +40,19 @@ async fn table_with_a_position_delete(root: &std::path::Path) -> gamelake::lakeh
     )
     .await
     .expect("upsert");
-    lake
+    let table = lake
+        .load("bridge_game_genre")
+        .await
+        .expect("load")
+        .expect("table");
+    (lake, table)
 }
 
 /// Workaround: `lakehouse::scan::IcebergScan`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datafusion_iceberg_panics_on_position_deletes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lake = table_with_a_position_delete(dir.path()).await;
-    let table = lake
-        .load("bridge_game_genre")
-        .await
-        .expect("load")
-        .expect("table");
+    let (lake, table) = table_with_a_position_delete(dir.path()).await;
     let outcome = tokio::spawn(async move {
         let ctx = SessionContext::new();
         let df = ctx.read_table(Arc::new(DataFusionTable::from(table)))?;
@@ -77,12 +79,7 @@ async fn datafusion_iceberg_panics_on_position_deletes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn append_summaries_ignore_position_deletes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lake = table_with_a_position_delete(dir.path()).await;
-    let table = lake
-        .load("bridge_game_genre")
-        .await
-        .expect("load")
-        .expect("table");
+    let (lake, table) = table_with_a_position_delete(dir.path()).await;
     let snapshot = table
         .metadata()
         .current_snapshot(None)
