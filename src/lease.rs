@@ -1,24 +1,35 @@
 //! A lease on the warehouse: one writing command (`ingest`, `etl`, `run`, `maintain`) at a
 //! time, so two runs cannot apply the same raw batch twice or hand out the same keys twice.
 //!
-//! The lease is a file, `<warehouse>/.gamelake-lease`, created with `create_new` (atomic on
-//! local disks) and holding the holder's pid, host and command. A second process waits for it
-//! (logging who holds it) up to a timeout, then fails with a clear error. A lease whose holder
-//! died (same host, pid gone, e.g. after SIGKILL) is stale and taken over, so a crash never
-//! blocks the next run. The file is removed when the [`Lease`] is dropped.
+//! The lease is an object, `.gamelake-lease` at the warehouse root, created only if absent
+//! (a conditional put: `create_new` on local disks, `If-None-Match` on S3) and holding the
+//! holder's pid, host, command and the time it was last renewed. A second process waits for it
+//! (logging who holds it) up to a timeout, then fails with a clear error.
 //!
-//! Must never: let two live processes both believe they hold the lease. Local folders only,
-//! like the rest of this version's storage.
+//! A lease is stale, and taken over with a write conditional on the stale version, when its
+//! holder died on this host (pid gone, e.g. after SIGKILL) or, on S3 where the holder may be
+//! another machine, when it was not renewed for [`STALE_AFTER`] (holders renew every
+//! [`RENEW_EVERY`]). So a crash never blocks the next run for long. [`Lease::release`] removes
+//! it; dropping a lease without releasing it removes a local one too.
+//!
+//! Must never: let two live processes both believe they hold the lease.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 
+use crate::storage::{Version, Warehouse};
 use crate::{Error, Result};
 
 const LEASE_FILE: &str = ".gamelake-lease";
+/// How often a holder on S3 renews its lease.
+pub const RENEW_EVERY: Duration = Duration::from_secs(15);
+/// A lease on S3 not renewed for this long belongs to a dead holder.
+pub const STALE_AFTER: Duration = Duration::from_secs(90);
 
 /// Who holds a lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,47 +38,91 @@ pub struct Holder {
     pub host: String,
     pub command: String,
     pub since: String,
+    /// Last renewal (RFC 3339); the acquisition time until the first renewal.
+    #[serde(default)]
+    pub renewed: Option<String>,
 }
 
-/// A held lease; released on drop.
-#[derive(Debug)]
-pub struct Lease {
-    path: PathBuf,
-}
-
-impl Lease {
-    /// Takes the lease of the warehouse at `root` for `command`, waiting up to `wait`.
-    pub async fn acquire(root: &Path, command: &str, wait: Duration) -> Result<Self> {
-        let path = root.join(LEASE_FILE);
-        let me = Holder {
+impl Holder {
+    fn me(command: &str) -> Self {
+        let now = chrono::Utc::now().to_rfc3339();
+        Self {
             pid: std::process::id(),
             host: hostname(),
             command: command.to_string(),
-            since: chrono::Utc::now().to_rfc3339(),
-        };
+            since: now.clone(),
+            renewed: Some(now),
+        }
+    }
+
+    fn same_process(&self, other: &Holder) -> bool {
+        self.pid == other.pid && self.host == other.host && self.since == other.since
+    }
+
+    fn to_bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Stale: its process is gone from this host, or (`by_age`) it stopped renewing.
+    fn is_stale(&self, by_age: bool) -> bool {
+        if self.host == hostname() && !pid_alive(self.pid) {
+            return true;
+        }
+        by_age
+            && self
+                .renewed
+                .as_deref()
+                .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
+                .is_some_and(|r| {
+                    chrono::Utc::now().signed_duration_since(r)
+                        > chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::MAX)
+                })
+    }
+}
+
+/// A held lease. Call [`Lease::release`] when done.
+#[derive(Debug)]
+pub struct Lease {
+    wh: Warehouse,
+    me: Holder,
+    heartbeat: Option<JoinHandle<()>>,
+    released: bool,
+}
+
+impl Lease {
+    /// Takes the lease of the warehouse for `command`, waiting up to `wait`.
+    pub async fn acquire(wh: &Warehouse, command: &str, wait: Duration) -> Result<Self> {
+        // Age-based staleness needs renewals, which only S3 leases get: a local holder is on
+        // this host, where the pid tells.
+        let remote = wh.local_root().is_none();
+        let me = Holder::me(command);
         let started = Instant::now();
         let mut announced = false;
         loop {
-            match create(&path, &me) {
-                Ok(()) => return Ok(Self { path }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(Error::io(&path, e)),
+            if wh.create_if_absent(LEASE_FILE, me.to_bytes()).await? {
+                return Self::held(wh, me).await;
             }
-            let holder = read(&path);
-            match &holder {
-                Some(h) if h.host == me.host && !pid_alive(h.pid) => {
+            let current = wh.get_versioned(LEASE_FILE).await?;
+            let holder = current
+                .as_ref()
+                .and_then(|(bytes, _)| serde_json::from_slice::<Holder>(bytes).ok());
+            match (&holder, &current) {
+                (Some(h), Some((_, version))) if h.is_stale(remote) => {
                     tracing::warn!(
                         pid = h.pid,
+                        host = h.host,
                         command = h.command,
                         "taking over a lease its holder left behind"
                     );
-                    take_over(&path, h);
+                    if wh
+                        .replace_if_unchanged(LEASE_FILE, me.to_bytes(), version)
+                        .await?
+                    {
+                        return Self::held(wh, me).await;
+                    }
                     continue;
                 }
-                None => {
-                    // Unreadable or vanished between our attempts: try again shortly.
-                }
-                Some(h) if !announced => {
+                (Some(h), _) if !announced => {
                     tracing::warn!(
                         pid = h.pid,
                         host = h.host,
@@ -76,7 +131,8 @@ impl Lease {
                     );
                     announced = true;
                 }
-                Some(_) => {}
+                // Unreadable or vanished between our attempts: try again shortly.
+                _ => {}
             }
             if started.elapsed() >= wait {
                 let who = holder
@@ -88,48 +144,94 @@ impl Lease {
                     })
                     .unwrap_or_else(|| "another process".to_string());
                 return Err(Error::Config(format!(
-                    "the warehouse is busy: {who} holds {} and {}s passed; rerun when it is done, or remove that file if that process is gone",
-                    path.display(),
+                    "the warehouse is busy: {who} holds {}/{LEASE_FILE} and {}s passed; rerun when it is done, or remove that file if that process is gone",
+                    wh.root_url(),
                     wait.as_secs()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-}
 
-impl Drop for Lease {
-    fn drop(&mut self) {
-        // Remove only our own lease (a takeover may have replaced a stale one of ours).
-        if read(&self.path).is_some_and(|h| h.pid == std::process::id()) {
-            let _ = std::fs::remove_file(&self.path);
+    async fn held(wh: &Warehouse, me: Holder) -> Result<Self> {
+        let (_, version) = wh.get_versioned(LEASE_FILE).await?.ok_or_else(|| {
+            Error::Config(format!(
+                "{}/{LEASE_FILE} vanished right after it was taken; is another tool deleting it?",
+                wh.root_url()
+            ))
+        })?;
+        let seen = Arc::new(Mutex::new(version));
+        let heartbeat = wh
+            .local_root()
+            .is_none()
+            .then(|| tokio::spawn(renew(wh.clone(), me.clone(), seen.clone())));
+        Ok(Self {
+            wh: wh.clone(),
+            me,
+            heartbeat,
+            released: false,
+        })
+    }
+
+    /// Gives the lease up (only if it is still ours).
+    pub async fn release(mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            h.abort();
+        }
+        self.released = true;
+        if let Ok(Some((bytes, _))) = self.wh.get_versioned(LEASE_FILE).await
+            && serde_json::from_slice::<Holder>(&bytes).is_ok_and(|h| h.same_process(&self.me))
+        {
+            let _ = self.wh.delete(LEASE_FILE).await;
         }
     }
 }
 
-fn create(path: &Path, me: &Holder) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    let json = serde_json::to_vec(me).map_err(std::io::Error::other)?;
-    f.write_all(&json)?;
-    f.sync_all()
+/// Renews the lease every [`RENEW_EVERY`], conditional on it still being ours.
+async fn renew(wh: Warehouse, me: Holder, seen: Arc<Mutex<Version>>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let mut renewed = me.clone();
+        renewed.renewed = Some(chrono::Utc::now().to_rfc3339());
+        let mut seen = seen.lock().await;
+        match wh
+            .replace_if_unchanged(LEASE_FILE, renewed.to_bytes(), &seen)
+            .await
+        {
+            Ok(true) => match wh.get_versioned(LEASE_FILE).await {
+                Ok(Some((_, v))) => *seen = v,
+                _ => tracing::warn!("could not re-read the lease after renewing it"),
+            },
+            Ok(false) => {
+                tracing::error!(
+                    "lost the warehouse lease (another process took it over); this run should stop"
+                );
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not renew the warehouse lease; retrying"),
+        }
+    }
 }
 
-fn read(path: &Path) -> Option<Holder> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
-/// Moves a stale lease aside. If another waiter replaced it meanwhile with a live lease, the
-/// file moved is not the stale one: put it back.
-fn take_over(path: &Path, stale: &Holder) {
-    let aside = path.with_extension(format!("stale-{}-{}", stale.pid, std::process::id()));
-    if std::fs::rename(path, &aside).is_ok() {
-        if read(&aside).as_ref() != Some(stale) {
-            let _ = std::fs::rename(&aside, path);
-        } else {
-            let _ = std::fs::remove_file(&aside);
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(h) = self.heartbeat.take() {
+            h.abort();
+        }
+        if self.released {
+            return;
+        }
+        // Without an async context only a local lease can be removed here; an S3 one goes
+        // stale after STALE_AFTER.
+        if let Some(root) = self.wh.local_root() {
+            let path = root.join(LEASE_FILE);
+            let ours = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+                .is_some_and(|h| h.same_process(&self.me));
+            if ours {
+                let _ = std::fs::remove_file(&path);
+            }
         }
     }
 }
@@ -157,31 +259,45 @@ mod tests {
     #[tokio::test]
     async fn a_second_taker_waits_then_fails_clearly_and_a_dead_holder_is_taken_over() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let held = Lease::acquire(dir.path(), "etl", Duration::ZERO)
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
+        let held = Lease::acquire(&wh, "etl", Duration::ZERO)
             .await
             .expect("first");
-        let err = Lease::acquire(dir.path(), "run", Duration::from_millis(300))
+        let err = Lease::acquire(&wh, "run", Duration::from_millis(300))
             .await
             .expect_err("held");
         assert!(err.to_string().contains("gamelake etl"), "{err}");
-        drop(held);
+        held.release().await;
         assert!(!dir.path().join(LEASE_FILE).exists(), "lease not released");
 
         // A holder that no longer exists (pid beyond the kernel's range).
-        let ghost = Holder {
-            pid: 4_194_305,
-            host: hostname(),
-            command: "run".into(),
-            since: "then".into(),
-        };
-        create(&dir.path().join(LEASE_FILE), &ghost).expect("ghost");
-        let lease = Lease::acquire(dir.path(), "etl", Duration::ZERO)
+        let mut ghost = Holder::me("run");
+        ghost.pid = 4_194_305;
+        assert!(
+            wh.create_if_absent(LEASE_FILE, ghost.to_bytes())
+                .await
+                .expect("ghost")
+        );
+        let lease = Lease::acquire(&wh, "etl", Duration::ZERO)
             .await
             .expect("stale lease taken over");
-        assert_eq!(
-            read(&dir.path().join(LEASE_FILE)).map(|h| h.pid),
-            Some(std::process::id())
-        );
+        let now: Holder =
+            serde_json::from_slice(&wh.get(LEASE_FILE).await.expect("read")).expect("holder");
+        assert_eq!(now.pid, std::process::id());
         drop(lease);
+        assert!(
+            !dir.path().join(LEASE_FILE).exists(),
+            "drop must release a local lease"
+        );
+    }
+
+    #[test]
+    fn a_remote_holder_is_stale_only_after_it_stopped_renewing() {
+        let mut h = Holder::me("run");
+        h.host = "another-machine".into();
+        assert!(!h.is_stale(true));
+        h.renewed = Some((chrono::Utc::now() - chrono::Duration::seconds(600)).to_rfc3339());
+        assert!(h.is_stale(true));
+        assert!(!h.is_stale(false), "local leases go by pid only");
     }
 }

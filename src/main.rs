@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use gamelake::config::{Overrides, Settings};
+use gamelake::config::{CatalogSettings, Overrides, Settings};
 use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::{self, DateRange, IngestOptions};
 use gamelake::lakehouse::Lakehouse;
@@ -29,9 +29,15 @@ use gamelake::storage::Warehouse;
                   gamelake.toml. The RAWG key comes only from RAWG_API_KEY or the config file."
 )]
 struct Cli {
-    /// Warehouse root: a local folder.
+    /// Warehouse root: a local folder, or s3://bucket/prefix (S3 settings from AWS_* variables
+    /// or [s3] in gamelake.toml).
     #[arg(long, global = true, env = "GAMELAKE_WAREHOUSE")]
     warehouse: Option<String>,
+    /// Iceberg catalog: `embedded` (default, an SQLite file in a local warehouse) or
+    /// rest+http://host:port/path (e.g. Nessie at rest+http://localhost:19120/iceberg).
+    /// Credentials only from GAMELAKE_CATALOG_CREDENTIAL / GAMELAKE_CATALOG_TOKEN.
+    #[arg(long, global = true, env = "GAMELAKE_CATALOG")]
+    catalog: Option<String>,
     /// Iceberg namespace of the tables.
     #[arg(long, global = true, env = "GAMELAKE_NAMESPACE")]
     namespace: Option<String>,
@@ -211,24 +217,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(a) | Command::Run { ingest: a, .. } => a.source.clone(),
         _ => None,
     };
-    let settings = Settings::resolve(Overrides {
-        config_file: cli.config.clone(),
-        warehouse: cli.warehouse.clone(),
-        namespace: cli.namespace.clone(),
-        source,
-        api_key: std::env::var("RAWG_API_KEY").ok(),
-    })?;
-    if matches!(
-        cli.command,
-        Command::Sql { .. } | Command::Tables | Command::Maintain { .. }
-    ) && !Path::new(&settings.warehouse).join("catalog.db").exists()
+    let settings = Settings::resolve(
+        Overrides {
+            config_file: cli.config.clone(),
+            warehouse: cli.warehouse.clone(),
+            namespace: cli.namespace.clone(),
+            catalog: cli.catalog.clone(),
+            source,
+            api_key: std::env::var("RAWG_API_KEY").ok(),
+            env: Vec::new(),
+        }
+        .read_env(),
+    )?;
+    let embedded = settings.catalog == CatalogSettings::Embedded;
+    let local = !settings.warehouse.contains("://") || settings.warehouse.starts_with("file://");
+    if embedded
+        && local
+        && matches!(
+            cli.command,
+            Command::Sql { .. } | Command::Tables | Command::Maintain { .. }
+        )
+        && !Path::new(settings.warehouse.trim_start_matches("file://"))
+            .join("catalog.db")
+            .exists()
     {
         anyhow::bail!(
             "no warehouse at {}: run `gamelake run` first, or point --warehouse at one",
             settings.warehouse
         );
     }
-    let wh = Warehouse::open(&settings.warehouse)
+    let wh = Warehouse::connect(&settings.warehouse, &settings.s3)
+        .await
         .with_context(|| format!("opening warehouse {}", settings.warehouse))?;
     // Writing commands take the warehouse lease for their whole duration.
     let writer = match &cli.command {
@@ -238,25 +257,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Maintain { .. } => Some("maintain"),
         Command::Sql { .. } | Command::Tables | Command::Generate { .. } => None,
     };
-    let _lease = match writer {
-        Some(command) => Some(Lease::acquire(wh.root(), command, cli.lease_wait()).await?),
+    let lease = match writer {
+        Some(command) => Some(Lease::acquire(&wh, command, cli.lease_wait()).await?),
         None => None,
     };
-    match cli.command {
+    let result = dispatch(cli.command, &wh, &settings).await;
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
+    result
+}
+
+async fn dispatch(command: Command, wh: &Warehouse, settings: &Settings) -> anyhow::Result<()> {
+    let wh = wh.clone();
+    let lakehouse =
+        || Lakehouse::connect(&wh, &settings.namespace, &settings.catalog, &settings.s3);
+    match command {
         Command::Ingest(args) => {
-            ingest_cmd(&wh, &settings, &args).await?;
+            ingest_cmd(&wh, settings, &args).await?;
         }
         Command::Etl(args) => {
-            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let lake = lakehouse().await?;
             etl_cmd(&wh, &lake, &args).await?;
         }
         Command::Run { ingest, etl } => {
-            ingest_cmd(&wh, &settings, &ingest).await?;
-            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            // Connect first: an unreachable catalog should fail before an ingest, not after.
+            let lake = lakehouse().await?;
+            ingest_cmd(&wh, settings, &ingest).await?;
             etl_cmd(&wh, &lake, &etl).await?;
         }
         Command::Sql { statement, format } => {
-            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let lake = lakehouse().await?;
             let batches = query::sql(&lake, &statement).await?;
             println!("{}", query::render(&batches, format)?);
         }
@@ -281,7 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 retain: seconds(keep_days * 86_400.0, "--keep-days")?,
                 orphan_grace: seconds(orphan_grace_minutes * 60.0, "--orphan-grace-minutes")?,
             };
-            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let lake = lakehouse().await?;
             for r in lake.maintain(&opts).await? {
                 eprintln!(
                     "{}: {} files compacted ({} deleted rows dropped), {} snapshots expired, {} files removed",
@@ -294,7 +325,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Tables => {
-            let lake = Lakehouse::open(&wh, &settings.namespace).await?;
+            let lake = lakehouse().await?;
             let infos = lake.infos().await?;
             let names: Vec<String> = infos
                 .iter()

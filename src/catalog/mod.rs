@@ -1,5 +1,6 @@
 //! Iceberg catalogs. The default is [`EmbeddedCatalog`]: an SQLite file in the layout that
-//! Java's `JdbcCatalog` and pyiceberg's `SqlCatalog` share, needing no server.
+//! Java's `JdbcCatalog` and pyiceberg's `SqlCatalog` share, needing no server. In production,
+//! [`rest`] connects to an Iceberg REST catalog (Nessie, SeaweedFS, Polaris).
 //!
 //! Why our own: `iceberg-sql-catalog` 0.10 loses concurrent commits (its compare-and-swap
 //! ignores rows affected and checks requirements against a per-instance cache), builds SQL
@@ -7,6 +8,7 @@
 //! `docs/architecture.md` and `tests/it/catalog.rs`.
 
 pub mod embedded;
+pub mod rest;
 
 pub use embedded::EmbeddedCatalog;
 
@@ -24,9 +26,17 @@ pub struct CommitConflict {
     pub detail: String,
 }
 
-/// True when an iceberg error is a [`CommitConflict`].
+/// True when an iceberg error is a commit conflict: our embedded catalog's [`CommitConflict`],
+/// or HTTP 409 from a REST catalog. `iceberg-rest-catalog` 0.10 turns every non-404 error
+/// response into `InvalidFormat("Response status: 409 Conflict, ...")`, so that string is
+/// the only sign of a 409 (pinned by `tests/it/upstream.rs`).
 pub fn is_conflict(err: &iceberg_rust::error::Error) -> bool {
-    matches!(err, iceberg_rust::error::Error::External(e) if e.is::<CommitConflict>())
+    use iceberg_rust::error::Error as E;
+    match err {
+        E::External(e) => e.is::<CommitConflict>(),
+        E::InvalidFormat(text) => text.starts_with("Response status: 409"),
+        _ => false,
+    }
 }
 
 /// Namespace and table names reach SQL (as parameters) and paths (as folder names), so they

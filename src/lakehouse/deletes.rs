@@ -14,6 +14,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use iceberg_rust::arrow::write::write_parquet_partitioned;
+use iceberg_rust::object_store::Bucket;
 use iceberg_rust::spec::manifest::{Content, DataFile, FileFormat};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::spec::values::Struct;
@@ -138,7 +139,7 @@ pub async fn write_position_deletes(
     writer.write(&batch)?;
     writer.close()?;
 
-    let location = format!(
+    let key = format!(
         "{}/data/{:032x}-deletes.parquet",
         strip_prefix(&table.metadata().location),
         fastrand::u128(..)
@@ -146,8 +147,11 @@ pub async fn write_position_deletes(
     let size = buffer.len() as i64;
     table
         .object_store()
-        .put(&location.as_str().into(), PutPayload::from(buffer))
+        .put(&key.as_str().into(), PutPayload::from(buffer))
         .await?;
+    // Recorded as iceberg-rust records data files: with the bucket (`s3://b/…`) on object
+    // storage, a bare path on local disks. Other readers resolve it without our store.
+    let location = format!("{}{key}", Bucket::from_path(&table.metadata().location)?);
     let file = DataFile::builder()
         .with_content(Content::PositionDeletes)
         .with_file_path(location)

@@ -91,13 +91,12 @@ async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport)
     if files.delete_files.is_empty() || total == 0 || (deleted as f64 / total as f64) <= threshold {
         return Ok(());
     }
-    let (affected, untouched): (Vec<_>, Vec<_>) =
-        files.files.into_iter().partition(|f| !f.deleted.is_empty());
-    let rewritten = TableFiles {
-        schema: files.schema.clone(),
-        files: affected.clone(),
-        delete_files: Vec::new(),
-    };
+    let (affected, untouched): (Vec<_>, Vec<_>) = files
+        .files
+        .iter()
+        .cloned()
+        .partition(|f| !f.deleted.is_empty());
+    let rewritten = files.with_files(affected.clone());
     let ctx = SessionContext::new();
     let stream = ctx
         .read_table(Arc::new(IcebergScan::of_files(rewritten)))?

@@ -2,9 +2,13 @@
 //! them with position deletes applied ([`scan`]), replace their contents or upsert rows by key
 //! in one snapshot ([`deletes`]), maintain them ([`maintain`]), report their state.
 //!
-//! All table writes go through here. A replace or upsert is committed once: if another writer
-//! got there first the commit fails with [`Error::CommitConflict`] instead of overwriting what
-//! that writer wrote from a stale view. Appends are safe to retry and are retried on conflict.
+//! The catalog is the embedded one (SQLite next to a local warehouse) or an Iceberg REST
+//! catalog ([`crate::catalog::rest`]); nothing below this module knows which.
+//!
+//! All table writes go through here. A replace is committed once: if another writer got there
+//! first the commit fails with [`Error::CommitConflict`] instead of overwriting what that
+//! writer wrote from a stale view. Appends and upserts are safe to redo on the reloaded table
+//! (an upsert finds the rows to delete again) and are retried on conflict.
 
 pub mod deletes;
 pub mod maintain;
@@ -26,13 +30,14 @@ use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::table::Table;
 
-use crate::catalog::{EmbeddedCatalog, is_conflict, validate_identifier};
+use crate::catalog::{EmbeddedCatalog, is_conflict, rest, validate_identifier};
+use crate::config::{CatalogSettings, S3Settings};
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
-/// How often an append is retried after losing a commit race.
-const APPEND_ATTEMPTS: u32 = 8;
+/// How often an append or upsert is tried when it keeps losing commit races.
+const COMMIT_ATTEMPTS: u32 = 8;
 
 /// Table state, as `gamelake tables` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,25 +52,77 @@ pub struct TableInfo {
 }
 
 /// The tables of one namespace in one catalog.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Lakehouse {
-    catalog: Arc<EmbeddedCatalog>,
+    catalog: Arc<dyn Catalog>,
     namespace: String,
-    tables_root: String,
+    /// Where new tables go: `<warehouse>/<namespace>/<table>` for the embedded catalog; `None`
+    /// lets a REST catalog decide.
+    tables_root: Option<String>,
+}
+
+/// Names only: the catalog's client holds credentials (its S3 builder prints its keys).
+impl std::fmt::Debug for Lakehouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lakehouse")
+            .field("namespace", &self.namespace)
+            .field("tables_root", &self.tables_root)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Lakehouse {
-    /// Opens the embedded catalog of `wh` (at `<warehouse>/catalog.db`) and makes sure the
-    /// namespace exists.
+    /// Opens the embedded catalog of a local warehouse (`<warehouse>/catalog.db`) and makes
+    /// sure the namespace exists.
     pub async fn open(wh: &Warehouse, namespace: &str) -> Result<Self> {
+        Self::connect(
+            wh,
+            namespace,
+            &CatalogSettings::Embedded,
+            &S3Settings::default(),
+        )
+        .await
+    }
+
+    /// Opens the catalog `settings` name and makes sure the namespace exists.
+    pub async fn connect(
+        wh: &Warehouse,
+        namespace: &str,
+        settings: &CatalogSettings,
+        s3: &S3Settings,
+    ) -> Result<Self> {
         validate_identifier(namespace)?;
-        let catalog = EmbeddedCatalog::open(&wh.root().join("catalog.db"))?;
+        let (catalog, tables_root): (Arc<dyn Catalog>, _) = match settings {
+            CatalogSettings::Embedded => {
+                let root = wh.local_root().ok_or_else(|| {
+                    Error::Config(format!(
+                        "warehouse {}: the embedded catalog keeps an SQLite file on local disk; \
+                         with an s3:// warehouse use a REST catalog (--catalog \
+                         rest+http://host:port/path, see docs/production.md)",
+                        wh.root_url()
+                    ))
+                })?;
+                let catalog: Arc<dyn Catalog> = EmbeddedCatalog::open(&root.join("catalog.db"))?;
+                (catalog, Some(wh.root_url()))
+            }
+            CatalogSettings::Rest(rest) => {
+                let catalog: Arc<dyn Catalog> = rest::connect(rest, s3).await?.catalog;
+                (catalog, None)
+            }
+        };
         let ns = Namespace::try_new(&[namespace.to_string()]).map_err(IcebergError::from)?;
-        catalog.create_namespace(&ns, None).await?;
+        // Create rather than ask first: `iceberg-rest-catalog` 0.10's `namespace_exists`
+        // reads the body of a HEAD response, so a missing namespace comes back as an error.
+        match catalog.create_namespace(&ns, None).await {
+            // Created now, or already there (REST: 409).
+            Ok(_) => {}
+            Err(e) if is_conflict(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(Self {
             catalog,
             namespace: namespace.to_string(),
-            tables_root: wh.root_url(),
+            tables_root,
         })
     }
 
@@ -102,12 +159,11 @@ impl Lakehouse {
             return Ok(t);
         }
         let mut builder = CreateTableBuilder::default();
+        if let Some(root) = &self.tables_root {
+            builder.with_location(format!("{root}/{}/{}", self.namespace, def.name));
+        }
         builder
             .with_name(def.name.clone())
-            .with_location(format!(
-                "{}/{}/{}",
-                self.tables_root, self.namespace, def.name
-            ))
             .with_schema(def.iceberg_schema()?)
             .with_properties(HashMap::from([(
                 "write.parquet.compression-codec".to_string(),
@@ -191,13 +247,28 @@ impl Lakehouse {
         new_rows: Option<RecordBatch>,
         properties: Vec<(String, String)>,
     ) -> Result<deletes::RowChange> {
-        let mut table = self.load_or_create(def).await?;
-        deletes::upsert(&mut table, key_column, keys, new_rows, properties)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut table = self.load_or_create(def).await?;
+            match deletes::upsert(
+                &mut table,
+                key_column,
+                keys,
+                new_rows.clone(),
+                properties.clone(),
+            )
             .await
-            .map_err(|e| match e {
-                Error::Iceberg(e) => self.commit_error(&def.name, e),
-                other => other,
-            })
+            {
+                Ok(change) => return Ok(change),
+                Err(Error::Iceberg(e)) if is_conflict(&e) && attempt < COMMIT_ATTEMPTS => {
+                    tracing::debug!(table = def.name, attempt, "upsert lost a race; retrying");
+                    backoff(attempt).await;
+                }
+                Err(Error::Iceberg(e)) => return Err(self.commit_error(&def.name, e)),
+                Err(other) => return Err(other),
+            }
+        }
     }
 
     /// Compacts, expires snapshots and removes orphan files of every table (see
@@ -252,12 +323,9 @@ impl Lakehouse {
                 .await
             {
                 Ok(()) => return Ok(()),
-                Err(e) if is_conflict(&e) && attempt < APPEND_ATTEMPTS => {
+                Err(e) if is_conflict(&e) && attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(table = def.name, attempt, "append lost a race; retrying");
-                    tokio::time::sleep(Duration::from_millis(
-                        fastrand::u64(5..50) * attempt as u64,
-                    ))
-                    .await;
+                    backoff(attempt).await;
                     table = self.load_or_create(def).await?;
                 }
                 Err(e) => return Err(self.commit_error(&def.name, e)),
@@ -278,13 +346,19 @@ impl Lakehouse {
         }
     }
 
-    /// Every table of the namespace with its row count, data files and current snapshot.
+    /// Every star-schema table that exists, by name, with its row count, data files and
+    /// current snapshot. Tables are looked up by their definitions rather than listed:
+    /// `iceberg-rest-catalog` 0.10 lists views without the catalog's credentials, so listing
+    /// fails on any catalog that requires them (and gamelake only reports its own tables).
     pub async fn infos(&self) -> Result<Vec<TableInfo>> {
-        let ns = Namespace::try_new(std::slice::from_ref(&self.namespace))
-            .map_err(IcebergError::from)?;
+        let mut names: Vec<&str> = crate::schema::tables()
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        names.sort_unstable();
         let mut out = Vec::new();
-        for id in self.catalog.list_tabulars(&ns).await? {
-            let Some(t) = self.load(id.name()).await? else {
+        for name in names {
+            let Some(t) = self.load(name).await? else {
                 continue;
             };
             let meta = t.metadata();
@@ -296,7 +370,7 @@ impl Lakehouse {
             // position deletes.
             let files = scan::TableFiles::load(&t).await?;
             out.push(TableInfo {
-                name: id.name().to_string(),
+                name: name.to_string(),
                 rows: files.live_rows(),
                 data_files: files.files.len() as u64,
                 delete_files: files.delete_files.len() as u64,
@@ -306,6 +380,11 @@ impl Lakehouse {
         }
         Ok(out)
     }
+}
+
+/// Randomised, growing pause between commit attempts.
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(5..50) * attempt as u64)).await;
 }
 
 async fn write_files(table: &Table, batch: RecordBatch) -> Result<Vec<DataFile>> {

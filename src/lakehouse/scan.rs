@@ -32,7 +32,7 @@ use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{Content, DataFile, Status};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::ParquetMetaDataReader;
 
@@ -66,6 +66,20 @@ pub struct TableFiles {
     pub files: Vec<LiveFile>,
     /// Paths of the position delete files in the snapshot.
     pub delete_files: Vec<String>,
+    /// The table's object store, and the URL (`file://`, `s3://bucket`) DataFusion knows it by.
+    store: Arc<dyn ObjectStore>,
+    store_url: ObjectStoreUrl,
+}
+
+/// The object-store URL of a table location: its scheme and bucket.
+fn store_url(location: &str) -> Result<ObjectStoreUrl> {
+    match url::Url::parse(location) {
+        Ok(url) if url.scheme() != "file" => {
+            let host = url.host_str().unwrap_or_default();
+            Ok(ObjectStoreUrl::parse(format!("{}://{host}", url.scheme()))?)
+        }
+        _ => Ok(ObjectStoreUrl::local_filesystem()),
+    }
 }
 
 impl TableFiles {
@@ -81,6 +95,8 @@ impl TableFiles {
             schema,
             files: Vec::new(),
             delete_files: Vec::new(),
+            store: table.object_store(),
+            store_url: store_url(&table.metadata().location)?,
         };
         if table
             .metadata()
@@ -144,6 +160,15 @@ impl TableFiles {
             )));
         }
         Ok(out)
+    }
+
+    /// The same table with only `files` (and no delete files listed).
+    pub fn with_files(&self, files: Vec<LiveFile>) -> Self {
+        Self {
+            files,
+            delete_files: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// Live rows in the table.
@@ -272,6 +297,10 @@ impl TableProvider for IcebergScan {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        // The session may not know this table's bucket yet.
+        state
+            .runtime_env()
+            .register_object_store(self.files.store_url.as_ref(), self.files.store.clone());
         let partitions = state.config().target_partitions().max(1);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); partitions];
         for (i, f) in self.files.files.iter().enumerate() {
@@ -290,7 +319,7 @@ impl TableProvider for IcebergScan {
             .map(FileGroup::new)
             .collect();
         let source = Arc::new(ParquetSource::new(self.files.schema.clone()));
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+        let config = FileScanConfigBuilder::new(self.files.store_url.clone(), source)
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())
             .map_err(|e| DataFusionError::External(Box::new(e)))?

@@ -14,6 +14,7 @@ mod incremental;
 mod maintain;
 mod merge_on_read;
 mod pipeline;
+mod production;
 mod pyiceberg;
 mod secrets;
 mod support;

@@ -95,3 +95,89 @@ async fn the_api_key_appears_in_no_output_and_no_stored_file() {
         );
     }
 }
+
+/// The S3 secret and the catalog's credentials and tokens: not in any output of a production
+/// run at the most verbose log level (a failing run included), not in any object it stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_keys_and_catalog_credentials_appear_in_no_output_and_no_stored_object() {
+    use crate::production::{Target, connect, gamelake, text};
+    use crate::support::seaweed::{self, SECRET};
+
+    const TOKEN: &str = "glk-bearer-TEST-93be01f4";
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cwd = std::fs::canonicalize(dir.path()).expect("canonical");
+    let pages = support::first_pages(&support::pages_2015(), 3, &cwd.join("pages"));
+    let target = Target::fresh(sw, "secrets");
+    let args = ["run", "--source", pages.to_str().expect("utf8")];
+    let ok = gamelake(sw, &cwd, &target, &args, &[("RUST_LOG", "trace")]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    // A bearer token instead of client credentials: refused by the server.
+    let refused = gamelake(
+        sw,
+        &cwd,
+        &target,
+        &args,
+        &[
+            ("RUST_LOG", "trace"),
+            ("GAMELAKE_CATALOG_CREDENTIAL", ""),
+            ("GAMELAKE_CATALOG_TOKEN", TOKEN),
+        ],
+    );
+    assert!(!refused.status.success());
+    for (what, out) in [("run", &ok), ("refused run", &refused)] {
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let t = text(bytes);
+            assert!(!t.contains(SECRET), "{what} {stream} shows the S3 secret");
+            assert!(
+                !t.contains(TOKEN),
+                "{what} {stream} shows the catalog token"
+            );
+            // Tokens the catalog issued are JWTs, which start with "eyJ".
+            assert!(!t.contains("eyJ"), "{what} {stream} shows an issued token");
+        }
+    }
+    assert!(
+        text(&ok.stderr).lines().count() > 100,
+        "trace logging produced almost nothing: the test would prove little"
+    );
+
+    let (wh, lake) = connect(sw, &target.warehouse, &target.namespace).await;
+    let mut objects = Vec::new();
+    for o in wh.list("").await.expect("list raw") {
+        objects.push(wh.get(o.location.as_ref()).await.expect("get"));
+    }
+    let table = lake
+        .load("fact_games")
+        .await
+        .expect("load")
+        .expect("exists");
+    let store = table.object_store();
+    let root = iceberg_rust::spec::util::strip_prefix(&table.metadata().location);
+    let root = root.trim_start_matches('/');
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    let listed: Vec<_> = store
+        .list(Some(&root.into()))
+        .try_collect()
+        .await
+        .expect("list table");
+    for o in listed {
+        objects.push(
+            store
+                .get(&o.location)
+                .await
+                .expect("get")
+                .bytes()
+                .await
+                .expect("bytes"),
+        );
+    }
+    assert!(objects.len() > 5, "too few objects to prove anything");
+    for bytes in objects {
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "a stored object holds the S3 secret"
+        );
+    }
+}

@@ -5,22 +5,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Int64Array, RecordBatch};
 use datafusion::prelude::SessionContext;
 use datafusion_iceberg::DataFusionTable;
 use gamelake::schema;
 
-use crate::support::{self, sql_i64};
-
-fn pairs(rows: &[(i64, i64)]) -> RecordBatch {
-    let def = schema::table("bridge_game_genre").expect("def");
-    let (a, b): (Vec<i64>, Vec<i64>) = rows.iter().copied().unzip();
-    RecordBatch::try_new(
-        def.arrow_schema(),
-        vec![Arc::new(Int64Array::from(a)), Arc::new(Int64Array::from(b))],
-    )
-    .expect("batch")
-}
+use crate::support::{self, pairs, sql_i64};
 
 /// A table with one position delete: game 1's row replaced.
 async fn table_with_a_position_delete(

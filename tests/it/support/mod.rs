@@ -1,6 +1,7 @@
 //! Shared test helpers: the recorded data, a replay server, expected counts computed
 //! independently from the JSON (with serde_json values, not gamelake's model).
 
+pub mod seaweed;
 pub mod server;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,13 +115,19 @@ pub fn expected_counts(dirs: &[&Path]) -> BTreeMap<String, usize> {
     out
 }
 
+/// Runs one SQL statement; tables are written `rawg.<table>` and mean the lake's namespace.
+async fn sql(lake: &Lakehouse, statement: &str) -> Vec<arrow::array::RecordBatch> {
+    let statement = statement.replace("rawg.", &format!("{}.", lake.namespace()));
+    gamelake::query::sql(lake, &statement)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"))
+}
+
 /// Runs one SQL query and returns the first column of every row as i64.
 pub async fn sql_i64(lake: &Lakehouse, statement: &str) -> Vec<i64> {
     use arrow::array::AsArray;
     use arrow::datatypes::Int64Type;
-    let batches = gamelake::query::sql(lake, statement)
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let batches = sql(lake, statement).await;
     let mut out = Vec::new();
     for b in batches {
         let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Int64)
@@ -179,9 +186,7 @@ pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
 /// Runs one SQL query and returns the first column of every row as text.
 pub async fn sql_strings(lake: &Lakehouse, statement: &str) -> Vec<String> {
     use arrow::array::Array;
-    let batches = gamelake::query::sql(lake, statement)
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let batches = sql(lake, statement).await;
     let mut out = Vec::new();
     for b in batches {
         let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
@@ -282,6 +287,20 @@ pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
         "results": results});
     std::fs::write(into.join("page-0001.json"), page.to_string()).expect("write day 2");
     out
+}
+
+/// Rows of `bridge_game_genre` (game_key, genre_key): the smallest table to write by hand.
+pub fn pairs(rows: &[(i64, i64)]) -> arrow::array::RecordBatch {
+    let def = gamelake::schema::table("bridge_game_genre").expect("def");
+    let (a, b): (Vec<i64>, Vec<i64>) = rows.iter().copied().unzip();
+    arrow::array::RecordBatch::try_new(
+        def.arrow_schema(),
+        vec![
+            std::sync::Arc::new(arrow::array::Int64Array::from(a)),
+            std::sync::Arc::new(arrow::array::Int64Array::from(b)),
+        ],
+    )
+    .expect("batch")
 }
 
 /// Member dimensions and whether they have a bridge.

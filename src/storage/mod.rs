@@ -1,0 +1,328 @@
+//! The warehouse root in object storage: where raw files and ingest state live, and (for the
+//! embedded catalog) the catalog file and table files too.
+//!
+//! Everything gamelake writes goes through [`Warehouse`], with paths relative to its root, so
+//! nothing can land outside it. The root is a local folder or `s3://bucket/prefix` (see
+//! [`s3`]); both go through the same `object_store` calls.
+//!
+//! Writes are whole-object puts: a reader (or a rerun after a crash) sees an object completely
+//! or not at all (the local backend writes a staging file and renames it; S3 puts are atomic).
+//! Local writes are not fsynced: a power loss may lose the newest files, never corrupt old ones.
+//! Writes that must not race (the lease) use the conditional operations
+//! [`Warehouse::create_if_absent`] and [`Warehouse::replace_if_unchanged`].
+
+pub mod s3;
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{
+    ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
+};
+
+use crate::config::S3Settings;
+use crate::{Error, Result};
+use s3::S3Location;
+
+/// A warehouse root and the object store behind it.
+#[derive(Clone)]
+pub struct Warehouse {
+    location: Location,
+    store: Arc<dyn ObjectStore>,
+}
+
+/// The location only: an S3 store's `Debug` includes its credentials.
+impl std::fmt::Debug for Warehouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Warehouse")
+            .field("root", &self.root_url())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Location {
+    Local(PathBuf),
+    S3(S3Location),
+}
+
+/// What [`Warehouse::get_versioned`] saw, to make a later write conditional on it.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// The content (the local backend compares it; it has no etags).
+    bytes: Bytes,
+    /// The etag/version (S3 sends it as `If-Match`).
+    tag: UpdateVersion,
+}
+
+impl Warehouse {
+    /// Opens the warehouse at `location`: a local path or `file://` URL, or `s3://bucket/prefix`
+    /// with `s3` settings. An S3 warehouse is checked once (a listing) so that a wrong endpoint,
+    /// wrong keys or a missing bucket fail here, with a message that says which.
+    pub async fn connect(location: &str, s3: &S3Settings) -> Result<Self> {
+        if location.starts_with("s3://") || location.starts_with("s3a://") {
+            let loc = S3Location::parse(location)?;
+            let store = s3::builder(s3)?.with_bucket_name(&loc.bucket).build()?;
+            let store: Arc<dyn ObjectStore> = if loc.prefix.is_empty() {
+                Arc::new(store)
+            } else {
+                Arc::new(PrefixStore::new(store, loc.prefix.as_str()))
+            };
+            let wh = Self {
+                location: Location::S3(loc),
+                store,
+            };
+            wh.probe(s3).await?;
+            return Ok(wh);
+        }
+        Self::open(location)
+    }
+
+    /// Opens (creating if needed) a local warehouse: a path or `file://` URL.
+    pub fn open(location: &str) -> Result<Self> {
+        if location.contains("://") && !location.starts_with("file://") {
+            return Err(Error::Config(format!(
+                "warehouse {location:?}: expected a local folder, file:// or s3://bucket/prefix"
+            )));
+        }
+        let path = location.strip_prefix("file://").unwrap_or(location);
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let root = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+        let root_str = root
+            .to_str()
+            .ok_or_else(|| Error::Config(format!("warehouse path {root:?} is not valid UTF-8")))?;
+        if root_str.contains(['\'', '"', '\n', '%', '#', '?']) {
+            return Err(Error::Config(format!(
+                "warehouse path {root_str:?} contains characters that are unsafe in URLs; \
+                 choose another folder"
+            )));
+        }
+        let store = LocalFileSystem::new_with_prefix(&root)?;
+        Ok(Self {
+            location: Location::Local(root),
+            store: Arc::new(store),
+        })
+    }
+
+    async fn probe(&self, s3: &S3Settings) -> Result<()> {
+        let Err(e) = self.store.list_with_delimiter(None).await else {
+            return Ok(());
+        };
+        let endpoint = s3.endpoint.as_deref().unwrap_or("AWS S3");
+        let url = self.root_url();
+        let text = e.to_string();
+        let hint = if text.contains("NoSuchBucket")
+            || matches!(e, object_store::Error::NotFound { .. })
+        {
+            "the bucket does not exist: create it first (e.g. `mc mb` or the S3 console)"
+        } else if matches!(
+            e,
+            object_store::Error::Unauthenticated { .. }
+                | object_store::Error::PermissionDenied { .. }
+        ) || text.contains("403")
+            || text.contains("SignatureDoesNotMatch")
+            || text.contains("InvalidAccessKeyId")
+        {
+            "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        } else {
+            "check AWS_ENDPOINT_URL and that the server is running"
+        };
+        Err(Error::Config(format!(
+            "warehouse {url} at {endpoint}: {hint} ({})",
+            text.lines().next().unwrap_or_default()
+        )))
+    }
+
+    /// The local folder of the warehouse, if it is one (the embedded catalog and the local
+    /// lease need it).
+    pub fn local_root(&self) -> Option<&FsPath> {
+        match &self.location {
+            Location::Local(root) => Some(root),
+            Location::S3(_) => None,
+        }
+    }
+
+    /// The warehouse root as a URL (`file:///abs/path` or `s3://bucket/prefix`), as table
+    /// metadata records it.
+    pub fn root_url(&self) -> String {
+        match &self.location {
+            Location::Local(root) => format!("file://{}", root.display()),
+            Location::S3(loc) => loc.url(),
+        }
+    }
+
+    /// Writes a whole object atomically (see the module docs).
+    pub async fn put(&self, rel: &str, bytes: Bytes) -> Result<()> {
+        self.store
+            .put(&Path::from(rel), PutPayload::from_bytes(bytes))
+            .await?;
+        Ok(())
+    }
+
+    /// Reads a whole object.
+    pub async fn get(&self, rel: &str) -> Result<Bytes> {
+        Ok(self.store.get(&Path::from(rel)).await?.bytes().await?)
+    }
+
+    /// Deletes an object (missing is fine).
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        match self.store.delete(&Path::from(rel)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Lists the objects under `prefix`, sorted by path.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let mut items: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&Path::from(prefix)))
+            .try_collect()
+            .await?;
+        items.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(items)
+    }
+
+    /// Creates an object only if none exists at `rel`; `false` when one did.
+    pub async fn create_if_absent(&self, rel: &str, bytes: Bytes) -> Result<bool> {
+        self.put_if(rel, bytes, PutMode::Create).await
+    }
+
+    /// A conditional put: `false` when the condition did not hold.
+    async fn put_if(&self, rel: &str, bytes: Bytes, mode: PutMode) -> Result<bool> {
+        match self
+            .store
+            .put_opts(
+                &Path::from(rel),
+                PutPayload::from_bytes(bytes),
+                PutOptions::from(mode),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. }
+                | object_store::Error::NotFound { .. },
+            ) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads an object with what a later [`Self::replace_if_unchanged`] needs; `None` if absent.
+    pub async fn get_versioned(&self, rel: &str) -> Result<Option<(Bytes, Version)>> {
+        let got = match self.store.get(&Path::from(rel)).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let tag = UpdateVersion {
+            e_tag: got.meta.e_tag.clone(),
+            version: got.meta.version.clone(),
+        };
+        let bytes = got.bytes().await?;
+        Ok(Some((bytes.clone(), Version { bytes, tag })))
+    }
+
+    /// Replaces the object at `rel` only if it is still what `seen` read; `false` when another
+    /// writer changed or removed it first.
+    pub async fn replace_if_unchanged(
+        &self,
+        rel: &str,
+        bytes: Bytes,
+        seen: &Version,
+    ) -> Result<bool> {
+        match &self.location {
+            Location::S3(_) => {
+                self.put_if(rel, bytes, PutMode::Update(seen.tag.clone()))
+                    .await
+            }
+            // The local backend has no conditional update: move the object aside (atomic),
+            // check it is the one we saw, and create ours in its place.
+            Location::Local(root) => {
+                let path = root.join(rel);
+                let aside = path.with_extension(format!("aside-{}", std::process::id()));
+                if std::fs::rename(&path, &aside).is_err() {
+                    return Ok(false);
+                }
+                let moved = std::fs::read(&aside).map_err(|e| Error::io(&aside, e))?;
+                if moved != seen.bytes {
+                    // Not ours to replace: put it back unless somebody created a new one.
+                    let _ = std::fs::hard_link(&aside, &path);
+                    let _ = std::fs::remove_file(&aside);
+                    return Ok(false);
+                }
+                let _ = std::fs::remove_file(&aside);
+                self.create_if_absent(rel, bytes).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_get_list_round_trip_under_the_root() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        wh.put("raw/games/b.parquet", Bytes::from_static(b"2"))
+            .await
+            .expect("put");
+        wh.put("raw/games/a.parquet", Bytes::from_static(b"1"))
+            .await
+            .expect("put");
+        let listed: Vec<String> = wh
+            .list("raw/games")
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .collect();
+        assert_eq!(listed, ["raw/games/a.parquet", "raw/games/b.parquet"]);
+        assert_eq!(&wh.get("raw/games/a.parquet").await.expect("get")[..], b"1");
+        assert!(dir.path().join("raw/games/a.parquet").exists());
+    }
+
+    #[tokio::test]
+    async fn conditional_writes_let_only_one_writer_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        assert!(
+            wh.create_if_absent("l", Bytes::from_static(b"a"))
+                .await
+                .expect("create")
+        );
+        assert!(
+            !wh.create_if_absent("l", Bytes::from_static(b"b"))
+                .await
+                .expect("again")
+        );
+        let (_, seen) = wh.get_versioned("l").await.expect("get").expect("exists");
+        assert!(
+            wh.replace_if_unchanged("l", Bytes::from_static(b"c"), &seen)
+                .await
+                .expect("swap")
+        );
+        // `seen` is stale now: a second swap from it must fail and leave "c".
+        assert!(
+            !wh.replace_if_unchanged("l", Bytes::from_static(b"d"), &seen)
+                .await
+                .expect("stale")
+        );
+        assert_eq!(&wh.get("l").await.expect("get")[..], b"c");
+        assert!(wh.get_versioned("missing").await.expect("get").is_none());
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_clearly() {
+        let err = Warehouse::open("gs://bucket/prefix").expect_err("refused");
+        assert!(err.to_string().contains("s3://bucket/prefix"), "{err}");
+    }
+}

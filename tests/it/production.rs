@@ -1,0 +1,402 @@
+//! Production mode against real servers: SeaweedFS as the S3 store and the Iceberg REST
+//! catalog (see `support::seaweed`), the `gamelake` binary run as a user would run it, and two
+//! independent readers (pyiceberg through the catalog, DuckDB's iceberg extension from S3).
+
+use gamelake::lakehouse::Lakehouse;
+use gamelake::storage::Warehouse;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::seaweed::{self, Seaweed, unique};
+use crate::support::{self, pairs, table_counts};
+
+/// Where a production run goes: the raw warehouse, the catalog, the namespace.
+pub struct Target {
+    pub warehouse: String,
+    pub catalog: String,
+    pub namespace: String,
+}
+
+impl Target {
+    /// A fresh raw prefix and namespace on the shared server.
+    pub fn fresh(sw: &Seaweed, name: &str) -> Self {
+        Self {
+            warehouse: format!("s3://{}/{}", seaweed::RAW_BUCKET, unique("wh")),
+            catalog: sw.catalog(),
+            namespace: unique(name),
+        }
+    }
+}
+
+/// Runs the binary on `target` with the production environment (plus `env`), from `cwd`,
+/// an empty folder: no gamelake.toml, and anything written locally by mistake would show.
+pub fn gamelake(
+    sw: &Seaweed,
+    cwd: &Path,
+    target: &Target,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gamelake"));
+    cmd.args(["--warehouse", &target.warehouse])
+        .args(["--catalog", &target.catalog])
+        .args(["--namespace", &target.namespace])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("RAWG_API_KEY")
+        .env_remove("GAMELAKE_WAREHOUSE")
+        .env("NO_COLOR", "1");
+    for (k, v) in sw.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run gamelake")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what} failed: {}", text(&out.stderr));
+    text(&out.stderr)
+}
+
+/// A lakehouse on the shared server, in process.
+pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehouse, Lakehouse) {
+    let (s3, catalog) = sw.settings();
+    let wh = Warehouse::connect(warehouse, &s3).await.expect("warehouse");
+    let lake = Lakehouse::connect(&wh, namespace, &catalog, &s3)
+        .await
+        .expect("lakehouse");
+    (wh, lake)
+}
+
+/// What pyiceberg and DuckDB read (tests/production_read.py).
+fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = root.join(".venv/lib");
+    let out = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/production_read.py"))
+        .arg(namespace)
+        .envs(sw.env())
+        .env("CATALOG_URI", sw.catalog_http())
+        .env(
+            "CATALOG_WAREHOUSE",
+            format!("s3://{}", seaweed::TABLE_BUCKET),
+        )
+        .env("DUCKDB_EXTENSIONS", &site)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "pyiceberg/duckdb failed: {}",
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 20, &root.join("day1"));
+    let day2_dir = root.join("day2");
+    let day2 = support::second_day(&support::pages_2015(), 20, &day2_dir);
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("mkdir");
+    let target = Target::fresh(sw, "prod");
+    let (ns, warehouse) = (&target.namespace, &target.warehouse);
+    let run = |source: &Path| {
+        let source = source.to_str().expect("utf8");
+        gamelake(sw, &cwd, &target, &["run", "--source", source], &[])
+    };
+
+    let first = ok(&run(&day1), "day 1");
+    assert!(first.contains("800 new or changed"), "{first}");
+    let (wh, lake) = connect(sw, warehouse, ns).await;
+    let raw = wh.list("raw/games").await.expect("list raw");
+    assert!(!raw.is_empty(), "no raw files in {warehouse}");
+    let snapshots_day1: BTreeMap<String, Option<i64>> = lake
+        .infos()
+        .await
+        .expect("infos")
+        .into_iter()
+        .map(|t| (t.name, t.snapshot_id))
+        .collect();
+    assert_eq!(snapshots_day1.len(), gamelake::schema::tables().len());
+    assert_eq!(
+        table_counts(&lake).await,
+        support::expected_counts(&[&day1])
+    );
+
+    // A rerun of the same day finds nothing new and commits nothing.
+    let again = ok(&run(&day1), "rerun");
+    assert!(again.contains("nothing new"), "{again}");
+    let snapshots_again: BTreeMap<String, Option<i64>> = lake
+        .infos()
+        .await
+        .expect("infos")
+        .into_iter()
+        .map(|t| (t.name, t.snapshot_id))
+        .collect();
+    assert_eq!(
+        snapshots_again, snapshots_day1,
+        "a rerun committed snapshots"
+    );
+
+    ok(&run(&day2_dir), "day 2");
+    // The same two days on the embedded default give the same tables. (Dimensions keep
+    // members only superseded versions carried, so counts from the newest JSON alone would
+    // not do.)
+    let (local_wh, local) = support::open(&root.join("embedded")).await;
+    support::ingest_etl(&local_wh, &local, &[&day1]).await;
+    support::ingest_etl(&local_wh, &local, &[&day2_dir]).await;
+    let want = table_counts(&local).await;
+    assert_eq!(table_counts(&lake).await, want);
+    assert_eq!(
+        want["fact_games"],
+        support::expected_counts(&[&day1, &day2_dir])["fact_games"]
+    );
+    assert_eq!(
+        support::contents_by_natural_key(&lake).await,
+        support::contents_by_natural_key(&local).await
+    );
+    let changed = support::sql_i64(
+        &lake,
+        &format!(
+            "SELECT count(*) FROM rawg.fact_games WHERE game_id IN ({})",
+            day2.changed
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    )
+    .await;
+    assert_eq!(
+        changed,
+        [day2.changed.len() as i64],
+        "changed games doubled or lost"
+    );
+
+    // The binary's SQL agrees.
+    let count = format!("SELECT count(*) AS n FROM {ns}.fact_games");
+    let out = gamelake(sw, &cwd, &target, &["sql", "--format", "csv", &count], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("n\n{}", want["fact_games"])
+    );
+
+    // Independent readers: pyiceberg through the REST catalog, DuckDB from S3.
+    let read = independent_readers(sw, ns);
+    for (table, rows) in &want {
+        let t = &read[table];
+        assert_eq!(
+            t["pyiceberg"].as_u64(),
+            Some(*rows as u64),
+            "{table}: pyiceberg"
+        );
+        assert_eq!(t["duckdb"].as_u64(), Some(*rows as u64), "{table}: duckdb");
+    }
+    // Nothing landed locally: the working folder is as empty as it started.
+    assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_through_the_rest_catalog_all_land() {
+    // Every writer but the first to commit gets HTTP 409 and must reload and retry.
+    let sw = seaweed::seaweed();
+    let ns = unique("race");
+    let (_wh, lake) = connect(sw, &format!("s3://raw/{}", unique("wh")), &ns).await;
+    let def = gamelake::schema::table("bridge_game_genre").expect("def");
+    lake.append(def, pairs(&[(0, 0)]))
+        .await
+        .expect("first append");
+    let writers: Vec<_> = (1..=6)
+        .map(|k| {
+            let lake = lake.clone();
+            tokio::spawn(async move { lake.append(def, pairs(&[(k, k)])).await })
+        })
+        .collect();
+    for w in writers {
+        w.await.expect("join").expect("append after retries");
+    }
+    let keys = support::sql_i64(
+        &lake,
+        "SELECT game_key FROM rawg.bridge_game_genre ORDER BY 1",
+    )
+    .await;
+    assert_eq!(keys, (0..=6).collect::<Vec<i64>>());
+}
+
+/// `iceberg-rest-catalog` 0.10 reports HTTP 409 as an untyped string; `catalog::is_conflict`
+/// reads it. When this fails after an upgrade, the crate types its conflicts: use that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rest_catalog_reports_a_lost_race_as_an_untyped_409() {
+    let sw = seaweed::seaweed();
+    let ns = unique("stale");
+    let (_wh, lake) = connect(sw, &format!("s3://raw/{}", unique("wh")), &ns).await;
+    let def = gamelake::schema::table("bridge_game_genre").expect("def");
+    lake.append(def, pairs(&[(1, 1)])).await.expect("append");
+    let stale = lake.load(&def.name).await.expect("load").expect("table");
+    lake.append(def, pairs(&[(2, 2)])).await.expect("append");
+    let files = iceberg_rust::arrow::write::write_parquet_partitioned(
+        &stale,
+        futures::stream::iter(vec![Ok(pairs(&[(3, 3)]))]),
+        None,
+    )
+    .await
+    .expect("write");
+    let err = stale
+        .clone()
+        .new_transaction(None)
+        .append_data(files)
+        .commit()
+        .await
+        .expect_err("a stale commit must be refused");
+    assert!(
+        matches!(&err, iceberg_rust::error::Error::InvalidFormat(t) if t.starts_with("Response status: 409")),
+        "{err:?}"
+    );
+    assert!(gamelake::catalog::is_conflict(&err));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_say_what_to_fix_and_leave_nothing_behind() {
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cwd = std::fs::canonicalize(dir.path()).expect("canonical");
+    let pages = support::first_pages(&support::pages_2015(), 2, &cwd.join("pages"));
+    let source = pages.to_str().expect("utf8").to_string();
+    let target = Target::fresh(sw, "failures");
+    let closed = format!(
+        "rest+http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port()
+    );
+    let run = |warehouse: &str, catalog: &str, env: &[(&str, &str)]| {
+        let target = Target {
+            warehouse: warehouse.into(),
+            catalog: catalog.into(),
+            namespace: target.namespace.clone(),
+        };
+        gamelake(sw, &cwd, &target, &["run", "--source", &source], env)
+    };
+    let (warehouse, catalog) = (target.warehouse.as_str(), target.catalog.as_str());
+    let wrong_secret = "not-the-secret-0000";
+    let cases: Vec<(&str, Output, &str)> = vec![
+        (
+            "wrong S3 secret",
+            run(
+                warehouse,
+                catalog,
+                &[("AWS_SECRET_ACCESS_KEY", wrong_secret)],
+            ),
+            "refused the credentials",
+        ),
+        (
+            "missing bucket",
+            run("s3://no-such-bucket/x", catalog, &[]),
+            "does not exist",
+        ),
+        (
+            "unreachable catalog",
+            run(warehouse, &closed, &[]),
+            "cannot reach the catalog",
+        ),
+        (
+            "wrong catalog credential",
+            run(
+                warehouse,
+                catalog,
+                &[("GAMELAKE_CATALOG_CREDENTIAL", "gamelake-test-admin:wrong")],
+            ),
+            "refused the client credentials",
+        ),
+        (
+            "no S3 keys",
+            run(warehouse, catalog, &[("AWS_ACCESS_KEY_ID", "")]),
+            "AWS_ACCESS_KEY_ID",
+        ),
+        (
+            "S3 warehouse with the embedded catalog",
+            run(warehouse, "embedded", &[]),
+            "REST catalog",
+        ),
+    ];
+    for (what, out, hint) in &cases {
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{what}: succeeded");
+        assert!(err.contains(hint), "{what}: {err:?} does not say {hint:?}");
+        assert_eq!(
+            err.trim()
+                .lines()
+                .filter(|l| l.starts_with("error"))
+                .count(),
+            1,
+            "{what}: not one error line: {err}"
+        );
+        for secret in [seaweed::SECRET, wrong_secret] {
+            assert!(!err.contains(secret), "{what}: the secret shows in {err}");
+        }
+    }
+    // None of these runs got as far as landing a raw file.
+    let (s3, _) = sw.settings();
+    let wh = Warehouse::connect(warehouse, &s3).await.expect("warehouse");
+    assert!(wh.list("raw").await.expect("list").is_empty());
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        1,
+        "only pages/"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_works_on_s3_too() {
+    let sw = seaweed::seaweed();
+    let (s3, _) = sw.settings();
+    let wh = Warehouse::connect(&format!("s3://raw/{}", unique("lease")), &s3)
+        .await
+        .expect("warehouse");
+    let held = gamelake::lease::Lease::acquire(&wh, "etl", std::time::Duration::ZERO)
+        .await
+        .expect("first");
+    let err = gamelake::lease::Lease::acquire(&wh, "run", std::time::Duration::from_millis(500))
+        .await
+        .expect_err("held");
+    assert!(err.to_string().contains("gamelake etl"), "{err}");
+    held.release().await;
+    gamelake::lease::Lease::acquire(&wh, "run", std::time::Duration::ZERO)
+        .await
+        .expect("free again")
+        .release()
+        .await;
+    assert!(
+        wh.list("").await.expect("list").is_empty(),
+        "lease left behind"
+    );
+
+    // A holder killed on this host: taken over with a write conditional on its version.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let ghost = serde_json::json!({"pid": 4_194_305, "host": host.trim(), "command": "run",
+        "since": "then", "renewed": chrono::Utc::now().to_rfc3339()});
+    wh.put(".gamelake-lease", ghost.to_string().into())
+        .await
+        .expect("ghost");
+    let lease = gamelake::lease::Lease::acquire(&wh, "etl", std::time::Duration::ZERO)
+        .await
+        .expect("stale lease taken over");
+    let holder: serde_json::Value =
+        serde_json::from_slice(&wh.get(".gamelake-lease").await.expect("get")).expect("json");
+    assert_eq!(holder["pid"], std::process::id());
+    lease.release().await;
+}
