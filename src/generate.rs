@@ -95,11 +95,17 @@ impl Sampler {
 pub fn write_pages(games: &[Game], dir: &Path) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let pages = games.len().div_ceil(40);
+    // Links as RAWG writes them; a replay server rewrites the host to itself.
+    let link = |page: usize| {
+        (1..=pages)
+            .contains(&page)
+            .then(|| format!("{}/games?page={page}", crate::config::DEFAULT_SOURCE))
+    };
     for (i, chunk) in games.chunks(40).enumerate() {
         let body = serde_json::json!({
             "count": games.len(),
-            "next": null,
-            "previous": null,
+            "next": link(i + 2),
+            "previous": link(i),
             "results": chunk,
         });
         let path = dir.join(format!("page-{:05}.json", i + 1));

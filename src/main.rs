@@ -176,7 +176,13 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            // Library errors often display their source too: skip a cause the line says already.
+            let mut chain: Vec<String> = Vec::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if !chain.last().is_some_and(|last| last.contains(&cause)) {
+                    chain.push(cause);
+                }
+            }
             eprintln!("error: {}", chain.join(": ").replace('\n', " "));
             ExitCode::FAILURE
         }

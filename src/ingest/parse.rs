@@ -40,8 +40,33 @@ struct Envelope {
     results: Option<serde_json::Value>,
 }
 
+/// The envelope straight into typed games: the fast path for pages without problems.
+#[derive(Deserialize)]
+struct TypedEnvelope {
+    count: Option<i64>,
+    next: Option<String>,
+    results: Vec<Game>,
+}
+
 /// Parses one page; `label` names it in errors (a file path or a redacted URL).
+///
+/// A page is first read straight into typed games. If anything is wrong with it, it is read
+/// again through `serde_json::Value`, game by game, which is slower but can name the game
+/// and the field at fault; that careful path decides what is accepted.
 pub fn parse_page(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
+    if let Ok(page) = serde_json::from_slice::<TypedEnvelope>(bytes)
+        && page.results.iter().all(|g| g.validate().is_ok())
+    {
+        return Ok(Page {
+            next: page.next,
+            count: page.count,
+            games: page.results,
+        });
+    }
+    parse_page_carefully(bytes, label)
+}
+
+fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
     let page_err = |reason: String| ParseError::Page {
         page: label.to_string(),
         reason,

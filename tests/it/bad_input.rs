@@ -1,6 +1,6 @@
-//! Bad input: every file in `tests/corpus/` is fed to ingest as a list page. Each is either
-//! taken in (odd but valid data) or refused with one line that names the page, the game and
-//! the field, and never changes what was already stored.
+//! Bad input: every file in `tests/corpus/` is fed to ingest as a list page (a folder there
+//! as a run of pages). Each is either taken in (odd but valid data) or refused with one line
+//! that names the page, the game and the field, and never changes what was already stored.
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +65,7 @@ const CASES: &[(&str, Expect)] = &[
     ),
     ("platforms-null.json", Expect::Kept(1)),
     ("duplicate-ids.json", Expect::Kept(1)),
+    ("duplicate-ids-across-pages", Expect::Kept(1)),
     ("cjk-emoji-names.json", Expect::Kept(1)),
 ];
 
@@ -72,10 +73,28 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
-/// A folder holding `body` as its only page.
-fn as_archive(body: &[u8], dir: &Path) -> PathBuf {
+/// A corpus case as pages: a file is one page, a folder its `page-*.json` in order.
+fn pages_of(case: &Path) -> Vec<Vec<u8>> {
+    if !case.is_dir() {
+        return vec![std::fs::read(case).expect("corpus file")];
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(case)
+        .expect("corpus folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read(f).expect("corpus page"))
+        .collect()
+}
+
+/// A folder holding `pages` as `page-0001.json`, `page-0002.json`, ...
+fn as_archive(pages: &[Vec<u8>], dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).expect("mkdir");
-    std::fs::write(dir.join("page-0001.json"), body).expect("write");
+    for (i, body) in pages.iter().enumerate() {
+        std::fs::write(dir.join(format!("page-{:04}.json", i + 1)), body).expect("write");
+    }
     dir.to_path_buf()
 }
 
@@ -83,12 +102,9 @@ fn as_archive(body: &[u8], dir: &Path) -> PathBuf {
 async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_untouched() {
     let root = tempfile::tempdir().expect("tempdir");
     let good = support::first_pages(&support::pages_2016(), 2, &root.path().join("good"));
-    let mut cases: Vec<(String, Vec<u8>, &Expect)> = CASES
+    let mut cases: Vec<(String, Vec<Vec<u8>>, &Expect)> = CASES
         .iter()
-        .map(|(file, expect)| {
-            let bytes = std::fs::read(corpus().join(file)).expect("corpus file");
-            (file.to_string(), bytes, expect)
-        })
+        .map(|(file, expect)| (file.to_string(), pages_of(&corpus().join(file)), expect))
         .collect();
     // A 10 MB name is valid data: kept (generated, not committed).
     let page: serde_json::Value = serde_json::from_slice(
@@ -96,19 +112,19 @@ async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_unt
             .iter()
             .find(|c| c.0 == "platforms-null.json")
             .expect("case")
-            .1,
+            .1[0],
     )
     .expect("json");
     let mut huge = page.clone();
     huge["results"][0]["name"] = "Ω".repeat(5 * 1024 * 1024).into();
     cases.push((
         "10mb-name (generated)".into(),
-        huge.to_string().into_bytes(),
+        vec![huge.to_string().into_bytes()],
         &Expect::Kept(1),
     ));
 
     let mut handled = 0;
-    for (i, (name, bytes, expect)) in cases.iter().enumerate() {
+    for (i, (name, pages, expect)) in cases.iter().enumerate() {
         let dir = root.path().join(format!("case{i}"));
         let (wh, lake) = support::open(&dir.join("wh")).await;
         ingest::ingest(
@@ -119,7 +135,7 @@ async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_unt
         .await
         .expect("good data");
         let raw_before = wh.list("raw").await.expect("list").len();
-        let pages = as_archive(bytes, &dir.join(name.replace(' ', "_")));
+        let pages = as_archive(pages, &dir.join(name.replace(' ', "_")));
         let outcome = ingest::ingest(
             &wh,
             &IngestOptions::new(pages.to_str().expect("utf8")),
@@ -160,7 +176,7 @@ async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_unt
                 )
                 .await;
                 assert_eq!(names.len(), 1, "{name}: the game is not in fact_games once");
-                if name == "duplicate-ids.json" {
+                if name.starts_with("duplicate-ids") {
                     assert!(
                         names[0].ends_with("|3") || names[0].ends_with("|3.0"),
                         "the latest `updated` was not kept: {names:?}"

@@ -44,7 +44,7 @@ pub struct ReplayServer {
 }
 
 impl ReplayServer {
-    /// Serves `dir/page-NNNN.json` as `/api/games?page=N`.
+    /// Serves `dir/page-NNNN.json` (or `page-NNNNN.json`) as `/api/games?page=N`.
     pub async fn start(dir: PathBuf, required_key: Option<&str>) -> Self {
         Self::start_mode(Mode::Pages(dir), required_key).await
     }
@@ -171,10 +171,19 @@ async fn serve(
         None => {}
     }
     let body = match mode {
-        Mode::Pages(dir) => tokio::fs::read_to_string(dir.join(format!("page-{page:04}.json")))
-            .await
-            .ok()
-            .map(|body| body.replace("https://api.rawg.io/api", base)),
+        // Recorded pages are numbered with 4 digits, generated ones (up to 25,000) with 5.
+        Mode::Pages(dir) => {
+            let (four, five) = (
+                format!("page-{page:04}.json"),
+                format!("page-{page:05}.json"),
+            );
+            let read = |name: String| tokio::fs::read_to_string(dir.join(name));
+            match read(four).await {
+                Ok(body) => Some(body),
+                Err(_) => read(five).await.ok(),
+            }
+            .map(|body| body.replace("https://api.rawg.io/api", base))
+        }
         Mode::Api(games) => api_page(games, &query, page, base),
     };
     match body {

@@ -1,0 +1,255 @@
+//! The whole pipeline at RAWG scale, side by side with what users would pick instead.
+//!
+//! In one run, on N generated games (`gamelake generate`, drawn from the recorded pages):
+//! 1. ingest: `gamelake ingest` from the pages served on 127.0.0.1 (parse + land), games/s;
+//! 2. full ETL: `gamelake etl` into Iceberg;
+//! 3. the peers on the same raw parquet, building the same star schema (row counts checked
+//!    against gamelake's): DuckDB SQL, and pandas written with per-row loops the way the
+//!    original Python pipeline was (`benches/peers/`);
+//! 4. incremental ETL of a next-day delta (1% of the games changed), as a ratio of (2).
+//!
+//! Every stage runs as its own process, so wall time, CPU time (user + system) and peak RSS
+//! come from the kernel (`wait4`) for that stage alone. It reports; it asserts nothing but
+//! that the peers' tables have gamelake's row counts.
+//!
+//! Run: `cargo bench --profile dev --bench pipeline -- [--games N] [--seed S] [--no-pandas]`
+//! (needs ../shared/data/rawg and `.venv` from scripts/setup-python.sh).
+
+#[allow(dead_code)]
+#[path = "../tests/it/support/server.rs"]
+mod server;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const GAMELAKE: &str = env!("CARGO_BIN_EXE_gamelake");
+
+/// What the kernel says one finished stage cost.
+struct Cost {
+    wall: f64,
+    cpu: f64,
+    peak_rss_mib: f64,
+}
+
+/// Runs `cmd` to completion with stdout to `out` and stderr to `log`; panics on failure.
+fn measure(what: &str, cmd: &mut Command, out: &Path, log: &Path) -> Cost {
+    let start = Instant::now();
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below
+    let child = cmd
+        .stdout(File::create(out).expect("stdout file"))
+        .stderr(File::create(log).expect("log file"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: waits for the child we just spawned; `status` and `usage` outlive the call.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    // Reaped by wait4 already; `Child` must not wait again.
+    std::mem::forget(child);
+    let wall = start.elapsed().as_secs_f64();
+    assert_eq!(rc, pid, "{what}: wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{what} failed: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Cost {
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
+fn gamelake(warehouse: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(GAMELAKE);
+    cmd.arg("--warehouse")
+        .arg(warehouse)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RAWG_API_KEY")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// `gamelake tables`: table → live rows.
+fn gamelake_counts(warehouse: &Path) -> BTreeMap<String, u64> {
+    let out = gamelake(warehouse, &["tables"]).output().expect("tables");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let name = f.next()?.rsplit('.').next()?.to_string();
+            Some((name, f.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let games: usize = arg(&args, "--games").map_or(100_000, |v| v.parse().expect("--games N"));
+    let seed = arg(&args, "--seed").unwrap_or_else(|| "1".into());
+    let pandas = !args.iter().any(|a| a == "--no-pandas");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python");
+    assert!(python.exists(), "run scripts/setup-python.sh first");
+
+    let work = tempfile::Builder::new()
+        .prefix("gamelake-bench-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = work.path();
+    let (pages, delta, wh) = (dir.join("pages"), dir.join("pages-delta"), dir.join("wh"));
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let log = |name: &str| {
+        (
+            logs.join(format!("{name}.out")),
+            logs.join(format!("{name}.log")),
+        )
+    };
+
+    eprintln!(
+        "bench: generating {games} games and a 1% delta under {}",
+        dir.display()
+    );
+    let status = Command::new(GAMELAKE)
+        .args(["generate", "--games", &games.to_string(), "--seed", &seed])
+        .arg("--out")
+        .arg(&pages)
+        .args(["--delta-changed", "0.01", "--delta-new", "0"])
+        .current_dir(root)
+        .status()
+        .expect("generate");
+    assert!(status.success(), "generate failed");
+    let raw_bytes: u64 = std::fs::read_dir(&pages)
+        .expect("pages")
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+
+    let mut rows: Vec<(String, Cost, String)> = Vec::new();
+
+    // 1. Ingest from loopback pages.
+    let server = server::ReplayServer::start(pages.clone(), None).await;
+    let (out, l) = log("ingest");
+    let source = server.base.clone();
+    let cost = tokio::task::spawn_blocking({
+        let wh = wh.clone();
+        move || {
+            measure(
+                "ingest",
+                &mut gamelake(&wh, &["ingest", "--source", &source]),
+                &out,
+                &l,
+            )
+        }
+    })
+    .await
+    .expect("join");
+    let rate = games as f64 / cost.wall;
+    rows.push((
+        "ingest: parse + land from 127.0.0.1".into(),
+        cost,
+        format!(
+            "{rate:.0} games/s ({:.0} MiB of JSON)",
+            raw_bytes as f64 / 1048576.0
+        ),
+    ));
+
+    // 2. Full ETL.
+    let (out, l) = log("etl-full");
+    let full = measure("full ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
+    let full_wall = full.wall;
+    rows.push(("full ETL into Iceberg".into(), full, String::new()));
+    let ours = gamelake_counts(&wh);
+
+    // 3. Peers on the same raw parquet.
+    let mut peers = vec!["duckdb"];
+    if pandas {
+        peers.push("pandas");
+    }
+    for peer in peers {
+        let (out, l) = log(peer);
+        let script = root.join(format!("benches/peers/{peer}_star.py"));
+        let cost = measure(
+            peer,
+            Command::new(&python)
+                .arg(&script)
+                .arg(wh.join("raw"))
+                .arg(dir.join(format!("{peer}-out"))),
+            &out,
+            &l,
+        );
+        let counts: BTreeMap<String, u64> =
+            serde_json::from_slice(&std::fs::read(&out).expect("peer output")).expect("JSON");
+        assert_eq!(counts, ours, "{peer}: row counts differ from gamelake's");
+        let ratio = full_wall / cost.wall;
+        rows.push((
+            format!("{peer} peer (parquet out)"),
+            cost,
+            format!("gamelake full ETL / {peer} = {ratio:.3}"),
+        ));
+    }
+
+    // 4. Incremental ETL of the delta.
+    let delta_server = server::ReplayServer::start(delta.clone(), None).await;
+    let (out, l) = log("ingest-delta");
+    let source = delta_server.base.clone();
+    let cost = tokio::task::spawn_blocking({
+        let wh = wh.clone();
+        move || {
+            measure(
+                "ingest delta",
+                &mut gamelake(&wh, &["ingest", "--source", &source]),
+                &out,
+                &l,
+            )
+        }
+    })
+    .await
+    .expect("join");
+    rows.push(("ingest of the 1% delta".into(), cost, String::new()));
+    let (out, l) = log("etl-incremental");
+    let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
+    let ratio = inc.wall / full_wall;
+    rows.push((
+        "incremental ETL of the 1% delta".into(),
+        inc,
+        format!("/ full ETL = {ratio:.3}"),
+    ));
+
+    println!(
+        "\nN = {games} games (seed {seed}), {} cores\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("| stage | wall s | CPU s | peak RSS MiB | |");
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (what, c, note) in &rows {
+        println!(
+            "| {what} | {:.2} | {:.2} | {:.0} | {note} |",
+            c.wall, c.cpu, c.peak_rss_mib
+        );
+    }
+    println!(
+        "\nrow counts (gamelake = duckdb{}): {ours:?}",
+        if pandas { " = pandas" } else { "" }
+    );
+    let _: PathBuf = logs;
+}

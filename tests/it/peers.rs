@@ -1,0 +1,52 @@
+//! The benchmark's peers (`benches/peers/`: DuckDB SQL and pandas) build the same star schema
+//! as gamelake from the same raw parquet: same tables, same row counts. Checked on a warehouse
+//! with a second day folded in, so superseded versions are in the raw landing too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{self, ingest_etl, table_counts};
+
+fn peer(name: &str, raw: &Path, out: &Path) -> BTreeMap<String, usize> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let result = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join(format!("benches/peers/{name}_star.py")))
+        .arg(raw)
+        .arg(out)
+        .output()
+        .expect("run python (scripts/setup-python.sh)");
+    assert!(
+        result.status.success(),
+        "{name} peer failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    serde_json::from_slice(&result.stdout).expect("JSON row counts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_peers_build_the_same_tables_as_gamelake() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let day2 = root.join("day2");
+    support::second_day(&support::pages_2015(), 10, &day2);
+    let (wh, lake) = support::open(&root.join("wh")).await;
+    ingest_etl(&wh, &lake, &[&day1]).await;
+    ingest_etl(&wh, &lake, &[&day2]).await;
+    let ours = table_counts(&lake).await;
+    for name in ["duckdb", "pandas"] {
+        let theirs = peer(
+            name,
+            &root.join("wh/raw"),
+            &root.join(format!("{name}-out")),
+        );
+        assert_eq!(theirs, ours, "{name}");
+        for table in ours.keys() {
+            assert!(
+                root.join(format!("{name}-out/{table}.parquet")).exists(),
+                "{name} wrote no {table}.parquet"
+            );
+        }
+    }
+}
