@@ -163,6 +163,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -186,6 +187,19 @@ fn main() -> ExitCode {
             eprintln!("error: {}", chain.join(": ").replace('\n', " "));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc's malloc gives every thread its own arena (up to 8 per core) and hands little back
+/// to the system; with rayon, tokio and Polars threads an ingest of 200,000 games peaked at
+/// 613 to 927 MiB, against 381 MiB with one arena per core. Memory should not grow with the
+/// number of threads that once allocated.
+fn limit_malloc_arenas() {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
+    // SAFETY: mallopt only sets an allocator tunable; called before any worker thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
 }
 

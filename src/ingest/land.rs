@@ -147,6 +147,10 @@ struct RawRow<'a> {
 }
 
 /// Buffers accepted games of one run and writes them out as raw files.
+///
+/// [`Lander::flush_in_background`] encodes and writes a file while the caller goes on parsing
+/// the next pages (one file in flight at a time, so files land in order); [`Lander::flush`]
+/// waits until everything buffered has landed.
 #[derive(Debug)]
 pub struct Lander {
     run_id: String,
@@ -156,6 +160,7 @@ pub struct Lander {
     buffer: Vec<Game>,
     index: HashMap<i64, usize>,
     files: Vec<String>,
+    in_flight: Option<tokio::task::JoinHandle<Result<String>>>,
 }
 
 impl Lander {
@@ -168,6 +173,7 @@ impl Lander {
             buffer: Vec::new(),
             index: HashMap::new(),
             files: Vec::new(),
+            in_flight: None,
         }
     }
 
@@ -193,27 +199,45 @@ impl Lander {
         self.buffer.len() >= self.rows_per_file
     }
 
-    /// Writes the buffered games as one file (nothing if empty).
+    /// Writes the buffered games as one file (nothing if empty) and waits until every file
+    /// of the run has landed.
     pub async fn flush(&mut self, wh: &Warehouse) -> Result<()> {
+        self.flush_in_background(wh).await?;
+        self.landed().await
+    }
+
+    /// Starts writing the buffered games as one file once the previous file has landed, and
+    /// returns without waiting for it.
+    pub async fn flush_in_background(&mut self, wh: &Warehouse) -> Result<()> {
+        self.landed().await?;
         if self.buffer.is_empty() {
             return Ok(());
         }
         let games = std::mem::take(&mut self.buffer);
         self.index.clear();
-        let run_id = self.run_id.clone();
-        let ingested_at = self.ingested_at.clone();
-        let bytes =
-            tokio::task::spawn_blocking(move || encode(&games, &run_id, &ingested_at)).await??;
+        let (run_id, ingested_at) = (self.run_id.clone(), self.ingested_at.clone());
+        let number = self.files.len() + 1;
         let path = format!(
-            "{RAW_GAMES_PREFIX}/run_date={}/{}-{:05}.parquet",
-            self.run_date,
-            self.run_id,
-            self.files.len() + 1
+            "{RAW_GAMES_PREFIX}/run_date={}/{}-{number:05}.parquet",
+            self.run_date, self.run_id,
         );
-        wh.put(&path, bytes).await?;
-        tracing::debug!(%path, "raw file written");
-        self.files.push(path);
-        crate::failpoint::hit(&format!("ingest.landed.{}", self.files.len()));
+        let wh = wh.clone();
+        self.in_flight = Some(tokio::spawn(async move {
+            let bytes = tokio::task::spawn_blocking(move || encode(&games, &run_id, &ingested_at))
+                .await??;
+            wh.put(&path, bytes).await?;
+            tracing::debug!(%path, "raw file written");
+            crate::failpoint::hit(&format!("ingest.landed.{number}"));
+            Ok(path)
+        }));
+        Ok(())
+    }
+
+    /// Waits for the file in flight, if any.
+    async fn landed(&mut self) -> Result<()> {
+        if let Some(task) = self.in_flight.take() {
+            self.files.push(task.await??);
+        }
         Ok(())
     }
 

@@ -244,7 +244,7 @@ impl Run {
                 }
             }
             if self.lander.is_full() {
-                self.lander.flush(wh).await?;
+                self.lander.flush_in_background(wh).await?;
             }
             crate::failpoint::hit(&format!("ingest.page.{}", self.report.pages));
             progress.inc(
