@@ -194,8 +194,12 @@ pub const ENV_KEYS: &[&str] = &[
 ];
 
 impl Overrides {
-    /// Captures [`ENV_KEYS`] from the process environment (empty values count as unset).
+    /// Captures `RAWG_API_KEY` (unless given) and [`ENV_KEYS`] from the process environment
+    /// (empty values count as unset).
     pub fn read_env(mut self) -> Self {
+        if self.api_key.is_none() {
+            self.api_key = std::env::var("RAWG_API_KEY").ok();
+        }
         self.env = ENV_KEYS
             .iter()
             .filter_map(|k| {
@@ -321,6 +325,73 @@ mod tests {
         assert_eq!(s.source, DEFAULT_SOURCE);
         assert_eq!(s.api_key.as_ref().map(Secret::expose), Some("k1"));
         assert!(!format!("{s:?}").contains("k1"), "secret leaked in Debug");
+    }
+
+    #[test]
+    fn s3_and_catalog_settings_come_from_env_then_file_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("g.toml");
+        std::fs::write(
+            &file,
+            "[s3]\nendpoint = \"http://file:9000\"\nregion = \"eu-west-1\"\n\
+             access_key_id = \"fileid\"\nsecret_access_key = \"filesecret\"\n\
+             [catalog]\nuri = \"rest+http://nessie:19120/iceberg\"\nwarehouse = \"w\"\n",
+        )
+        .expect("write");
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let s = Settings::resolve(Overrides {
+            config_file: Some(file.clone()),
+            env: env(&[
+                ("AWS_SECRET_ACCESS_KEY", "envsecret"),
+                ("GAMELAKE_CATALOG_CREDENTIAL", "client:catsecret"),
+            ]),
+            ..Default::default()
+        })
+        .expect("resolve");
+        assert_eq!(s.s3.endpoint.as_deref(), Some("http://file:9000"));
+        assert!(s.s3.path_style, "an explicit endpoint means path-style");
+        assert_eq!(s.s3.access_key_id.as_deref(), Some("fileid"));
+        assert_eq!(
+            s.s3.secret_access_key.as_ref().map(Secret::expose),
+            Some("envsecret")
+        );
+        let CatalogSettings::Rest(rest) = &s.catalog else {
+            panic!("not REST: {:?}", s.catalog)
+        };
+        assert_eq!(rest.uri, "http://nessie:19120/iceberg");
+        assert_eq!(rest.warehouse.as_deref(), Some("w"));
+        assert_eq!(
+            rest.credential.as_ref().map(|c| c.0.as_str()),
+            Some("client")
+        );
+        let shown = format!("{s:?}");
+        for secret in ["envsecret", "catsecret", "filesecret"] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+
+        for (bad, needle) in [
+            (
+                "rest+http://user:pw@host/iceberg",
+                "credentials do not belong",
+            ),
+            ("http://host/iceberg", "rest+http"),
+            ("rest+ftp://host", "http:// or https://"),
+        ] {
+            let err = CatalogSettings::parse(bad).expect_err(bad);
+            assert!(err.to_string().contains(needle), "{bad}: {err}");
+        }
+        let err = Settings::resolve(Overrides {
+            config_file: Some(file),
+            env: env(&[("GAMELAKE_CATALOG_CREDENTIAL", "no-colon")]),
+            ..Default::default()
+        })
+        .expect_err("credential without a colon");
+        assert!(err.to_string().contains("client_id:secret"), "{err}");
     }
 
     #[test]

@@ -244,7 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             namespace: cli.namespace.clone(),
             catalog: cli.catalog.clone(),
             source,
-            api_key: std::env::var("RAWG_API_KEY").ok(),
+            api_key: None,
             env: Vec::new(),
         }
         .read_env(),
