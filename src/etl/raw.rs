@@ -47,7 +47,7 @@ const UNUSED_LEAVES: [&str; 8] = [
 ];
 
 /// Reads one raw file's used leaves into a frame.
-fn read_file(bytes: bytes::Bytes, path: &str) -> Result<DataFrame> {
+pub(crate) fn read_file(bytes: bytes::Bytes, path: &str) -> Result<DataFrame> {
     let bad = |e: String| Error::Schema(format!("raw file {path} is unreadable: {e}"));
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(e.to_string()))?;

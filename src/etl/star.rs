@@ -214,7 +214,6 @@ fn i64_values(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 pub fn build(raw: &RawGames, existing: &Existing) -> Result<Star> {
     let games = &raw.latest;
     let games_lf = games.clone().lazy();
-    let observations = raw.observations.clone().lazy();
     let mut tables = Vec::new();
 
     // Games first: every key below is looked up through them.
@@ -225,7 +224,7 @@ pub fn build(raw: &RawGames, existing: &Existing) -> Result<Star> {
     let mut member_keys: HashMap<&'static str, KeyMap> = HashMap::new();
     let mut bridges = Vec::new();
     for spec in DIMS {
-        let (dim_df, keys) = build_dimension(&spec, observations.clone(), existing)?;
+        let (dim_df, keys) = build_dimension(&spec, &raw.observations, existing)?;
         tables.push((table(&spec.dim_table())?, dim_df));
         if spec.bridged {
             let bridge = build_bridge(&spec, games_lf.clone(), &keys, game_key_lf.clone())?;
@@ -247,21 +246,49 @@ pub fn build(raw: &RawGames, existing: &Existing) -> Result<Star> {
     Ok(Star { tables: ordered })
 }
 
+/// Observations per step of the newest-mention search (see [`newest_mentions`]).
+const MENTION_CHUNK_ROWS: usize = 100_000;
+
+fn newest_mentions(spec: &DimSpec, observations: &DataFrame) -> Result<DataFrame> {
+    newest_mentions_by(spec, observations, MENTION_CHUNK_ROWS)
+}
+
+/// Per member, its newest mention: the latest `_ingested_at`, then the latest `updated`, then
+/// the highest game id. Done a slice of games at a time and then over the slices' winners
+/// (the newest of the newest is the newest), so that only one slice's mentions are in memory
+/// at once: a million games carry millions of tag mentions.
+fn newest_mentions_by(
+    spec: &DimSpec,
+    observations: &DataFrame,
+    chunk_rows: usize,
+) -> Result<DataFrame> {
+    let newest = |mentions: LazyFrame| {
+        mentions
+            .sort(
+                ["member_id", "_ingested_at", "updated", "game_id"],
+                SortMultipleOptions::default(),
+            )
+            .unique_stable(Some(cols(["member_id"])), UniqueKeepStrategy::Last)
+    };
+    let mut winners = Vec::new();
+    for offset in (0..observations.height()).step_by(chunk_rows.max(1)) {
+        let slice = observations.slice(offset as i64, chunk_rows.max(1));
+        winners.push(newest(spec.mentions(slice.lazy())).collect()?.lazy());
+    }
+    if winners.is_empty() {
+        return Ok(spec.mentions(observations.clone().lazy()).collect()?);
+    }
+    Ok(newest(concat(winners, UnionArgs::default())?).collect()?)
+}
+
 fn build_dimension(
     spec: &DimSpec,
-    observations: LazyFrame,
+    observations: &DataFrame,
     existing: &Existing,
 ) -> Result<(DataFrame, KeyMap)> {
     let def = table(&spec.dim_table())?;
     let (key, id) = (spec.key(), spec.id());
-    let latest = spec
-        .mentions(observations)
-        .sort(
-            ["member_id", "_ingested_at", "updated", "game_id"],
-            SortMultipleOptions::default(),
-        )
-        .unique_stable(Some(cols(["member_id"])), UniqueKeepStrategy::Last)
-        .collect()?;
+    let latest = newest_mentions(spec, observations)?;
 
     let (mut keys, current) = existing
         .dims
@@ -574,4 +601,83 @@ fn build_dim_date(fact: &DataFrame, stored: &HashMap<i64, (i32, i32)>) -> Result
         ],
     )?;
     Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::land::encode;
+    use crate::ingest::parse::parse_page;
+
+    /// Two runs of the same recorded games, the second with later `updated` and renamed tags
+    /// and genres, as one observations frame.
+    fn two_runs() -> DataFrame {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/rawg/games-released-2015"
+        );
+        let mut games = Vec::new();
+        for page in 1..=3 {
+            let path = format!("{dir}/page-{page:04}.json");
+            let bytes = std::fs::read(&path).expect("recorded page (../shared/data/rawg)");
+            games.extend(parse_page(&bytes, &path).expect("parse").games);
+        }
+        let mut later = games[..50].to_vec();
+        for g in &mut later {
+            g.updated += chrono::Duration::days(1);
+            for t in g.tags.iter_mut().flatten() {
+                t.name = format!("{} (new)", t.name);
+            }
+            for x in g.genres.iter_mut().flatten() {
+                x.name = format!("{} (new)", x.name);
+            }
+        }
+        let frames = [
+            encode(&games, "run1", "2026-01-01T00:00:00.000000Z"),
+            encode(&later, "run2", "2026-01-02T00:00:00.000000Z"),
+        ]
+        .into_iter()
+        .map(|bytes| {
+            super::super::raw::read_file(bytes.expect("encode"), "test")
+                .expect("read")
+                .lazy()
+        })
+        .collect::<Vec<_>>();
+        concat(frames, UnionArgs::default())
+            .expect("concat")
+            .collect()
+            .expect("collect")
+    }
+
+    #[test]
+    fn the_newest_mention_does_not_depend_on_the_slice_size() {
+        let observations = two_runs();
+        for spec in DIMS {
+            let sorted = |df: DataFrame| {
+                df.sort(["member_id"], SortMultipleOptions::default())
+                    .expect("sort")
+            };
+            let whole =
+                sorted(newest_mentions_by(&spec, &observations, usize::MAX).expect("whole"));
+            let sliced = sorted(newest_mentions_by(&spec, &observations, 7).expect("sliced"));
+            assert!(whole.height() > 0, "{}: no members", spec.member);
+            assert!(
+                whole.equals_missing(&sliced),
+                "{}: {whole} vs {sliced}",
+                spec.member
+            );
+        }
+        // The renamed tags won: their newest mention is the second run's.
+        let tags = newest_mentions_by(&DIMS[4], &observations, 7).expect("tags");
+        let renamed = tags
+            .column("name")
+            .expect("name")
+            .str()
+            .expect("str")
+            .iter()
+            .flatten()
+            .filter(|n| n.ends_with("(new)"))
+            .count();
+        assert!(renamed > 0, "no tag took its newest name");
+    }
 }
