@@ -153,15 +153,8 @@ fn without_url(e: &reqwest::Error) -> String {
     text
 }
 
-/// A connected REST catalog.
-pub struct Connected {
-    pub catalog: Arc<RestCatalog>,
-    /// The prefix `/v1/config` returned (Nessie: the branch), if any.
-    pub prefix: Option<String>,
-}
-
 /// Reads `/v1/config` (authenticating first) and builds the catalog client.
-pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Connected> {
+pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Arc<RestCatalog>> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
@@ -208,18 +201,14 @@ pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Co
         ObjectStoreBuilder::S3(Box::new(s3::builder(s3_settings).map_err(|e| {
             Error::Config(format!("the REST catalog's tables are in S3: {e}"))
         })?));
-    let catalog = RestCatalog::new(
+    Ok(Arc::new(RestCatalog::new(
         prefix.as_deref(),
         base,
         Some(tokens),
         Some(tables_store),
         // Never use storage credentials the server hands out (see the module docs).
         true,
-    );
-    Ok(Connected {
-        catalog: Arc::new(catalog),
-        prefix,
-    })
+    )))
 }
 
 fn config_error<T>(uri: &str, e: iceberg_rest_catalog::apis::Error<T>) -> Error {

@@ -106,7 +106,7 @@ impl Lakehouse {
                 (catalog, Some(wh.root_url()))
             }
             CatalogSettings::Rest(rest) => {
-                let catalog: Arc<dyn Catalog> = rest::connect(rest, s3).await?.catalog;
+                let catalog: Arc<dyn Catalog> = rest::connect(rest, s3).await?;
                 (catalog, None)
             }
         };
