@@ -93,6 +93,27 @@ fn gamelake_counts(warehouse: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// `gamelake ingest` of the pages in `dir`, served on 127.0.0.1 for the occasion.
+async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> Cost {
+    let server = server::ReplayServer::start(dir.to_path_buf(), None).await;
+    let (source, wh) = (server.base.clone(), wh.to_path_buf());
+    let (out, log) = (
+        logs.join(format!("{name}.out")),
+        logs.join(format!("{name}.log")),
+    );
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        measure(
+            &name,
+            &mut gamelake(&wh, &["ingest", "--source", &source]),
+            &out,
+            &log,
+        )
+    })
+    .await
+    .expect("join")
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -147,22 +168,7 @@ async fn main() {
     let mut rows: Vec<(String, Cost, String)> = Vec::new();
 
     // 1. Ingest from loopback pages.
-    let server = server::ReplayServer::start(pages.clone(), None).await;
-    let (out, l) = log("ingest");
-    let source = server.base.clone();
-    let cost = tokio::task::spawn_blocking({
-        let wh = wh.clone();
-        move || {
-            measure(
-                "ingest",
-                &mut gamelake(&wh, &["ingest", "--source", &source]),
-                &out,
-                &l,
-            )
-        }
-    })
-    .await
-    .expect("join");
+    let cost = ingest_served(&pages, &wh, &logs, "ingest").await;
     let rate = games as f64 / cost.wall;
     rows.push((
         "ingest: parse + land from 127.0.0.1".into(),
@@ -209,22 +215,7 @@ async fn main() {
     }
 
     // 4. Incremental ETL of the delta.
-    let delta_server = server::ReplayServer::start(delta.clone(), None).await;
-    let (out, l) = log("ingest-delta");
-    let source = delta_server.base.clone();
-    let cost = tokio::task::spawn_blocking({
-        let wh = wh.clone();
-        move || {
-            measure(
-                "ingest delta",
-                &mut gamelake(&wh, &["ingest", "--source", &source]),
-                &out,
-                &l,
-            )
-        }
-    })
-    .await
-    .expect("join");
+    let cost = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
     rows.push(("ingest of the 1% delta".into(), cost, String::new()));
     let (out, l) = log("etl-incremental");
     let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);

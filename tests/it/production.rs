@@ -75,6 +75,16 @@ pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehou
     (wh, lake)
 }
 
+/// Table → current snapshot id.
+async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
+    lake.infos()
+        .await
+        .expect("infos")
+        .into_iter()
+        .map(|t| (t.name, t.snapshot_id))
+        .collect()
+}
+
 /// What pyiceberg and DuckDB read (tests/production_read.py).
 fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -121,13 +131,7 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
     let (wh, lake) = connect(sw, warehouse, ns).await;
     let raw = wh.list("raw/games").await.expect("list raw");
     assert!(!raw.is_empty(), "no raw files in {warehouse}");
-    let snapshots_day1: BTreeMap<String, Option<i64>> = lake
-        .infos()
-        .await
-        .expect("infos")
-        .into_iter()
-        .map(|t| (t.name, t.snapshot_id))
-        .collect();
+    let snapshots_day1 = snapshot_ids(&lake).await;
     assert_eq!(snapshots_day1.len(), gamelake::schema::tables().len());
     assert_eq!(
         table_counts(&lake).await,
@@ -137,15 +141,9 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
     // A rerun of the same day finds nothing new and commits nothing.
     let again = ok(&run(&day1), "rerun");
     assert!(again.contains("nothing new"), "{again}");
-    let snapshots_again: BTreeMap<String, Option<i64>> = lake
-        .infos()
-        .await
-        .expect("infos")
-        .into_iter()
-        .map(|t| (t.name, t.snapshot_id))
-        .collect();
     assert_eq!(
-        snapshots_again, snapshots_day1,
+        snapshot_ids(&lake).await,
+        snapshots_day1,
         "a rerun committed snapshots"
     );
 
