@@ -165,9 +165,11 @@ impl TableFiles {
     /// The same table with only `files` (and no delete files listed).
     pub fn with_files(&self, files: Vec<LiveFile>) -> Self {
         Self {
+            schema: self.schema.clone(),
             files,
             delete_files: Vec::new(),
-            ..self.clone()
+            store: self.store.clone(),
+            store_url: self.store_url.clone(),
         }
     }
 

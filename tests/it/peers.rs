@@ -10,7 +10,7 @@ use crate::support::{self, ingest_etl, table_counts};
 
 fn peer(name: &str, raw: &Path, out: &Path) -> BTreeMap<String, usize> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let result = Command::new(root.join(".venv/bin/python"))
+    let result = Command::new(support::python())
         .arg(root.join(format!("benches/peers/{name}_star.py")))
         .arg(raw)
         .arg(out)

@@ -9,7 +9,7 @@ use gamelake::lakehouse::Lakehouse;
 use gamelake::progress::Progress;
 use gamelake::storage::Warehouse;
 
-use crate::support::{self, expected_counts, sql_i64, table_counts};
+use crate::support::{self, expected_counts, snapshot_ids, sql_i64, table_counts};
 
 async fn ingest_dir(wh: &Warehouse, dir: &std::path::Path) -> ingest::IngestReport {
     let opts = IngestOptions::new(dir.to_str().expect("utf8"));
@@ -58,15 +58,6 @@ async fn all_keys(lake: &Lakehouse) -> BTreeMap<String, Vec<i64>> {
         .await,
     );
     out
-}
-
-async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
-    lake.infos()
-        .await
-        .expect("infos")
-        .into_iter()
-        .map(|t| (t.name, t.snapshot_id))
-        .collect()
 }
 
 async fn assert_referential_integrity(lake: &Lakehouse) {

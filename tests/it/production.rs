@@ -4,12 +4,11 @@
 
 use gamelake::lakehouse::Lakehouse;
 use gamelake::storage::Warehouse;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::seaweed::{self, Seaweed, unique};
-use crate::support::{self, pairs, table_counts};
+use crate::support::{self, pairs, snapshot_ids, table_counts};
 
 /// Where a production run goes: the raw warehouse, the catalog, the namespace.
 pub struct Target {
@@ -75,21 +74,11 @@ pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehou
     (wh, lake)
 }
 
-/// Table → current snapshot id.
-async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
-    lake.infos()
-        .await
-        .expect("infos")
-        .into_iter()
-        .map(|t| (t.name, t.snapshot_id))
-        .collect()
-}
-
 /// What pyiceberg and DuckDB read (tests/production_read.py).
 fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site = root.join(".venv/lib");
-    let out = Command::new(root.join(".venv/bin/python"))
+    let out = Command::new(support::python())
         .arg(root.join("tests/production_read.py"))
         .arg(namespace)
         .envs(sw.env())

@@ -150,17 +150,34 @@ pub async fn table_counts(lake: &Lakehouse) -> BTreeMap<String, usize> {
     out
 }
 
-/// The Python with pyiceberg: `GAMELAKE_PYTHON`, else `.venv` (scripts/setup-python.sh).
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("GAMELAKE_PYTHON") {
+/// A program from `.venv` (scripts/setup-python.sh), or from the environment variable `env`.
+pub fn venv_tool(name: &str, env: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env) {
         return p.into();
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
     assert!(
         venv.exists(),
-        "pyiceberg is needed for this test: run scripts/setup-python.sh (or set GAMELAKE_PYTHON)"
+        "{name} is needed for this test: run scripts/setup-python.sh (or set {env})"
     );
     venv
+}
+
+/// The Python with pyiceberg, DuckDB and pandas: `GAMELAKE_PYTHON`, else `.venv`.
+pub fn python() -> PathBuf {
+    venv_tool("python", "GAMELAKE_PYTHON")
+}
+
+/// Table → current snapshot id.
+pub async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
+    lake.infos()
+        .await
+        .expect("infos")
+        .into_iter()
+        .map(|t| (t.name, t.snapshot_id))
+        .collect()
 }
 
 /// What pyiceberg reads from every table of namespace `rawg` in the warehouse at `root`

@@ -78,15 +78,7 @@ impl Seaweed {
 
 /// The `weed` binary: `GAMELAKE_WEED`, else `.venv/bin/weed`.
 fn weed() -> PathBuf {
-    if let Ok(p) = std::env::var("GAMELAKE_WEED") {
-        return p.into();
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/weed");
-    assert!(
-        venv.exists(),
-        "SeaweedFS is needed for this test: run scripts/setup-python.sh (or set GAMELAKE_WEED)"
-    );
-    venv
+    super::venv_tool("weed", "GAMELAKE_WEED")
 }
 
 /// A port `p` such that `p` and `p + 10000` are free: SeaweedFS puts each gRPC port at
