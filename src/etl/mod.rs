@@ -15,15 +15,18 @@
 
 pub mod interop;
 pub mod keys;
+pub mod members;
 pub mod raw;
 pub mod star;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
+use polars::prelude::DataFrame;
 
-use crate::lakehouse::Lakehouse;
+use crate::lakehouse::{Lakehouse, Staged};
 use crate::progress::Progress;
+use crate::schema::TableDef;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
@@ -123,7 +126,7 @@ pub async fn run(
     tracing::info!(games = report.games, "reading existing keys");
     let existing = load_existing(lake, report.incremental).await?;
     tracing::info!("building the star schema");
-    let star = tokio::task::spawn_blocking(move || star::build(&games, &existing)).await??;
+    let star = tokio::task::spawn_blocking(move || star::build(games, &existing)).await??;
 
     let files_json =
         serde_json::to_string(&files).map_err(|e| Error::Schema(format!("raw file list: {e}")))?;
@@ -137,67 +140,64 @@ pub async fn run(
             .collect(),
         _ => return Err(Error::Schema("the star build has no fact_games".into())),
     };
-    for (def, frame) in star.tables {
-        let batch = interop::frame_to_batch(&frame, def)?;
-        let is_fact = def.name == "fact_games";
-        let rows = batch.num_rows();
-        let per_game = report.incremental && (is_fact || def.name.starts_with("bridge_"));
-        let outcome = if per_game {
-            // Only the changed games' rows: replace them in place, merge-on-read.
-            let mut props = vec![
+    let mut tables = star.tables;
+    // In a full build the fact, the largest table, is shaped, fingerprinted and its data
+    // files written on its own task while the other tables are written; it is still
+    // committed last.
+    let fact_prepared = if report.incremental {
+        None
+    } else {
+        let (def, frame) = tables
+            .pop()
+            .ok_or_else(|| Error::Schema("the star build has no fact_games".into()))?;
+        let lake = lake.clone();
+        let full_refresh = opts.full_refresh;
+        Some(AbortOnDrop(tokio::spawn(async move {
+            prepare_whole(&lake, def, frame, full_refresh).await
+        })))
+    };
+    let mut order: Vec<Next> = tables.into_iter().map(Next::Frame).collect();
+    order.extend(fact_prepared.map(Next::Prepared));
+    for next in order {
+        let (def, outcome) = match next {
+            Next::Prepared(mut task) => {
+                let whole = (&mut task.0).await??;
                 (
-                    FINGERPRINT_PROPERTY.to_string(),
-                    format!("incremental:{run_id}"),
-                ),
-                (RUN_ID_SUMMARY.to_string(), run_id.clone()),
-                (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
-            ];
-            if is_fact {
-                props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
+                    whole.def,
+                    commit_whole(lake, whole, &files_json, &run_id).await?,
+                )
             }
-            // The upsert adds the rows it removed to the same commit.
-            let change = lake
-                .upsert(def, "game_key", &changed_games, Some(batch), props)
-                .await?;
-            TableOutcome {
-                name: def.name.clone(),
-                rows,
-                written: change.rows_added + change.rows_removed > 0,
-                rows_removed: change.rows_removed,
+            Next::Frame((def, frame)) if !report.incremental || def.name.starts_with("dim_") => {
+                let whole = prepare_whole(lake, def, frame, opts.full_refresh).await?;
+                (def, commit_whole(lake, whole, &files_json, &run_id).await?)
             }
-        } else {
-            // The whole table: write it if its contents changed.
-            let fp = interop::fingerprint(&batch)?;
-            let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fp.clone())];
-            if is_fact {
-                props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
-            }
-            let unchanged = lake
-                .property(&def.name, FINGERPRINT_PROPERTY)
-                .await?
-                .as_deref()
-                == Some(fp.as_str());
-            let write = !unchanged || opts.full_refresh;
-            if write {
-                let summary = HashMap::from([
-                    (RUN_ID_SUMMARY.to_string(), run_id.clone()),
-                    ("gamelake.rows".to_string(), rows.to_string()),
-                ]);
-                props.extend([
+            Next::Frame((def, frame)) => {
+                // Only the changed games' rows: replace them in place, merge-on-read.
+                let batch = interop::frame_to_batch(&frame, def)?;
+                drop(frame);
+                let rows = batch.num_rows();
+                let mut props = vec![
+                    (
+                        FINGERPRINT_PROPERTY.to_string(),
+                        format!("incremental:{run_id}"),
+                    ),
                     (RUN_ID_SUMMARY.to_string(), run_id.clone()),
                     (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
-                    (ROWS_REMOVED_PROPERTY.to_string(), "all".to_string()),
-                ]);
-                lake.replace(def, batch, props, summary).await?;
-            } else if is_fact {
-                // The data is the same but the processed-files list moves on.
-                lake.set_properties(def, props).await?;
-            }
-            TableOutcome {
-                name: def.name.clone(),
-                rows,
-                written: write,
-                rows_removed: 0,
+                ];
+                if def.name == "fact_games" {
+                    props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
+                }
+                // The upsert adds the rows it removed to the same commit.
+                let change = lake
+                    .upsert(def, "game_key", &changed_games, Some(batch), props)
+                    .await?;
+                let outcome = TableOutcome {
+                    name: def.name.clone(),
+                    rows,
+                    written: change.rows_added + change.rows_removed > 0,
+                    rows_removed: change.rows_removed,
+                };
+                (def, outcome)
             }
         };
         tracing::info!(
@@ -213,6 +213,107 @@ pub async fn run(
     }
     progress.finish();
     Ok(report)
+}
+
+/// A table still to write, in commit order.
+enum Next {
+    Frame((&'static TableDef, DataFrame)),
+    Prepared(AbortOnDrop<Result<Whole>>),
+}
+
+/// A task that stops when the run stops waiting for it (an earlier table failed).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A whole table ready to commit: shaped, fingerprinted, and its data files staged unless
+/// its contents are unchanged.
+struct Whole {
+    def: &'static TableDef,
+    rows: usize,
+    fingerprint: String,
+    /// `None`: the contents equal the stored ones (and no full refresh was asked for).
+    staged: Option<Staged>,
+}
+
+async fn prepare_whole(
+    lake: &Lakehouse,
+    def: &'static TableDef,
+    frame: DataFrame,
+    full_refresh: bool,
+) -> Result<Whole> {
+    let (batch, fingerprint) = tokio::task::spawn_blocking(move || {
+        let batch = interop::frame_to_batch(&frame, def)?;
+        drop(frame);
+        let fingerprint = interop::fingerprint(&batch)?;
+        Ok::<_, Error>((batch, fingerprint))
+    })
+    .await??;
+    let rows = batch.num_rows();
+    let unchanged = lake
+        .property(&def.name, FINGERPRINT_PROPERTY)
+        .await?
+        .as_deref()
+        == Some(fingerprint.as_str());
+    let staged = if unchanged && !full_refresh {
+        None
+    } else {
+        Some(lake.stage(def, batch).await?)
+    };
+    Ok(Whole {
+        def,
+        rows,
+        fingerprint,
+        staged,
+    })
+}
+
+/// Commits a prepared whole table; an unchanged fact still records the raw files covered.
+async fn commit_whole(
+    lake: &Lakehouse,
+    whole: Whole,
+    files_json: &str,
+    run_id: &str,
+) -> Result<TableOutcome> {
+    let Whole {
+        def,
+        rows,
+        fingerprint,
+        staged,
+    } = whole;
+    let is_fact = def.name == "fact_games";
+    let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fingerprint)];
+    if is_fact {
+        props.push((RAW_FILES_PROPERTY.to_string(), files_json.to_string()));
+    }
+    let written = staged.is_some();
+    match staged {
+        Some(staged) => {
+            let summary = HashMap::from([
+                (RUN_ID_SUMMARY.to_string(), run_id.to_string()),
+                ("gamelake.rows".to_string(), rows.to_string()),
+            ]);
+            props.extend([
+                (RUN_ID_SUMMARY.to_string(), run_id.to_string()),
+                (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
+                (ROWS_REMOVED_PROPERTY.to_string(), "all".to_string()),
+            ]);
+            lake.commit_staged(staged, props, summary).await?;
+        }
+        // The data is the same but the processed-files list moves on.
+        None if is_fact => lake.set_properties(def, props).await?,
+        None => {}
+    }
+    Ok(TableOutcome {
+        name: def.name.clone(),
+        rows,
+        written,
+        rows_removed: 0,
+    })
 }
 
 async fn processed_files(lake: &Lakehouse) -> Result<BTreeSet<String>> {

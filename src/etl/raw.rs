@@ -1,14 +1,29 @@
-//! Reading the raw landing into one Polars frame: the latest version of every game.
+//! Reading the raw landing: the latest version of every game as one flat Polars frame, and
+//! the newest mention of every dimension member ([`Members`]).
 //!
 //! Only the parquet leaves the star schema uses are read (arrow-rs projection masks prune
 //! struct fields inside lists, which Polars' reader cannot): screenshots, tag images and the
-//! like are most of a raw file's bytes and would otherwise sit in memory for the whole ETL.
+//! like are most of a raw file's bytes. Each file is then scanned for dimension members and
+//! flattened ([`flatten`]) before the next is read, so what stays in memory for the rest of
+//! the ETL is one row per game with member ids, not the nested names and slugs of every
+//! mention.
+//!
+//! Must never: change what a raw file holds (this module only reads).
 
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use futures::StreamExt;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use polars::prelude::*;
+use polars::prelude::{
+    DataFrame, IntoLazy, SortMultipleOptions, UnionArgs, UniqueKeepStrategy, cols, concat,
+};
 
 use super::interop::{batch_to_frame, concat as concat_batches};
+use super::members::{self, Members};
+use super::star::{DIMS, RATING_TITLES};
 use crate::ingest::land::RAW_GAMES_PREFIX;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
@@ -26,12 +41,12 @@ pub async fn raw_files(wh: &Warehouse) -> Result<Vec<String>> {
 
 /// What raw files hold, as the ETL uses it.
 pub struct RawGames {
-    /// Every row of the files: every observation of every game, superseded versions too
-    /// (dimension members and their newest attributes come from these).
-    pub observations: DataFrame,
-    /// Per game id, the row with the latest `updated` (ties go to the later ingest): the
-    /// facts and bridges come from these.
+    /// Per game id, the version with the latest `updated` (ties go to the later ingest),
+    /// flattened to what the facts and bridges use (see [`flatten`]).
     pub latest: DataFrame,
+    /// The newest mention of every dimension member over every observation, superseded
+    /// versions included.
+    pub members: Members,
 }
 
 /// Raw leaves the ETL never reads, as dotted paths without the list levels.
@@ -46,8 +61,30 @@ const UNUSED_LEAVES: [&str; 8] = [
     "short_screenshots.image",
 ];
 
-/// Reads one raw file's used leaves into a frame.
-pub(crate) fn read_file(bytes: bytes::Bytes, path: &str) -> Result<DataFrame> {
+/// Raw columns the facts take as they are.
+const GAME_COLUMNS: [&str; 18] = [
+    "id",
+    "slug",
+    "name",
+    "released",
+    "tba",
+    "background_image",
+    "rating",
+    "rating_top",
+    "ratings_count",
+    "reviews_text_count",
+    "added",
+    "added_by_status",
+    "metacritic",
+    "playtime",
+    "suggestions_count",
+    "updated",
+    "reviews_count",
+    "_ingested_at",
+];
+
+/// Reads one raw file's used leaves as an arrow batch.
+pub(crate) fn read_batch(bytes: bytes::Bytes, path: &str) -> Result<RecordBatch> {
     let bad = |e: String| Error::Schema(format!("raw file {path} is unreadable: {e}"));
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(e.to_string()))?;
@@ -75,34 +112,122 @@ pub(crate) fn read_file(bytes: bytes::Bytes, path: &str) -> Result<DataFrame> {
         .map_err(|e| bad(e.to_string()))?
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| bad(e.to_string()))?;
-    match concat_batches(&batches)? {
-        Some(batch) => batch_to_frame(&batch),
-        None => Err(bad("no rows".into())),
-    }
+    concat_batches(&batches)?.ok_or_else(|| bad("no rows".into()))
 }
 
-/// Reads the given raw files.
-pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
-    let mut frames = Vec::with_capacity(files.len());
-    for path in files {
-        let bytes = wh.get(path).await?;
-        let path = path.clone();
-        let df = tokio::task::spawn_blocking(move || read_file(bytes, &path)).await??;
-        frames.push(df.lazy());
+/// Reads one raw file: its games flattened for the facts and bridges, and the newest
+/// mention of each dimension member in it.
+pub(crate) fn read_file(bytes: bytes::Bytes, path: &str) -> Result<(DataFrame, Members)> {
+    let batch = read_batch(bytes, path)?;
+    let members = Members::scan(&batch, path)?;
+    let games = flatten(&batch, path)?;
+    Ok((batch_to_frame(&games)?, members))
+}
+
+/// A raw batch as the facts and bridges use it: [`GAME_COLUMNS`] as they are; each bridged
+/// dimension's column as a list of member ids (same name); `esrb_rating_id`; and
+/// `ratings_<title>`, the count of each rating title RAWG uses (0 when absent). Member
+/// names and slugs are left behind: [`Members`] has taken what the dimensions need.
+fn flatten(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
+    let bad = |what: String| Error::Schema(format!("raw file {path}: {what}"));
+    let schema = batch.schema();
+    let mut fields: Vec<Field> = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for name in GAME_COLUMNS {
+        let (i, field) = schema
+            .column_with_name(name)
+            .ok_or_else(|| bad(format!("no column `{name}`")))?;
+        fields.push(field.clone());
+        arrays.push(batch.column(i).clone());
     }
-    if frames.is_empty() {
+    for spec in DIMS {
+        let column = batch
+            .column_by_name(spec.column)
+            .ok_or_else(|| bad(format!("no column `{}`", spec.column)))?;
+        let (name, array): (String, ArrayRef) = if spec.bridged {
+            let lists = members::id_lists(&spec, column).map_err(bad)?;
+            (spec.column.to_string(), Arc::new(lists))
+        } else {
+            let ids = members::ids(&spec, column).map_err(bad)?;
+            (format!("{}_id", spec.member), Arc::new(ids))
+        };
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        arrays.push(array);
+    }
+    for (title, counts) in RATING_TITLES.iter().zip(rating_counts(batch).map_err(bad)?) {
+        fields.push(Field::new(
+            format!("ratings_{title}"),
+            DataType::Int64,
+            false,
+        ));
+        arrays.push(Arc::new(counts));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// Per game, the summed `count` of each of [`RATING_TITLES`] in its `ratings` list.
+fn rating_counts(batch: &RecordBatch) -> std::result::Result<Vec<Int64Array>, String> {
+    let list = batch
+        .column_by_name("ratings")
+        .and_then(|c| c.as_list_opt::<i32>())
+        .ok_or("`ratings` is not a list")?;
+    let items = list
+        .values()
+        .as_struct_opt()
+        .ok_or("`ratings` items are not structs")?;
+    let titles = items
+        .column_by_name("title")
+        .and_then(|c| c.as_string_opt::<i32>())
+        .ok_or("`ratings.title` is not a string")?;
+    let counts = items
+        .column_by_name("count")
+        .and_then(|c| c.as_primitive_opt::<Int64Type>())
+        .ok_or("`ratings.count` is not Int64")?;
+    let mut sums = vec![vec![0i64; batch.num_rows()]; RATING_TITLES.len()];
+    let offsets = list.value_offsets();
+    for row in (0..list.len()).filter(|r| list.is_valid(*r)) {
+        for at in offsets[row] as usize..offsets[row + 1] as usize {
+            if items.is_null(at) || titles.is_null(at) || counts.is_null(at) {
+                continue;
+            }
+            if let Some(t) = RATING_TITLES.iter().position(|t| *t == titles.value(at)) {
+                sums[t][row] += counts.value(at);
+            }
+        }
+    }
+    Ok(sums.into_iter().map(Int64Array::from).collect())
+}
+
+/// Reads the given raw files (two at a time), in path order for the member merge.
+pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
+    if files.is_empty() {
         return Err(Error::Config(
             "the warehouse holds no raw games: run `gamelake ingest` first".into(),
         ));
     }
+    let mut reads = futures::stream::iter(files.iter().cloned())
+        .map(|path| {
+            let wh = wh.clone();
+            async move {
+                let bytes = wh.get(&path).await?;
+                tokio::task::spawn_blocking(move || read_file(bytes, &path)).await?
+            }
+        })
+        .buffered(2);
+    let mut frames = Vec::with_capacity(files.len());
+    let mut members = Members::default();
+    while let Some(read) = reads.next().await {
+        let (games, file_members) = read?;
+        members.merge(file_members);
+        frames.push(games.lazy());
+    }
     let observations = concat(frames, UnionArgs::default())?.collect()?;
     // A first load or a run of new games sees each id once: then every row is the latest,
-    // and the frame is shared rather than sorted into a second copy.
+    // and the frame is used as it is rather than sorted into a second copy.
     let latest = if observations.column("id")?.n_unique()? == observations.height() {
-        observations.clone()
+        observations
     } else {
         observations
-            .clone()
             .lazy()
             .sort(
                 ["id", "updated", "_ingested_at"],
@@ -111,8 +236,5 @@ pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
             .unique_stable(Some(cols(["id"])), UniqueKeepStrategy::Last)
             .collect()?
     };
-    Ok(RawGames {
-        observations,
-        latest,
-    })
+    Ok(RawGames { latest, members })
 }

@@ -1,12 +1,12 @@
 //! Raw games to the star schema, in Polars.
 //!
-//! Input: the raw rows ([`RawGames`]). Output: one frame per table in commit order
+//! Input: what the raw files hold ([`RawGames`]). Output: one frame per table in commit order
 //! (dimensions, bridges, fact). Facts and bridges come from each game's latest version.
 //! Dimension members come from every observation, superseded versions included, and a
-//! member's attributes (name, slug, …) from its newest observation: the latest ingested
-//! mention, then the latest `updated`, then the highest game id (type 1: later runs update
-//! them in place, the key stays). So a member once seen stays in its dimension, and an
-//! incremental history and a build from scratch agree. Null lists count as empty.
+//! member's attributes (name, slug, …) from its newest mention (found while reading, see
+//! [`super::members`]; type 1: later runs update them in place, the key stays). So a member
+//! once seen stays in its dimension, and an incremental history and a build from scratch
+//! agree. Null lists count as empty.
 //!
 //! This module is pure: no I/O, so it can be tested on frames and timed on its own.
 
@@ -14,8 +14,10 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+use polars_arrow::array::{Array, PrimitiveArray};
 
 use super::keys::KeyMap;
+use super::members::Members;
 use super::raw::RawGames;
 use crate::schema::{ColumnType, TableDef, table};
 use crate::{Error, Result};
@@ -90,7 +92,7 @@ pub const DIMS: [DimSpec; 6] = [
 ];
 
 /// The rating titles RAWG uses, counted into `ratings_<title>`.
-const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh", "skip"];
+pub(crate) const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh", "skip"];
 
 /// What the warehouse already holds that the build must respect.
 #[derive(Debug, Default)]
@@ -122,45 +124,6 @@ impl DimSpec {
     }
     fn id(&self) -> String {
         format!("{}_id", self.member)
-    }
-
-    /// (game_id, updated, member_id, name, slug, extra…), one row per mention.
-    fn mentions(&self, games: LazyFrame) -> LazyFrame {
-        let mut lf = games.select([
-            col("id").alias("game_id"),
-            col("updated"),
-            col("_ingested_at"),
-            col(self.column),
-        ]);
-        if self.is_list {
-            lf = lf.explode(
-                cols([self.column]),
-                ExplodeOptions {
-                    empty_as_null: false,
-                    keep_nulls: false,
-                },
-            );
-        }
-        let mut member = col(self.column);
-        for step in self.path {
-            member = member.struct_().field_by_name(step);
-        }
-        let mut select = vec![
-            col("game_id"),
-            col("updated"),
-            col("_ingested_at"),
-            member
-                .clone()
-                .struct_()
-                .field_by_name("id")
-                .alias("member_id"),
-            member.clone().struct_().field_by_name("name").alias("name"),
-            member.clone().struct_().field_by_name("slug").alias("slug"),
-        ];
-        for x in self.extra {
-            select.push(member.clone().struct_().field_by_name(x).alias(*x));
-        }
-        lf.select(select).filter(col("member_id").is_not_null())
     }
 }
 
@@ -211,84 +174,65 @@ fn i64_values(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 }
 
 /// Builds every table from the raw rows.
-pub fn build(raw: &RawGames, existing: &Existing) -> Result<Star> {
-    let games = &raw.latest;
-    let games_lf = games.clone().lazy();
-    let mut tables = Vec::new();
+///
+/// The fact (Polars, which spreads its work over the cores) is built on its own thread while
+/// the dimensions and bridges (single-threaded walks over arrays) are built on this one.
+pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
+    let RawGames { latest, members } = raw;
 
     // Games first: every key below is looked up through them.
     let mut game_keys = existing.games.clone();
-    game_keys.assign(i64_values(games, "id")?);
-    let game_key_lf = key_frame(&game_keys, "game_id", "game_key")?;
+    game_keys.assign(i64_values(&latest, "id")?);
+    let games = keyed_games(latest, &game_keys)?;
+    let game_key_column = i64_values(&games, "game_key")?;
 
-    let mut member_keys: HashMap<&'static str, KeyMap> = HashMap::new();
-    let mut bridges = Vec::new();
+    let mut dims = HashMap::new();
     for spec in DIMS {
-        let (dim_df, keys) = build_dimension(&spec, &raw.observations, existing)?;
-        tables.push((table(&spec.dim_table())?, dim_df));
-        if spec.bridged {
-            let bridge = build_bridge(&spec, games_lf.clone(), &keys, game_key_lf.clone())?;
-            bridges.push((table(&spec.bridge_table())?, bridge));
-        }
-        member_keys.insert(spec.member, keys);
+        dims.insert(spec.member, build_dimension(&spec, &members, existing)?);
     }
-
-    let esrb_keys = member_keys
+    let (_, esrb_keys) = dims
         .get("esrb_rating")
         .ok_or_else(|| Error::Schema("esrb_rating dimension missing".into()))?;
-    let fact = build_fact(games_lf, game_key_lf, esrb_keys)?;
+
+    let (fact, bridges) = std::thread::scope(|scope| {
+        let fact = scope.spawn(|| build_fact(games.clone().lazy(), esrb_keys));
+        let bridges = DIMS
+            .iter()
+            .filter(|spec| spec.bridged)
+            .map(|spec| {
+                let (_, keys) = &dims[spec.member];
+                let bridge = build_bridge(spec, &games, &game_key_column, keys)?;
+                Ok((table(&spec.bridge_table())?, bridge))
+            })
+            .collect::<Result<Vec<_>>>();
+        let fact = fact
+            .join()
+            .map_err(|_| Error::Task("the fact builder panicked".into()))?;
+        Ok::<_, Error>((fact?, bridges?))
+    })?;
+    drop(games);
     let dim_date = build_dim_date(&fact, &existing.fact_dates)?;
 
     let mut ordered = vec![(table("dim_date")?, dim_date)];
-    ordered.extend(tables);
+    for spec in DIMS {
+        let (dim, _) = dims
+            .remove(spec.member)
+            .ok_or_else(|| Error::Schema(format!("{} dimension missing", spec.member)))?;
+        ordered.push((table(&spec.dim_table())?, dim));
+    }
     ordered.extend(bridges);
     ordered.push((table("fact_games")?, fact));
     Ok(Star { tables: ordered })
 }
 
-/// Observations per step of the newest-mention search (see [`newest_mentions`]).
-const MENTION_CHUNK_ROWS: usize = 100_000;
-
-fn newest_mentions(spec: &DimSpec, observations: &DataFrame) -> Result<DataFrame> {
-    newest_mentions_by(spec, observations, MENTION_CHUNK_ROWS)
-}
-
-/// Per member, its newest mention: the latest `_ingested_at`, then the latest `updated`, then
-/// the highest game id. Done a slice of games at a time and then over the slices' winners
-/// (the newest of the newest is the newest), so that only one slice's mentions are in memory
-/// at once: a million games carry millions of tag mentions.
-fn newest_mentions_by(
-    spec: &DimSpec,
-    observations: &DataFrame,
-    chunk_rows: usize,
-) -> Result<DataFrame> {
-    let newest = |mentions: LazyFrame| {
-        mentions
-            .sort(
-                ["member_id", "_ingested_at", "updated", "game_id"],
-                SortMultipleOptions::default(),
-            )
-            .unique_stable(Some(cols(["member_id"])), UniqueKeepStrategy::Last)
-    };
-    let mut winners = Vec::new();
-    for offset in (0..observations.height()).step_by(chunk_rows.max(1)) {
-        let slice = observations.slice(offset as i64, chunk_rows.max(1));
-        winners.push(newest(spec.mentions(slice.lazy())).collect()?.lazy());
-    }
-    if winners.is_empty() {
-        return Ok(spec.mentions(observations.clone().lazy()).collect()?);
-    }
-    Ok(newest(concat(winners, UnionArgs::default())?).collect()?)
-}
-
 fn build_dimension(
     spec: &DimSpec,
-    observations: &DataFrame,
+    members: &Members,
     existing: &Existing,
 ) -> Result<(DataFrame, KeyMap)> {
     let def = table(&spec.dim_table())?;
     let (key, id) = (spec.key(), spec.id());
-    let latest = newest_mentions(spec, observations)?;
+    let latest = members.frame(spec)?;
 
     let (mut keys, current) = existing
         .dims
@@ -358,33 +302,73 @@ fn unknown_member(def: &TableDef) -> Result<DataFrame> {
     Ok(DataFrame::new(1, columns)?)
 }
 
+/// The games with their keys (`game_key`), in key order, so that the bridges and the fact
+/// come out in key order without sorting them.
+fn keyed_games(latest: DataFrame, keys: &KeyMap) -> Result<DataFrame> {
+    let game_keys = i64_values(&latest, "id")?
+        .into_iter()
+        .map(|id| {
+            keys.get(id)
+                .ok_or_else(|| Error::Schema(format!("game {id} has no key")))
+        })
+        .collect::<Result<Vec<i64>>>()?;
+    if game_keys.len() != latest.height() {
+        return Err(Error::Schema("a raw game has no id".into()));
+    }
+    let mut games = latest;
+    games.with_column(Column::new("game_key".into(), game_keys))?;
+    Ok(games.sort(["game_key"], SortMultipleOptions::default())?)
+}
+
+/// One bridge: per game, in key order, its members' keys ascending and once each. The member
+/// ids were flattened into one list per game while reading ([`super::raw`]), so this is one
+/// walk over two arrays rather than an explode, two joins, a distinct and a sort of millions
+/// of rows.
 fn build_bridge(
     spec: &DimSpec,
-    games: LazyFrame,
+    games: &DataFrame,
+    game_keys: &[i64],
     keys: &KeyMap,
-    game_keys: LazyFrame,
 ) -> Result<DataFrame> {
     let def = table(&spec.bridge_table())?;
-    let key = spec.key();
-    let bridge = spec
-        .mentions(games)
-        .select([col("game_id"), col("member_id")])
-        .join(
-            game_keys,
-            [col("game_id")],
-            [col("game_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            key_frame(keys, "member_id", &key)?,
-            [col("member_id")],
-            [col("member_id")],
-            JoinArgs::new(JoinType::Inner),
-        );
-    Ok(shape(bridge, def)
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .sort(["game_key", key.as_str()], SortMultipleOptions::default())
-        .collect()?)
+    let lists = games.column(spec.column)?.as_materialized_series().list()?;
+    let (mut bridge_games, mut bridge_members) = (Vec::new(), Vec::new());
+    let mut members = Vec::new();
+    let mut row = 0;
+    for chunk in lists.downcast_iter() {
+        let ids = chunk
+            .values()
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .ok_or_else(|| Error::Schema(format!("{}: member ids are not Int64", spec.column)))?;
+        let offsets = chunk.offsets().as_slice();
+        for i in 0..chunk.len() {
+            members.clear();
+            if chunk.is_valid(i) {
+                members.extend(
+                    (offsets[i] as usize..offsets[i + 1] as usize)
+                        .filter(|at| ids.is_valid(*at))
+                        .filter_map(|at| keys.get(ids.value(at))),
+                );
+            }
+            members.sort_unstable();
+            members.dedup();
+            let game = *game_keys
+                .get(row)
+                .ok_or_else(|| Error::Schema("a game has no key".into()))?;
+            bridge_games.extend(std::iter::repeat_n(game, members.len()));
+            bridge_members.extend_from_slice(&members);
+            row += 1;
+        }
+    }
+    let bridge = DataFrame::new(
+        bridge_games.len(),
+        vec![
+            Column::new("game_key".into(), bridge_games),
+            Column::new(spec.key().into(), bridge_members),
+        ],
+    )?;
+    Ok(shape(bridge.lazy(), def).collect()?)
 }
 
 fn date_key(e: Expr) -> Expr {
@@ -394,41 +378,8 @@ fn date_key(e: Expr) -> Expr {
     .cast(DataType::Int32)
 }
 
-fn build_fact(games: LazyFrame, game_keys: LazyFrame, esrb: &KeyMap) -> Result<DataFrame> {
+fn build_fact(games: LazyFrame, esrb: &KeyMap) -> Result<DataFrame> {
     let def = table("fact_games")?;
-    let ratings = games
-        .clone()
-        .select([col("id").alias("rating_game_id"), col("ratings")])
-        .explode(
-            cols(["ratings"]),
-            ExplodeOptions {
-                empty_as_null: false,
-                keep_nulls: false,
-            },
-        )
-        .select([
-            col("rating_game_id"),
-            col("ratings")
-                .struct_()
-                .field_by_name("title")
-                .alias("title"),
-            col("ratings")
-                .struct_()
-                .field_by_name("count")
-                .alias("count"),
-        ])
-        .group_by([col("rating_game_id")])
-        .agg(
-            RATING_TITLES
-                .iter()
-                .map(|t| {
-                    col("count")
-                        .filter(col("title").eq(lit(*t)))
-                        .sum()
-                        .alias(format!("ratings_{t}"))
-                })
-                .collect::<Vec<_>>(),
-        );
     let esrb_keys = key_frame(esrb, "esrb_id", "esrb_rating_key")?;
     let status = |s: &str| {
         col("added_by_status")
@@ -472,35 +423,20 @@ fn build_fact(games: LazyFrame, game_keys: LazyFrame, esrb: &KeyMap) -> Result<D
         let name = format!("ratings_{t}");
         exprs.push(col(name.as_str()).fill_null(lit(0i64)));
     }
+    // The games come in key order, and the join keeps it.
+    let keep_order = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
     let fact = games
-        .with_column(
-            col("esrb_rating")
-                .struct_()
-                .field_by_name("id")
-                .alias("esrb_id"),
-        )
-        .join(
-            game_keys,
-            [col("id")],
-            [col("game_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
         .join(
             esrb_keys,
+            [col("esrb_rating_id")],
             [col("esrb_id")],
-            [col("esrb_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ratings,
-            [col("id")],
-            [col("rating_game_id")],
-            JoinArgs::new(JoinType::Left),
+            keep_order,
         )
         .select(exprs);
-    Ok(shape(fact, def)
-        .sort(["game_key"], SortMultipleOptions::default())
-        .collect()?)
+    Ok(shape(fact, def).collect()?)
 }
 
 const DAY_NAMES: [&str; 7] = [
@@ -601,83 +537,4 @@ fn build_dim_date(fact: &DataFrame, stored: &HashMap<i64, (i32, i32)>) -> Result
         ],
     )?;
     Ok(df)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::land::encode;
-    use crate::ingest::parse::parse_page;
-
-    /// Two runs of the same recorded games, the second with later `updated` and renamed tags
-    /// and genres, as one observations frame.
-    fn two_runs() -> DataFrame {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/rawg/games-released-2015"
-        );
-        let mut games = Vec::new();
-        for page in 1..=3 {
-            let path = format!("{dir}/page-{page:04}.json");
-            let bytes = std::fs::read(&path).expect("recorded page (../shared/data/rawg)");
-            games.extend(parse_page(&bytes, &path).expect("parse").games);
-        }
-        let mut later = games[..50].to_vec();
-        for g in &mut later {
-            g.updated += chrono::Duration::days(1);
-            for t in g.tags.iter_mut().flatten() {
-                t.name = format!("{} (new)", t.name);
-            }
-            for x in g.genres.iter_mut().flatten() {
-                x.name = format!("{} (new)", x.name);
-            }
-        }
-        let frames = [
-            encode(&games, "run1", "2026-01-01T00:00:00.000000Z"),
-            encode(&later, "run2", "2026-01-02T00:00:00.000000Z"),
-        ]
-        .into_iter()
-        .map(|bytes| {
-            super::super::raw::read_file(bytes.expect("encode"), "test")
-                .expect("read")
-                .lazy()
-        })
-        .collect::<Vec<_>>();
-        concat(frames, UnionArgs::default())
-            .expect("concat")
-            .collect()
-            .expect("collect")
-    }
-
-    #[test]
-    fn the_newest_mention_does_not_depend_on_the_slice_size() {
-        let observations = two_runs();
-        for spec in DIMS {
-            let sorted = |df: DataFrame| {
-                df.sort(["member_id"], SortMultipleOptions::default())
-                    .expect("sort")
-            };
-            let whole =
-                sorted(newest_mentions_by(&spec, &observations, usize::MAX).expect("whole"));
-            let sliced = sorted(newest_mentions_by(&spec, &observations, 7).expect("sliced"));
-            assert!(whole.height() > 0, "{}: no members", spec.member);
-            assert!(
-                whole.equals_missing(&sliced),
-                "{}: {whole} vs {sliced}",
-                spec.member
-            );
-        }
-        // The renamed tags won: their newest mention is the second run's.
-        let tags = newest_mentions_by(&DIMS[4], &observations, 7).expect("tags");
-        let renamed = tags
-            .column("name")
-            .expect("name")
-            .str()
-            .expect("str")
-            .iter()
-            .flatten()
-            .filter(|n| n.ends_with("(new)"))
-            .count();
-        assert!(renamed > 0, "no tag took its newest name");
-    }
 }

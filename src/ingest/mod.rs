@@ -10,6 +10,7 @@
 
 pub mod backfill;
 pub mod cdc;
+pub mod columns;
 pub mod http;
 pub mod land;
 pub mod model;

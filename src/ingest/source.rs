@@ -75,6 +75,50 @@ struct NextOnly {
     next: Option<String>,
 }
 
+/// A page's `next` link, found without parsing its games: the fetcher needs it before the
+/// page is parsed (on another thread), and a full scan of every page on the fetching task
+/// would hold up the downloads. RAWG sends `count`, `next`, `previous`, then `results`; the
+/// envelope's keys are read in order until `next`, and only a page with `results` first (or
+/// anything unexpected) is scanned whole. A malformed page gives `None` here and is
+/// reported by the real parser.
+fn next_link(bytes: &[u8]) -> Option<String> {
+    next_link_before_results(bytes).unwrap_or_else(|| {
+        serde_json::from_slice::<NextOnly>(bytes)
+            .ok()
+            .and_then(|n| n.next)
+    })
+}
+
+/// `Some(next)` when the envelope's `next` comes before `results`; `None` otherwise.
+fn next_link_before_results(bytes: &[u8]) -> Option<Option<String>> {
+    fn value<T: serde::de::DeserializeOwned>(bytes: &[u8], pos: &mut usize) -> Option<T> {
+        let mut values = serde_json::Deserializer::from_slice(bytes.get(*pos..)?).into_iter();
+        let value = values.next()?.ok()?;
+        *pos += values.byte_offset();
+        Some(value)
+    }
+    fn punct(bytes: &[u8], pos: &mut usize, expected: u8) -> Option<()> {
+        while bytes.get(*pos)?.is_ascii_whitespace() {
+            *pos += 1;
+        }
+        (bytes.get(*pos) == Some(&expected)).then(|| *pos += 1)
+    }
+    let mut pos = 0;
+    punct(bytes, &mut pos, b'{')?;
+    loop {
+        let key: String = value(bytes, &mut pos)?;
+        punct(bytes, &mut pos, b':')?;
+        match key.as_str() {
+            "next" => return value(bytes, &mut pos),
+            "results" => return None,
+            _ => {
+                value::<serde::de::IgnoredAny>(bytes, &mut pos)?;
+                punct(bytes, &mut pos, b',')?;
+            }
+        }
+    }
+}
+
 /// Fetches pages from `first`, following `next` links, until the last page, a 404 past the
 /// end, `max_pages`, or an error (sent last).
 pub async fn send_http(
@@ -115,10 +159,7 @@ pub async fn send_http(
                 return;
             }
         };
-        // A light scan for `next` only; a malformed page is reported by the real parser.
-        let next = serde_json::from_slice::<NextOnly>(&bytes)
-            .ok()
-            .and_then(|n| n.next);
+        let next = next_link(&bytes);
         let label = format!("{} (page {number})", redact(url.as_str()));
         if tx
             .send(Ok(RawPage {
@@ -140,6 +181,50 @@ pub async fn send_http(
                     return;
                 }
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_parse(bytes: &[u8]) -> Option<String> {
+        serde_json::from_slice::<NextOnly>(bytes)
+            .ok()
+            .and_then(|n| n.next)
+    }
+
+    #[test]
+    fn the_next_link_is_the_one_a_full_parse_finds() {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rawg");
+        for file in [
+            "games-released-2015/page-0001.json",
+            "verbatim/games-page-dates-platforms.json",
+            "verbatim/games-search-doom.json",
+        ] {
+            let bytes = std::fs::read(format!("{shared}/{file}")).expect("recorded page");
+            assert_eq!(next_link(&bytes), full_parse(&bytes), "{file}");
+            assert!(
+                next_link_before_results(&bytes).is_some(),
+                "{file}: scanned whole"
+            );
+        }
+        for body in [
+            r#"{"count": 2, "next": "http://x/?page=2", "results": []}"#,
+            r#" { "count" : 2 , "previous":null, "next" : null , "results": [] }"#,
+            r#"{"results": [{"id": 1}], "next": "http://x/?page=3"}"#,
+            r#"{"count": {"nested": [1, "next"]}, "next": "http://x/?page=4"}"#,
+            r#"{"next": 12}"#,
+            r#"<html>oops</html>"#,
+            r#"{"count": 1"#,
+            "",
+        ] {
+            assert_eq!(
+                next_link(body.as_bytes()),
+                full_parse(body.as_bytes()),
+                "{body}"
+            );
         }
     }
 }

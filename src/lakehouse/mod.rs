@@ -51,6 +51,13 @@ pub struct TableInfo {
     pub snapshots: usize,
 }
 
+/// A table's new contents written as data files, not yet committed ([`Lakehouse::stage`]).
+pub struct Staged {
+    name: String,
+    table: Table,
+    files: Vec<DataFile>,
+}
+
 /// The tables of one namespace in one catalog.
 #[derive(Clone)]
 pub struct Lakehouse {
@@ -225,15 +232,44 @@ impl Lakehouse {
         properties: Vec<(String, String)>,
         summary: HashMap<String, String>,
     ) -> Result<()> {
-        let mut table = self.load_or_create(def).await?;
+        let staged = self.stage(def, batch).await?;
+        self.commit_staged(staged, properties, summary).await
+    }
+
+    /// The first half of [`Lakehouse::replace`]: writes the new contents as data files that
+    /// no snapshot references yet. Staging several tables at once encodes them in parallel
+    /// while commits stay in order; files staged by a run that dies before the commit are
+    /// orphans, which `maintain` removes.
+    pub async fn stage(&self, def: &TableDef, batch: RecordBatch) -> Result<Staged> {
+        let table = self.load_or_create(def).await?;
         let files = write_files(&table, batch).await?;
+        Ok(Staged {
+            name: def.name.clone(),
+            table,
+            files,
+        })
+    }
+
+    /// The second half of [`Lakehouse::replace`]: commits staged data files as the table's
+    /// whole contents, with `properties` and the snapshot `summary`.
+    pub async fn commit_staged(
+        &self,
+        staged: Staged,
+        properties: Vec<(String, String)>,
+        summary: HashMap<String, String>,
+    ) -> Result<()> {
+        let Staged {
+            name,
+            mut table,
+            files,
+        } = staged;
         table
             .new_transaction(None)
             .replace_with_lineage(files, summary)
             .update_properties(properties)
             .commit()
             .await
-            .map_err(|e| self.commit_error(&def.name, e))
+            .map_err(|e| self.commit_error(&name, e))
     }
 
     /// Replaces the rows whose `key_column` is in `keys` with `new_rows` and sets
