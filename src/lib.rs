@@ -24,6 +24,7 @@ pub mod etl;
 pub mod failpoint;
 pub mod generate;
 pub mod ingest;
+pub mod keyset;
 pub mod lakehouse;
 pub mod lease;
 pub mod progress;

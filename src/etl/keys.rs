@@ -28,6 +28,13 @@ impl KeyMap {
         map
     }
 
+    /// The same map, with new keys going above `max_key` too: for a map that holds only
+    /// some of the stored pairs.
+    pub fn above(mut self, max_key: i64) -> Self {
+        self.max_key = self.max_key.max(max_key);
+        self
+    }
+
     /// Gives every natural key not yet mapped a new key; returns how many were new.
     pub fn assign(&mut self, naturals: impl IntoIterator<Item = i64>) -> usize {
         let new: BTreeSet<i64> = naturals
@@ -74,6 +81,14 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.get(10), Some(1));
         assert_eq!(a.get(30), Some(3));
+
+        let mut partial = KeyMap::from_pairs([(10, 1)]).above(3);
+        partial.assign([40]);
+        assert_eq!(
+            partial.get(40),
+            Some(4),
+            "a partial map reuses a stored key"
+        );
 
         let mut later = KeyMap::from_pairs(a.pairs());
         assert_eq!(later.assign([5, 10, 40]), 2);

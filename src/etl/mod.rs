@@ -24,6 +24,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
 use polars::prelude::DataFrame;
 
+use crate::keyset::KeySet;
 use crate::lakehouse::{Lakehouse, Staged};
 use crate::progress::Progress;
 use crate::schema::TableDef;
@@ -124,7 +125,20 @@ pub async fn run(
     let games = raw::read_games(wh, to_read).await?;
     report.games = games.latest.height();
     tracing::info!(games = report.games, "reading existing keys");
-    let existing = load_existing(lake, report.incremental).await?;
+    let rebuilt = if report.incremental {
+        Some(KeySet::new(
+            games
+                .latest
+                .column("id")?
+                .as_materialized_series()
+                .i64()?
+                .iter()
+                .flatten(),
+        ))
+    } else {
+        None
+    };
+    let existing = load_existing(lake, rebuilt.as_ref()).await?;
     tracing::info!("building the star schema");
     let star = tokio::task::spawn_blocking(move || star::build(games, &existing)).await??;
 
@@ -331,8 +345,10 @@ async fn processed_files(lake: &Lakehouse) -> Result<BTreeSet<String>> {
     }
 }
 
-/// Reads back what keys and members the warehouse already has.
-async fn load_existing(lake: &Lakehouse, incremental: bool) -> Result<Existing> {
+/// Reads back what keys and members the warehouse already has. `rebuilt`: in an incremental
+/// run, the ids of the games being rebuilt; only their game keys are kept, and the other
+/// games' date keys.
+async fn load_existing(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<Existing> {
     let mut existing = Existing::default();
 
     for spec in DIMS {
@@ -360,9 +376,17 @@ async fn load_existing(lake: &Lakehouse, incremental: bool) -> Result<Existing> 
         .await?
         && let Some(batch) = interop::concat(&batches)?
     {
-        existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
-        if incremental {
-            existing.fact_dates = fact_dates(&batch)?;
+        let stored = pairs(&batch, "game_id", "game_key")?;
+        existing.games = match rebuilt {
+            None => KeyMap::from_pairs(stored),
+            Some(ids) => {
+                let max_key = stored.iter().map(|(_, k)| *k).max().unwrap_or(0);
+                KeyMap::from_pairs(stored.into_iter().filter(|(id, _)| ids.contains(*id)))
+                    .above(max_key)
+            }
+        };
+        if let Some(ids) = rebuilt {
+            existing.other_fact_dates = other_fact_dates(&batch, ids)?;
         }
     }
     Ok(existing)
@@ -375,22 +399,37 @@ async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>
     }
 }
 
-/// game_key → (released_date_key, updated_date_key) of stored facts.
-fn fact_dates(batch: &RecordBatch) -> Result<HashMap<i64, (i32, i32)>> {
-    let int = |name: &str| {
+/// The distinct date keys of the stored facts of games not in `rebuilt`.
+fn other_fact_dates(batch: &RecordBatch, rebuilt: &KeySet) -> Result<Vec<i32>> {
+    let column = |name: &str| {
         batch
             .column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<Int32Array>().cloned())
-            .ok_or_else(|| Error::Schema(format!("fact_games lacks INT column {name}")))
+            .ok_or_else(|| Error::Schema(format!("fact_games lacks column {name}")))
     };
-    let keys = batch
-        .column_by_name("game_key")
-        .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
-        .ok_or_else(|| Error::Schema("fact_games lacks BIGINT column game_key".into()))?;
+    let int = |name: &str| {
+        column(name)?
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .cloned()
+            .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not INT")))
+    };
+    let ids = column("game_id")?
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .cloned()
+        .ok_or_else(|| Error::Schema("fact_games.game_id is not BIGINT".into()))?;
     let (released, updated) = (int("released_date_key")?, int("updated_date_key")?);
-    Ok((0..batch.num_rows())
-        .map(|i| (keys.value(i), (released.value(i), updated.value(i))))
-        .collect())
+    let mut dates = Vec::with_capacity(2 * batch.num_rows());
+    for i in 0..batch.num_rows() {
+        if ids.is_null(i) || !rebuilt.contains(ids.value(i)) {
+            dates.extend([released.value(i), updated.value(i)].map(i64::from));
+        }
+    }
+    KeySet::new(dates)
+        .sorted()
+        .into_iter()
+        .map(|d| i32::try_from(d).map_err(|_| Error::Schema(format!("date key {d}"))))
+        .collect()
 }
 
 /// (natural, key) pairs of a stored table; rows with a null natural key are skipped.

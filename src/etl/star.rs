@@ -99,12 +99,13 @@ pub(crate) const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh"
 pub struct Existing {
     /// Per member (`genre`, …): its key map and current dimension rows.
     pub dims: HashMap<&'static str, (KeyMap, Option<DataFrame>)>,
-    /// game_id → game_key.
+    /// game_id → game_key: of every stored game in a full build; in an incremental run only
+    /// of the games being rebuilt (new keys still go above every key stored).
     pub games: KeyMap,
-    /// game_key → (released_date_key, updated_date_key) of the stored facts. In an
+    /// The date keys (released, updated) of the stored facts of the games not rebuilt. In an
     /// incremental run the built facts are only the changed games, so `dim_date` also covers
-    /// the dates of the stored facts of the other games; empty in a full build.
-    pub fact_dates: HashMap<i64, (i32, i32)>,
+    /// these; empty in a full build.
+    pub other_fact_dates: Vec<i32>,
 }
 
 /// The built tables, in commit order.
@@ -211,7 +212,7 @@ pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
         Ok::<_, Error>((fact?, bridges?))
     })?;
     drop(games);
-    let dim_date = build_dim_date(&fact, &existing.fact_dates)?;
+    let dim_date = build_dim_date(&fact, &existing.other_fact_dates)?;
 
     let mut ordered = vec![(table("dim_date")?, dim_date)];
     for spec in DIMS {
@@ -465,8 +466,8 @@ const MONTH_NAMES: [&str; 12] = [
 
 /// Every date the facts point at (the built ones, and the stored ones of games not rebuilt),
 /// plus the Unknown date (key 0).
-fn build_dim_date(fact: &DataFrame, stored: &HashMap<i64, (i32, i32)>) -> Result<DataFrame> {
-    let mut keys: Vec<i32> = Vec::new();
+fn build_dim_date(fact: &DataFrame, stored: &[i32]) -> Result<DataFrame> {
+    let mut keys: Vec<i32> = stored.to_vec();
     for name in ["released_date_key", "updated_date_key"] {
         keys.extend(
             fact.column(name)?
@@ -475,15 +476,6 @@ fn build_dim_date(fact: &DataFrame, stored: &HashMap<i64, (i32, i32)>) -> Result
                 .iter()
                 .flatten(),
         );
-    }
-    if !stored.is_empty() {
-        let rebuilt: std::collections::HashSet<i64> =
-            i64_values(fact, "game_key")?.into_iter().collect();
-        for (game, (released, updated)) in stored {
-            if !rebuilt.contains(game) {
-                keys.extend([*released, *updated]);
-            }
-        }
     }
     keys.retain(|k| *k != 0);
     keys.sort_unstable();

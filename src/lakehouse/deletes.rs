@@ -25,6 +25,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::scan::TableFiles;
+use crate::keyset::KeySet;
 use crate::{Error, Result};
 
 /// Table property set in each upsert's commit: how many rows it removed (the snapshot
@@ -51,6 +52,8 @@ pub async fn positions_of(
     key_column: &str,
     keys: &HashSet<i64>,
 ) -> Result<Vec<(String, Vec<i64>)>> {
+    // Every row of the key column is probed.
+    let keys = KeySet::new(keys.iter().copied());
     let mut out = Vec::new();
     for file in &files.files {
         if file.live_rows() == 0 {
@@ -82,7 +85,7 @@ pub async fn positions_of(
             for i in 0..column.len() {
                 let pos = position + i as i64;
                 if !column.is_null(i)
-                    && keys.contains(&column.value(i))
+                    && keys.contains(column.value(i))
                     && !file.deleted.contains(&(pos as u64))
                 {
                     hits.push(pos);
