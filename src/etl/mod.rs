@@ -20,6 +20,7 @@ pub mod raw;
 pub mod star;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
 use polars::prelude::DataFrame;
@@ -144,95 +145,82 @@ pub async fn run(
 
     let files_json =
         serde_json::to_string(&files).map_err(|e| Error::Schema(format!("raw file list: {e}")))?;
-    let changed_games: HashSet<i64> = match star.tables.last() {
-        Some((def, fact)) if def.name == "fact_games" => fact
-            .column("game_key")?
-            .as_materialized_series()
-            .i64()?
-            .iter()
-            .flatten()
-            .collect(),
+    let mut tables = star.tables;
+    let fact = match tables.pop() {
+        Some((def, frame)) if def.name == "fact_games" => (def, frame),
         _ => return Err(Error::Schema("the star build has no fact_games".into())),
     };
-    let mut tables = star.tables;
-    // In a full build the fact, the largest table, is shaped, fingerprinted and its data
-    // files written on its own task while the other tables are written; it is still
-    // committed last.
-    let fact_prepared = if report.incremental {
-        None
-    } else {
-        let (def, frame) = tables
-            .pop()
-            .ok_or_else(|| Error::Schema("the star build has no fact_games".into()))?;
-        let lake = lake.clone();
-        let full_refresh = opts.full_refresh;
-        Some(AbortOnDrop(tokio::spawn(async move {
-            prepare_whole(&lake, def, frame, full_refresh).await
-        })))
-    };
-    let mut order: Vec<Next> = tables.into_iter().map(Next::Frame).collect();
-    order.extend(fact_prepared.map(Next::Prepared));
-    for next in order {
-        let (def, outcome) = match next {
-            Next::Prepared(mut task) => {
-                let whole = (&mut task.0).await??;
-                (
-                    whole.def,
-                    commit_whole(lake, whole, &files_json, &run_id).await?,
-                )
-            }
-            Next::Frame((def, frame)) if !report.incremental || def.name.starts_with("dim_") => {
-                let whole = prepare_whole(lake, def, frame, opts.full_refresh).await?;
-                (def, commit_whole(lake, whole, &files_json, &run_id).await?)
-            }
-            Next::Frame((def, frame)) => {
-                // Only the changed games' rows: replace them in place, merge-on-read.
-                let batch = interop::frame_to_batch(&frame, def)?;
-                drop(frame);
-                let rows = batch.num_rows();
-                let mut props = vec![
-                    (
-                        FINGERPRINT_PROPERTY.to_string(),
-                        format!("incremental:{run_id}"),
-                    ),
-                    (RUN_ID_SUMMARY.to_string(), run_id.clone()),
-                    (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
-                ];
-                if def.name == "fact_games" {
-                    props.push((RAW_FILES_PROPERTY.to_string(), files_json.clone()));
-                }
-                // The upsert adds the rows it removed to the same commit.
-                let change = lake
-                    .upsert(def, "game_key", &changed_games, Some(batch), props)
-                    .await?;
-                let outcome = TableOutcome {
-                    name: def.name.clone(),
-                    rows,
-                    written: change.rows_added + change.rows_removed > 0,
-                    rows_removed: change.rows_removed,
-                };
-                (def, outcome)
-            }
-        };
+    let bridges_at = tables
+        .iter()
+        .position(|(def, _)| def.name.starts_with("bridge_"))
+        .unwrap_or(tables.len());
+    let bridges = tables.split_off(bridges_at);
+    let dims = tables;
+    let done = |report: &mut EtlReport, progress: &mut Progress, outcome: TableOutcome| {
         tracing::info!(
-            table = def.name,
+            table = outcome.name,
             rows = outcome.rows,
             removed = outcome.rows_removed,
             written = outcome.written,
             "table done"
         );
+        crate::failpoint::hit(&format!("etl.committed.{}", outcome.name));
+        progress.inc(1, &outcome.name);
         report.tables.push(outcome);
-        crate::failpoint::hit(&format!("etl.committed.{}", def.name));
-        progress.inc(1, &def.name);
+    };
+
+    if report.incremental {
+        // Dimensions whole, then the changed games' rows of the bridges (all at once: they
+        // are independent tables) and last of the fact, merge-on-read.
+        let changed_games: Arc<HashSet<i64>> = Arc::new(
+            fact.1
+                .column("game_key")?
+                .as_materialized_series()
+                .i64()?
+                .iter()
+                .flatten()
+                .collect(),
+        );
+        for (def, frame) in dims {
+            let whole = prepare_whole(lake, def, frame, opts.full_refresh).await?;
+            let outcome = commit_whole(lake, whole, &files_json, &run_id).await?;
+            done(&mut report, progress, outcome);
+        }
+        let upserts: Vec<_> = bridges
+            .into_iter()
+            .map(|(def, frame)| {
+                let (lake, changed) = (lake.clone(), changed_games.clone());
+                let props = per_game_properties(&run_id, None);
+                AbortOnDrop(tokio::spawn(async move {
+                    upsert_changed(&lake, def, frame, &changed, props).await
+                }))
+            })
+            .collect();
+        for mut task in upserts {
+            let outcome = (&mut task.0).await??;
+            done(&mut report, progress, outcome);
+        }
+        let props = per_game_properties(&run_id, Some(&files_json));
+        let outcome = upsert_changed(lake, fact.0, fact.1, &changed_games, props).await?;
+        done(&mut report, progress, outcome);
+    } else {
+        // The fact, the largest table, is shaped, fingerprinted and its data files written
+        // on its own task while the other tables are written; it is still committed last.
+        let (lake_for_fact, full_refresh) = (lake.clone(), opts.full_refresh);
+        let mut fact_task = AbortOnDrop(tokio::spawn(async move {
+            prepare_whole(&lake_for_fact, fact.0, fact.1, full_refresh).await
+        }));
+        for (def, frame) in dims.into_iter().chain(bridges) {
+            let whole = prepare_whole(lake, def, frame, opts.full_refresh).await?;
+            let outcome = commit_whole(lake, whole, &files_json, &run_id).await?;
+            done(&mut report, progress, outcome);
+        }
+        let whole = (&mut fact_task.0).await??;
+        let outcome = commit_whole(lake, whole, &files_json, &run_id).await?;
+        done(&mut report, progress, outcome);
     }
     progress.finish();
     Ok(report)
-}
-
-/// A table still to write, in commit order.
-enum Next {
-    Frame((&'static TableDef, DataFrame)),
-    Prepared(AbortOnDrop<Result<Whole>>),
 }
 
 /// A task that stops when the run stops waiting for it (an earlier table failed).
@@ -327,6 +315,45 @@ async fn commit_whole(
         rows,
         written,
         rows_removed: 0,
+    })
+}
+
+/// The properties of a merge-on-read write; the fact's also carry the raw files covered.
+fn per_game_properties(run_id: &str, raw_files_json: Option<&str>) -> Vec<(String, String)> {
+    let mut props = vec![
+        (
+            FINGERPRINT_PROPERTY.to_string(),
+            format!("incremental:{run_id}"),
+        ),
+        (RUN_ID_SUMMARY.to_string(), run_id.to_string()),
+    ];
+    if let Some(files) = raw_files_json {
+        props.push((RAW_FILES_PROPERTY.to_string(), files.to_string()));
+    }
+    props
+}
+
+/// Replaces the changed games' rows of a bridge or the fact with `frame`, merge-on-read;
+/// the upsert adds the rows it removed to the same commit.
+async fn upsert_changed(
+    lake: &Lakehouse,
+    def: &'static TableDef,
+    frame: DataFrame,
+    changed_games: &HashSet<i64>,
+    mut props: Vec<(String, String)>,
+) -> Result<TableOutcome> {
+    let batch = interop::frame_to_batch(&frame, def)?;
+    drop(frame);
+    let rows = batch.num_rows();
+    props.push((ROWS_ADDED_PROPERTY.to_string(), rows.to_string()));
+    let change = lake
+        .upsert(def, "game_key", changed_games, Some(batch), props)
+        .await?;
+    Ok(TableOutcome {
+        name: def.name.clone(),
+        rows,
+        written: change.rows_added + change.rows_removed > 0,
+        rows_removed: change.rows_removed,
     })
 }
 
