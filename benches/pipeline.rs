@@ -12,8 +12,9 @@
 //! come from the kernel (`wait4`) for that stage alone. It reports; it asserts nothing but
 //! that the peers' tables have gamelake's row counts.
 //!
-//! Run: `cargo bench --profile dev --bench pipeline -- [--games N] [--seed S] [--no-pandas]`
-//! (needs ../shared/data/rawg and `.venv` from scripts/setup-python.sh).
+//! Run: `cargo bench --bench pipeline -- [--games N] [--seed S] [--no-pandas]` (release
+//! build; add `--profile dev` for the profile tests and CI use). Needs ../shared/data/rawg and
+//! `.venv` from scripts/setup-python.sh.
 
 #[allow(dead_code)]
 #[path = "../tests/it/support/server.rs"]
