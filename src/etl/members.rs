@@ -494,7 +494,7 @@ mod tests {
     }
 
     #[test]
-    fn id_lists_drop_null_members_and_null_lists_become_empty() {
+    fn id_lists_turn_null_lists_empty_and_keep_the_members_in_order() {
         let mut games = recorded_games(1);
         games[0].genres = None;
         games[1].genres = Some(Vec::new());

@@ -117,7 +117,7 @@ pub(crate) fn read_batch(bytes: bytes::Bytes, path: &str) -> Result<RecordBatch>
 
 /// Reads one raw file: its games flattened for the facts and bridges, and the newest
 /// mention of each dimension member in it.
-pub(crate) fn read_file(bytes: bytes::Bytes, path: &str) -> Result<(DataFrame, Members)> {
+fn read_file(bytes: bytes::Bytes, path: &str) -> Result<(DataFrame, Members)> {
     let batch = read_batch(bytes, path)?;
     let members = Members::scan(&batch, path)?;
     let games = flatten(&batch, path)?;

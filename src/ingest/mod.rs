@@ -221,7 +221,7 @@ impl Run {
                 .map_err(|_| Error::Task("page parser stopped".into()))?
                 .map_err(Error::from)
         })
-        .buffered(workers * 4);
+        .buffered(workers);
         let mut parsed = std::pin::pin!(parsed);
         while let Some(page) = parsed.next().await {
             let page = page?;

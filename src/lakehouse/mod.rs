@@ -223,21 +223,8 @@ impl Lakehouse {
             .and_then(|t| t.metadata().properties.get(key).cloned()))
     }
 
-    /// Replaces the table's contents with `batch` in one snapshot, setting `properties` and
-    /// adding `summary` to the snapshot summary in the same commit.
-    pub async fn replace(
-        &self,
-        def: &TableDef,
-        batch: RecordBatch,
-        properties: Vec<(String, String)>,
-        summary: HashMap<String, String>,
-    ) -> Result<()> {
-        let staged = self.stage(def, batch).await?;
-        self.commit_staged(staged, properties, summary).await
-    }
-
-    /// The first half of [`Lakehouse::replace`]: writes the new contents as data files that
-    /// no snapshot references yet. Staging several tables at once encodes them in parallel
+    /// Replacing a table's contents, first half: writes the new contents as data files that
+    /// no snapshot references yet ([`Lakehouse::commit_staged`] commits them). Staging several tables at once encodes them in parallel
     /// while commits stay in order; files staged by a run that dies before the commit are
     /// orphans, which `maintain` removes.
     pub async fn stage(&self, def: &TableDef, batch: RecordBatch) -> Result<Staged> {
@@ -250,8 +237,9 @@ impl Lakehouse {
         })
     }
 
-    /// The second half of [`Lakehouse::replace`]: commits staged data files as the table's
-    /// whole contents, with `properties` and the snapshot `summary`.
+    /// Replacing a table's contents, second half: commits staged data files as the table's
+    /// whole contents in one snapshot, setting `properties` and adding `summary` to the
+    /// snapshot summary in the same commit.
     pub async fn commit_staged(
         &self,
         staged: Staged,
