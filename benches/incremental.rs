@@ -16,12 +16,12 @@ use std::time::Instant;
 use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::land::Lander;
 use gamelake::ingest::model::{Game, Named};
-use gamelake::ingest::parse::parse_page;
+use gamelake::ingest::parse::parse_page_owned;
 use gamelake::lakehouse::Lakehouse;
 use gamelake::progress::Progress;
 use gamelake::storage::Warehouse;
 
-fn recorded_games() -> Vec<Game> {
+fn recorded_games() -> Vec<Game<'static>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/rawg");
     let mut games = Vec::new();
     for folder in ["games-released-2015", "games-released-2016"] {
@@ -29,7 +29,7 @@ fn recorded_games() -> Vec<Game> {
             let path = root.join(folder).join(format!("page-{i:04}.json"));
             let bytes = std::fs::read(&path).expect("recorded page (../shared/data/rawg)");
             games.extend(
-                parse_page(&bytes, &path.display().to_string())
+                parse_page_owned(&bytes, &path.display().to_string())
                     .expect("parse")
                     .games,
             );
@@ -38,10 +38,10 @@ fn recorded_games() -> Vec<Game> {
     games
 }
 
-async fn land(wh: &Warehouse, games: impl Iterator<Item = Game>) {
+async fn land(wh: &Warehouse, games: &[Game<'_>]) {
     let mut lander = Lander::new(&gamelake::new_run_id(), chrono::Utc::now(), 20_000);
-    for g in games {
-        let _ = lander.push(g);
+    for page in games.chunks(40) {
+        lander.push_games(page).expect("columns");
         if lander.is_full() {
             lander.flush(wh).await.expect("flush");
         }
@@ -98,20 +98,20 @@ fn main() {
         let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("warehouse");
         let lake = Lakehouse::open(&wh, "rawg").await.expect("lakehouse");
         let base = recorded_games();
-        let games: Vec<Game> = (0..n)
+        let games: Vec<Game<'static>> = (0..n)
             .map(|i| {
                 let mut g = base[i % base.len()].clone();
                 let copy = (i / base.len()) as i64;
                 g.id += copy * 10_000_000;
-                g.slug = format!("{}-{copy}", g.slug);
+                g.slug = format!("{}-{copy}", g.slug).into();
                 g
             })
             .collect();
-        land(&wh, games.iter().cloned()).await;
+        land(&wh, &games).await;
         let (first, _) = timed_etl(&wh, &lake, false).await;
 
         // 1% of the games change: every 100th.
-        let changed: Vec<Game> = games
+        let changed: Vec<Game<'static>> = games
             .iter()
             .step_by(100)
             .map(|g| {
@@ -129,7 +129,7 @@ fn main() {
                 g
             })
             .collect();
-        land(&wh, changed.iter().cloned()).await;
+        land(&wh, &changed).await;
 
         let before = table_files(dir.path());
         let (incremental, inc_report) = timed_etl(&wh, &lake, false).await;

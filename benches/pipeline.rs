@@ -13,7 +13,8 @@
 //! that the peers' tables have gamelake's row counts.
 //!
 //! Run: `cargo bench --bench pipeline -- [--games N] [--seed S] [--no-pandas]` (release
-//! build; add `--profile dev` for the profile tests and CI use). Needs ../shared/data/rawg and
+//! build; add `--profile dev` for the profile tests and CI use). `--ingest-only [--pages DIR]`
+//! times stage 1 alone, on pages already generated. Needs ../shared/data/rawg and
 //! `.venv` from scripts/setup-python.sh.
 
 #[allow(dead_code)]
@@ -94,16 +95,28 @@ fn gamelake_counts(warehouse: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// `gamelake ingest` of the pages in `dir`, served on 127.0.0.1 for the occasion.
-async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> Cost {
+/// CPU seconds (user + system) this process has used so far: the replay server's share.
+fn own_cpu() -> f64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` outlives the call.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// `gamelake ingest` of the pages in `dir`, served on 127.0.0.1 for the occasion; also the
+/// CPU seconds the server used meanwhile (it shares the machine's cores with the ingest).
+async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> (Cost, f64) {
     let server = server::ReplayServer::start(dir.to_path_buf(), None).await;
+    let server_cpu = own_cpu();
     let (source, wh) = (server.base.clone(), wh.to_path_buf());
     let (out, log) = (
         logs.join(format!("{name}.out")),
         logs.join(format!("{name}.log")),
     );
     let name = name.to_string();
-    tokio::task::spawn_blocking(move || {
+    let cost = tokio::task::spawn_blocking(move || {
         measure(
             &name,
             &mut gamelake(&wh, &["ingest", "--source", &source]),
@@ -112,7 +125,8 @@ async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> Cost {
         )
     })
     .await
-    .expect("join")
+    .expect("join");
+    (cost, own_cpu() - server_cpu)
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -127,6 +141,8 @@ async fn main() {
     let games: usize = arg(&args, "--games").map_or(100_000, |v| v.parse().expect("--games N"));
     let seed = arg(&args, "--seed").unwrap_or_else(|| "1".into());
     let pandas = !args.iter().any(|a| a == "--no-pandas");
+    let ingest_only = args.iter().any(|a| a == "--ingest-only");
+    let given_pages = arg(&args, "--pages").map(PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".venv/bin/python");
     assert!(python.exists(), "run scripts/setup-python.sh first");
@@ -136,7 +152,7 @@ async fn main() {
         .tempdir()
         .expect("tempdir");
     let dir = work.path();
-    let (pages, delta, wh) = (dir.join("pages"), dir.join("pages-delta"), dir.join("wh"));
+    let (mut pages, delta, wh) = (dir.join("pages"), dir.join("pages-delta"), dir.join("wh"));
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).expect("mkdir");
     let log = |name: &str| {
@@ -146,19 +162,24 @@ async fn main() {
         )
     };
 
-    eprintln!(
-        "bench: generating {games} games and a 1% delta under {}",
-        dir.display()
-    );
-    let status = Command::new(GAMELAKE)
-        .args(["generate", "--games", &games.to_string(), "--seed", &seed])
-        .arg("--out")
-        .arg(&pages)
-        .args(["--delta-changed", "0.01", "--delta-new", "0"])
-        .current_dir(root)
-        .status()
-        .expect("generate");
-    assert!(status.success(), "generate failed");
+    if let Some(given) = given_pages {
+        assert!(ingest_only, "--pages DIR goes with --ingest-only");
+        pages = given;
+    } else {
+        eprintln!(
+            "bench: generating {games} games and a 1% delta under {}",
+            dir.display()
+        );
+        let status = Command::new(GAMELAKE)
+            .args(["generate", "--games", &games.to_string(), "--seed", &seed])
+            .arg("--out")
+            .arg(&pages)
+            .args(["--delta-changed", "0.01", "--delta-new", "0"])
+            .current_dir(root)
+            .status()
+            .expect("generate");
+        assert!(status.success(), "generate failed");
+    }
     let raw_bytes: u64 = std::fs::read_dir(&pages)
         .expect("pages")
         .flatten()
@@ -169,16 +190,21 @@ async fn main() {
     let mut rows: Vec<(String, Cost, String)> = Vec::new();
 
     // 1. Ingest from loopback pages.
-    let cost = ingest_served(&pages, &wh, &logs, "ingest").await;
-    let rate = games as f64 / cost.wall;
+    let (cost, server_cpu) = ingest_served(&pages, &wh, &logs, "ingest").await;
+    let seen = games_seen(&logs.join("ingest.log"));
+    let rate = seen as f64 / cost.wall;
     rows.push((
         "ingest: parse + land from 127.0.0.1".into(),
         cost,
         format!(
-            "{rate:.0} games/s ({:.0} MiB of JSON)",
+            "{rate:.0} games/s ({seen} games, {:.0} MiB of JSON; replay server {server_cpu:.1} CPU-s)",
             raw_bytes as f64 / 1048576.0
         ),
     ));
+    if ingest_only {
+        print_rows(seen, &seed, &rows);
+        return;
+    }
 
     // 2. Full ETL.
     let (out, l) = log("etl-full");
@@ -216,7 +242,7 @@ async fn main() {
     }
 
     // 4. Incremental ETL of the delta.
-    let cost = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
+    let (cost, _) = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
     rows.push(("ingest of the 1% delta".into(), cost, String::new()));
     let (out, l) = log("etl-incremental");
     let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
@@ -227,21 +253,41 @@ async fn main() {
         format!("/ full ETL = {ratio:.3}"),
     ));
 
+    print_rows(games, &seed, &rows);
+    println!(
+        "\nrow counts (gamelake = duckdb{}): {ours:?}",
+        if pandas { " = pandas" } else { "" }
+    );
+    let _: PathBuf = logs;
+}
+
+fn print_rows(games: usize, seed: &str, rows: &[(String, Cost, String)]) {
     println!(
         "\nN = {games} games (seed {seed}), {} cores\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("| stage | wall s | CPU s | peak RSS MiB | |");
     println!("| --- | ---: | ---: | ---: | --- |");
-    for (what, c, note) in &rows {
+    for (what, c, note) in rows {
         println!(
             "| {what} | {:.2} | {:.2} | {:.0} | {note} |",
             c.wall, c.cpu, c.peak_rss_mib
         );
     }
-    println!(
-        "\nrow counts (gamelake = duckdb{}): {ours:?}",
-        if pandas { " = pandas" } else { "" }
-    );
-    let _: PathBuf = logs;
+}
+
+/// The games an ingest saw, from its summary line ("..., N games seen, ...").
+fn games_seen(log: &Path) -> usize {
+    let text = std::fs::read_to_string(log).expect("ingest log");
+    text.lines()
+        .filter_map(|l| {
+            l.split(" games seen")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .next_back()
+        .unwrap_or_else(|| panic!("no 'games seen' in {}", log.display()))
 }

@@ -15,13 +15,13 @@ use std::path::Path;
 use chrono::Duration;
 
 use crate::ingest::model::Game;
-use crate::ingest::parse::parse_page;
+use crate::ingest::parse::parse_page_owned;
 use crate::{Error, Result};
 
 /// Recorded games to draw from.
 #[derive(Debug, Clone)]
 pub struct Sampler {
-    games: Vec<Game>,
+    games: Vec<Game<'static>>,
 }
 
 impl Sampler {
@@ -31,7 +31,7 @@ impl Sampler {
         for dir in dirs {
             for path in crate::ingest::source::archived_pages(dir)? {
                 let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                games.extend(parse_page(&bytes, &path.display().to_string())?.games);
+                games.extend(parse_page_owned(&bytes, &path.display().to_string())?.games);
             }
         }
         if games.is_empty() {
@@ -40,17 +40,17 @@ impl Sampler {
         Ok(Self { games })
     }
 
-    fn draw(&self, rng: &mut fastrand::Rng) -> &Game {
+    fn draw(&self, rng: &mut fastrand::Rng) -> &Game<'static> {
         &self.games[rng.usize(..self.games.len())]
     }
 
     /// `n` games with ids 1..=n.
-    pub fn games(&self, n: usize, seed: u64) -> Vec<Game> {
+    pub fn games(&self, n: usize, seed: u64) -> Vec<Game<'static>> {
         let mut rng = fastrand::Rng::with_seed(seed);
         (1..=n as i64)
             .map(|id| {
                 let mut g = self.draw(&mut rng).clone();
-                g.slug = format!("{}-{id}", g.slug);
+                g.slug = format!("{}-{id}", g.slug).into();
                 g.id = id;
                 g.updated = self.draw(&mut rng).updated;
                 g
@@ -60,7 +60,13 @@ impl Sampler {
 
     /// A next-day delta over `base`: `changed` share of its games changed, `new` share added
     /// (ids after the largest in `base`).
-    pub fn delta(&self, base: &[Game], changed: f64, new: f64, seed: u64) -> Vec<Game> {
+    pub fn delta(
+        &self,
+        base: &[Game<'static>],
+        changed: f64,
+        new: f64,
+        seed: u64,
+    ) -> Vec<Game<'static>> {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_de17a);
         let n_changed = ((base.len() as f64) * changed).round() as usize;
         let n_new = ((base.len() as f64) * new).round() as usize;
@@ -83,7 +89,7 @@ impl Sampler {
         let next_id = base.iter().map(|g| g.id).max().unwrap_or(0) + 1;
         out.extend(self.games(n_new, seed ^ 0x0e11).into_iter().map(|mut g| {
             g.id += next_id - 1;
-            g.slug = format!("{}-new", g.slug);
+            g.slug = format!("{}-new", g.slug).into();
             g.updated = latest.unwrap_or(g.updated) + Duration::days(1);
             g
         }));
@@ -92,7 +98,7 @@ impl Sampler {
 }
 
 /// Writes games as list pages (40 a page) into `dir`; returns the number of pages.
-pub fn write_pages(games: &[Game], dir: &Path) -> Result<usize> {
+pub fn write_pages(games: &[Game<'_>], dir: &Path) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let pages = games.len().div_ceil(40);
     // Links as RAWG writes them; a replay server rewrites the host to itself.
@@ -188,7 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(write_pages(&base, dir.path()).expect("write"), 50);
         let first = std::fs::read(dir.path().join("page-00001.json")).expect("page");
-        let page = parse_page(&first, "page-00001.json").expect("parse");
+        let page = crate::ingest::parse::parse_page(&first, "page-00001.json").expect("parse");
         assert_eq!(page.games, base[..40].to_vec());
     }
 }

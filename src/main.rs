@@ -136,6 +136,10 @@ struct IngestArgs {
     /// Stop after N pages.
     #[arg(long, value_name = "N")]
     max_pages: Option<usize>,
+    /// Pages requested at once from an HTTP source: the page the last `next` link named and
+    /// the ones expected after it (1: one request at a time).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
 }
 
 #[derive(Args)]
@@ -413,6 +417,7 @@ async fn ingest_cmd(wh: &Warehouse, settings: &Settings, args: &IngestArgs) -> a
     opts.updated = args.updated;
     opts.dates = args.dates;
     opts.max_pages = args.max_pages;
+    opts.http.concurrency = usize::from(args.concurrency);
     let mut progress = Progress::new("pages", None);
     let report = ingest::ingest(wh, &opts, &mut progress).await?;
     eprintln!(

@@ -336,9 +336,9 @@ mod tests {
     use crate::etl::raw::read_batch;
     use crate::ingest::land::encode;
     use crate::ingest::model::Game;
-    use crate::ingest::parse::parse_page;
+    use crate::ingest::parse::parse_page_owned;
 
-    fn recorded_games(pages: usize) -> Vec<Game> {
+    fn recorded_games(pages: usize) -> Vec<Game<'static>> {
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/data/rawg/games-released-2015"
@@ -347,25 +347,25 @@ mod tests {
         for page in 1..=pages {
             let path = format!("{dir}/page-{page:04}.json");
             let bytes = std::fs::read(&path).expect("recorded page (../shared/data/rawg)");
-            games.extend(parse_page(&bytes, &path).expect("parse").games);
+            games.extend(parse_page_owned(&bytes, &path).expect("parse").games);
         }
         games
     }
 
-    fn renamed(games: &[Game], suffix: &str) -> Vec<Game> {
+    fn renamed(games: &[Game<'static>], suffix: &str) -> Vec<Game<'static>> {
         let mut games = games.to_vec();
         for g in &mut games {
             for t in g.tags.iter_mut().flatten() {
-                t.name = format!("{}{suffix}", t.name);
+                t.name = format!("{}{suffix}", t.name).into();
             }
             for x in g.genres.iter_mut().flatten() {
-                x.name = format!("{}{suffix}", x.name);
+                x.name = format!("{}{suffix}", x.name).into();
             }
         }
         games
     }
 
-    fn batch(games: &[Game], run: &str, at: &str) -> RecordBatch {
+    fn batch(games: &[Game<'_>], run: &str, at: &str) -> RecordBatch {
         read_batch(encode(games, run, at).expect("encode"), run).expect("read")
     }
 

@@ -25,7 +25,7 @@ use crate::{Error, Result};
 
 /// The games as one batch of the raw schema, with the run's id and ingest time (`micros`
 /// since the epoch, UTC) on every row.
-pub fn batch(games: &[Game], run_id: &str, ingested_at_micros: i64) -> Result<RecordBatch> {
+pub fn batch(games: &[Game<'_>], run_id: &str, ingested_at_micros: i64) -> Result<RecordBatch> {
     let schema = raw_schema();
     let field = |name: &str| -> Result<DataType> {
         Ok(schema
@@ -232,7 +232,7 @@ fn structure(
 }
 
 /// `{id, name, slug}` structs, null where absent.
-fn named(data_type: &DataType, items: &[Option<&Named>]) -> Result<ArrayRef> {
+fn named(data_type: &DataType, items: &[Option<&Named<'_>>]) -> Result<ArrayRef> {
     structure(
         data_type,
         vec![

@@ -55,6 +55,9 @@ pub struct HttpOptions {
     /// Whole-request timeout (a server that stalls mid-body hits this).
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// Pages requested at once: the next page and the ones predicted after it (see
+    /// [`super::source::send_http`]); 1 follows the `next` links one request at a time.
+    pub concurrency: usize,
 }
 
 impl Default for HttpOptions {
@@ -65,6 +68,7 @@ impl Default for HttpOptions {
             max_backoff: Duration::from_secs(60),
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            concurrency: 4,
         }
     }
 }
@@ -148,20 +152,10 @@ impl RawgClient {
 
     /// GETs `url` (with the key added), retrying what is worth retrying.
     pub async fn fetch(&self, url: &Url) -> Result<Fetched, HttpError> {
-        let mut request_url = url.clone();
-        if let Some(key) = &self.key {
-            let others: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| k != "key")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let mut q = request_url.query_pairs_mut();
-            q.clear();
-            for (k, v) in &others {
-                q.append_pair(k, v);
-            }
-            q.append_pair("key", key.expose());
-        }
+        let request_url = match &self.key {
+            Some(key) => with_param(url, "key", key.expose()),
+            None => url.clone(),
+        };
         let shown = redact(url.as_str());
         let mut attempt = 0;
         loop {
@@ -237,6 +231,21 @@ impl RawgClient {
         });
         wait.min(self.opts.max_backoff)
     }
+}
+
+/// `url` with its `name` parameters replaced by one `name=value`, appended last.
+pub(crate) fn with_param(url: &Url, name: &str, value: &str) -> Url {
+    let others: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut out = url.clone();
+    out.query_pairs_mut()
+        .clear()
+        .extend_pairs(others)
+        .append_pair(name, value);
+    out
 }
 
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {

@@ -12,8 +12,11 @@ use super::columns;
 use super::model::Game;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::{concat_batches, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
+use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -136,19 +139,63 @@ pub fn raw_schema() -> SchemaRef {
         .clone()
 }
 
+/// What landing stamps on every row of a run: `_run_id` and `_ingested_at` (micros since the
+/// epoch, UTC). Cheap to clone into the threads that build page batches.
+#[derive(Debug, Clone)]
+pub struct RunStamp {
+    pub run_id: Arc<str>,
+    pub ingested_at_micros: i64,
+}
+
+/// What change data capture and the date filters need to know of one game of a page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GameKey {
+    pub id: i64,
+    pub updated: NaiveDateTime,
+    pub released: Option<NaiveDate>,
+}
+
+/// One page's games as a batch of the raw schema, row `i` being `keys[i]`.
+///
+/// Built where the page is parsed (on a worker thread), so the games' strings can borrow the
+/// page's bytes and are copied once, into arrow buffers.
+#[derive(Debug)]
+pub struct PageRows {
+    pub batch: RecordBatch,
+    pub keys: Vec<GameKey>,
+}
+
+impl PageRows {
+    pub fn new(games: &[Game<'_>], stamp: &RunStamp) -> Result<Self> {
+        Ok(Self {
+            batch: columns::batch(games, &stamp.run_id, stamp.ingested_at_micros)?,
+            keys: games
+                .iter()
+                .map(|g| GameKey {
+                    id: g.id,
+                    updated: g.updated,
+                    released: g.released,
+                })
+                .collect(),
+        })
+    }
+}
+
 /// Buffers accepted games of one run and writes them out as raw files.
 ///
-/// [`Lander::flush_in_background`] encodes and writes a file while the caller goes on parsing
-/// the next pages (one file in flight at a time, so files land in order); [`Lander::flush`]
-/// waits until everything buffered has landed.
+/// Games arrive as whole pages ([`PageRows`]) with the rows to keep; a file is the kept rows
+/// of its pages, in order. [`Lander::flush_in_background`] encodes and writes a file while the
+/// caller goes on parsing the next pages (one file in flight at a time, so files land in
+/// order); [`Lander::flush`] waits until everything buffered has landed.
 #[derive(Debug)]
 pub struct Lander {
-    run_id: String,
+    stamp: RunStamp,
     run_date: String,
-    ingested_at: String,
     rows_per_file: usize,
-    buffer: Vec<Game>,
-    index: HashMap<i64, usize>,
+    /// Buffered pages, each with the rows of it that go into the file.
+    pages: Vec<(RecordBatch, Vec<bool>)>,
+    /// Game id → (page, row, updated) of its buffered version.
+    index: HashMap<i64, (usize, usize, NaiveDateTime)>,
     files: Vec<String>,
     in_flight: Option<tokio::task::JoinHandle<Result<String>>>,
 }
@@ -156,37 +203,70 @@ pub struct Lander {
 impl Lander {
     pub fn new(run_id: &str, started: chrono::DateTime<chrono::Utc>, rows_per_file: usize) -> Self {
         Self {
-            run_id: run_id.to_string(),
+            stamp: RunStamp {
+                run_id: run_id.into(),
+                ingested_at_micros: started.timestamp_micros(),
+            },
             run_date: started.format("%Y-%m-%d").to_string(),
-            ingested_at: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             rows_per_file: rows_per_file.max(1),
-            buffer: Vec::new(),
+            pages: Vec::new(),
             index: HashMap::new(),
             files: Vec::new(),
             in_flight: None,
         }
     }
 
-    /// Adds a game; a second version of the same id in the buffer replaces the first if later.
-    /// Returns true when this added a row (false: it replaced or lost to a buffered version).
-    pub fn push(&mut self, game: Game) -> bool {
-        match self.index.get(&game.id) {
-            Some(&i) => {
-                if game.updated > self.buffer[i].updated {
-                    self.buffer[i] = game;
+    /// What every row of this run carries; for building [`PageRows`].
+    pub fn stamp(&self) -> &RunStamp {
+        &self.stamp
+    }
+
+    /// Adds the `accepted` rows of a page. A second version of the same id in the buffer
+    /// replaces the first if later. Returns how many rows this added (a version that replaced
+    /// or lost to a buffered one adds none).
+    pub fn push(&mut self, page: PageRows, accepted: &[usize]) -> usize {
+        if accepted.is_empty() {
+            return 0;
+        }
+        let p = self.pages.len();
+        let mut keep = vec![false; page.batch.num_rows()];
+        let mut added = 0;
+        for &row in accepted {
+            let Some(key) = page.keys.get(row) else {
+                continue;
+            };
+            match self.index.get_mut(&key.id) {
+                Some(held) => {
+                    if key.updated > held.2 {
+                        let (hp, hr, _) = *held;
+                        match self.pages.get_mut(hp) {
+                            Some((_, k)) => k[hr] = false,
+                            None => keep[hr] = false,
+                        }
+                        *held = (p, row, key.updated);
+                        keep[row] = true;
+                    }
                 }
-                false
-            }
-            None => {
-                self.index.insert(game.id, self.buffer.len());
-                self.buffer.push(game);
-                true
+                None => {
+                    self.index.insert(key.id, (p, row, key.updated));
+                    keep[row] = true;
+                    added += 1;
+                }
             }
         }
+        self.pages.push((page.batch, keep));
+        added
+    }
+
+    /// Adds games made elsewhere (benchmarks, tests), all accepted.
+    pub fn push_games(&mut self, games: &[Game<'_>]) -> Result<usize> {
+        let page = PageRows::new(games, &self.stamp)?;
+        let all: Vec<usize> = (0..games.len()).collect();
+        Ok(self.push(page, &all))
     }
 
     pub fn is_full(&self) -> bool {
-        self.buffer.len() >= self.rows_per_file
+        self.index.len() >= self.rows_per_file
     }
 
     /// Writes the buffered games as one file (nothing if empty) and waits until every file
@@ -200,21 +280,19 @@ impl Lander {
     /// returns without waiting for it.
     pub async fn flush_in_background(&mut self, wh: &Warehouse) -> Result<()> {
         self.landed().await?;
-        if self.buffer.is_empty() {
+        if self.index.is_empty() {
             return Ok(());
         }
-        let games = std::mem::take(&mut self.buffer);
+        let pages = std::mem::take(&mut self.pages);
         self.index.clear();
-        let (run_id, ingested_at) = (self.run_id.clone(), self.ingested_at.clone());
         let number = self.files.len() + 1;
         let path = format!(
             "{RAW_GAMES_PREFIX}/run_date={}/{}-{number:05}.parquet",
-            self.run_date, self.run_id,
+            self.run_date, self.stamp.run_id,
         );
         let wh = wh.clone();
         self.in_flight = Some(tokio::spawn(async move {
-            let bytes = tokio::task::spawn_blocking(move || encode(&games, &run_id, &ingested_at))
-                .await??;
+            let bytes = tokio::task::spawn_blocking(move || encode_pages(pages)).await??;
             wh.put(&path, bytes).await?;
             tracing::debug!(%path, "raw file written");
             crate::failpoint::hit(&format!("ingest.landed.{number}"));
@@ -237,17 +315,33 @@ impl Lander {
     }
 }
 
+/// The kept rows of buffered pages as one file.
+fn encode_pages(pages: Vec<(RecordBatch, Vec<bool>)>) -> Result<Bytes> {
+    let mut kept = Vec::with_capacity(pages.len());
+    for (batch, keep) in pages {
+        if keep.iter().all(|&k| k) {
+            kept.push(batch);
+        } else if keep.iter().any(|&k| k) {
+            kept.push(filter_record_batch(&batch, &BooleanArray::from(keep))?);
+        }
+    }
+    encode_batch(&concat_batches(&raw_schema(), &kept)?)
+}
+
 /// Encodes games as one zstd parquet file in the raw schema; `ingested_at` is RFC 3339.
-pub fn encode(games: &[Game], run_id: &str, ingested_at: &str) -> Result<Bytes> {
+pub fn encode(games: &[Game<'_>], run_id: &str, ingested_at: &str) -> Result<Bytes> {
     let at = chrono::DateTime::parse_from_rfc3339(ingested_at)
         .map_err(|e| Error::Schema(format!("ingest time {ingested_at:?}: {e}")))?;
-    let batch = columns::batch(games, run_id, at.timestamp_micros())?;
+    encode_batch(&columns::batch(games, run_id, at.timestamp_micros())?)
+}
+
+fn encode_batch(batch: &RecordBatch) -> Result<Bytes> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .build();
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
-    writer.write(&batch)?;
+    writer.write(batch)?;
     writer.close()?;
     Ok(Bytes::from(out))
 }
@@ -259,18 +353,18 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::ingest::parse::parse_page;
+    use crate::ingest::parse::parse_page_owned;
 
     #[derive(Serialize)]
     struct RawRow<'a> {
         #[serde(flatten)]
-        game: &'a Game,
+        game: &'a Game<'a>,
         _run_id: &'a str,
         _ingested_at: &'a str,
     }
 
     /// The games as arrow-json makes them from their serde form: an independent encoder.
-    fn through_json(games: &[Game], run_id: &str, ingested_at: &str) -> RecordBatch {
+    fn through_json(games: &[Game<'_>], run_id: &str, ingested_at: &str) -> RecordBatch {
         let mut decoder = ReaderBuilder::new(raw_schema())
             .with_batch_size(games.len().max(1))
             .build_decoder()
@@ -287,6 +381,68 @@ mod tests {
         decoder.flush().expect("flush").expect("rows")
     }
 
+    fn recorded(file: &str) -> Vec<Game<'static>> {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rawg");
+        let bytes = std::fs::read(format!("{shared}/{file}")).expect("recorded page");
+        parse_page_owned(&bytes, file).expect("parse").games
+    }
+
+    #[test]
+    fn a_later_version_in_a_later_page_replaces_the_buffered_one() {
+        let mut first = recorded("games-released-2015/page-0001.json");
+        first.truncate(4);
+        let mut second = first[1..3].to_vec();
+        second[0].updated += chrono::Duration::days(1); // newer: replaces game #2
+        second[0].name = "renamed".to_string().into();
+        second[1].updated -= chrono::Duration::days(1); // older: loses to game #3
+        second[1].name = "stale".to_string().into();
+        let mut lander = Lander::new("run-1", chrono::Utc::now(), 100);
+        let stamp = lander.stamp().clone();
+        let all = |n: usize| (0..n).collect::<Vec<_>>();
+        let page = PageRows::new(&first, &stamp).expect("rows");
+        assert_eq!(lander.push(page, &all(4)), 4);
+        let page = PageRows::new(&second, &stamp).expect("rows");
+        assert_eq!(
+            lander.push(page, &all(2)),
+            0,
+            "both ids are buffered already"
+        );
+        // Only the accepted rows of a page count.
+        let page = PageRows::new(&first[..1], &stamp).expect("rows");
+        assert_eq!(lander.push(page, &[]), 0);
+        let pages = std::mem::take(&mut lander.pages);
+        let batch = read_back(encode_pages(pages).expect("encode"));
+        let names: Vec<String> = column_strings(&batch, "name");
+        let ids = batch
+            .column_by_name("id")
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::Int64Array>())
+            .expect("ids")
+            .values()
+            .to_vec();
+        assert_eq!(
+            ids,
+            vec![first[0].id, first[2].id, first[3].id, first[1].id]
+        );
+        assert_eq!(names[3], "renamed");
+        assert!(!names.contains(&"stale".to_string()));
+    }
+
+    fn read_back(bytes: Bytes) -> RecordBatch {
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1 << 20)
+                .expect("reader");
+        let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+        concat_batches(&raw_schema(), &batches).expect("concat")
+    }
+
+    fn column_strings(batch: &RecordBatch, name: &str) -> Vec<String> {
+        let col = batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
+            .expect("string column");
+        col.iter().map(|v| v.unwrap_or("").to_string()).collect()
+    }
+
     #[test]
     fn columns_equal_what_arrow_json_makes_of_the_same_games() {
         let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rawg");
@@ -298,7 +454,7 @@ mod tests {
             "verbatim/games-search-doom.json",
         ] {
             let bytes = std::fs::read(format!("{shared}/{file}")).expect("recorded page");
-            games.extend(parse_page(&bytes, file).expect("parse").games);
+            games.extend(parse_page_owned(&bytes, file).expect("parse").games);
         }
         // Absent lists and structs, empty lists, and nulls inside items.
         games[0].platforms = None;

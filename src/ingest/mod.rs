@@ -31,8 +31,7 @@ use crate::{Error, Result};
 use self::backfill::Plan;
 use self::cdc::CdcState;
 use self::http::{HttpOptions, RawgClient};
-use self::land::Lander;
-use self::model::Game;
+use self::land::{GameKey, Lander, PageRows};
 use self::source::RawPage;
 
 /// An inclusive date range, as RAWG's `dates` and `updated` filters take it.
@@ -158,7 +157,13 @@ pub async fn ingest(
             }
             let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
             let first = client.games_url(&query.filters);
-            let producer = tokio::spawn(source::send_http(client.clone(), first, remaining, tx));
+            let producer = tokio::spawn(source::send_http(
+                client.clone(),
+                first,
+                remaining,
+                opts.http.concurrency,
+                tx,
+            ));
             let outcome = run.consume(rx, wh, progress).await;
             producer.abort();
             run.finish(wh, outcome).await?;
@@ -208,42 +213,50 @@ impl Run {
         progress: &mut Progress,
     ) -> Result<()> {
         let workers = rayon::current_num_threads().max(1);
+        let stamp = self.lander.stamp().clone();
         let parsed = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|page| (page, rx))
         })
-        .map(|page| async move {
-            let page = page?;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            rayon::spawn(move || {
-                let _ = tx.send(parse::parse_page(&page.bytes, &page.label));
-            });
-            rx.await
-                .map_err(|_| Error::Task("page parser stopped".into()))?
-                .map_err(Error::from)
+        .map(|page| {
+            let stamp = stamp.clone();
+            async move {
+                let page = page?;
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                // Parsed and turned into columns in one go: the games borrow the page's bytes.
+                rayon::spawn(move || {
+                    let rows = parse::parse_page(&page.bytes, &page.label)
+                        .map_err(Error::from)
+                        .and_then(|p| PageRows::new(&p.games, &stamp));
+                    let _ = tx.send(rows);
+                });
+                rx.await
+                    .map_err(|_| Error::Task("page parser stopped".into()))?
+            }
         })
         .buffered(workers);
         let mut parsed = std::pin::pin!(parsed);
+        let mut accepted = Vec::new();
         while let Some(page) = parsed.next().await {
             let page = page?;
             let report = &mut self.report;
             report.pages += 1;
-            for game in page.games {
+            accepted.clear();
+            for (row, game) in page.keys.iter().enumerate() {
                 report.games_seen += 1;
                 if let Some((dates, updated)) = self.local_filter
-                    && !in_ranges(&game, dates, updated)
+                    && !in_ranges(game, dates, updated)
                 {
                     report.games_filtered += 1;
                     continue;
                 }
                 if self.state.is_newer(game.id, game.updated) {
                     self.state.observe(game.id, game.updated);
-                    if self.lander.push(game) {
-                        report.games_kept += 1;
-                    }
+                    accepted.push(row);
                 } else {
                     report.games_unchanged += 1;
                 }
             }
+            report.games_kept += self.lander.push(page, &accepted);
             if self.lander.is_full() {
                 self.lander.flush_in_background(wh).await?;
             }
@@ -269,7 +282,7 @@ impl Run {
     }
 }
 
-fn in_ranges(game: &Game, dates: Option<DateRange>, updated: Option<DateRange>) -> bool {
+fn in_ranges(game: &GameKey, dates: Option<DateRange>, updated: Option<DateRange>) -> bool {
     let released_ok =
         dates.is_none_or(|r| game.released.is_some_and(|d| (r.from..=r.to).contains(&d)));
     let updated_ok = updated.is_none_or(|r| (r.from..=r.to).contains(&game.updated.date()));

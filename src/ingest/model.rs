@@ -5,55 +5,145 @@
 //! Required: `id`, `name`, `slug`, `updated`. Counts RAWG may omit default to 0; lists may be
 //! `null` and stay `null` (the raw layer keeps what RAWG sent; the ETL treats null as empty).
 //! Unknown fields are ignored. The field order here is the raw parquet column order.
+//!
+//! Strings are [`Text`]: parsed from a page, they borrow its bytes (a page holds ~70 strings
+//! per game, and an allocation for each was the ingest's largest single cost); parsed through
+//! `serde_json::Value` or made by hand they are owned (`Game<'static>`).
+
+use std::borrow::Cow;
+use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+/// A string of a game: borrowed from the page it was parsed from where JSON needed no
+/// unescaping, owned otherwise.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_owned(self) -> Text<'static> {
+        Text(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl From<String> for Text<'_> {
+    fn from(s: String) -> Self {
+        Text(Cow::Owned(s))
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(s: &'a str) -> Self {
+        Text(Cow::Borrowed(s))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
 /// `{id, name, slug}`: genres, platforms, stores, ESRB ratings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Named {
+pub struct Named<'a> {
     pub id: i64,
-    pub name: String,
-    pub slug: String,
+    #[serde(borrow)]
+    pub name: Text<'a>,
+    #[serde(borrow)]
+    pub slug: Text<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct PlatformEntry {
-    pub platform: Named,
-    #[serde(default)]
-    pub released_at: Option<String>,
+pub struct PlatformEntry<'a> {
+    #[serde(borrow)]
+    pub platform: Named<'a>,
+    #[serde(default, borrow)]
+    pub released_at: Option<Text<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct ParentPlatformEntry {
-    pub platform: Named,
+pub struct ParentPlatformEntry<'a> {
+    #[serde(borrow)]
+    pub platform: Named<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct StoreEntry {
+pub struct StoreEntry<'a> {
     /// The game-store link id (detail responses only).
     #[serde(default)]
     pub id: Option<i64>,
-    pub store: Named,
+    #[serde(borrow)]
+    pub store: Named<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Tag {
+pub struct Tag<'a> {
     pub id: i64,
-    pub name: String,
-    pub slug: String,
-    #[serde(default)]
-    pub language: Option<String>,
+    #[serde(borrow)]
+    pub name: Text<'a>,
+    #[serde(borrow)]
+    pub slug: Text<'a>,
+    #[serde(default, borrow)]
+    pub language: Option<Text<'a>>,
     #[serde(default)]
     pub games_count: Option<i64>,
-    #[serde(default)]
-    pub image_background: Option<String>,
+    #[serde(default, borrow)]
+    pub image_background: Option<Text<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Rating {
+pub struct Rating<'a> {
     pub id: i64,
-    pub title: String,
+    #[serde(borrow)]
+    pub title: Text<'a>,
     pub count: i64,
     pub percent: f64,
 }
@@ -75,29 +165,32 @@ pub struct AddedByStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Screenshot {
+pub struct Screenshot<'a> {
     pub id: i64,
-    pub image: Option<String>,
+    #[serde(borrow)]
+    pub image: Option<Text<'a>>,
 }
 
 /// One game of a list page.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Game {
+pub struct Game<'a> {
     pub id: i64,
-    pub slug: String,
-    pub name: String,
+    #[serde(borrow)]
+    pub slug: Text<'a>,
+    #[serde(borrow)]
+    pub name: Text<'a>,
     #[serde(default)]
     pub released: Option<NaiveDate>,
     #[serde(default)]
     pub tba: bool,
-    #[serde(default)]
-    pub background_image: Option<String>,
+    #[serde(default, borrow)]
+    pub background_image: Option<Text<'a>>,
     #[serde(default)]
     pub rating: f64,
     #[serde(default)]
     pub rating_top: i32,
-    #[serde(default)]
-    pub ratings: Option<Vec<Rating>>,
+    #[serde(default, borrow)]
+    pub ratings: Option<Vec<Rating<'a>>>,
     #[serde(default)]
     pub ratings_count: i64,
     #[serde(default)]
@@ -115,23 +208,23 @@ pub struct Game {
     pub updated: NaiveDateTime,
     #[serde(default)]
     pub reviews_count: i64,
-    #[serde(default)]
-    pub esrb_rating: Option<Named>,
-    #[serde(default)]
-    pub platforms: Option<Vec<PlatformEntry>>,
-    #[serde(default)]
-    pub parent_platforms: Option<Vec<ParentPlatformEntry>>,
-    #[serde(default)]
-    pub stores: Option<Vec<StoreEntry>>,
-    #[serde(default)]
-    pub genres: Option<Vec<Named>>,
-    #[serde(default)]
-    pub tags: Option<Vec<Tag>>,
-    #[serde(default)]
-    pub short_screenshots: Option<Vec<Screenshot>>,
+    #[serde(default, borrow)]
+    pub esrb_rating: Option<Named<'a>>,
+    #[serde(default, borrow)]
+    pub platforms: Option<Vec<PlatformEntry<'a>>>,
+    #[serde(default, borrow)]
+    pub parent_platforms: Option<Vec<ParentPlatformEntry<'a>>>,
+    #[serde(default, borrow)]
+    pub stores: Option<Vec<StoreEntry<'a>>>,
+    #[serde(default, borrow)]
+    pub genres: Option<Vec<Named<'a>>>,
+    #[serde(default, borrow)]
+    pub tags: Option<Vec<Tag<'a>>>,
+    #[serde(default, borrow)]
+    pub short_screenshots: Option<Vec<Screenshot<'a>>>,
 }
 
-impl Game {
+impl Game<'_> {
     /// Checks what types alone cannot. Returns the offending field and why.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.id <= 0 {

@@ -23,14 +23,14 @@ pub enum ParseError {
     },
 }
 
-/// One parsed page.
+/// One parsed page; its games may borrow strings from the page's bytes.
 #[derive(Debug)]
-pub struct Page {
+pub struct Page<'a> {
     /// The `next` link as RAWG sent it (absolute URL), if any.
     pub next: Option<String>,
     /// RAWG's total for the query, if sent.
     pub count: Option<i64>,
-    pub games: Vec<Game>,
+    pub games: Vec<Game<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -42,10 +42,11 @@ struct Envelope {
 
 /// The envelope straight into typed games: the fast path for pages without problems.
 #[derive(Deserialize)]
-struct TypedEnvelope {
+struct TypedEnvelope<'a> {
     count: Option<i64>,
     next: Option<String>,
-    results: Vec<Game>,
+    #[serde(borrow)]
+    results: Vec<Game<'a>>,
 }
 
 /// Parses one page; `label` names it in errors (a file path or a redacted URL).
@@ -53,7 +54,7 @@ struct TypedEnvelope {
 /// A page is first read straight into typed games. If anything is wrong with it, it is read
 /// again through `serde_json::Value`, game by game, which is slower but can name the game
 /// and the field at fault; that careful path decides what is accepted.
-pub fn parse_page(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
+pub fn parse_page<'a>(bytes: &'a [u8], label: &str) -> Result<Page<'a>, ParseError> {
     // One UTF-8 check of the whole page is cheaper than serde_json's check of every string.
     if let Ok(text) = std::str::from_utf8(bytes)
         && let Ok(page) = serde_json::from_str::<TypedEnvelope>(text)
@@ -68,7 +69,13 @@ pub fn parse_page(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
     parse_page_carefully(bytes, label)
 }
 
-fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
+/// Parses one page into games that own their strings (slower: for keeping games beyond the
+/// page's bytes, as the generator does). Accepts exactly what [`parse_page`] accepts.
+pub fn parse_page_owned(bytes: &[u8], label: &str) -> Result<Page<'static>, ParseError> {
+    parse_page_carefully(bytes, label)
+}
+
+fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page<'static>, ParseError> {
     let page_err = |reason: String| ParseError::Page {
         page: label.to_string(),
         reason,
@@ -100,7 +107,11 @@ fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page, ParseError> {
     })
 }
 
-fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Game, ParseError> {
+fn parse_game(
+    value: serde_json::Value,
+    label: &str,
+    index: usize,
+) -> Result<Game<'static>, ParseError> {
     let game = match value.get("id") {
         Some(serde_json::Value::Number(n)) => format!("id {n}"),
         Some(other) => format!("#{} (id is {})", index + 1, json_kind(other)),
@@ -118,7 +129,7 @@ fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Gam
             format!("is {} instead of an object", json_kind(&value)),
         ));
     }
-    let parsed: Game = serde_path_to_error::deserialize(value).map_err(|e| {
+    let parsed: Game<'static> = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let reason = e.into_inner().to_string();
         game_err(field, reason)
@@ -160,6 +171,22 @@ mod tests {
         let page = parse_page(&bytes, "page-0001.json").expect("parse");
         assert_eq!(page.games.len(), 40);
         assert!(page.next.as_deref().unwrap_or("").contains("page=2"));
+    }
+
+    #[test]
+    fn strings_borrow_the_page_unless_json_escaped_them() {
+        use std::borrow::Cow;
+        let text = game_json(r#", "background_image": "https://x/\u00e9.jpg""#)
+            .replace(r#""name": "n""#, r#""name": "Caf\u00e9 \"Noir\"""#);
+        let page = parse_page(text.as_bytes(), "p").expect("parse");
+        let game = &page.games[0];
+        assert!(matches!(game.slug.0, Cow::Borrowed("s")), "{:?}", game.slug);
+        assert_eq!(game.name.as_str(), "Café \"Noir\"");
+        assert!(matches!(game.name.0, Cow::Owned(_)));
+        assert_eq!(game.background_image.as_deref(), Some("https://x/é.jpg"));
+        // The careful path owns everything and agrees on every value.
+        let owned = parse_page_owned(text.as_bytes(), "p").expect("parse");
+        assert_eq!(owned.games, page.games);
     }
 
     #[test]

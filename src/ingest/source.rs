@@ -5,14 +5,14 @@
 //! next page downloads while earlier ones parse. The channel between them holds a few pages,
 //! which bounds memory.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::http::{Fetched, HttpError, RawgClient, redact};
+use super::http::{Fetched, HttpError, RawgClient, redact, with_param};
 use crate::{Error, Result};
 
 /// One page's bytes and the name errors use for it.
@@ -70,27 +70,27 @@ pub async fn send_archived(
     }
 }
 
-#[derive(Deserialize)]
-struct NextOnly {
+/// What the fetcher reads of a page: RAWG's total for the query and the `next` link.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+struct Head {
+    count: Option<i64>,
     next: Option<String>,
 }
 
-/// A page's `next` link, found without parsing its games: the fetcher needs it before the
-/// page is parsed (on another thread), and a full scan of every page on the fetching task
-/// would hold up the downloads. RAWG sends `count`, `next`, `previous`, then `results`; the
-/// envelope's keys are read in order until `next`, and only a page with `results` first (or
-/// anything unexpected) is scanned whole. A malformed page gives `None` here and is
-/// reported by the real parser.
-fn next_link(bytes: &[u8]) -> Option<String> {
-    next_link_before_results(bytes).unwrap_or_else(|| {
-        serde_json::from_slice::<NextOnly>(bytes)
-            .ok()
-            .and_then(|n| n.next)
-    })
+/// A page's `count` and `next` link, found without parsing its games: the fetcher needs them
+/// before the page is parsed (on another thread), and a full scan of every page on the
+/// fetching task would hold up the downloads. RAWG sends `count`, `next`, `previous`, then
+/// `results`; the envelope's keys are read in order until `next`, and only a page with
+/// `results` first (or anything unexpected) is scanned whole. A malformed page gives nothing
+/// here and is reported by the real parser.
+fn head(bytes: &[u8]) -> Head {
+    head_before_results(bytes)
+        .unwrap_or_else(|| serde_json::from_slice::<Head>(bytes).unwrap_or_default())
 }
 
-/// `Some(next)` when the envelope's `next` comes before `results`; `None` otherwise.
-fn next_link_before_results(bytes: &[u8]) -> Option<Option<String>> {
+/// `Some(head)` when the envelope's `next` comes before `results` (`count` is read if it
+/// comes before `results` too); `None` otherwise.
+fn head_before_results(bytes: &[u8]) -> Option<Head> {
     fn value<T: serde::de::DeserializeOwned>(bytes: &[u8], pos: &mut usize) -> Option<T> {
         let mut values = serde_json::Deserializer::from_slice(bytes.get(*pos..)?).into_iter();
         let value = values.next()?.ok()?;
@@ -104,31 +104,116 @@ fn next_link_before_results(bytes: &[u8]) -> Option<Option<String>> {
         (bytes.get(*pos) == Some(&expected)).then(|| *pos += 1)
     }
     let mut pos = 0;
+    let mut head = Head::default();
+    let mut next_seen = false;
     punct(bytes, &mut pos, b'{')?;
     loop {
         let key: String = value(bytes, &mut pos)?;
         punct(bytes, &mut pos, b':')?;
         match key.as_str() {
-            "next" => return value(bytes, &mut pos),
-            "results" => return None,
+            "results" => return next_seen.then_some(head),
+            "next" => {
+                head.next = value(bytes, &mut pos)?;
+                next_seen = true;
+            }
+            "count" => head.count = value(bytes, &mut pos)?,
             _ => {
                 value::<serde::de::IgnoredAny>(bytes, &mut pos)?;
-                punct(bytes, &mut pos, b',')?;
+            }
+        }
+        if punct(bytes, &mut pos, b',').is_none() {
+            punct(bytes, &mut pos, b'}')?;
+            return Some(head);
+        }
+    }
+}
+
+/// The page RAWG would send after `url`'s: the same query with `page` one higher, or `None`
+/// when `count` says there is none (or either is unknown).
+fn predicted_successor(url: &url::Url, count: Option<i64>) -> Option<url::Url> {
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+    };
+    let page = param("page").unwrap_or(1);
+    let page_size = param("page_size")?;
+    if page * page_size >= count? {
+        return None;
+    }
+    Some(with_param(url, "page", &(page + 1).to_string()))
+}
+
+/// Whether two URLs ask for the same thing, whatever the order of their query parameters.
+fn same_request(a: &url::Url, b: &url::Url) -> bool {
+    let sorted = |u: &url::Url| {
+        let mut q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+        q.sort();
+        q
+    };
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path() == b.path()
+        && sorted(a) == sorted(b)
+}
+
+/// Requests sent ahead of the `next` links; whatever is still in flight is aborted when this
+/// is dropped (the run ended, failed, or the links went elsewhere than predicted).
+#[derive(Default)]
+struct Ahead(
+    VecDeque<(
+        url::Url,
+        tokio::task::JoinHandle<Result<Fetched, HttpError>>,
+    )>,
+);
+
+impl Ahead {
+    fn clear(&mut self) {
+        for (_, task) in self.0.drain(..) {
+            task.abort();
+        }
+    }
+
+    /// The request for `url`, if it is the first one sent ahead.
+    fn take(
+        &mut self,
+        url: &url::Url,
+    ) -> Option<tokio::task::JoinHandle<Result<Fetched, HttpError>>> {
+        match self.0.front() {
+            Some((u, _)) if same_request(u, url) => self.0.pop_front().map(|(_, t)| t),
+            _ => {
+                self.clear();
+                None
             }
         }
     }
 }
 
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
 /// Fetches pages from `first`, following `next` links, until the last page, a 404 past the
 /// end, `max_pages`, or an error (sent last).
+///
+/// With `concurrency > 1`, the pages the links will most likely name next (the same query,
+/// `page` + 1, + 2, ..., never past RAWG's `count`) are requested ahead, so a page downloads
+/// while earlier ones are still on their way. The links stay the authority: a page is taken
+/// only when the previous page's `next` names it, and a link that differs from the
+/// prediction drops what was sent ahead and follows the link.
 pub async fn send_http(
     client: RawgClient,
     first: url::Url,
     max_pages: Option<usize>,
+    concurrency: usize,
     tx: mpsc::Sender<Result<RawPage>>,
 ) {
     let mut url = first;
     let mut seen = HashSet::new();
+    let mut ahead = Ahead::default();
     let limit = max_pages.unwrap_or(usize::MAX);
     for number in 1..=limit {
         if !seen.insert(url.to_string()) {
@@ -140,7 +225,17 @@ pub async fn send_http(
                 .await;
             return;
         }
-        let bytes = match client.fetch(&url).await {
+        let fetched = match ahead.take(&url) {
+            Some(task) => task.await.unwrap_or_else(|e| {
+                Err(HttpError::Transport {
+                    url: redact(url.as_str()),
+                    reason: format!("request task failed: {e}"),
+                    attempts: 1,
+                })
+            }),
+            None => client.fetch(&url).await,
+        };
+        let bytes = match fetched {
             Ok(Fetched::Body(b)) => b,
             Ok(Fetched::NotFound) if number > 1 => return,
             Ok(Fetched::NotFound) => {
@@ -159,7 +254,34 @@ pub async fn send_http(
                 return;
             }
         };
-        let next = next_link(&bytes);
+        let head = head(&bytes);
+        let next = match head.next.as_deref().map(|n| client.follow(n)) {
+            None => None,
+            Some(Ok(u)) => Some(u),
+            Some(Err(e)) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        if let Some(next) = next.as_ref().filter(|n| !seen.contains(n.as_str())) {
+            // The next page is requested now (if it was not already), and the ones after it
+            // as predicted, up to `concurrency` in flight and never past `max_pages`.
+            if ahead.0.front().is_some_and(|(u, _)| !same_request(u, next)) {
+                ahead.clear();
+            }
+            while ahead.0.len() < concurrency.max(1) && number + ahead.0.len() < limit {
+                let candidate = match ahead.0.back() {
+                    None => Some(next.clone()),
+                    Some((last, _)) => predicted_successor(last, head.count),
+                };
+                let Some(candidate) = candidate else { break };
+                let c = client.clone();
+                let u = candidate.clone();
+                ahead
+                    .0
+                    .push_back((candidate, tokio::spawn(async move { c.fetch(&u).await })));
+            }
+        }
         let label = format!("{} (page {number})", redact(url.as_str()));
         if tx
             .send(Ok(RawPage {
@@ -174,13 +296,7 @@ pub async fn send_http(
         }
         match next {
             None => return,
-            Some(next) => match client.follow(&next) {
-                Ok(u) => url = u,
-                Err(e) => {
-                    let _ = tx.send(Err(e.into())).await;
-                    return;
-                }
-            },
+            Some(next) => url = next,
         }
     }
 }
@@ -189,14 +305,12 @@ pub async fn send_http(
 mod tests {
     use super::*;
 
-    fn full_parse(bytes: &[u8]) -> Option<String> {
-        serde_json::from_slice::<NextOnly>(bytes)
-            .ok()
-            .and_then(|n| n.next)
+    fn full_parse(bytes: &[u8]) -> Head {
+        serde_json::from_slice::<Head>(bytes).unwrap_or_default()
     }
 
     #[test]
-    fn the_next_link_is_the_one_a_full_parse_finds() {
+    fn the_head_is_the_one_a_full_parse_finds() {
         let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/rawg");
         for file in [
             "games-released-2015/page-0001.json",
@@ -204,9 +318,10 @@ mod tests {
             "verbatim/games-search-doom.json",
         ] {
             let bytes = std::fs::read(format!("{shared}/{file}")).expect("recorded page");
-            assert_eq!(next_link(&bytes), full_parse(&bytes), "{file}");
+            assert_eq!(head(&bytes), full_parse(&bytes), "{file}");
+            assert!(head(&bytes).count.is_some(), "{file}");
             assert!(
-                next_link_before_results(&bytes).is_some(),
+                head_before_results(&bytes).is_some(),
                 "{file}: scanned whole"
             );
         }
@@ -215,16 +330,34 @@ mod tests {
             r#" { "count" : 2 , "previous":null, "next" : null , "results": [] }"#,
             r#"{"results": [{"id": 1}], "next": "http://x/?page=3"}"#,
             r#"{"count": {"nested": [1, "next"]}, "next": "http://x/?page=4"}"#,
+            r#"{"next": "http://x/?page=5", "count": 7}"#,
             r#"{"next": 12}"#,
             r#"<html>oops</html>"#,
             r#"{"count": 1"#,
             "",
         ] {
-            assert_eq!(
-                next_link(body.as_bytes()),
-                full_parse(body.as_bytes()),
-                "{body}"
-            );
+            assert_eq!(head(body.as_bytes()), full_parse(body.as_bytes()), "{body}");
         }
+    }
+
+    #[test]
+    fn successors_are_predicted_within_the_count_only() {
+        let url = |s: &str| url::Url::parse(s).expect("url");
+        let first = url("http://h/api/games?page_size=40&dates=2015-01-01%2C2015-12-31");
+        let second = predicted_successor(&first, Some(81)).expect("page 2");
+        assert!(same_request(
+            &second,
+            &url("http://h/api/games?dates=2015-01-01,2015-12-31&page=2&page_size=40")
+        ));
+        let third = predicted_successor(&second, Some(81)).expect("page 3 holds game 81");
+        assert_eq!(predicted_successor(&third, Some(81)), None);
+        assert_eq!(predicted_successor(&second, Some(80)), None);
+        assert_eq!(predicted_successor(&first, None), None, "no count");
+        assert_eq!(
+            predicted_successor(&url("http://h/api/games?page=2"), Some(1000)),
+            None,
+            "no page size"
+        );
+        assert!(!same_request(&first, &second));
     }
 }

@@ -18,6 +18,7 @@ fn quick_retries() -> HttpOptions {
         max_backoff: Duration::from_secs(2),
         timeout: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(2),
+        ..HttpOptions::default()
     }
 }
 
@@ -179,7 +180,12 @@ async fn a_next_link_to_another_host_is_refused_without_sending_the_key() {
     let foreign = "http://127.0.0.2:9/api/games?page=3";
     let pages = two_pages_with_next(&dir.path().join("pages"), foreign);
     let server = ReplayServer::start(pages, Some("k-123")).await;
-    let (_wh, outcome) = ingest_from(&server, Some("k-123"), dir.path()).await;
+    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
+    let mut opts = options(&server.base, Some("k-123"));
+    // One request at a time, so that the count below shows nothing was asked after the link
+    // (requests sent ahead only ever go to the configured host: they follow a checked link).
+    opts.http.concurrency = 1;
+    let outcome = ingest::ingest(&wh, &opts, &mut Progress::hidden("p")).await;
     let err = outcome.expect_err("foreign host");
     let msg = err.to_string();
     assert!(
@@ -212,4 +218,49 @@ async fn a_429_storm_ends_in_a_clear_error_after_the_retries() {
         .await
         .expect("state");
     assert_eq!(landed.len(), 40, "page 1 was lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_asked_ahead_are_taken_only_where_the_next_links_lead() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = support::first_pages(&support::pages_2015(), 6, &dir.path().join("pages"));
+    // Page 2 links to page 4: page 3, which the fetcher asks for ahead, must not be taken.
+    let path = pages.join("page-0002.json");
+    let mut page: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    page["next"] = "https://api.rawg.io/api/games?page=4&page_size=40".into();
+    std::fs::write(&path, page.to_string()).expect("write");
+    let skipped: Vec<i64> = serde_json::from_slice::<serde_json::Value>(
+        &std::fs::read(pages.join("page-0003.json")).expect("read"),
+    )
+    .expect("json")["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|g| g["id"].as_i64())
+        .collect();
+
+    let server = ReplayServer::start(pages, None).await;
+    let (wh, outcome) = ingest_from(&server, None, dir.path()).await;
+    let report = outcome.expect("ingest");
+    assert_eq!((report.pages, report.games_kept), (5, 200));
+    assert!(
+        server.requests().iter().any(|r| r.contains("page=3")),
+        "page 3 was never asked ahead, so this test shows nothing: {:?}",
+        server.requests()
+    );
+    let state = gamelake::ingest::cdc::CdcState::load(&wh)
+        .await
+        .expect("state");
+    assert_eq!(state.len(), 200);
+    assert!(
+        skipped.iter().all(|&id| !has(&state, id)),
+        "games of page 3 landed"
+    );
+}
+
+/// Whether the state holds any version of `id`.
+fn has(state: &gamelake::ingest::cdc::CdcState, id: i64) -> bool {
+    let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
+    !state.is_newer(id, epoch - chrono::Duration::days(365 * 100))
 }

@@ -106,6 +106,8 @@ impl Drop for ReplayServer {
     }
 }
 
+/// Answers the requests of one connection, kept open between them as RAWG's servers do
+/// (HTTP/1.1 keep-alive), until the client closes it or a fault ends it.
 async fn serve(
     mut sock: TcpStream,
     state: Arc<Mutex<State>>,
@@ -113,16 +115,39 @@ async fn serve(
     mode: &Mode,
     key: Option<&str>,
 ) -> std::io::Result<()> {
-    let mut head = Vec::new();
+    // Whole answers go out in one write; without this, Nagle's algorithm and delayed ACKs
+    // can hold the tail of a kept-alive answer back by 40 ms.
+    sock.set_nodelay(true)?;
+    let mut pending = Vec::new();
     let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = sock.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
+    loop {
+        let end = loop {
+            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let n = sock.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        };
+        let head: Vec<u8> = pending.drain(..end).collect();
+        if !answer(&mut sock, &head, &state, base, mode, key).await? {
+            return sock.shutdown().await;
         }
-        head.extend_from_slice(&buf[..n]);
     }
-    let head = String::from_utf8_lossy(&head);
+}
+
+/// Answers one request; false when the connection must close after it.
+async fn answer(
+    sock: &mut TcpStream,
+    head: &[u8],
+    state: &Mutex<State>,
+    base: &str,
+    mode: &Mode,
+    key: Option<&str>,
+) -> std::io::Result<bool> {
+    let head = String::from_utf8_lossy(head);
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let query: HashMap<String, String> = url::Url::parse(&format!("http://x{target}"))
         .map(|u| u.query_pairs().into_owned().collect())
@@ -145,13 +170,13 @@ async fn serve(
         )
     };
     if exhausted {
-        return respond(&mut sock, 500, None, r#"{"detail": "budget exhausted"}"#).await;
+        return respond(sock, 500, None, r#"{"detail": "budget exhausted"}"#).await;
     }
     if let Some(k) = key
         && query.get("key").map(String::as_str) != Some(k)
     {
         return respond(
-            &mut sock,
+            sock,
             401,
             None,
             r#"{"error": "The key parameter is not provided"}"#,
@@ -160,13 +185,13 @@ async fn serve(
     }
     match fault {
         Some(Fault::Status(code, retry)) => {
-            return respond(&mut sock, code, retry, r#"{"detail": "injected"}"#).await;
+            return respond(sock, code, retry, r#"{"detail": "injected"}"#).await;
         }
         Some(Fault::Stall(d)) => {
             let header = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{\"count\": 1, ";
             sock.write_all(header.as_bytes()).await?;
             tokio::time::sleep(d).await;
-            return Ok(());
+            return Ok(false);
         }
         None => {}
     }
@@ -187,8 +212,8 @@ async fn serve(
         Mode::Api(games) => api_page(games, &query, page, base),
     };
     match body {
-        Some(body) => respond(&mut sock, 200, None, &body).await,
-        None => respond(&mut sock, 404, None, r#"{"detail": "Invalid page."}"#).await,
+        Some(body) => respond(sock, 200, None, &body).await,
+        None => respond(sock, 404, None, r#"{"detail": "Invalid page."}"#).await,
     }
 }
 
@@ -242,12 +267,13 @@ fn api_page(
     )
 }
 
+/// Sends one whole answer and keeps the connection open (true).
 async fn respond(
     sock: &mut TcpStream,
     code: u16,
     retry_after: Option<u64>,
     body: &str,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let reason = match code {
         200 => "OK",
         401 => "Unauthorized",
@@ -259,9 +285,9 @@ async fn respond(
         .map(|s| format!("Retry-After: {s}\r\n"))
         .unwrap_or_default();
     let msg = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry}Connection: close\r\n\r\n{body}",
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry}\r\n{body}",
         body.len()
     );
     sock.write_all(msg.as_bytes()).await?;
-    sock.shutdown().await
+    Ok(true)
 }
