@@ -3,10 +3,11 @@
 //! In one run, on N generated games (`gamelake generate`, drawn from the recorded pages):
 //! 1. ingest: `gamelake ingest` from the pages served on 127.0.0.1 (parse + land), games/s;
 //! 2. full ETL: `gamelake etl` into Iceberg;
-//! 3. the peers on the same raw parquet, building the same star schema (row counts checked
+//! 3. incremental ETL of a next-day delta (1% of the games changed), as a ratio of (2),
+//!    run right after it so both see the same machine state;
+//! 4. the peers on the raw parquet of (2), building the same star schema (row counts checked
 //!    against gamelake's): DuckDB SQL, and pandas written with per-row loops the way the
-//!    original Python pipeline was (`benches/peers/`);
-//! 4. incremental ETL of a next-day delta (1% of the games changed), as a ratio of (2).
+//!    original Python pipeline was (`benches/peers/`).
 //!
 //! Every stage runs as its own process, so wall time, CPU time (user + system) and peak RSS
 //! come from the kernel (`wait4`) for that stage alone. It reports; it asserts nothing but
@@ -14,7 +15,8 @@
 //!
 //! Run: `cargo bench --bench pipeline -- [--games N] [--seed S] [--no-pandas]` (release
 //! build; add `--profile dev` for the profile tests and CI use). `--ingest-only [--pages DIR]`
-//! times stage 1 alone, on pages already generated. Needs ../shared/data/rawg and
+//! times stage 1 alone, on pages already generated; `--cold` drops the page cache before
+//! every stage (needs root). Needs ../shared/data/rawg and
 //! `.venv` from scripts/setup-python.sh.
 
 #[allow(dead_code)]
@@ -142,6 +144,7 @@ async fn main() {
     let seed = arg(&args, "--seed").unwrap_or_else(|| "1".into());
     let pandas = !args.iter().any(|a| a == "--no-pandas");
     let ingest_only = args.iter().any(|a| a == "--ingest-only");
+    let cold = Cold(args.iter().any(|a| a == "--cold"));
     let given_pages = arg(&args, "--pages").map(PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".venv/bin/python");
@@ -190,6 +193,7 @@ async fn main() {
     let mut rows: Vec<(String, Cost, String)> = Vec::new();
 
     // 1. Ingest from loopback pages.
+    cold.drop();
     let (cost, server_cpu) = ingest_served(&pages, &wh, &logs, "ingest").await;
     let seen = games_seen(&logs.join("ingest.log"));
     let rate = seen as f64 / cost.wall;
@@ -208,12 +212,31 @@ async fn main() {
 
     // 2. Full ETL.
     let (out, l) = log("etl-full");
+    cold.drop();
     let full = measure("full ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
     let full_wall = full.wall;
     rows.push(("full ETL into Iceberg".into(), full, String::new()));
     let ours = gamelake_counts(&wh);
+    // The peers get the raw files the full ETL read (hard links), so the incremental run
+    // can follow the full one directly, in the same conditions (the peers' runs, pandas's
+    // 10 GiB above all, would otherwise evict the page cache in between).
+    let raw_day1 = dir.join("raw-day1");
+    link_tree(&wh.join("raw"), &raw_day1);
 
-    // 3. Peers on the same raw parquet.
+    // 3. Incremental ETL of the delta.
+    let (cost, _) = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
+    rows.push(("ingest of the 1% delta".into(), cost, String::new()));
+    let (out, l) = log("etl-incremental");
+    cold.drop();
+    let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
+    let ratio = inc.wall / full_wall;
+    rows.push((
+        "incremental ETL of the 1% delta".into(),
+        inc,
+        format!("/ full ETL = {ratio:.3}"),
+    ));
+
+    // 4. Peers on the same raw parquet as the full ETL.
     let mut peers = vec!["duckdb"];
     if pandas {
         peers.push("pandas");
@@ -221,11 +244,12 @@ async fn main() {
     for peer in peers {
         let (out, l) = log(peer);
         let script = root.join(format!("benches/peers/{peer}_star.py"));
+        cold.drop();
         let cost = measure(
             peer,
             Command::new(&python)
                 .arg(&script)
-                .arg(wh.join("raw"))
+                .arg(&raw_day1)
                 .arg(dir.join(format!("{peer}-out"))),
             &out,
             &l,
@@ -241,24 +265,41 @@ async fn main() {
         ));
     }
 
-    // 4. Incremental ETL of the delta.
-    let (cost, _) = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
-    rows.push(("ingest of the 1% delta".into(), cost, String::new()));
-    let (out, l) = log("etl-incremental");
-    let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
-    let ratio = inc.wall / full_wall;
-    rows.push((
-        "incremental ETL of the 1% delta".into(),
-        inc,
-        format!("/ full ETL = {ratio:.3}"),
-    ));
-
     print_rows(games, &seed, &rows);
     println!(
         "\nrow counts (gamelake = duckdb{}): {ours:?}",
         if pandas { " = pandas" } else { "" }
     );
     let _: PathBuf = logs;
+}
+
+/// `--cold`: the page cache is dropped before every measured stage (Linux, as root), so each
+/// reads its input from disk as a daily run on yesterday's files would.
+struct Cold(bool);
+
+impl Cold {
+    fn drop(&self) {
+        if !self.0 {
+            return;
+        }
+        // SAFETY: sync(2) has no preconditions.
+        unsafe { libc::sync() };
+        std::fs::write("/proc/sys/vm/drop_caches", "3")
+            .unwrap_or_else(|e| panic!("--cold: cannot drop the page cache (needs root): {e}"));
+    }
+}
+
+/// Hard-links every file under `src` into the same place under `dst`.
+fn link_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for entry in std::fs::read_dir(src).expect("read_dir").flatten() {
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        if from.is_dir() {
+            link_tree(&from, &to);
+        } else {
+            std::fs::hard_link(&from, &to).expect("hard link");
+        }
+    }
 }
 
 fn print_rows(games: usize, seed: &str, rows: &[(String, Cost, String)]) {

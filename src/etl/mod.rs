@@ -378,9 +378,22 @@ async fn processed_files(lake: &Lakehouse) -> Result<BTreeSet<String>> {
 async fn load_existing(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<Existing> {
     let mut existing = Existing::default();
 
-    for spec in DIMS {
-        let table = spec.dim_table();
-        if let Some(batch) = read_whole(lake, &table).await? {
+    // The tables are read at once: a read is mostly catalog, metadata and small files.
+    let dims = futures::future::try_join_all(DIMS.iter().map(|spec| async move {
+        Ok::<_, Error>((spec, read_whole(lake, &spec.dim_table()).await?))
+    }));
+    let fact = lake.read(
+        "fact_games",
+        Some(&[
+            "game_id",
+            "game_key",
+            "released_date_key",
+            "updated_date_key",
+        ]),
+    );
+    let (dims, fact) = futures::try_join!(dims, fact)?;
+    for (spec, batch) in dims {
+        if let Some(batch) = batch {
             let keys = KeyMap::from_pairs(pairs(
                 &batch,
                 &format!("{}_id", spec.member),
@@ -390,30 +403,17 @@ async fn load_existing(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<Exi
             existing.dims.insert(spec.member, (keys, Some(frame)));
         }
     }
-    if let Some(batches) = lake
-        .read(
-            "fact_games",
-            Some(&[
-                "game_id",
-                "game_key",
-                "released_date_key",
-                "updated_date_key",
-            ]),
-        )
-        .await?
-        && let Some(batch) = interop::concat(&batches)?
-    {
-        let stored = pairs(&batch, "game_id", "game_key")?;
-        existing.games = match rebuilt {
-            None => KeyMap::from_pairs(stored),
-            Some(ids) => {
-                let max_key = stored.iter().map(|(_, k)| *k).max().unwrap_or(0);
-                KeyMap::from_pairs(stored.into_iter().filter(|(id, _)| ids.contains(*id)))
-                    .above(max_key)
+    let Some(batches) = fact else {
+        return Ok(existing);
+    };
+    match rebuilt {
+        None => {
+            if let Some(batch) = interop::concat(&batches)? {
+                existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
             }
-        };
-        if let Some(ids) = rebuilt {
-            existing.other_fact_dates = other_fact_dates(&batch, ids)?;
+        }
+        Some(ids) => {
+            (existing.games, existing.other_fact_dates) = split_stored_facts(&batches, ids)?;
         }
     }
     Ok(existing)
@@ -426,37 +426,56 @@ async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>
     }
 }
 
-/// The distinct date keys of the stored facts of games not in `rebuilt`.
-fn other_fact_dates(batch: &RecordBatch, rebuilt: &KeySet) -> Result<Vec<i32>> {
-    let column = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| Error::Schema(format!("fact_games lacks column {name}")))
-    };
-    let int = |name: &str| {
-        column(name)?
-            .as_any()
-            .downcast_ref::<Int32Array>()
-            .cloned()
-            .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not INT")))
-    };
-    let ids = column("game_id")?
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .cloned()
-        .ok_or_else(|| Error::Schema("fact_games.game_id is not BIGINT".into()))?;
-    let (released, updated) = (int("released_date_key")?, int("updated_date_key")?);
-    let mut dates = Vec::with_capacity(2 * batch.num_rows());
-    for i in 0..batch.num_rows() {
-        if ids.is_null(i) || !rebuilt.contains(ids.value(i)) {
-            dates.extend([released.value(i), updated.value(i)].map(i64::from));
+/// One pass over the stored facts of an incremental run: the key map of the `rebuilt`
+/// games (new keys going above every stored key), and the distinct date keys (released,
+/// updated) of the other games.
+fn split_stored_facts(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<(KeyMap, Vec<i32>)> {
+    let mut games = Vec::with_capacity(rebuilt.len());
+    let mut max_key = 0;
+    let mut dates = Vec::new();
+    for batch in batches {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| Error::Schema(format!("fact_games lacks column {name}")))
+        };
+        let int = |name: &str| {
+            column(name)?
+                .as_any()
+                .downcast_ref::<Int32Array>()
+                .cloned()
+                .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not INT")))
+        };
+        let bigint = |name: &str| {
+            column(name)?
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .cloned()
+                .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not BIGINT")))
+        };
+        let (ids, keys) = (bigint("game_id")?, bigint("game_key")?);
+        let (released, updated) = (int("released_date_key")?, int("updated_date_key")?);
+        dates.reserve(2 * batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let key = (!keys.is_null(i)).then(|| keys.value(i));
+            if let Some(key) = key {
+                max_key = max_key.max(key);
+            }
+            if !ids.is_null(i) && rebuilt.contains(ids.value(i)) {
+                if let Some(key) = key {
+                    games.push((ids.value(i), key));
+                }
+            } else {
+                dates.extend([released.value(i), updated.value(i)].map(i64::from));
+            }
         }
     }
-    KeySet::new(dates)
+    let dates = KeySet::new(dates)
         .sorted()
         .into_iter()
         .map(|d| i32::try_from(d).map_err(|_| Error::Schema(format!("date key {d}"))))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((KeyMap::from_pairs(games).above(max_key), dates))
 }
 
 /// (natural, key) pairs of a stored table; rows with a null natural key are skipped.

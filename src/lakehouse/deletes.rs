@@ -85,12 +85,23 @@ pub async fn positions_of(
                 .as_any()
                 .downcast_ref::<Int64Array>()
                 .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
-            for i in 0..column.len() {
+            // Our tables are written sorted by their key, so a key repeats over runs of rows
+            // (a game's tags): a run is probed once.
+            let mut last: Option<(i64, bool)> = None;
+            for (i, &key) in column.values().iter().enumerate() {
+                if column.is_null(i) {
+                    continue;
+                }
+                let hit = match last {
+                    Some((k, hit)) if k == key => hit,
+                    _ => {
+                        let hit = keys.contains(key);
+                        last = Some((key, hit));
+                        hit
+                    }
+                };
                 let pos = position + i as i64;
-                if !column.is_null(i)
-                    && keys.contains(column.value(i))
-                    && !file.deleted.contains(&(pos as u64))
-                {
+                if hit && !file.deleted.contains(&(pos as u64)) {
                     hits.push(pos);
                 }
             }
