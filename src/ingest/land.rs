@@ -5,7 +5,7 @@
 //! A file is written whole (see [`crate::storage`]); a run that dies leaves every file it
 //! finished and none it did not. File names sort by run start, then sequence.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, OnceLock};
 
 use super::columns;
@@ -20,6 +20,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use tokio::sync::oneshot;
 
 /// Where raw games land, relative to the warehouse root.
 pub const RAW_GAMES_PREFIX: &str = "raw/games";
@@ -185,8 +186,8 @@ impl PageRows {
 ///
 /// Games arrive as whole pages ([`PageRows`]) with the rows to keep; a file is the kept rows
 /// of its pages, in order. [`Lander::flush_in_background`] encodes and writes a file while the
-/// caller goes on parsing the next pages (one file in flight at a time, so files land in
-/// order); [`Lander::flush`] waits until everything buffered has landed.
+/// caller goes on parsing the next pages (files land in order, each after the one before);
+/// [`Lander::flush`] waits until everything buffered has landed.
 #[derive(Debug)]
 pub struct Lander {
     stamp: RunStamp,
@@ -197,7 +198,12 @@ pub struct Lander {
     /// Game id → (page, row, updated) of its buffered version.
     index: HashMap<i64, (usize, usize, NaiveDateTime)>,
     files: Vec<String>,
-    in_flight: Option<tokio::task::JoinHandle<Result<String>>>,
+    /// Files being encoded or written, oldest first.
+    in_flight: VecDeque<tokio::task::JoinHandle<Result<String>>>,
+    /// Files started so far (landed or in flight).
+    started: usize,
+    /// Fires once the newest file in flight has landed: the next file waits for it.
+    last_landed: Option<oneshot::Receiver<()>>,
 }
 
 impl Lander {
@@ -212,7 +218,9 @@ impl Lander {
             pages: Vec::new(),
             index: HashMap::new(),
             files: Vec::new(),
-            in_flight: None,
+            in_flight: VecDeque::new(),
+            started: 0,
+            last_landed: None,
         }
     }
 
@@ -276,35 +284,60 @@ impl Lander {
         self.landed().await
     }
 
-    /// Starts writing the buffered games as one file once the previous file has landed, and
-    /// returns without waiting for it.
+    /// Starts encoding the buffered games as one file and returns without waiting for it.
+    ///
+    /// Up to [`Self::FILES_IN_FLIGHT`] files are encoded at once (encoding a file takes about
+    /// as long as parsing the pages of the next one, and would otherwise hold the parsers
+    /// up), but each is written only after the one before it has landed: files land in order.
     pub async fn flush_in_background(&mut self, wh: &Warehouse) -> Result<()> {
-        self.landed().await?;
+        while self.in_flight.len() >= Self::FILES_IN_FLIGHT {
+            self.land_oldest().await?;
+        }
         if self.index.is_empty() {
             return Ok(());
         }
         let pages = std::mem::take(&mut self.pages);
         self.index.clear();
-        let number = self.files.len() + 1;
+        self.started += 1;
+        let number = self.started;
         let path = format!(
             "{RAW_GAMES_PREFIX}/run_date={}/{}-{number:05}.parquet",
             self.run_date, self.stamp.run_id,
         );
         let wh = wh.clone();
-        self.in_flight = Some(tokio::spawn(async move {
+        let (done, done_rx) = oneshot::channel();
+        let previous = self.last_landed.replace(done_rx);
+        self.in_flight.push_back(tokio::spawn(async move {
             let bytes = tokio::task::spawn_blocking(move || encode_pages(pages)).await??;
+            if let Some(previous) = previous {
+                previous.await.map_err(|_| {
+                    Error::Task(format!("{path} not written: an earlier raw file failed"))
+                })?;
+            }
             wh.put(&path, bytes).await?;
             tracing::debug!(%path, "raw file written");
             crate::failpoint::hit(&format!("ingest.landed.{number}"));
+            let _ = done.send(());
             Ok(path)
         }));
         Ok(())
     }
 
-    /// Waits for the file in flight, if any.
-    async fn landed(&mut self) -> Result<()> {
-        if let Some(task) = self.in_flight.take() {
+    /// Files encoded at once by [`Lander::flush_in_background`].
+    const FILES_IN_FLIGHT: usize = 2;
+
+    /// Waits for the oldest file in flight, if any.
+    async fn land_oldest(&mut self) -> Result<()> {
+        if let Some(task) = self.in_flight.pop_front() {
             self.files.push(task.await??);
+        }
+        Ok(())
+    }
+
+    /// Waits for every file in flight, in order.
+    async fn landed(&mut self) -> Result<()> {
+        while !self.in_flight.is_empty() {
+            self.land_oldest().await?;
         }
         Ok(())
     }

@@ -3,8 +3,9 @@
 //! Pages come from a [`source`] (archive folder or HTTP, a few requests at once), are parsed
 //! on rayon while the next pages are fetched ([`parse`]) and turned into arrow columns there
 //! ([`land::PageRows`]: the games' strings borrow the page's bytes until then), filtered by
-//! change data capture ([`cdc`]) and written by the [`land::Lander`]. On any error the games already accepted are written before the error is
-//! returned, so a rerun only refetches what was in flight.
+//! change data capture ([`cdc`]) and written by the [`land::Lander`]. On any error the games
+//! already accepted are written before the error is returned, so a rerun only refetches what
+//! was in flight.
 //!
 //! Must never: advance CDC state for games not durably landed (state is derived from landed
 //! files), or hold more than a few pages plus one raw file's worth of games in memory.
