@@ -144,7 +144,9 @@ async fn main() {
     let seed = arg(&args, "--seed").unwrap_or_else(|| "1".into());
     let pandas = !args.iter().any(|a| a == "--no-pandas");
     let ingest_only = args.iter().any(|a| a == "--ingest-only");
-    let cold = Cold(args.iter().any(|a| a == "--cold"));
+    let settle = Settle {
+        cold: args.iter().any(|a| a == "--cold"),
+    };
     let given_pages = arg(&args, "--pages").map(PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".venv/bin/python");
@@ -193,7 +195,7 @@ async fn main() {
     let mut rows: Vec<(String, Cost, String)> = Vec::new();
 
     // 1. Ingest from loopback pages.
-    cold.drop();
+    settle.before_stage();
     let (cost, server_cpu) = ingest_served(&pages, &wh, &logs, "ingest").await;
     let seen = games_seen(&logs.join("ingest.log"));
     let rate = seen as f64 / cost.wall;
@@ -212,7 +214,7 @@ async fn main() {
 
     // 2. Full ETL.
     let (out, l) = log("etl-full");
-    cold.drop();
+    settle.before_stage();
     let full = measure("full ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
     let full_wall = full.wall;
     rows.push(("full ETL into Iceberg".into(), full, String::new()));
@@ -224,10 +226,11 @@ async fn main() {
     link_tree(&wh.join("raw"), &raw_day1);
 
     // 3. Incremental ETL of the delta.
+    settle.before_stage();
     let (cost, _) = ingest_served(&delta, &wh, &logs, "ingest-delta").await;
     rows.push(("ingest of the 1% delta".into(), cost, String::new()));
     let (out, l) = log("etl-incremental");
-    cold.drop();
+    settle.before_stage();
     let inc = measure("incremental ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
     let ratio = inc.wall / full_wall;
     rows.push((
@@ -244,7 +247,7 @@ async fn main() {
     for peer in peers {
         let (out, l) = log(peer);
         let script = root.join(format!("benches/peers/{peer}_star.py"));
-        cold.drop();
+        settle.before_stage();
         let cost = measure(
             peer,
             Command::new(&python)
@@ -273,19 +276,23 @@ async fn main() {
     let _: PathBuf = logs;
 }
 
-/// `--cold`: the page cache is dropped before every measured stage (Linux, as root), so each
-/// reads its input from disk as a daily run on yesterday's files would.
-struct Cold(bool);
+/// Before every measured stage, what the previous one wrote is flushed to disk, so that no
+/// stage pays for another's writeback (generating 2.3 GiB of pages, or the full ETL's tables,
+/// would otherwise be flushed during the next stage and, on ext4, hold up its small syncs).
+/// With `--cold` the page cache is dropped too (Linux, as root), so each stage reads its
+/// input from disk as a daily run on yesterday's files would.
+struct Settle {
+    cold: bool,
+}
 
-impl Cold {
-    fn drop(&self) {
-        if !self.0 {
-            return;
-        }
+impl Settle {
+    fn before_stage(&self) {
         // SAFETY: sync(2) has no preconditions.
         unsafe { libc::sync() };
-        std::fs::write("/proc/sys/vm/drop_caches", "3")
-            .unwrap_or_else(|e| panic!("--cold: cannot drop the page cache (needs root): {e}"));
+        if self.cold {
+            std::fs::write("/proc/sys/vm/drop_caches", "3")
+                .unwrap_or_else(|e| panic!("--cold: cannot drop the page cache (needs root): {e}"));
+        }
     }
 }
 
