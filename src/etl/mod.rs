@@ -434,27 +434,14 @@ fn split_stored_facts(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<(KeyM
     let mut max_key = 0;
     let mut dates = Vec::new();
     for batch in batches {
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| Error::Schema(format!("fact_games lacks column {name}")))
-        };
-        let int = |name: &str| {
-            column(name)?
-                .as_any()
-                .downcast_ref::<Int32Array>()
-                .cloned()
-                .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not INT")))
-        };
-        let bigint = |name: &str| {
-            column(name)?
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .cloned()
-                .ok_or_else(|| Error::Schema(format!("fact_games.{name} is not BIGINT")))
-        };
-        let (ids, keys) = (bigint("game_id")?, bigint("game_key")?);
-        let (released, updated) = (int("released_date_key")?, int("updated_date_key")?);
+        let (ids, keys) = (
+            stored_column::<Int64Array>(batch, "game_id", "BIGINT")?,
+            stored_column::<Int64Array>(batch, "game_key", "BIGINT")?,
+        );
+        let (released, updated) = (
+            stored_column::<Int32Array>(batch, "released_date_key", "INT")?,
+            stored_column::<Int32Array>(batch, "updated_date_key", "INT")?,
+        );
         dates.reserve(2 * batch.num_rows());
         for i in 0..batch.num_rows() {
             let key = (!keys.is_null(i)).then(|| keys.value(i));
@@ -478,15 +465,24 @@ fn split_stored_facts(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<(KeyM
     Ok((KeyMap::from_pairs(games).above(max_key), dates))
 }
 
+/// A column of a stored table, as the arrow type gamelake writes for its SQL type `kind`.
+fn stored_column<'a, T: Array + 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+    kind: &str,
+) -> Result<&'a T> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| Error::Schema(format!("stored table lacks {kind} column {name}")))
+}
+
 /// (natural, key) pairs of a stored table; rows with a null natural key are skipped.
 fn pairs(batch: &RecordBatch, natural: &str, key: &str) -> Result<Vec<(i64, i64)>> {
-    let column = |name: &str| {
-        batch
-            .column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
-            .ok_or_else(|| Error::Schema(format!("stored table lacks BIGINT column {name}")))
-    };
-    let (n, k) = (column(natural)?, column(key)?);
+    let (n, k) = (
+        stored_column::<Int64Array>(batch, natural, "BIGINT")?,
+        stored_column::<Int64Array>(batch, key, "BIGINT")?,
+    );
     Ok((0..batch.num_rows())
         .filter(|&i| !n.is_null(i) && !k.is_null(i))
         .map(|i| (n.value(i), k.value(i)))

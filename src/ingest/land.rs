@@ -444,7 +444,8 @@ mod tests {
         let page = PageRows::new(&first[..1], &stamp).expect("rows");
         assert_eq!(lander.push(page, &[]), 0);
         let pages = std::mem::take(&mut lander.pages);
-        let batch = read_back(encode_pages(pages).expect("encode"));
+        let batch = crate::etl::raw::read_batch(encode_pages(pages).expect("encode"), "test")
+            .expect("read back");
         let names: Vec<String> = column_strings(&batch, "name");
         let ids = batch
             .column_by_name("id")
@@ -458,14 +459,6 @@ mod tests {
         );
         assert_eq!(names[3], "renamed");
         assert!(!names.contains(&"stale".to_string()));
-    }
-
-    fn read_back(bytes: Bytes) -> RecordBatch {
-        let reader =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1 << 20)
-                .expect("reader");
-        let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
-        concat_batches(&raw_schema(), &batches).expect("concat")
     }
 
     fn column_strings(batch: &RecordBatch, name: &str) -> Vec<String> {

@@ -26,10 +26,6 @@ impl Text<'_> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_owned(self) -> Text<'static> {
-        Text(Cow::Owned(self.0.into_owned()))
-    }
 }
 
 impl AsRef<str> for Text<'_> {
