@@ -18,6 +18,12 @@ use gamelake::progress::Progress;
 use gamelake::query::{self, Format};
 use gamelake::storage::Warehouse;
 
+// Ingest and ETL allocate many small, short-lived buffers (a page's nested lists, arrow
+// arrays) on one thread and free them on another; glibc's malloc spent ~17% of the ingest's
+// CPU on that (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "gamelake",
