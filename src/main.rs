@@ -20,7 +20,8 @@ use gamelake::storage::Warehouse;
 
 // Ingest and ETL allocate many small, short-lived buffers (a page's nested lists, arrow
 // arrays) on one thread and free them on another; glibc's malloc spent ~17% of the ingest's
-// CPU on that (docs/benchmarks.md).
+// CPU on that (docs/benchmarks.md). See `no_transparent_huge_pages` for the one setting it
+// needs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -162,6 +163,7 @@ impl Cli {
 }
 
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
@@ -173,7 +175,6 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -200,16 +201,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// glibc's malloc gives every thread its own arena (up to 8 per core) and hands little back
-/// to the system; with rayon, tokio and Polars threads an ingest of 200,000 games peaked at
-/// 613 to 927 MiB, against 381 MiB with one arena per core. Memory should not grow with the
-/// number of threads that once allocated.
-fn limit_malloc_arenas() {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
-    // SAFETY: mallopt only sets an allocator tunable; called before any worker thread exists.
+/// mimalloc asks the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`) on the
+/// memory it maps; every fault on it then zeroes 2 MiB, and memory it hands back and takes
+/// again is zeroed again. The full ETL of 1,000,000 games spent 5 to 6 of its 10 to 11 CPU
+/// seconds in the kernel that way (mostly `clear_page`), and took 6.1 to 7.3 s against 4.1
+/// to 4.8 s with huge pages off; the ingest was no faster with them (docs/benchmarks.md).
+/// Off for this process only, before anything is allocated in earnest; the flag is checked
+/// at every page fault, so memory mapped before this call is covered too.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process; no memory is touched.
+    // A kernel that refuses it leaves huge pages on, which costs time, not correctness.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, arenas);
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
