@@ -203,7 +203,7 @@ fn main() -> ExitCode {
 
 /// mimalloc asks the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`) on the
 /// memory it maps; every fault on it then zeroes 2 MiB, and memory it hands back and takes
-/// again is zeroed again. The full ETL of 1,000,000 games spent 5 to 6 of its 10 to 11 CPU
+/// again is zeroed again. The full ETL of 1,000,000 games spent 5 to 6 of its 10 to 12 CPU
 /// seconds in the kernel that way (mostly `clear_page`), and took 6.1 to 7.3 s against 4.1
 /// to 4.8 s with huge pages off; the ingest was no faster with them (docs/benchmarks.md).
 /// Off for this process only, before anything is allocated in earnest; the flag is checked
