@@ -13,12 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
 
+use gamelake::Gamelake;
 use gamelake::etl::{self, EtlOptions};
 use gamelake::ingest::land::Lander;
 use gamelake::ingest::model::{Game, Named};
 use gamelake::ingest::parse::parse_page_owned;
 use gamelake::lakehouse::Lakehouse;
-use gamelake::progress::Progress;
+use gamelake::progress::NoProgress;
 use gamelake::storage::Warehouse;
 
 fn recorded_games() -> Vec<Game<'static>> {
@@ -71,14 +72,10 @@ fn table_files(root: &Path) -> BTreeMap<String, u64> {
 
 async fn timed_etl(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> (f64, etl::EtlReport) {
     let start = Instant::now();
-    let report = etl::run(
-        wh,
-        lake,
-        &EtlOptions { full_refresh },
-        &mut Progress::hidden("t"),
-    )
-    .await
-    .expect("etl");
+    let report = Gamelake::embedded(wh.clone(), lake.namespace())
+        .etl(&EtlOptions { full_refresh }, &mut NoProgress)
+        .await
+        .expect("etl");
     (start.elapsed().as_secs_f64(), report)
 }
 

@@ -149,6 +149,7 @@ async fn main() {
     };
     let given_pages = arg(&args, "--pages").map(PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/rawg");
     let python = root.join(".venv/bin/python");
     assert!(python.exists(), "run scripts/setup-python.sh first");
 
@@ -179,7 +180,8 @@ async fn main() {
             .args(["generate", "--games", &games.to_string(), "--seed", &seed])
             .arg("--out")
             .arg(&pages)
-            .args(["--delta-changed", "0.01", "--delta-new", "0"])
+            .args(["--delta-changed", "0.01", "--delta-new", "0", "--from"])
+            .args(["games-released-2015", "games-released-2016"].map(|d| shared.join(d)))
             .current_dir(root)
             .status()
             .expect("generate");

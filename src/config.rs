@@ -8,37 +8,24 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::CatalogSettings;
+use crate::ident::validate_identifier;
+use crate::ingest::DEFAULT_SOURCE;
+use crate::secret::Secret;
+use crate::storage::s3::S3Settings;
 use crate::{Error, Result};
 
-/// The public RAWG API. Only contacted when the user runs an ingest without `--source`.
-pub const DEFAULT_SOURCE: &str = "https://api.rawg.io/api";
+/// Where the warehouse is when nothing says otherwise.
 pub const DEFAULT_WAREHOUSE: &str = "./lakehouse";
+/// The Iceberg namespace of the tables when nothing says otherwise.
 pub const DEFAULT_NAMESPACE: &str = "rawg";
+/// The config file read from the working directory when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "gamelake.toml";
-
-/// A secret value: printable only through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// The contents of `gamelake.toml`. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     pub warehouse: Option<String>,
     pub namespace: Option<String>,
     pub source: Option<String>,
@@ -52,7 +39,7 @@ pub struct FileConfig {
 /// `[s3]` in `gamelake.toml`: the object store behind `s3://` warehouses and tables.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileS3 {
+pub(crate) struct FileS3 {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub access_key_id: Option<String>,
@@ -63,87 +50,16 @@ pub struct FileS3 {
 /// `[catalog]` in `gamelake.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileCatalog {
+pub(crate) struct FileCatalog {
     pub uri: Option<String>,
     pub warehouse: Option<String>,
     pub token: Option<String>,
     pub credential: Option<String>,
 }
 
-/// S3 connection settings (`AWS_*` environment variables, then `[s3]` in the config file).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct S3Settings {
-    /// `AWS_ENDPOINT_URL`: an S3-compatible server (MinIO, SeaweedFS). Plain `http://` is
-    /// accepted only here, never implied.
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<Secret>,
-    pub session_token: Option<Secret>,
-    /// Path-style addressing (`endpoint/bucket/key`); the default with an explicit endpoint.
-    pub path_style: bool,
-}
-
-/// Which Iceberg catalog holds the tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CatalogSettings {
-    /// SQLite file in the (local) warehouse; nothing to start.
-    Embedded,
-    /// An Iceberg REST catalog (Nessie's `/iceberg`, SeaweedFS, Polaris, ...).
-    Rest(RestSettings),
-}
-
-/// An Iceberg REST catalog and how to authenticate to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestSettings {
-    /// Base URL (`http://host:port/path`), without `/v1`.
-    pub uri: String,
-    /// `GAMELAKE_CATALOG_WAREHOUSE`: the warehouse the catalog serves (e.g. `s3://warehouse`).
-    pub warehouse: Option<String>,
-    /// `GAMELAKE_CATALOG_TOKEN`: a bearer token.
-    pub token: Option<Secret>,
-    /// `GAMELAKE_CATALOG_CREDENTIAL`: OAuth2 client credentials, `client_id:secret`.
-    pub credential: Option<(String, Secret)>,
-}
-
-impl CatalogSettings {
-    /// Parses `--catalog`: `embedded`, or `rest+http(s)://host:port/path`.
-    pub fn parse(uri: &str) -> Result<Self> {
-        if uri == "embedded" {
-            return Ok(Self::Embedded);
-        }
-        let Some(base) = uri.strip_prefix("rest+") else {
-            return Err(Error::Config(format!(
-                "catalog {uri:?}: expected `embedded` or `rest+http://host:port/path` \
-                 (e.g. rest+http://localhost:19120/iceberg for Nessie)"
-            )));
-        };
-        let url =
-            url::Url::parse(base).map_err(|e| Error::Config(format!("catalog {uri:?}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::Config(format!(
-                "catalog {uri:?}: the REST catalog URL must be http:// or https:// with a host"
-            )));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::Config(
-                "catalog URL: credentials do not belong in the URL (it gets logged); \
-                 use GAMELAKE_CATALOG_TOKEN or GAMELAKE_CATALOG_CREDENTIAL"
-                    .into(),
-            ));
-        }
-        Ok(Self::Rest(RestSettings {
-            uri: base.trim_end_matches('/').to_string(),
-            warehouse: None,
-            token: None,
-            credential: None,
-        }))
-    }
-}
-
 impl FileConfig {
     /// Reads `path`; a missing file is an empty config unless it was asked for explicitly.
-    pub fn load(path: &Path, explicit: bool) -> Result<Self> {
+    pub(crate) fn load(path: &Path, explicit: bool) -> Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
@@ -157,20 +73,30 @@ impl FileConfig {
 /// Resolved settings shared by every command.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The warehouse root: a local folder, `file://` URL or `s3://bucket/prefix`.
     pub warehouse: String,
+    /// The Iceberg namespace of the tables (an identifier).
     pub namespace: String,
+    /// The RAWG API base URL, or a folder of archived pages.
     pub source: String,
+    /// The RAWG API key (environment or config file only).
     pub api_key: Option<Secret>,
+    /// S3 connection settings, for `s3://` warehouses and tables.
     pub s3: S3Settings,
+    /// The Iceberg catalog.
     pub catalog: CatalogSettings,
 }
 
 /// What the command line (and its environment variables) supplied.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
+    /// `--config`: a config file that must exist.
     pub config_file: Option<PathBuf>,
+    /// `--warehouse` / `GAMELAKE_WAREHOUSE`.
     pub warehouse: Option<String>,
+    /// `--namespace` / `GAMELAKE_NAMESPACE`.
     pub namespace: Option<String>,
+    /// `--source` / `GAMELAKE_SOURCE`.
     pub source: Option<String>,
     /// `--catalog` / `GAMELAKE_CATALOG`.
     pub catalog: Option<String>,
@@ -221,6 +147,8 @@ impl Overrides {
 }
 
 impl Settings {
+    /// Resolves the settings: overrides, then the config file, then defaults; checks the
+    /// namespace and the catalog URL.
     pub fn resolve(o: Overrides) -> Result<Self> {
         let (path, explicit) = match &o.config_file {
             Some(p) => (p.clone(), true),
@@ -232,7 +160,7 @@ impl Settings {
             .clone()
             .or(file.namespace)
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
-        crate::catalog::validate_identifier(&namespace)?;
+        validate_identifier(&namespace)?;
         let endpoint = o.env("AWS_ENDPOINT_URL").or(file.s3.endpoint);
         let s3 = S3Settings {
             path_style: file.s3.path_style.unwrap_or(endpoint.is_some()),

@@ -1,6 +1,11 @@
-//! The library's error type. Every variant says what failed and, where it helps, what to do;
-//! the binary prints the chain on one line. Errors never carry secrets: URLs are redacted
-//! before they get here (see [`crate::ingest::http::redact`]).
+//! Every error type of the library, in one leaf module that depends on nothing else in the
+//! crate. [`Error`] is what the library returns; its variants are the kinds a caller can act
+//! on (a busy warehouse, an unreachable catalog, a lost race, bad input, nothing to do), each
+//! saying what failed and, where it helps, what to do. The binary prints the chain on one line.
+//!
+//! Must never: carry a secret. URLs are redacted before they reach an error (see
+//! `ingest::http::redact`), and settings that hold secrets wrap them in
+//! [`crate::secret::Secret`].
 
 use std::path::PathBuf;
 
@@ -10,25 +15,69 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in gamelake.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Configuration is missing or contradictory.
+    /// Configuration is missing or contradictory: a flag, a variable, `gamelake.toml`, or a
+    /// warehouse or catalog location that cannot work.
     #[error("configuration: {0}")]
     Config(String),
+
+    /// Another gamelake run holds the warehouse lease and did not finish within the wait.
+    #[error(
+        "the warehouse is busy: {holder} holds {lease} and {waited_secs}s passed; rerun when it \
+         is done, or remove that file if that process is gone"
+    )]
+    LeaseBusy {
+        /// Who holds it: command, pid, host and since when.
+        holder: String,
+        /// The lease object (URL).
+        lease: String,
+        /// How long this run waited.
+        waited_secs: u64,
+    },
+
+    /// The Iceberg catalog could not be reached or refused us.
+    #[error("REST catalog {uri}: {detail}")]
+    CatalogUnreachable {
+        /// The catalog's base URL (no credentials).
+        uri: String,
+        /// What went wrong and what to check.
+        detail: String,
+    },
+
+    /// Another writer committed to the same table first and retries ran out.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+
+    /// The RAWG API (or a replay of it) failed in a way retries did not fix.
+    #[error("{0}")]
+    Http(#[from] HttpError),
+
+    /// Input from outside (a page, a game) did not have the shape RAWG documents.
+    #[error("{0}")]
+    BadInput(#[from] ParseError),
+
+    /// A stored file (raw parquet, a table's data or delete file, ingest state) could not be
+    /// read as gamelake wrote it.
+    #[error("{path} is unreadable: {detail}")]
+    Corrupt {
+        /// The file, relative to the warehouse or as the catalog records it.
+        path: String,
+        /// What was wrong with it.
+        detail: String,
+    },
+
+    /// There is nothing to work on: no warehouse, no raw games.
+    #[error("{0}")]
+    NoData(String),
 
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
-
-    /// The RAWG API (or a replay of it) failed in a way retries did not fix.
-    #[error("{0}")]
-    Http(#[from] crate::ingest::http::HttpError),
-
-    /// A page or game did not have the shape RAWG documents.
-    #[error("{0}")]
-    Parse(#[from] crate::ingest::parse::ParseError),
 
     /// Object storage (local folder or S3) failed.
     #[error("object storage: {0}")]
@@ -41,14 +90,12 @@ pub enum Error {
     /// The embedded catalog's SQLite database failed.
     #[error("catalog database {path}: {source}")]
     CatalogDb {
+        /// The `catalog.db` file.
         path: PathBuf,
+        /// SQLite's error.
         #[source]
         source: rusqlite::Error,
     },
-
-    /// Another writer committed to the same table first and retries ran out.
-    #[error("commit conflict on table {table}: {detail}")]
-    CommitConflict { table: String, detail: String },
 
     /// A table definition in `schemas/` is invalid, or data does not fit it.
     #[error("schema: {0}")]
@@ -56,23 +103,32 @@ pub enum Error {
 
     /// A name that would reach SQL or a path is not acceptable.
     #[error("invalid identifier {name:?}: {reason}")]
-    InvalidIdentifier { name: String, reason: &'static str },
+    InvalidIdentifier {
+        /// The name as given (cut to 80 characters).
+        name: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
 
+    /// Polars failed.
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),
 
+    /// Arrow failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 
+    /// Parquet encoding or decoding failed.
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
 
+    /// DataFusion failed to plan or run a statement.
     #[error("sql: {0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
 
-    /// A background task panicked or was cancelled.
-    #[error("internal task failed: {0}")]
-    Task(String),
+    /// Something that should not happen did: a background task panicked or was cancelled.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -82,10 +138,110 @@ impl Error {
             source,
         }
     }
+
+    pub(crate) fn corrupt(path: impl Into<String>, detail: impl ToString) -> Self {
+        Error::Corrupt {
+            path: path.into(),
+            detail: detail.to_string(),
+        }
+    }
 }
 
 impl From<tokio::task::JoinError> for Error {
     fn from(e: tokio::task::JoinError) -> Self {
-        Error::Task(e.to_string())
+        Error::Internal(e.to_string())
     }
+}
+
+/// A commit lost a race against another writer. The embedded catalog returns it boxed in
+/// `iceberg_rust::error::Error::External` (callers reload the table and retry, see
+/// `catalog::is_conflict`); once retries run out it reaches callers as [`Error::Conflict`].
+#[derive(Debug, thiserror::Error)]
+#[error("commit conflict on table {table}: {detail}")]
+pub struct Conflict {
+    /// `namespace.table`.
+    pub table: String,
+    /// What was found instead of what was expected, and what to do.
+    pub detail: String,
+}
+
+/// Why fetching from RAWG failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// 401 or 403: no key, or a wrong one.
+    #[error(
+        "{url}: RAWG refused the request ({status}): set RAWG_API_KEY in the environment or \
+         rawg_api_key in gamelake.toml to a valid key"
+    )]
+    Unauthorized {
+        /// The request (key redacted).
+        url: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// Any other error status, after retries where they apply.
+    #[error("{url}: HTTP {status} after {attempts} attempts: {body}")]
+    Status {
+        /// The request (key redacted).
+        url: String,
+        /// The last status.
+        status: u16,
+        /// Requests sent.
+        attempts: u32,
+        /// The start of the last response body.
+        body: String,
+    },
+    /// No answer: connection refused, reset, or timed out, after retries.
+    #[error("{url}: {reason} after {attempts} attempts; check the network or --source")]
+    Transport {
+        /// The request (key redacted).
+        url: String,
+        /// What the HTTP client said.
+        reason: String,
+        /// Requests sent.
+        attempts: u32,
+    },
+    /// A `next` link pointed at another host than the configured API.
+    #[error(
+        "refusing to follow a `next` link to {found}: only {expected} is trusted with the API key"
+    )]
+    ForeignHost {
+        /// The configured API host.
+        expected: String,
+        /// The host the link named.
+        found: String,
+    },
+    /// The source or a link is not a usable URL.
+    #[error("invalid source URL {url:?}: {reason}")]
+    BadUrl {
+        /// The URL (key redacted).
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
+}
+
+/// Why a page could not be taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The page as a whole is not a RAWG list page (HTML, truncated, no `results`).
+    #[error("page {page}: not a RAWG list page: {reason}")]
+    Page {
+        /// The page's label (URL or file).
+        page: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// One game of the page has a field of the wrong type, or lacks a required one.
+    #[error("page {page}, game {game}: field `{field}`: {reason}")]
+    Game {
+        /// The page's label (URL or file).
+        page: String,
+        /// The game's id, or its position when it has none.
+        game: String,
+        /// The field path.
+        field: String,
+        /// What was wrong.
+        reason: String,
+    },
 }

@@ -72,10 +72,6 @@ impl KeySet {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The keys, ascending.
     pub fn sorted(&self) -> Vec<i64> {
         match &self.repr {

@@ -12,7 +12,11 @@
 //! [`RENEW_EVERY`]). So a crash never blocks the next run for long. [`Lease::release`] removes
 //! it; dropping a lease without releasing it removes a local one too.
 //!
-//! Must never: let two live processes both believe they hold the lease.
+//! Limits: a holder that stalls longer than [`STALE_AFTER`] on S3 (paused, swapped out) can
+//! have its lease taken over while it still runs. Its heartbeat then logs that the lease is
+//! lost, but nothing yet stops its next commit: writes are not fenced by the lease.
+//!
+//! Must never: hand the lease to a second process while the holder is alive and renewing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,9 +38,13 @@ pub const STALE_AFTER: Duration = Duration::from_secs(90);
 /// Who holds a lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
+    /// Its process id.
     pub pid: u32,
+    /// Its host name.
     pub host: String,
+    /// The gamelake command it runs.
     pub command: String,
+    /// When it took the lease (RFC 3339).
     pub since: String,
     /// Last renewal (RFC 3339); the acquisition time until the first renewal.
     #[serde(default)]
@@ -143,11 +151,11 @@ impl Lease {
                         )
                     })
                     .unwrap_or_else(|| "another process".to_string());
-                return Err(Error::Config(format!(
-                    "the warehouse is busy: {who} holds {}/{LEASE_FILE} and {}s passed; rerun when it is done, or remove that file if that process is gone",
-                    wh.root_url(),
-                    wait.as_secs()
-                )));
+                return Err(Error::LeaseBusy {
+                    holder: who,
+                    lease: format!("{}/{LEASE_FILE}", wh.root_url()),
+                    waited_secs: wait.as_secs(),
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

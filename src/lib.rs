@@ -9,30 +9,63 @@
 //!                 query (DataFusion) ◄── Iceberg v2 tables in a catalog (lakehouse)
 //! ```
 //!
-//! - [`ingest`]: fetch RAWG list pages, keep new or changed games, land them as raw parquet.
-//! - [`storage`]: the warehouse root (a local folder by default) through `object_store`.
-//! - [`schema`]: the star-schema table definitions read from `schemas/`, the single source of truth.
-//! - [`catalog`]: the embedded SQLite Iceberg catalog (pyiceberg/JDBC layout).
-//! - [`lakehouse`]: Iceberg table access: create, read, replace contents with conflict retry.
-//! - [`etl`]: raw parquet to the star schema with stable surrogate keys.
-//! - [`query`]: SQL over the tables with DataFusion.
+//! Start at [`ops::Gamelake`]: it opens a warehouse from [`config::Settings`] and offers the
+//! whole operations (ingest, etl, run, maintain, sql, tables), each taking the warehouse
+//! lease itself when it writes and reporting progress to a [`progress::Progress`] observer.
+//!
+//! ```no_run
+//! use gamelake::config::{Overrides, Settings};
+//! use gamelake::etl::EtlOptions;
+//! use gamelake::ingest::IngestOptions;
+//! use gamelake::progress::NoProgress;
+//! use gamelake::Gamelake;
+//!
+//! # async fn example() -> gamelake::Result<()> {
+//! // Flags > environment > gamelake.toml > defaults, as the binary resolves them.
+//! let settings = Settings::resolve(Overrides::default().read_env())?;
+//! let lake = Gamelake::open(&settings).await?;
+//! let pages = IngestOptions::new("../shared/data/rawg/games-released-2015");
+//! let report = lake.run(&pages, &EtlOptions::default(), &mut NoProgress).await?;
+//! println!("{} games kept", report.ingest.games_kept);
+//! let rows = lake.sql("SELECT count(*) FROM rawg.fact_games").await?;
+//! # let _ = rows;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Modules, in layers from the bottom up (a module imports only from layers below it):
+//!
+//! 1. definitions, pure: [`error`], [`secret`], [`ident`], [`raw`] (the raw landing's
+//!    layout), [`dims`] (the member dimensions), [`schema`] (the tables, from `schemas/`),
+//!    [`progress`], `keyset`, `failpoint`;
+//! 2. storage and catalogs: [`storage`] (the warehouse root in object storage),
+//!    [`catalog`] (embedded SQLite or an Iceberg REST catalog);
+//! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`];
+//! 4. operations: [`config`] (settings resolution) and [`ops`].
+
+#![deny(missing_docs)]
 
 pub mod catalog;
 pub mod config;
+pub mod dims;
 pub mod error;
 pub mod etl;
-pub mod failpoint;
-pub mod generate;
+pub(crate) mod failpoint;
+pub mod ident;
 pub mod ingest;
-pub mod keyset;
+pub(crate) mod keyset;
 pub mod lakehouse;
 pub mod lease;
+pub mod ops;
 pub mod progress;
 pub mod query;
+pub mod raw;
 pub mod schema;
+pub mod secret;
 pub mod storage;
 
 pub use error::{Error, Result};
+pub use ops::Gamelake;
 
 /// A run id: UTC start time to the microsecond plus a random suffix, so ids sort by start.
 pub fn new_run_id() -> String {

@@ -18,12 +18,19 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
+    /// 32-bit integer.
     Int,
+    /// 64-bit integer.
     Long,
+    /// 64-bit float.
     Double,
+    /// True or false.
     Boolean,
+    /// UTF-8 text.
     String,
+    /// A calendar date.
     Date,
+    /// A timestamp without zone, in microseconds.
     Timestamp,
 }
 
@@ -58,11 +65,15 @@ impl ColumnType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnDef {
+    /// The column's name.
     pub name: String,
+    /// The column's type.
     #[serde(rename = "type")]
     pub ty: ColumnType,
+    /// Never null.
     #[serde(default)]
     pub required: bool,
+    /// What the column holds (written to the Iceberg schema).
     pub doc: Option<String>,
 }
 
@@ -70,12 +81,15 @@ pub struct ColumnDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableDef {
+    /// The table's name.
     pub name: String,
+    /// What the table holds.
     pub doc: String,
     /// The column rows are ordered by (surrogate key, or the first key of a bridge).
     pub key: String,
     /// For dimensions and facts: the RAWG id column the surrogate key stands for.
     pub natural_key: Option<String>,
+    /// The columns, in field-id order.
     pub columns: Vec<ColumnDef>,
 }
 
@@ -159,6 +173,7 @@ pub fn table(name: &str) -> Result<&'static TableDef> {
 }
 
 impl TableDef {
+    /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
     }

@@ -11,7 +11,7 @@
 //!   requirements against it, refuses a snapshot built on stale metadata (its sequence number
 //!   must be the next one), writes the new metadata file, and swaps the pointer with
 //!   `UPDATE … WHERE metadata_location = <the one it checked>`, which must change exactly one
-//!   row. Anything else is a [`CommitConflict`] and nothing becomes visible;
+//!   row. Anything else is a [`Conflict`] and nothing becomes visible;
 //! - namespace creation is idempotent; no method panics.
 //!
 //! Views and materialized views are not used by gamelake and return `NotSupported`.
@@ -40,7 +40,9 @@ use object_store::local::LocalFileSystem;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{CATALOG_NAME, CommitConflict, validate_identifier};
+use super::CATALOG_NAME;
+use crate::error::Conflict;
+use crate::ident::validate_identifier;
 use crate::{Error, Result};
 
 const SCHEMA: &str = "
@@ -170,7 +172,7 @@ fn namespace_name(ns: &Namespace) -> Result<String, IcebergError> {
 }
 
 fn conflict(id: &Identifier, detail: impl Into<String>) -> IcebergError {
-    external(CommitConflict {
+    external(Conflict {
         table: id.to_string(),
         detail: detail.into(),
     })

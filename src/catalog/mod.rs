@@ -12,77 +12,82 @@ pub mod rest;
 
 pub use embedded::EmbeddedCatalog;
 
+use crate::error::Conflict;
+use crate::secret::Secret;
 use crate::{Error, Result};
 
 /// The catalog name stored in every row; pyiceberg must be opened with the same name.
 pub const CATALOG_NAME: &str = "gamelake";
 
-/// Marker error returned (boxed in `iceberg_rust::error::Error::External`) when a commit lost
-/// a race; callers reload the table and retry.
-#[derive(Debug, thiserror::Error)]
-#[error("commit conflict on {table}: {detail}")]
-pub struct CommitConflict {
-    pub table: String,
-    pub detail: String,
+/// The embedded catalog's file, relative to a local warehouse root.
+pub const EMBEDDED_CATALOG_FILE: &str = "catalog.db";
+
+/// Which Iceberg catalog holds the tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSettings {
+    /// SQLite file in the (local) warehouse; nothing to start.
+    Embedded,
+    /// An Iceberg REST catalog (Nessie's `/iceberg`, SeaweedFS, Polaris, ...).
+    Rest(RestSettings),
 }
 
-/// True when an iceberg error is a commit conflict: our embedded catalog's [`CommitConflict`],
+/// An Iceberg REST catalog and how to authenticate to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestSettings {
+    /// Base URL (`http://host:port/path`), without `/v1`.
+    pub uri: String,
+    /// `GAMELAKE_CATALOG_WAREHOUSE`: the warehouse the catalog serves (e.g. `s3://warehouse`).
+    pub warehouse: Option<String>,
+    /// `GAMELAKE_CATALOG_TOKEN`: a bearer token.
+    pub token: Option<Secret>,
+    /// `GAMELAKE_CATALOG_CREDENTIAL`: OAuth2 client credentials, `client_id:secret`.
+    pub credential: Option<(String, Secret)>,
+}
+
+impl CatalogSettings {
+    /// Parses `--catalog`: `embedded`, or `rest+http(s)://host:port/path`.
+    pub fn parse(uri: &str) -> Result<Self> {
+        if uri == "embedded" {
+            return Ok(Self::Embedded);
+        }
+        let Some(base) = uri.strip_prefix("rest+") else {
+            return Err(Error::Config(format!(
+                "catalog {uri:?}: expected `embedded` or `rest+http://host:port/path` \
+                 (e.g. rest+http://localhost:19120/iceberg for Nessie)"
+            )));
+        };
+        let url =
+            url::Url::parse(base).map_err(|e| Error::Config(format!("catalog {uri:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(Error::Config(format!(
+                "catalog {uri:?}: the REST catalog URL must be http:// or https:// with a host"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(
+                "catalog URL: credentials do not belong in the URL (it gets logged); \
+                 use GAMELAKE_CATALOG_TOKEN or GAMELAKE_CATALOG_CREDENTIAL"
+                    .into(),
+            ));
+        }
+        Ok(Self::Rest(RestSettings {
+            uri: base.trim_end_matches('/').to_string(),
+            warehouse: None,
+            token: None,
+            credential: None,
+        }))
+    }
+}
+
+/// True when an iceberg error is a commit conflict: our embedded catalog's [`Conflict`],
 /// or HTTP 409 from a REST catalog. `iceberg-rest-catalog` 0.10 turns every non-404 error
 /// response into `InvalidFormat("Response status: 409 Conflict, ...")`, so that string is
 /// the only sign of a 409 (pinned by `tests/it/upstream.rs`).
 pub fn is_conflict(err: &iceberg_rust::error::Error) -> bool {
     use iceberg_rust::error::Error as E;
     match err {
-        E::External(e) => e.is::<CommitConflict>(),
+        E::External(e) => e.is::<Conflict>(),
         E::InvalidFormat(text) => text.starts_with("Response status: 409"),
         _ => false,
-    }
-}
-
-/// Namespace and table names reach SQL (as parameters) and paths (as folder names), so they
-/// are held to a plain identifier shape: a lowercase letter, then lowercase letters, digits
-/// or `_`, at most 64 characters. This rules out `..`, `/`, quotes and SQL.
-pub fn validate_identifier(name: &str) -> Result<()> {
-    let invalid = |reason| {
-        Err(Error::InvalidIdentifier {
-            name: name.chars().take(80).collect(),
-            reason,
-        })
-    };
-    if name.is_empty() || name.len() > 64 {
-        return invalid("must be 1 to 64 characters");
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return invalid("must start with a lowercase letter");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return invalid("may contain only lowercase letters, digits and '_'");
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_that_could_reach_sql_or_paths_are_refused() {
-        for bad in [
-            "",
-            "x'; drop table iceberg_tables; --",
-            "../../etc",
-            "Rawg",
-            "1rawg",
-            "a.b",
-            "a/b",
-        ] {
-            assert!(validate_identifier(bad).is_err(), "{bad:?} accepted");
-        }
-        for good in ["rawg", "fact_games", "dim_2"] {
-            validate_identifier(good).expect(good);
-        }
     }
 }

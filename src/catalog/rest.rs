@@ -26,8 +26,9 @@ use iceberg_rest_catalog::configuration_rewriter::ConfigurationRewriter;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::object_store::ObjectStoreBuilder;
 
-use crate::config::{RestSettings, S3Settings, Secret};
-use crate::storage::s3;
+use super::RestSettings;
+use crate::secret::Secret;
+use crate::storage::s3::{self, S3Settings};
 use crate::{Error, Result};
 
 /// Where the bearer token for each request comes from.
@@ -95,24 +96,29 @@ impl TokenSource {
             ])
             .send()
             .await
-            .map_err(|e| {
-                Error::Config(format!(
-                    "cannot reach the catalog at {token_uri} ({}); check --catalog and that the server is running",
+            .map_err(|e| Error::CatalogUnreachable {
+                uri: token_uri.clone(),
+                detail: format!(
+                    "cannot reach the catalog ({}); check --catalog and that the server is running",
                     without_url(&e)
-                ))
+                ),
             })?;
         let status = response.status();
         if !status.is_success() {
-            return Err(Error::Config(format!(
-                "the catalog at {token_uri} refused the client credentials (HTTP {status}); check GAMELAKE_CATALOG_CREDENTIAL (client_id:secret)"
-            )));
+            return Err(Error::CatalogUnreachable {
+                uri: token_uri.clone(),
+                detail: format!(
+                    "the catalog refused the client credentials (HTTP {status}); check GAMELAKE_CATALOG_CREDENTIAL (client_id:secret)"
+                ),
+            });
         }
-        let body: TokenResponse = response.json().await.map_err(|e| {
-            Error::Config(format!(
-                "the catalog at {token_uri} answered without a token ({})",
-                without_url(&e)
-            ))
-        })?;
+        let body: TokenResponse = response
+            .json()
+            .await
+            .map_err(|e| Error::CatalogUnreachable {
+                uri: token_uri.clone(),
+                detail: format!("answered without a token ({})", without_url(&e)),
+            })?;
         // Renew at 70% of the lifetime, as the spec's clients do.
         let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600) * 7 / 10);
         if let Ok(mut cached) = self.cached.lock() {
@@ -229,5 +235,8 @@ fn config_error<T>(uri: &str, e: iceberg_rest_catalog::apis::Error<T>) -> Error 
         ),
         other => other.to_string(),
     };
-    Error::Config(format!("REST catalog {uri}: {detail}"))
+    Error::CatalogUnreachable {
+        uri: uri.to_string(),
+        detail,
+    }
 }

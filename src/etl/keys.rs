@@ -52,14 +52,6 @@ impl KeyMap {
         self.keys.get(&natural).copied()
     }
 
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// (natural, key) pairs sorted by key.
     pub fn pairs(&self) -> Vec<(i64, i64)> {
         let mut v: Vec<(i64, i64)> = self.keys.iter().map(|(n, k)| (*n, *k)).collect();

@@ -23,7 +23,7 @@ use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, Int64Type, TimestampMicrosecondType};
 use polars::prelude::{Column, DataFrame};
 
-use super::star::{DIMS, DimSpec};
+use crate::dims::{DIMS, DimSpec};
 use crate::{Error, Result};
 
 /// A mention's rank: (`_ingested_at`, `updated`, game id), all in microseconds or ids.
@@ -81,7 +81,7 @@ fn attr_names(spec: &DimSpec) -> impl Iterator<Item = &'static str> {
 impl Members {
     /// The winners of one raw file (a batch in the raw schema); `path` names it in errors.
     pub fn scan(batch: &RecordBatch, path: &str) -> Result<Self> {
-        let bad = |what: String| Error::Schema(format!("raw file {path}: {what}"));
+        let bad = |what: String| Error::corrupt(path, what);
         let game_ids = batch
             .column_by_name("id")
             .and_then(|c| c.as_primitive_opt::<Int64Type>())
@@ -168,7 +168,7 @@ impl Members {
         let index = DIMS
             .iter()
             .position(|d| d.member == spec.member)
-            .ok_or_else(|| Error::Schema(format!("no dimension {}", spec.member)))?;
+            .ok_or_else(|| Error::Internal(format!("no dimension {}", spec.member)))?;
         let newest = &self.dims[index];
         let mut members: Vec<(&i64, &Mention)> = newest.by_member.iter().collect();
         members.sort_unstable_by_key(|(id, _)| **id);
@@ -333,7 +333,7 @@ mod tests {
 
     use super::*;
     use crate::etl::interop::batch_to_frame;
-    use crate::etl::raw::read_batch;
+    use crate::etl::read::read_batch;
     use crate::ingest::land::encode;
     use crate::ingest::model::Game;
     use crate::ingest::parse::parse_page_owned;

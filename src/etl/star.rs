@@ -18,81 +18,20 @@ use polars_arrow::array::{Array, PrimitiveArray};
 
 use super::keys::KeyMap;
 use super::members::Members;
-use super::raw::RawGames;
+use crate::dims::{DATE_TABLE, DIMS, DimSpec, FACT_TABLE};
 use crate::schema::{ColumnType, TableDef, table};
 use crate::{Error, Result};
 
-/// A dimension fed by a nested field of the raw games.
-#[derive(Debug, Clone, Copy)]
-pub struct DimSpec {
-    /// `genre` → `dim_genre`, `genre_key`, `genre_id`, `bridge_game_genre`.
-    pub member: &'static str,
-    /// The raw column holding the members.
-    pub column: &'static str,
-    /// Whether that column is a list (all but `esrb_rating`).
-    pub is_list: bool,
-    /// Struct fields to walk into before `{id, name, slug}` (`platforms[].platform`).
-    pub path: &'static [&'static str],
-    /// Further member attributes kept (tags: language, games_count).
-    pub extra: &'static [&'static str],
-    /// Whether games link to members through a bridge table.
-    pub bridged: bool,
+/// What raw files hold, as the build uses it (made by [`super::read`]).
+pub struct RawGames {
+    /// Per game id, the version with the latest `updated` (ties go to the later ingest),
+    /// flattened to what the facts and bridges use: one row per game, a list of member ids
+    /// per bridged dimension, `esrb_rating_id` and `ratings_<title>` counts.
+    pub latest: DataFrame,
+    /// The newest mention of every dimension member over every observation, superseded
+    /// versions included.
+    pub members: Members,
 }
-
-/// Every member dimension, in commit order.
-pub const DIMS: [DimSpec; 6] = [
-    DimSpec {
-        member: "platform",
-        column: "platforms",
-        is_list: true,
-        path: &["platform"],
-        extra: &[],
-        bridged: true,
-    },
-    DimSpec {
-        member: "parent_platform",
-        column: "parent_platforms",
-        is_list: true,
-        path: &["platform"],
-        extra: &[],
-        bridged: true,
-    },
-    DimSpec {
-        member: "store",
-        column: "stores",
-        is_list: true,
-        path: &["store"],
-        extra: &[],
-        bridged: true,
-    },
-    DimSpec {
-        member: "genre",
-        column: "genres",
-        is_list: true,
-        path: &[],
-        extra: &[],
-        bridged: true,
-    },
-    DimSpec {
-        member: "tag",
-        column: "tags",
-        is_list: true,
-        path: &[],
-        extra: &["language", "games_count"],
-        bridged: true,
-    },
-    DimSpec {
-        member: "esrb_rating",
-        column: "esrb_rating",
-        is_list: false,
-        path: &[],
-        extra: &[],
-        bridged: false,
-    },
-];
-
-/// The rating titles RAWG uses, counted into `ratings_<title>`.
-pub(crate) const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh", "skip"];
 
 /// What the warehouse already holds that the build must respect.
 #[derive(Debug, Default)]
@@ -108,23 +47,23 @@ pub struct Existing {
     pub other_fact_dates: Vec<i32>,
 }
 
-/// The built tables, in commit order.
+/// A built table: its definition and its rows, shaped to it.
+pub type Built = (&'static TableDef, DataFrame);
+
+/// The built star schema, by part. Nothing depends on the order of parts: each is named.
 pub struct Star {
-    pub tables: Vec<(&'static TableDef, DataFrame)>,
+    /// `dim_date`, then the member dimensions in [`DIMS`] order.
+    pub dims: Vec<Built>,
+    /// One bridge per bridged member dimension, in [`DIMS`] order.
+    pub bridges: Vec<Built>,
+    /// `fact_games`.
+    pub fact: Built,
 }
 
-impl DimSpec {
-    pub fn dim_table(&self) -> String {
-        format!("dim_{}", self.member)
-    }
-    pub fn bridge_table(&self) -> String {
-        format!("bridge_game_{}", self.member)
-    }
-    fn key(&self) -> String {
-        format!("{}_key", self.member)
-    }
-    fn id(&self) -> String {
-        format!("{}_id", self.member)
+impl Star {
+    /// Every table the build makes.
+    pub fn len(&self) -> usize {
+        self.dims.len() + self.bridges.len() + 1
     }
 }
 
@@ -193,7 +132,7 @@ pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
     }
     let (_, esrb_keys) = dims
         .get("esrb_rating")
-        .ok_or_else(|| Error::Schema("esrb_rating dimension missing".into()))?;
+        .ok_or_else(|| Error::Internal("esrb_rating dimension missing".into()))?;
 
     let (fact, bridges) = std::thread::scope(|scope| {
         let fact = scope.spawn(|| build_fact(games.clone().lazy(), esrb_keys));
@@ -208,22 +147,24 @@ pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
             .collect::<Result<Vec<_>>>();
         let fact = fact
             .join()
-            .map_err(|_| Error::Task("the fact builder panicked".into()))?;
+            .map_err(|_| Error::Internal("the fact builder panicked".into()))?;
         Ok::<_, Error>((fact?, bridges?))
     })?;
     drop(games);
     let dim_date = build_dim_date(&fact, &existing.other_fact_dates)?;
 
-    let mut ordered = vec![(table("dim_date")?, dim_date)];
+    let mut dim_tables = vec![(table(DATE_TABLE)?, dim_date)];
     for spec in DIMS {
         let (dim, _) = dims
             .remove(spec.member)
-            .ok_or_else(|| Error::Schema(format!("{} dimension missing", spec.member)))?;
-        ordered.push((table(&spec.dim_table())?, dim));
+            .ok_or_else(|| Error::Internal(format!("{} dimension missing", spec.member)))?;
+        dim_tables.push((table(&spec.dim_table())?, dim));
     }
-    ordered.extend(bridges);
-    ordered.push((table("fact_games")?, fact));
-    Ok(Star { tables: ordered })
+    Ok(Star {
+        dims: dim_tables,
+        bridges,
+        fact: (table(FACT_TABLE)?, fact),
+    })
 }
 
 fn build_dimension(
@@ -322,7 +263,7 @@ fn keyed_games(latest: DataFrame, keys: &KeyMap) -> Result<DataFrame> {
 }
 
 /// One bridge: per game, in key order, its members' keys ascending and once each. The member
-/// ids were flattened into one list per game while reading ([`super::raw`]), so this is one
+/// ids were flattened into one list per game while reading ([`super::read`]), so this is one
 /// walk over two arrays rather than an explode, two joins, a distinct and a sort of millions
 /// of rows.
 fn build_bridge(
@@ -379,51 +320,51 @@ fn date_key(e: Expr) -> Expr {
     .cast(DataType::Int32)
 }
 
-fn build_fact(games: LazyFrame, esrb: &KeyMap) -> Result<DataFrame> {
-    let def = table("fact_games")?;
-    let esrb_keys = key_frame(esrb, "esrb_id", "esrb_rating_key")?;
-    let status = |s: &str| {
-        col("added_by_status")
-            .struct_()
-            .field_by_name(s)
-            .fill_null(lit(0i64))
-            .alias(format!("added_{s}"))
-    };
-    let mut exprs = vec![
-        col("game_key"),
-        col("id").alias("game_id"),
-        when(col("released").is_null())
+/// The expression of a fact column, by name: most are the raw game's column of the same name
+/// (`ratings_<title>` and `esrb_rating_key` are made before), a few are derived here.
+fn fact_column(name: &str) -> Expr {
+    match name {
+        "game_id" => col("id"),
+        "released_date_key" => when(col("released").is_null())
             .then(lit(0i32))
-            .otherwise(date_key(col("released")))
-            .alias("released_date_key"),
-        date_key(col("updated")).alias("updated_date_key"),
-        col("esrb_rating_key").fill_null(lit(0i64)),
-        col("name"),
-        col("slug"),
-        col("released"),
-        col("tba").fill_null(lit(false)),
-        col("updated"),
-        col("rating").fill_null(lit(0.0f64)),
-        col("rating_top").fill_null(lit(0i32)),
-        col("ratings_count").fill_null(lit(0i64)),
-        col("reviews_count").fill_null(lit(0i64)),
-        col("reviews_text_count").fill_null(lit(0i64)),
-        col("added").fill_null(lit(0i64)),
-        status("owned"),
-        status("beaten"),
-        status("toplay"),
-        status("dropped"),
-        status("playing"),
-        status("yet"),
-        col("metacritic"),
-        col("playtime").fill_null(lit(0i32)),
-        col("suggestions_count").fill_null(lit(0i64)),
-        col("background_image"),
-    ];
-    for t in RATING_TITLES {
-        let name = format!("ratings_{t}");
-        exprs.push(col(name.as_str()).fill_null(lit(0i64)));
+            .otherwise(date_key(col("released"))),
+        "updated_date_key" => date_key(col("updated")),
+        _ => match name.strip_prefix("added_") {
+            Some(status) => col("added_by_status").struct_().field_by_name(status),
+            None => col(name),
+        },
     }
+}
+
+/// What a required column holds where RAWG sent nothing (a count RAWG omits is 0; an unknown
+/// dimension key is the Unknown member, 0). `None` for types with no such value: those
+/// columns are never null in the raw schema.
+fn zero(ty: ColumnType) -> Option<Expr> {
+    match ty {
+        ColumnType::Int => Some(lit(0i32)),
+        ColumnType::Long => Some(lit(0i64)),
+        ColumnType::Double => Some(lit(0.0f64)),
+        ColumnType::Boolean => Some(lit(false)),
+        ColumnType::String | ColumnType::Date | ColumnType::Timestamp => None,
+    }
+}
+
+/// The facts, one row per game in key order, with the columns of `schemas/fact_games.toml`.
+fn build_fact(games: LazyFrame, esrb: &KeyMap) -> Result<DataFrame> {
+    let def = table(FACT_TABLE)?;
+    let esrb_keys = key_frame(esrb, "esrb_id", "esrb_rating_key")?;
+    let exprs: Vec<Expr> = def
+        .columns
+        .iter()
+        .map(|c| {
+            let e = fact_column(&c.name);
+            match zero(c.ty).filter(|_| c.required) {
+                Some(z) => e.fill_null(z),
+                None => e,
+            }
+            .alias(c.name.as_str())
+        })
+        .collect();
     // The games come in key order, and the join keeps it.
     let keep_order = JoinArgs {
         maintain_order: MaintainOrderJoin::Left,

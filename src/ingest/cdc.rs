@@ -12,7 +12,6 @@ use chrono::NaiveDateTime;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::land::RAW_GAMES_PREFIX;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
@@ -29,11 +28,7 @@ impl CdcState {
     /// Reads the state from every raw games file under the warehouse.
     pub async fn load(wh: &Warehouse) -> Result<Self> {
         let mut state = Self::default();
-        for meta in wh.list(RAW_GAMES_PREFIX).await? {
-            let path = meta.location.to_string();
-            if !path.ends_with(".parquet") {
-                continue;
-            }
+        for path in wh.raw_game_files().await? {
             let bytes = wh.get(&path).await?;
             state.absorb_file(bytes, &path)?;
         }
@@ -41,9 +36,7 @@ impl CdcState {
     }
 
     fn absorb_file(&mut self, bytes: bytes::Bytes, path: &str) -> Result<()> {
-        let ctx = |e: parquet::errors::ParquetError| {
-            Error::Schema(format!("raw file {path} is unreadable: {e}"))
-        };
+        let ctx = |e: parquet::errors::ParquetError| Error::corrupt(path, e);
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ctx)?;
         let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "updated"]);
         for batch in builder.with_projection(mask).build().map_err(ctx)? {
@@ -55,9 +48,10 @@ impl CdcState {
                 .column_by_name("updated")
                 .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
             let (Some(ids), Some(updated)) = (ids, updated) else {
-                return Err(Error::Schema(format!(
-                    "raw file {path} lacks id/updated columns of the expected types"
-                )));
+                return Err(Error::corrupt(
+                    path,
+                    "no id and updated columns of the expected types",
+                ));
             };
             for i in 0..batch.num_rows() {
                 if ids.is_null(i) || updated.is_null(i) {
@@ -87,10 +81,12 @@ impl CdcState {
         }
     }
 
+    /// How many games the warehouse holds.
     pub fn len(&self) -> usize {
         self.latest.len()
     }
 
+    /// True when the warehouse holds no game yet.
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }

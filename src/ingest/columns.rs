@@ -1,9 +1,9 @@
-//! Typed games to arrow columns in the raw schema ([`super::land::raw_schema`]).
+//! Typed games to arrow columns in the raw schema ([`crate::raw::raw_schema`]).
 //!
 //! Each column is built straight from the [`Game`] fields: nested lists become a list array
 //! over one struct array of all the items, structs keep their nulls. This replaced a detour
 //! through arrow-json's serde tape (serialise every game to JSON tokens, then decode the
-//! tokens by field name), which was a fifth of the ingest's time.
+//! tokens by field name), which cost a large share of the ingest's time (docs/benchmarks.md).
 //!
 //! Must never: drift from the raw schema. [`RecordBatch::try_new`] checks every column's type
 //! against it, and the tests compare whole batches with what arrow-json makes of the same
@@ -19,8 +19,8 @@ use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Fields};
 use chrono::Datelike;
 
-use super::land::raw_schema;
 use super::model::{Game, Named};
+use crate::raw::raw_schema;
 use crate::{Error, Result};
 
 /// The games as one batch of the raw schema, with the run's id and ingest time (`micros`

@@ -12,36 +12,9 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
-/// Why fetching failed for good.
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    #[error(
-        "{url}: RAWG refused the request ({status}): set RAWG_API_KEY in the environment or \
-         rawg_api_key in gamelake.toml to a valid key"
-    )]
-    Unauthorized { url: String, status: u16 },
-    #[error("{url}: HTTP {status} after {attempts} attempts: {body}")]
-    Status {
-        url: String,
-        status: u16,
-        attempts: u32,
-        body: String,
-    },
-    #[error("{url}: {reason} after {attempts} attempts; check the network or --source")]
-    Transport {
-        url: String,
-        reason: String,
-        attempts: u32,
-    },
-    #[error(
-        "refusing to follow a `next` link to {found}: only {expected} is trusted with the API key"
-    )]
-    ForeignHost { expected: String, found: String },
-    #[error("invalid source URL {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
-}
+pub use crate::error::HttpError;
 
 /// Retry and timeout policy.
 #[derive(Debug, Clone)]
@@ -54,6 +27,7 @@ pub struct HttpOptions {
     pub max_backoff: Duration,
     /// Whole-request timeout (a server that stalls mid-body hits this).
     pub timeout: Duration,
+    /// Time to establish a connection.
     pub connect_timeout: Duration,
     /// Pages requested at once: the next page and the ones predicted after it (see
     /// [`super::source::send_http`]); 1 follows the `next` links one request at a time.
@@ -85,12 +59,14 @@ pub struct RawgClient {
 /// What a fetch returned.
 #[derive(Debug)]
 pub enum Fetched {
+    /// 2xx: the body.
     Body(Bytes),
     /// 404: RAWG's answer past the last page.
     NotFound,
 }
 
 impl RawgClient {
+    /// A client for the API at `base`; `key` goes only to `base`'s host.
     pub fn new(base: &str, key: Option<Secret>, opts: HttpOptions) -> Result<Self, HttpError> {
         let bad = |reason: &str| HttpError::BadUrl {
             url: base.to_string(),

@@ -6,15 +6,10 @@
 //! finished and none it did not. File names sort by run start, then sequence.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use super::columns;
-use super::model::Game;
-use crate::storage::Warehouse;
-use crate::{Error, Result};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::{concat_batches, filter_record_batch};
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
 use chrono::{NaiveDate, NaiveDateTime};
 use parquet::arrow::ArrowWriter;
@@ -22,137 +17,30 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use tokio::sync::oneshot;
 
-/// Where raw games land, relative to the warehouse root.
-pub const RAW_GAMES_PREFIX: &str = "raw/games";
-
-fn named() -> DataType {
-    DataType::Struct(Fields::from(vec![
-        Field::new("id", DataType::Int64, true),
-        Field::new("name", DataType::Utf8, true),
-        Field::new("slug", DataType::Utf8, true),
-    ]))
-}
-
-fn list_of(fields: Vec<Field>) -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(Fields::from(fields)),
-        true,
-    )))
-}
-
-/// The arrow schema of raw game files.
-pub fn raw_schema() -> SchemaRef {
-    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            let i64f = |n: &str| Field::new(n, DataType::Int64, true);
-            let strf = |n: &str| Field::new(n, DataType::Utf8, true);
-            Arc::new(Schema::new(vec![
-                Field::new("id", DataType::Int64, false),
-                Field::new("slug", DataType::Utf8, false),
-                Field::new("name", DataType::Utf8, false),
-                Field::new("released", DataType::Date32, true),
-                Field::new("tba", DataType::Boolean, true),
-                strf("background_image"),
-                Field::new("rating", DataType::Float64, true),
-                Field::new("rating_top", DataType::Int32, true),
-                Field::new(
-                    "ratings",
-                    list_of(vec![
-                        i64f("id"),
-                        strf("title"),
-                        i64f("count"),
-                        Field::new("percent", DataType::Float64, true),
-                    ]),
-                    true,
-                ),
-                i64f("ratings_count"),
-                i64f("reviews_text_count"),
-                i64f("added"),
-                Field::new(
-                    "added_by_status",
-                    DataType::Struct(Fields::from(
-                        ["yet", "owned", "beaten", "toplay", "dropped", "playing"]
-                            .map(i64f)
-                            .to_vec(),
-                    )),
-                    true,
-                ),
-                Field::new("metacritic", DataType::Int32, true),
-                Field::new("playtime", DataType::Int32, true),
-                i64f("suggestions_count"),
-                Field::new(
-                    "updated",
-                    DataType::Timestamp(TimeUnit::Microsecond, None),
-                    false,
-                ),
-                i64f("reviews_count"),
-                Field::new("esrb_rating", named(), true),
-                Field::new(
-                    "platforms",
-                    list_of(vec![
-                        Field::new("platform", named(), true),
-                        strf("released_at"),
-                    ]),
-                    true,
-                ),
-                Field::new(
-                    "parent_platforms",
-                    list_of(vec![Field::new("platform", named(), true)]),
-                    true,
-                ),
-                Field::new(
-                    "stores",
-                    list_of(vec![i64f("id"), Field::new("store", named(), true)]),
-                    true,
-                ),
-                Field::new(
-                    "genres",
-                    list_of(vec![i64f("id"), strf("name"), strf("slug")]),
-                    true,
-                ),
-                Field::new(
-                    "tags",
-                    list_of(vec![
-                        i64f("id"),
-                        strf("name"),
-                        strf("slug"),
-                        strf("language"),
-                        i64f("games_count"),
-                        strf("image_background"),
-                    ]),
-                    true,
-                ),
-                Field::new(
-                    "short_screenshots",
-                    list_of(vec![i64f("id"), strf("image")]),
-                    true,
-                ),
-                Field::new("_run_id", DataType::Utf8, false),
-                Field::new(
-                    "_ingested_at",
-                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                    false,
-                ),
-            ]))
-        })
-        .clone()
-}
+use super::columns;
+use super::model::Game;
+use crate::raw::{raw_file_path, raw_schema};
+use crate::storage::Warehouse;
+use crate::{Error, Result};
 
 /// What landing stamps on every row of a run: `_run_id` and `_ingested_at` (micros since the
 /// epoch, UTC). Cheap to clone into the threads that build page batches.
 #[derive(Debug, Clone)]
 pub struct RunStamp {
+    /// This run's id.
     pub run_id: Arc<str>,
+    /// When the run started, in micros since the epoch (UTC).
     pub ingested_at_micros: i64,
 }
 
 /// What change data capture and the date filters need to know of one game of a page.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GameKey {
+    /// RAWG's id.
     pub id: i64,
+    /// RAWG's `updated`.
     pub updated: NaiveDateTime,
+    /// RAWG's `released`, if any.
     pub released: Option<NaiveDate>,
 }
 
@@ -162,11 +50,14 @@ pub struct GameKey {
 /// page's bytes and are copied once, into arrow buffers.
 #[derive(Debug)]
 pub struct PageRows {
+    /// The games' columns.
     pub batch: RecordBatch,
+    /// Per row, what CDC needs.
     pub keys: Vec<GameKey>,
 }
 
 impl PageRows {
+    /// The page's games as columns, with the run's stamp.
     pub fn new(games: &[Game<'_>], stamp: &RunStamp) -> Result<Self> {
         Ok(Self {
             batch: columns::batch(games, &stamp.run_id, stamp.ingested_at_micros)?,
@@ -207,6 +98,8 @@ pub struct Lander {
 }
 
 impl Lander {
+    /// A lander for run `run_id`, started at `started`, writing up to `rows_per_file` games
+    /// a file.
     pub fn new(run_id: &str, started: chrono::DateTime<chrono::Utc>, rows_per_file: usize) -> Self {
         Self {
             stamp: RunStamp {
@@ -273,6 +166,7 @@ impl Lander {
         Ok(self.push(page, &all))
     }
 
+    /// True when the buffered games make a whole file.
     pub fn is_full(&self) -> bool {
         self.index.len() >= self.rows_per_file
     }
@@ -300,10 +194,7 @@ impl Lander {
         self.index.clear();
         self.started += 1;
         let number = self.started;
-        let path = format!(
-            "{RAW_GAMES_PREFIX}/run_date={}/{}-{number:05}.parquet",
-            self.run_date, self.stamp.run_id,
-        );
+        let path = raw_file_path(&self.run_date, &self.stamp.run_id, number);
         let wh = wh.clone();
         let (done, done_rx) = oneshot::channel();
         let previous = self.last_landed.replace(done_rx);
@@ -311,7 +202,7 @@ impl Lander {
             let bytes = tokio::task::spawn_blocking(move || encode_pages(pages)).await??;
             if let Some(previous) = previous {
                 previous.await.map_err(|_| {
-                    Error::Task(format!("{path} not written: an earlier raw file failed"))
+                    Error::Internal(format!("{path} not written: an earlier raw file failed"))
                 })?;
             }
             wh.put(&path, bytes).await?;
@@ -444,7 +335,7 @@ mod tests {
         let page = PageRows::new(&first[..1], &stamp).expect("rows");
         assert_eq!(lander.push(page, &[]), 0);
         let pages = std::mem::take(&mut lander.pages);
-        let batch = crate::etl::raw::read_batch(encode_pages(pages).expect("encode"), "test")
+        let batch = crate::etl::read::read_batch(encode_pages(pages).expect("encode"), "test")
             .expect("read back");
         let names: Vec<String> = column_strings(&batch, "name");
         let ids = batch

@@ -10,14 +10,14 @@
 //! Must never: advance CDC state for games not durably landed (state is derived from landed
 //! files), or hold more than a few pages plus one raw file's worth of games in memory.
 
-pub mod backfill;
+pub(crate) mod backfill;
 pub mod cdc;
-pub mod columns;
+pub(crate) mod columns;
 pub mod http;
 pub mod land;
 pub mod model;
 pub mod parse;
-pub mod source;
+pub(crate) mod source;
 
 use std::path::Path;
 
@@ -25,8 +25,9 @@ use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::config::Secret;
+use crate::failpoint;
 use crate::progress::Progress;
+use crate::secret::Secret;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
@@ -36,10 +37,18 @@ use self::http::{HttpOptions, RawgClient};
 use self::land::{GameKey, Lander, PageRows};
 use self::source::RawPage;
 
+pub use self::source::archived_pages;
+
+/// The public RAWG API. Only contacted when the user runs an ingest without `--source`, and
+/// then only with a key.
+pub const DEFAULT_SOURCE: &str = "https://api.rawg.io/api";
+
 /// An inclusive date range, as RAWG's `dates` and `updated` filters take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateRange {
+    /// First day, inclusive.
     pub from: NaiveDate,
+    /// Last day, inclusive.
     pub to: NaiveDate,
 }
 
@@ -72,18 +81,22 @@ impl std::fmt::Display for DateRange {
 pub struct IngestOptions {
     /// A folder of `page-*.json` or an http(s) base URL such as `https://api.rawg.io/api`.
     pub source: String,
+    /// The RAWG key, sent only to the source's host.
     pub api_key: Option<Secret>,
     /// Games whose `updated` date falls in this range.
     pub updated: Option<DateRange>,
     /// Games released in this range.
     pub dates: Option<DateRange>,
+    /// Stop after this many pages.
     pub max_pages: Option<usize>,
+    /// Retries, timeouts and requests in flight.
     pub http: HttpOptions,
     /// Games per raw file.
     pub rows_per_file: usize,
 }
 
 impl IngestOptions {
+    /// Options for `source` with the defaults: no key, no filters, 10,000 games a raw file.
     pub fn new(source: impl Into<String>) -> Self {
         Self {
             source: source.into(),
@@ -100,8 +113,11 @@ impl IngestOptions {
 /// What an ingest run did.
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
+    /// This run's id (also in every raw row's `_run_id`).
     pub run_id: String,
+    /// Pages taken in.
     pub pages: usize,
+    /// Games on those pages.
     pub games_seen: usize,
     /// New or changed games landed (a game seen twice in one raw file counts once).
     pub games_kept: usize,
@@ -109,19 +125,20 @@ pub struct IngestReport {
     pub games_unchanged: usize,
     /// Games outside `--dates`/`--updated` (archive sources only; the API filters itself).
     pub games_filtered: usize,
+    /// The raw files this run landed.
     pub files: Vec<String>,
 }
 
-/// Runs one ingest into the warehouse.
-pub async fn ingest(
+/// Runs one ingest into the warehouse (the caller holds the lease).
+pub(crate) async fn ingest(
     wh: &Warehouse,
     opts: &IngestOptions,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> Result<IngestReport> {
     let started = Utc::now();
     let run_id = crate::new_run_id();
     let is_http = opts.source.starts_with("http://") || opts.source.starts_with("https://");
-    if is_http && opts.api_key.is_none() && opts.source == crate::config::DEFAULT_SOURCE {
+    if is_http && opts.api_key.is_none() && opts.source == DEFAULT_SOURCE {
         // RAWG answers 401 without a key; say so before any traffic leaves the machine.
         return Err(Error::Config(
             "the RAWG API needs a key: set RAWG_API_KEY (or rawg_api_key in gamelake.toml), \
@@ -130,6 +147,7 @@ pub async fn ingest(
         ));
     }
     let state = CdcState::load(wh).await?;
+    progress.begin("pages", opts.max_pages.map(|n| n as u64));
     tracing::info!(run_id, known_games = state.len(), "ingest starting");
     let mut run = Run {
         state,
@@ -212,7 +230,7 @@ impl Run {
         &mut self,
         rx: mpsc::Receiver<Result<RawPage>>,
         wh: &Warehouse,
-        progress: &mut Progress,
+        progress: &mut dyn Progress,
     ) -> Result<()> {
         let workers = rayon::current_num_threads().max(1);
         let stamp = self.lander.stamp().clone();
@@ -232,7 +250,7 @@ impl Run {
                     let _ = tx.send(rows);
                 });
                 rx.await
-                    .map_err(|_| Error::Task("page parser stopped".into()))?
+                    .map_err(|_| Error::Internal("page parser stopped".into()))?
             }
         })
         .buffered(workers);
@@ -262,8 +280,8 @@ impl Run {
             if self.lander.is_full() {
                 self.lander.flush_in_background(wh).await?;
             }
-            crate::failpoint::hit(&format!("ingest.page.{}", self.report.pages));
-            progress.inc(
+            failpoint::hit(&format!("ingest.page.{}", self.report.pages));
+            progress.advance(
                 1,
                 &format!(
                     "{} games kept, {} unchanged",

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub struct Text<'a>(pub Cow<'a, str>);
 
 impl Text<'_> {
+    /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -90,79 +91,111 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 /// `{id, name, slug}`: genres, platforms, stores, ESRB ratings.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Named<'a> {
+    /// RAWG's id.
     pub id: i64,
+    /// Display name.
     #[serde(borrow)]
     pub name: Text<'a>,
+    /// URL slug.
     #[serde(borrow)]
     pub slug: Text<'a>,
 }
 
+/// A platform a game is on (`platforms[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct PlatformEntry<'a> {
+    /// The platform.
     #[serde(borrow)]
     pub platform: Named<'a>,
+    /// When the game came out there, as RAWG writes it.
     #[serde(default, borrow)]
     pub released_at: Option<Text<'a>>,
 }
 
+/// A platform family (`parent_platforms[]`: PC, PlayStation, ...).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct ParentPlatformEntry<'a> {
+    /// The family.
     #[serde(borrow)]
     pub platform: Named<'a>,
 }
 
+/// A store that sells the game (`stores[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct StoreEntry<'a> {
     /// The game-store link id (detail responses only).
     #[serde(default)]
     pub id: Option<i64>,
+    /// The store.
     #[serde(borrow)]
     pub store: Named<'a>,
 }
 
+/// A user tag (`tags[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Tag<'a> {
+    /// RAWG's id.
     pub id: i64,
+    /// Display name.
     #[serde(borrow)]
     pub name: Text<'a>,
+    /// URL slug.
     #[serde(borrow)]
     pub slug: Text<'a>,
+    /// The tag's language (`eng`, `rus`, ...).
     #[serde(default, borrow)]
     pub language: Option<Text<'a>>,
+    /// Games RAWG tags with it.
     #[serde(default)]
     pub games_count: Option<i64>,
+    /// A background image URL.
     #[serde(default, borrow)]
     pub image_background: Option<Text<'a>>,
 }
 
+/// One rating title's votes (`ratings[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Rating<'a> {
+    /// RAWG's id of the title.
     pub id: i64,
+    /// `exceptional`, `recommended`, `meh` or `skip`.
     #[serde(borrow)]
     pub title: Text<'a>,
+    /// Votes.
     pub count: i64,
+    /// Share of the game's votes, in percent.
     pub percent: f64,
 }
 
+/// How many users list the game in each state (`added_by_status`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct AddedByStatus {
+    /// Wish to play.
     #[serde(default)]
     pub yet: Option<i64>,
+    /// Own it.
     #[serde(default)]
     pub owned: Option<i64>,
+    /// Have beaten it.
     #[serde(default)]
     pub beaten: Option<i64>,
+    /// Plan to play.
     #[serde(default)]
     pub toplay: Option<i64>,
+    /// Gave up.
     #[serde(default)]
     pub dropped: Option<i64>,
+    /// Are playing.
     #[serde(default)]
     pub playing: Option<i64>,
 }
 
+/// A screenshot (`short_screenshots[]`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Screenshot<'a> {
+    /// RAWG's id.
     pub id: i64,
+    /// Image URL.
     #[serde(borrow)]
     pub image: Option<Text<'a>>,
 }
@@ -170,52 +203,77 @@ pub struct Screenshot<'a> {
 /// One game of a list page.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Game<'a> {
+    /// RAWG's id.
     pub id: i64,
+    /// URL slug.
     #[serde(borrow)]
     pub slug: Text<'a>,
+    /// Title.
     #[serde(borrow)]
     pub name: Text<'a>,
+    /// Release date; none when unknown.
     #[serde(default)]
     pub released: Option<NaiveDate>,
+    /// To be announced.
     #[serde(default)]
     pub tba: bool,
+    /// Cover image URL.
     #[serde(default, borrow)]
     pub background_image: Option<Text<'a>>,
+    /// Average rating, 0 to 5.
     #[serde(default)]
     pub rating: f64,
+    /// The highest rating title's value.
     #[serde(default)]
     pub rating_top: i32,
+    /// Votes per rating title.
     #[serde(default, borrow)]
     pub ratings: Option<Vec<Rating<'a>>>,
+    /// Ratings given.
     #[serde(default)]
     pub ratings_count: i64,
+    /// Text reviews.
     #[serde(default)]
     pub reviews_text_count: i64,
+    /// Users who added the game.
     #[serde(default)]
     pub added: i64,
+    /// Users per list state.
     #[serde(default)]
     pub added_by_status: Option<AddedByStatus>,
+    /// Metacritic score, if any.
     #[serde(default)]
     pub metacritic: Option<i32>,
+    /// Average playtime in hours.
     #[serde(default)]
     pub playtime: i32,
+    /// Similar games RAWG suggests.
     #[serde(default)]
     pub suggestions_count: i64,
+    /// When RAWG last changed the game: what change data capture follows.
     pub updated: NaiveDateTime,
+    /// Reviews.
     #[serde(default)]
     pub reviews_count: i64,
+    /// ESRB rating, if any.
     #[serde(default, borrow)]
     pub esrb_rating: Option<Named<'a>>,
+    /// Platforms.
     #[serde(default, borrow)]
     pub platforms: Option<Vec<PlatformEntry<'a>>>,
+    /// Platform families.
     #[serde(default, borrow)]
     pub parent_platforms: Option<Vec<ParentPlatformEntry<'a>>>,
+    /// Stores.
     #[serde(default, borrow)]
     pub stores: Option<Vec<StoreEntry<'a>>>,
+    /// Genres.
     #[serde(default, borrow)]
     pub genres: Option<Vec<Named<'a>>>,
+    /// Tags.
     #[serde(default, borrow)]
     pub tags: Option<Vec<Tag<'a>>>,
+    /// Screenshots.
     #[serde(default, borrow)]
     pub short_screenshots: Option<Vec<Screenshot<'a>>>,
 }

@@ -9,19 +9,7 @@ use serde::Deserialize;
 
 use super::model::Game;
 
-/// Why a page could not be taken in.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    #[error("page {page}: not a RAWG list page: {reason}")]
-    Page { page: String, reason: String },
-    #[error("page {page}, game {game}: field `{field}`: {reason}")]
-    Game {
-        page: String,
-        game: String,
-        field: String,
-        reason: String,
-    },
-}
+pub use crate::error::ParseError;
 
 /// One parsed page; its games may borrow strings from the page's bytes.
 #[derive(Debug)]
@@ -30,6 +18,7 @@ pub struct Page<'a> {
     pub next: Option<String>,
     /// RAWG's total for the query, if sent.
     pub count: Option<i64>,
+    /// The page's games, in page order.
     pub games: Vec<Game<'a>>,
 }
 

@@ -18,7 +18,6 @@ use crate::{Error, Result};
 /// One page's bytes and the name errors use for it.
 #[derive(Debug)]
 pub struct RawPage {
-    pub number: usize,
     pub label: String,
     pub bytes: Bytes,
 }
@@ -52,15 +51,10 @@ pub async fn send_archived(
     max_pages: Option<usize>,
     tx: mpsc::Sender<Result<RawPage>>,
 ) {
-    for (i, path) in pages
-        .into_iter()
-        .take(max_pages.unwrap_or(usize::MAX))
-        .enumerate()
-    {
+    for path in pages.into_iter().take(max_pages.unwrap_or(usize::MAX)) {
         let page = tokio::fs::read(&path)
             .await
             .map(|b| RawPage {
-                number: i + 1,
                 label: path.display().to_string(),
                 bytes: Bytes::from(b),
             })
@@ -285,15 +279,7 @@ pub async fn send_http(
             }
         }
         let label = format!("{} (page {number})", redact(url.as_str()));
-        if tx
-            .send(Ok(RawPage {
-                number,
-                label,
-                bytes,
-            }))
-            .await
-            .is_err()
-        {
+        if tx.send(Ok(RawPage { label, bytes })).await.is_err() {
             return;
         }
         match next {

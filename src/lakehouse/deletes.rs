@@ -40,7 +40,9 @@ const POS_FIELD_ID: i32 = 2_147_483_545;
 /// What a merge-on-read write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowChange {
+    /// Rows deleted (through position deletes).
     pub rows_removed: u64,
+    /// Rows appended.
     pub rows_added: u64,
     /// Data files the deletes point into (none of them was rewritten).
     pub files_touched: usize,
@@ -60,9 +62,9 @@ pub async fn positions_of(
         if file.live_rows() == 0 {
             continue;
         }
-        let bad = |e: String| Error::Schema(format!("data file {}: {e}", file.path));
-        // Range reads: the footer and the key column's chunks, not the whole file (a
-        // million-game fact file is ~45 MB, its key column ~1 MB).
+        let bad = |e: String| Error::corrupt(file.path.clone(), e);
+        // Range reads: the footer and the key column's chunks, not the whole file (the key
+        // column is a small part of a fact file; on S3 the difference is what is fetched).
         let object = ParquetObjectReader::new(
             table.object_store(),
             strip_prefix(&file.path).as_str().into(),

@@ -25,10 +25,10 @@ use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::scan::{IcebergScan, TableFiles};
-use crate::Result;
+use crate::{Error, Result};
 
 /// Maintenance policy.
 #[derive(Debug, Clone)]
@@ -39,6 +39,32 @@ pub struct MaintainOptions {
     pub retain: Duration,
     /// Only delete unreferenced files older than this (writes in flight are younger).
     pub orphan_grace: Duration,
+}
+
+impl MaintainOptions {
+    /// The policy from its user-facing units, checked: a share in 0..=1, days and minutes
+    /// that are finite and not negative.
+    pub fn new(delete_threshold: f64, keep_days: f64, orphan_grace_minutes: f64) -> Result<Self> {
+        let duration = |v: f64, what: &str| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(Error::Config(format!(
+                    "{what} must be a number >= 0, got {v}"
+                )))
+            }
+        };
+        if !(0.0..=1.0).contains(&delete_threshold) {
+            return Err(Error::Config(format!(
+                "--delete-threshold must be between 0 and 1, got {delete_threshold}"
+            )));
+        }
+        Ok(Self {
+            delete_threshold,
+            retain: duration(keep_days * 86_400.0, "--keep-days")?,
+            orphan_grace: duration(orphan_grace_minutes * 60.0, "--orphan-grace-minutes")?,
+        })
+    }
 }
 
 impl Default for MaintainOptions {
@@ -54,11 +80,15 @@ impl Default for MaintainOptions {
 /// What maintenance did to one table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MaintainReport {
+    /// The table's name.
     pub table: String,
     /// Data files rewritten without their deleted rows (0: no compaction).
     pub files_compacted: usize,
+    /// Deleted rows dropped by compaction.
     pub rows_dropped: u64,
+    /// Snapshots expired.
     pub snapshots_expired: usize,
+    /// Unreferenced files removed.
     pub files_removed: usize,
 }
 
@@ -118,6 +148,25 @@ async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport)
     Ok(())
 }
 
+/// Whether the metadata file at `location` is the table's current metadata (same
+/// `last-updated-ms`). Unreadable files count as current: they are kept, never guessed away.
+async fn is_current_metadata(
+    store: &Arc<dyn ObjectStore>,
+    location: &object_store::path::Path,
+    last_updated_ms: i64,
+) -> bool {
+    let Ok(got) = store.get(location).await else {
+        return true;
+    };
+    let Ok(bytes) = got.bytes().await else {
+        return true;
+    };
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("last-updated-ms").and_then(serde_json::Value::as_i64))
+        .is_none_or(|ms| ms == last_updated_ms)
+}
+
 /// Deletes files under the table location that no retained snapshot references.
 async fn remove_orphans(table: &Table, metadata_cutoff_ms: i64, grace: Duration) -> Result<usize> {
     let metadata = table.metadata();
@@ -144,17 +193,6 @@ async fn remove_orphans(table: &Table, metadata_cutoff_ms: i64, grace: Duration)
         .list(Some(&root.as_str().into()))
         .try_collect()
         .await?;
-    let mut newest_metadata: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
-    for meta in &listed {
-        let path = format!("/{}", meta.location);
-        if path.ends_with(".metadata.json")
-            && newest_metadata
-                .as_ref()
-                .is_none_or(|(t, _)| meta.last_modified > *t)
-        {
-            newest_metadata = Some((meta.last_modified, path));
-        }
-    }
     let mut removed = 0;
     for meta in listed {
         let path = format!("/{}", meta.location);
@@ -162,10 +200,14 @@ async fn remove_orphans(table: &Table, metadata_cutoff_ms: i64, grace: Duration)
             continue;
         }
         if path.ends_with(".metadata.json") {
-            // Metadata files are the history other engines time-travel through: keep the
-            // newest and those inside the retention window.
-            let is_newest = newest_metadata.as_ref().is_some_and(|(_, p)| *p == path);
-            if is_newest || meta.last_modified.timestamp_millis() >= metadata_cutoff_ms {
+            // Metadata files are the history other engines time-travel through: keep those
+            // inside the retention window, and always the current one. iceberg-rust 0.10
+            // does not say which file that is, and the newest file need not be it (a commit
+            // that lost a race leaves a newer one): it is the one whose contents were last
+            // updated when the loaded metadata was.
+            if meta.last_modified.timestamp_millis() >= metadata_cutoff_ms
+                || is_current_metadata(&store, &meta.location, metadata.last_updated_ms).await
+            {
                 continue;
             }
         } else if path.ends_with("version-hint.text") {

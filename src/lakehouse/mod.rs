@@ -6,7 +6,7 @@
 //! catalog ([`crate::catalog::rest`]); nothing below this module knows which.
 //!
 //! All table writes go through here. A replace is committed once: if another writer got there
-//! first the commit fails with [`Error::CommitConflict`] instead of overwriting what that
+//! first the commit fails with [`Error::Conflict`] instead of overwriting what that
 //! writer wrote from a stale view. Appends and upserts are safe to redo on the reloaded table
 //! (an upsert finds the rows to delete again) and are retried on conflict.
 
@@ -30,10 +30,12 @@ use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::table::Table;
 
-use crate::catalog::{EmbeddedCatalog, is_conflict, rest, validate_identifier};
-use crate::config::{CatalogSettings, S3Settings};
+use crate::catalog::{CatalogSettings, EMBEDDED_CATALOG_FILE, EmbeddedCatalog, is_conflict, rest};
+use crate::error::Conflict;
+use crate::ident::validate_identifier;
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
+use crate::storage::s3::S3Settings;
 use crate::{Error, Result};
 
 /// How often an append or upsert is tried when it keeps losing commit races.
@@ -42,12 +44,17 @@ const COMMIT_ATTEMPTS: u32 = 8;
 /// Table state, as `gamelake tables` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableInfo {
+    /// The table's name, without namespace.
     pub name: String,
     /// Live rows (position deletes applied).
     pub rows: u64,
+    /// Live data files.
     pub data_files: u64,
+    /// Position delete files.
     pub delete_files: u64,
+    /// The current snapshot, if any.
     pub snapshot_id: Option<i64>,
+    /// Snapshots kept in the metadata.
     pub snapshots: usize,
 }
 
@@ -109,7 +116,8 @@ impl Lakehouse {
                         wh.root_url()
                     ))
                 })?;
-                let catalog: Arc<dyn Catalog> = EmbeddedCatalog::open(&root.join("catalog.db"))?;
+                let catalog: Arc<dyn Catalog> =
+                    EmbeddedCatalog::open(&root.join(EMBEDDED_CATALOG_FILE))?;
                 (catalog, Some(wh.root_url()))
             }
             CatalogSettings::Rest(rest) => {
@@ -133,10 +141,12 @@ impl Lakehouse {
         })
     }
 
+    /// The namespace the tables are in.
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
+    /// A table's identifier in the namespace.
     pub fn identifier(&self, table: &str) -> Identifier {
         Identifier::new(std::slice::from_ref(&self.namespace), table)
     }
@@ -359,12 +369,12 @@ impl Lakehouse {
 
     fn commit_error(&self, table: &str, e: IcebergError) -> Error {
         if is_conflict(&e) {
-            Error::CommitConflict {
+            Error::Conflict(Conflict {
                 table: format!("{}.{table}", self.namespace),
                 detail: format!(
                     "{e}; another gamelake run wrote this table at the same time, rerun the command"
                 ),
-            }
+            })
         } else {
             e.into()
         }

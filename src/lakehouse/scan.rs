@@ -43,8 +43,11 @@ use crate::{Error, Result};
 pub struct LiveFile {
     /// The path as the manifest records it (what delete files refer to).
     pub path: String,
+    /// Bytes.
     pub size: u64,
+    /// Rows written to the file, deleted ones included.
     pub record_count: u64,
+    /// Positions (row numbers) deleted from it.
     pub deleted: BTreeSet<u64>,
     /// The manifest's entry for the file, to list it again unchanged (compaction).
     pub data_file: DataFile,
@@ -62,7 +65,9 @@ impl LiveFile {
 /// A table's current files, with position deletes resolved.
 #[derive(Debug, Clone)]
 pub struct TableFiles {
+    /// The table's arrow schema.
     pub schema: SchemaRef,
+    /// The live data files.
     pub files: Vec<LiveFile>,
     /// Paths of the position delete files in the snapshot.
     pub delete_files: Vec<String>,
@@ -194,7 +199,7 @@ fn read_position_deletes(
     path: &str,
     into: &mut BTreeMap<String, BTreeSet<u64>>,
 ) -> Result<()> {
-    let bad = |what: String| Error::Schema(format!("position delete file {path}: {what}"));
+    let bad = |what: String| Error::corrupt(format!("position delete file {path}"), what);
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .map_err(|e| bad(e.to_string()))?
         .build()
@@ -229,7 +234,7 @@ fn access_plan(
 ) -> Result<ParquetAccessPlan> {
     let metadata = ParquetMetaDataReader::new()
         .parse_and_finish(&bytes)
-        .map_err(|e| Error::Schema(format!("data file {path}: {e}")))?;
+        .map_err(|e| Error::corrupt(path, e))?;
     let groups = metadata.row_groups();
     let mut plan = ParquetAccessPlan::new_all(groups.len());
     let mut start = 0u64;
@@ -266,6 +271,7 @@ pub struct IcebergScan {
 }
 
 impl IcebergScan {
+    /// Lists the current snapshot's data files and applies its position delete files.
     pub async fn load(table: &Table) -> Result<Self> {
         Ok(Self {
             files: TableFiles::load(table).await?,

@@ -25,9 +25,9 @@ use object_store::{
     ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
 };
 
-use crate::config::S3Settings;
+use crate::raw::RAW_GAMES_PREFIX;
 use crate::{Error, Result};
-use s3::S3Location;
+use s3::{S3Location, S3Settings};
 
 /// A warehouse root and the object store behind it.
 #[derive(Clone)]
@@ -83,14 +83,24 @@ impl Warehouse {
         Self::open(location)
     }
 
+    /// The folder a warehouse location names, if it is a local one (a path or `file://`
+    /// URL); `None` for object stores. Touches nothing on disk.
+    pub fn local_path(location: &str) -> Option<&FsPath> {
+        if location.contains("://") && !location.starts_with("file://") {
+            return None;
+        }
+        Some(FsPath::new(
+            location.strip_prefix("file://").unwrap_or(location),
+        ))
+    }
+
     /// Opens (creating if needed) a local warehouse: a path or `file://` URL.
     pub fn open(location: &str) -> Result<Self> {
-        if location.contains("://") && !location.starts_with("file://") {
+        let Some(path) = Self::local_path(location) else {
             return Err(Error::Config(format!(
                 "warehouse {location:?}: expected a local folder, file:// or s3://bucket/prefix"
             )));
-        }
-        let path = location.strip_prefix("file://").unwrap_or(location);
+        };
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let root = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
         let root_str = root
@@ -186,6 +196,18 @@ impl Warehouse {
             .await?;
         items.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(items)
+    }
+
+    /// The raw game files of the landing ([`crate::raw::RAW_GAMES_PREFIX`]), sorted by path:
+    /// by run, then by file within the run.
+    pub async fn raw_game_files(&self) -> Result<Vec<String>> {
+        Ok(self
+            .list(RAW_GAMES_PREFIX)
+            .await?
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .filter(|p| p.ends_with(".parquet"))
+            .collect())
     }
 
     /// Creates an object only if none exists at `rel`; `false` when one did.

@@ -11,8 +11,26 @@ use std::time::Duration;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
 use object_store::{ClientOptions, RetryConfig};
 
-use crate::config::S3Settings;
+use crate::secret::Secret;
 use crate::{Error, Result};
+
+/// S3 connection settings (`AWS_*` environment variables, then `[s3]` in the config file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3Settings {
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server (MinIO, SeaweedFS). Plain `http://` is
+    /// accepted only here, never implied.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`).
+    pub region: Option<String>,
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<Secret>,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<Secret>,
+    /// Path-style addressing (`endpoint/bucket/key`); the default with an explicit endpoint.
+    pub path_style: bool,
+}
 
 /// Where `object_store` would look for instance credentials; pointed at a closed loopback port.
 const NO_METADATA_SERVICE: &str = "http://127.0.0.1:9";
@@ -20,12 +38,14 @@ const NO_METADATA_SERVICE: &str = "http://127.0.0.1:9";
 /// An `s3://bucket/prefix` location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Location {
+    /// The bucket.
     pub bucket: String,
     /// Key prefix without leading or trailing `/` (may be empty).
     pub prefix: String,
 }
 
 impl S3Location {
+    /// Parses `s3://bucket/prefix` (or `s3a://`), checking the bucket name and the prefix.
     pub fn parse(location: &str) -> Result<Self> {
         let rest = location
             .strip_prefix("s3://")
@@ -53,6 +73,7 @@ impl S3Location {
         })
     }
 
+    /// Back to `s3://bucket/prefix`.
     pub fn url(&self) -> String {
         if self.prefix.is_empty() {
             format!("s3://{}", self.bucket)
@@ -114,7 +135,6 @@ pub fn builder(settings: &S3Settings) -> Result<AmazonS3Builder> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
 
     #[test]
     fn locations_parse_and_bad_ones_are_refused() {

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
+use gamelake::ingest::IngestOptions;
 use gamelake::ingest::cdc::CdcState;
 use gamelake::ingest::http::HttpOptions;
-use gamelake::ingest::{self, IngestOptions};
-use gamelake::progress::Progress;
 use gamelake::storage::Warehouse;
 
 use crate::support::server::ReplayServer;
@@ -48,7 +47,7 @@ async fn a_backfill_splits_under_the_page_limit_and_resumes_after_a_failure() {
     // answers depends on arrival order: the run keeps the answered pages before the first
     // failed one, at least 50 less those in flight beside it.
     server.fail_after(Some(3 + 250 + 50));
-    let err = ingest::ingest(&wh, &opts, &mut Progress::hidden("p"))
+    let err = support::ingest(&wh, &opts)
         .await
         .expect_err("the server failed part way");
     assert!(err.to_string().contains("HTTP 500"), "{err}");
@@ -62,9 +61,7 @@ async fn a_backfill_splits_under_the_page_limit_and_resumes_after_a_failure() {
 
     server.fail_after(None);
     let before = server.requests().len();
-    let resumed = ingest::ingest(&wh, &opts, &mut Progress::hidden("p"))
-        .await
-        .expect("resumed backfill");
+    let resumed = support::ingest(&wh, &opts).await.expect("resumed backfill");
     assert_eq!(resumed.pages, 250, "the finished window was fetched again");
     assert_eq!(
         (resumed.games_kept, resumed.games_unchanged),

@@ -2,9 +2,7 @@
 //! work (where `iceberg-sql-catalog` 0.10 loses commits, is injectable and panics).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use arrow::array::{Int64Array, RecordBatch};
 use gamelake::catalog::{EmbeddedCatalog, is_conflict};
 use gamelake::lakehouse::Lakehouse;
 use gamelake::schema;
@@ -13,18 +11,6 @@ use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::namespace::Namespace;
 
 use crate::support::{self, sql_i64};
-
-fn pair_batch(game: i64, genre: i64) -> RecordBatch {
-    let def = schema::table("bridge_game_genre").expect("def");
-    RecordBatch::try_new(
-        def.arrow_schema(),
-        vec![
-            Arc::new(Int64Array::from(vec![game])),
-            Arc::new(Int64Array::from(vec![genre])),
-        ],
-    )
-    .expect("batch")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_built_on_stale_metadata_is_refused() {
@@ -36,12 +22,14 @@ async fn a_commit_built_on_stale_metadata_is_refused() {
     let mut stale = a.load_or_create(def).await.expect("create");
     let files = write_parquet_partitioned(
         &stale,
-        futures::stream::iter(vec![Ok(pair_batch(1, 1))]),
+        futures::stream::iter(vec![Ok(support::pairs("bridge_game_genre", &[(1, 1)]))]),
         None,
     )
     .await
     .expect("write");
-    b.append(def, pair_batch(2, 2)).await.expect("other writer");
+    b.append(def, support::pairs("bridge_game_genre", &[(2, 2)]))
+        .await
+        .expect("other writer");
 
     let err = stale
         .new_transaction(None)
@@ -66,7 +54,7 @@ async fn two_catalog_instances_committing_at_once_lose_nothing() {
 
     let writer = |lake: Lakehouse, base: i64| async move {
         for i in 0..15 {
-            lake.append(def, pair_batch(base + i, i))
+            lake.append(def, support::pairs("bridge_game_genre", &[(base + i, i)]))
                 .await
                 .expect("append");
         }

@@ -1,26 +1,15 @@
 //! The `gamelake` binary as a user runs it: exit codes, output, one-line errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::support;
+use crate::support::{self, text};
 
 fn gamelake(warehouse: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gamelake"))
-        .arg("--warehouse")
-        .arg(warehouse)
+    support::gamelake_at(warehouse)
         .args(args)
-        .env_remove("RAWG_API_KEY")
-        .env_remove("GAMELAKE_SOURCE")
-        .env("NO_COLOR", "1")
-        // Hermetic: no gamelake.toml from wherever the tests run.
-        .current_dir(warehouse.parent().expect("warehouse has a parent"))
         .output()
         .expect("run gamelake")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
@@ -50,10 +39,14 @@ fn run_then_sql_then_tables() {
     );
     assert!(out.status.success(), "sql failed: {}", text(&out.stderr));
     let csv = text(&out.stdout);
+    // A header, one line per row, one newline at the end: no empty record for a CSV reader.
+    assert!(
+        csv.ends_with('\n') && !csv.ends_with("\n\n") && !csv.contains("\n\n"),
+        "{csv:?}"
+    );
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("name,games"));
     let total: i64 = lines
-        .filter(|l| !l.is_empty())
         .map(|l| {
             l.rsplit(',')
                 .next()

@@ -3,18 +3,13 @@
 //! or keyed twice, and the result equals one sequential history.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::{self, contents_by_natural_key, keys};
 
 fn gamelake(warehouse: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_gamelake"))
-        .arg("--warehouse")
-        .arg(warehouse)
+    support::gamelake_at(warehouse)
         .args(args)
-        .current_dir(warehouse.parent().expect("parent"))
-        .env_remove("RAWG_API_KEY")
-        .env_remove(gamelake::failpoint::KILL_AT)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use gamelake::config::Secret;
+use gamelake::etl::EtlOptions;
 use gamelake::ingest::http::HttpOptions;
 use gamelake::ingest::{self, IngestOptions};
-use gamelake::progress::Progress;
+use gamelake::secret::Secret;
 use gamelake::storage::Warehouse;
 
 use crate::support::server::{Fault, ReplayServer};
@@ -29,8 +29,7 @@ async fn ingest_from(
     dir: &std::path::Path,
 ) -> (Warehouse, gamelake::Result<ingest::IngestReport>) {
     let wh = Warehouse::open(dir.join("wh").to_str().expect("utf8")).expect("wh");
-    let outcome =
-        ingest::ingest(&wh, &options(&server.base, key), &mut Progress::hidden("p")).await;
+    let outcome = support::ingest(&wh, &options(&server.base, key)).await;
     (wh, outcome)
 }
 
@@ -52,14 +51,10 @@ async fn faults_are_retried_and_the_result_equals_the_archive() {
     server.inject(3, Fault::Status(503, None));
     server.inject(5, Fault::Stall(Duration::from_secs(4)));
 
-    let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
-    let report = ingest::ingest(
-        &wh,
-        &options(&server.base, Some(key)),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect("ingest with faults");
+    let (wh, lake) = support::open(&dir.path().join("wh")).await;
+    let report = support::ingest(&wh, &options(&server.base, Some(key)))
+        .await
+        .expect("ingest with faults");
     // Page 30's `next` points at page 31, which answers 404: the end of the data.
     assert_eq!((report.pages, report.games_kept), (30, 1200));
 
@@ -83,16 +78,18 @@ async fn faults_are_retried_and_the_result_equals_the_archive() {
     assert_eq!(page_hits(5), 2, "stall not retried after the timeout");
     assert!(requests.iter().all(|r| r.contains("page_size=40")));
 
-    // Same data as ingesting the archive folder directly.
-    let wh2 = Warehouse::open(dir.path().join("wh2").to_str().expect("utf8")).expect("wh2");
-    let direct = ingest::ingest(
-        &wh2,
-        &IngestOptions::new(pages.to_str().expect("utf8")),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect("archive ingest");
-    assert_eq!(direct.games_kept, report.games_kept);
+    // The same data as the archive folder ingested directly: every table, row by row.
+    let (wh2, lake2) = support::open(&dir.path().join("wh2")).await;
+    let direct = support::ingest_etl(&wh2, &lake2, &[&pages]).await;
+    support::etl(&wh, &lake, &EtlOptions::default())
+        .await
+        .expect("etl");
+    assert_eq!(direct.games, report.games_kept);
+    assert_eq!(
+        support::contents_by_natural_key(&lake).await,
+        support::contents_by_natural_key(&lake2).await,
+        "the API ingest and the archive ingest differ"
+    );
 }
 
 #[tokio::test]
@@ -133,9 +130,7 @@ async fn max_pages_stops_early() {
     let wh = Warehouse::open(dir.path().join("wh").to_str().expect("utf8")).expect("wh");
     let mut opts = options(&server.base, None);
     opts.max_pages = Some(2);
-    let report = ingest::ingest(&wh, &opts, &mut Progress::hidden("p"))
-        .await
-        .expect("ingest");
+    let report = support::ingest(&wh, &opts).await.expect("ingest");
     assert_eq!((report.pages, report.games_kept), (2, 80));
     assert_eq!(server.requests().len(), 2);
 }
@@ -185,7 +180,7 @@ async fn a_next_link_to_another_host_is_refused_without_sending_the_key() {
     // One request at a time, so that the count below shows nothing was asked after the link
     // (requests sent ahead only ever go to the configured host: they follow a checked link).
     opts.http.concurrency = 1;
-    let outcome = ingest::ingest(&wh, &opts, &mut Progress::hidden("p")).await;
+    let outcome = support::ingest(&wh, &opts).await;
     let err = outcome.expect_err("foreign host");
     let msg = err.to_string();
     assert!(

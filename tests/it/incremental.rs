@@ -2,7 +2,6 @@
 //! from scratch on the merged source.
 
 use gamelake::etl::{self, EtlOptions};
-use gamelake::progress::Progress;
 
 use crate::support::{
     self, contents_by_natural_key, files_and_snapshots, ingest_etl, keys, sql_i64, sql_strings,
@@ -112,14 +111,9 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     }
 
     // A rerun with nothing new adds no snapshot.
-    let rerun = etl::run(
-        &wh,
-        &lake,
-        &EtlOptions::default(),
-        &mut Progress::hidden("t"),
-    )
-    .await
-    .expect("rerun");
+    let rerun = support::etl(&wh, &lake, &EtlOptions::default())
+        .await
+        .expect("rerun");
     assert!(rerun.nothing_new);
     assert_eq!(files_and_snapshots(&lake).await, after);
 
@@ -134,14 +128,9 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     }
 
     // A full refresh gives the same rows and keys as the incremental history.
-    etl::run(
-        &wh,
-        &lake,
-        &EtlOptions { full_refresh: true },
-        &mut Progress::hidden("t"),
-    )
-    .await
-    .expect("full refresh");
+    support::etl(&wh, &lake, &EtlOptions { full_refresh: true })
+        .await
+        .expect("full refresh");
     assert_eq!(contents_by_natural_key(&lake).await, got);
     assert_eq!(keys(&lake).await, keys_day2);
 }

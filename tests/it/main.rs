@@ -13,6 +13,7 @@ mod http_ingest;
 mod incremental;
 mod maintain;
 mod merge_on_read;
+mod ops;
 mod peers;
 mod pipeline;
 mod production;

@@ -1,27 +1,12 @@
 //! `maintain`: compaction of position deletes, snapshot expiry and orphan removal leave every
 //! table reading the same, for gamelake and pyiceberg.
 
-use std::path::Path;
 use std::time::Duration;
 
 use gamelake::lakehouse::maintain::MaintainOptions;
 use gamelake::lakehouse::scan::TableFiles;
 
 use crate::support::{self, contents_by_natural_key, ingest_etl, keys};
-
-/// Every file (not folder) below `dir`.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path.display().to_string());
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintenance_compacts_expires_removes_orphans_and_reads_the_same() {
@@ -86,7 +71,7 @@ async fn maintenance_compacts_expires_removes_orphans_and_reads_the_same() {
             "{}: delete files left",
             info.name
         );
-        let on_disk = files_under(&root.join("wh/rawg").join(&info.name).join("data"));
+        let on_disk = support::files_under(&root.join("wh/rawg").join(&info.name).join("data"));
         let live: Vec<&String> = files.files.iter().map(|f| &f.path).collect();
         assert_eq!(
             on_disk.len(),

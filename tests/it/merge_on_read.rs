@@ -2,9 +2,7 @@
 //! back with the deletes applied by gamelake's own scan and by pyiceberg.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use arrow::array::{Int64Array, RecordBatch};
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::deletes::RowChange;
 use gamelake::lakehouse::scan::TableFiles;
@@ -14,18 +12,6 @@ use crate::support::{self, sql_i64};
 
 fn def() -> &'static TableDef {
     schema::table("bridge_game_tag").expect("bridge_game_tag")
-}
-
-fn pairs(rows: &[(i64, i64)]) -> RecordBatch {
-    let (games, tags): (Vec<i64>, Vec<i64>) = rows.iter().copied().unzip();
-    RecordBatch::try_new(
-        def().arrow_schema(),
-        vec![
-            Arc::new(Int64Array::from(games)),
-            Arc::new(Int64Array::from(tags)),
-        ],
-    )
-    .expect("batch")
 }
 
 async fn rows_of(lake: &Lakehouse, game: i64) -> Vec<i64> {
@@ -60,7 +46,9 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
         let rows: Vec<(i64, i64)> = (chunk * 100 + 1..=chunk * 100 + 100)
             .flat_map(|g| [(g, 1), (g, 2)])
             .collect();
-        lake.append(def(), pairs(&rows)).await.expect("append");
+        lake.append(def(), support::pairs("bridge_game_tag", &rows))
+            .await
+            .expect("append");
     }
     let (originals, deletes) = data_files(&lake).await;
     assert_eq!((originals.len(), deletes), (3, 0));
@@ -71,7 +59,10 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
             def(),
             "game_key",
             &HashSet::from([5, 250]),
-            Some(pairs(&[(5, 7), (250, 8), (1000, 9)])),
+            Some(support::pairs(
+                "bridge_game_tag",
+                &[(5, 7), (250, 8), (1000, 9)],
+            )),
             Vec::new(),
         )
         .await
@@ -108,7 +99,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
             def(),
             "game_key",
             &HashSet::from([5]),
-            Some(pairs(&[(5, 11)])),
+            Some(support::pairs("bridge_game_tag", &[(5, 11)])),
             Vec::new(),
         )
         .await

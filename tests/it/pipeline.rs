@@ -4,29 +4,16 @@
 use std::collections::BTreeMap;
 
 use gamelake::etl::{self, EtlOptions};
-use gamelake::ingest::{self, IngestOptions};
+use gamelake::ingest::IngestOptions;
 use gamelake::lakehouse::Lakehouse;
-use gamelake::progress::Progress;
 use gamelake::storage::Warehouse;
 
 use crate::support::{self, expected_counts, snapshot_ids, sql_i64, table_counts};
 
-async fn ingest_dir(wh: &Warehouse, dir: &std::path::Path) -> ingest::IngestReport {
-    let opts = IngestOptions::new(dir.to_str().expect("utf8"));
-    ingest::ingest(wh, &opts, &mut Progress::hidden("pages"))
-        .await
-        .expect("ingest")
-}
-
 async fn etl_run(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> etl::EtlReport {
-    etl::run(
-        wh,
-        lake,
-        &EtlOptions { full_refresh },
-        &mut Progress::hidden("tables"),
-    )
-    .await
-    .expect("etl")
+    support::etl(wh, lake, &EtlOptions { full_refresh })
+        .await
+        .expect("etl")
 }
 
 /// Every member dimension, by member name.
@@ -120,9 +107,9 @@ async fn full_pipeline_matches_the_source_with_stable_keys_and_idempotent_reruns
     let (wh, lake) = support::open(dir.path()).await;
     let (p2015, p2016) = (support::pages_2015(), support::pages_2016());
 
-    let first = ingest_dir(&wh, &p2015).await;
+    let first = support::ingest_dir(&wh, &p2015).await;
     assert_eq!((first.pages, first.games_kept), (250, 10_000));
-    let second = ingest_dir(&wh, &p2016).await;
+    let second = support::ingest_dir(&wh, &p2016).await;
     assert_eq!(second.games_kept, 10_000);
     let report = etl_run(&wh, &lake, false).await;
     assert_eq!(report.games, 20_000);
@@ -140,7 +127,7 @@ async fn full_pipeline_matches_the_source_with_stable_keys_and_idempotent_reruns
     assert_eq!(snapshots.len(), 13);
 
     // A rerun with nothing new: ingest keeps nothing, ETL writes nothing, no new snapshot.
-    let again = ingest_dir(&wh, &p2015).await;
+    let again = support::ingest_dir(&wh, &p2015).await;
     assert_eq!((again.games_kept, again.games_unchanged), (0, 10_000));
     assert!(
         again.files.is_empty(),
@@ -177,12 +164,12 @@ async fn a_second_ingest_adds_only_new_games_and_existing_keys_stay() {
     let part = support::first_pages(&support::pages_2015(), 60, &dir.path().join("part"));
     let (wh, lake) = support::open(&dir.path().join("wh")).await;
 
-    ingest_dir(&wh, &part).await;
+    support::ingest_dir(&wh, &part).await;
     etl_run(&wh, &lake, false).await;
     let before = all_keys(&lake).await;
     assert_eq!(table_counts(&lake).await, expected_counts(&[&part]));
 
-    let full = ingest_dir(&wh, &support::pages_2015()).await;
+    let full = support::ingest_dir(&wh, &support::pages_2015()).await;
     assert_eq!((full.games_kept, full.games_unchanged), (190 * 40, 60 * 40));
     let report = etl_run(&wh, &lake, false).await;
     assert!(!report.nothing_new);
@@ -215,7 +202,7 @@ async fn a_bad_page_fails_clearly_keeps_what_was_good_and_a_rerun_finishes() {
 
     let mut opts = IngestOptions::new(src.to_str().expect("utf8"));
     opts.rows_per_file = 100;
-    let err = ingest::ingest(&wh, &opts, &mut Progress::hidden("pages"))
+    let err = support::ingest(&wh, &opts)
         .await
         .expect_err("truncated page");
     let msg = err.to_string();
@@ -231,9 +218,7 @@ async fn a_bad_page_fails_clearly_keeps_what_was_good_and_a_rerun_finishes() {
     assert_eq!(landed.len(), 8 * 40);
 
     std::fs::write(&page9, &good9).expect("repair");
-    let rerun = ingest::ingest(&wh, &opts, &mut Progress::hidden("pages"))
-        .await
-        .expect("rerun");
+    let rerun = support::ingest(&wh, &opts).await.expect("rerun");
     assert_eq!((rerun.games_kept, rerun.games_unchanged), (4 * 40, 8 * 40));
     etl_run(&wh, &lake, false).await;
     assert_eq!(table_counts(&lake).await, expected_counts(&[&src]));

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::seaweed::{self, Seaweed, unique};
-use crate::support::{self, pairs, snapshot_ids, table_counts};
+use crate::support::{self, pairs, snapshot_ids, table_counts, text};
 
 /// Where a production run goes: the raw warehouse, the catalog, the namespace.
 pub struct Target {
@@ -37,15 +37,11 @@ pub fn gamelake(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gamelake"));
+    let mut cmd = support::gamelake_in(cwd);
     cmd.args(["--warehouse", &target.warehouse])
         .args(["--catalog", &target.catalog])
         .args(["--namespace", &target.namespace])
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RAWG_API_KEY")
-        .env_remove("GAMELAKE_WAREHOUSE")
-        .env("NO_COLOR", "1");
+        .args(args);
     for (k, v) in sw.env() {
         cmd.env(k, v);
     }
@@ -53,10 +49,6 @@ pub fn gamelake(
         cmd.env(k, v);
     }
     cmd.output().expect("run gamelake")
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn ok(out: &Output, what: &str) -> String {
@@ -237,13 +229,16 @@ async fn concurrent_appends_through_the_rest_catalog_all_land() {
     let ns = unique("race");
     let (_wh, lake) = connect(sw, &format!("s3://raw/{}", unique("wh")), &ns).await;
     let def = gamelake::schema::table("bridge_game_genre").expect("def");
-    lake.append(def, pairs(&[(0, 0)]))
+    lake.append(def, pairs("bridge_game_genre", &[(0, 0)]))
         .await
         .expect("first append");
     let writers: Vec<_> = (1..=6)
         .map(|k| {
             let lake = lake.clone();
-            tokio::spawn(async move { lake.append(def, pairs(&[(k, k)])).await })
+            tokio::spawn(async move {
+                lake.append(def, pairs("bridge_game_genre", &[(k, k)]))
+                    .await
+            })
         })
         .collect();
     for w in writers {
@@ -265,12 +260,16 @@ async fn the_rest_catalog_reports_a_lost_race_as_an_untyped_409() {
     let ns = unique("stale");
     let (_wh, lake) = connect(sw, &format!("s3://raw/{}", unique("wh")), &ns).await;
     let def = gamelake::schema::table("bridge_game_genre").expect("def");
-    lake.append(def, pairs(&[(1, 1)])).await.expect("append");
+    lake.append(def, pairs("bridge_game_genre", &[(1, 1)]))
+        .await
+        .expect("append");
     let stale = lake.load(&def.name).await.expect("load").expect("table");
-    lake.append(def, pairs(&[(2, 2)])).await.expect("append");
+    lake.append(def, pairs("bridge_game_genre", &[(2, 2)]))
+        .await
+        .expect("append");
     let files = iceberg_rust::arrow::write::write_parquet_partitioned(
         &stale,
-        futures::stream::iter(vec![Ok(pairs(&[(3, 3)]))]),
+        futures::stream::iter(vec![Ok(pairs("bridge_game_genre", &[(3, 3)]))]),
         None,
     )
     .await

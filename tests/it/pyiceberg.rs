@@ -1,10 +1,6 @@
 //! pyiceberg, an independent Iceberg implementation, reads every table through the same
 //! embedded catalog and must see what `gamelake sql` sees.
 
-use gamelake::etl::{self, EtlOptions};
-use gamelake::ingest::{self, IngestOptions};
-use gamelake::progress::Progress;
-
 use crate::support::{self, sql_i64};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -12,21 +8,7 @@ async fn pyiceberg_reads_the_same_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let (wh, lake) = support::open(&root).await;
-    ingest::ingest(
-        &wh,
-        &IngestOptions::new(support::pages_2015().to_str().expect("utf8")),
-        &mut Progress::hidden("p"),
-    )
-    .await
-    .expect("ingest");
-    etl::run(
-        &wh,
-        &lake,
-        &EtlOptions::default(),
-        &mut Progress::hidden("t"),
-    )
-    .await
-    .expect("etl");
+    support::ingest_etl(&wh, &lake, &[&support::pages_2015()]).await;
 
     let seen = support::pyiceberg_read(&root);
     let tables = gamelake::schema::tables();

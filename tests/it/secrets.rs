@@ -2,24 +2,10 @@
 //! failures included), not in any file of the warehouse (raw parquet, table metadata,
 //! manifests, the catalog database).
 
-use std::path::Path;
-use std::process::Command;
-
 use crate::support::server::{Fault, ReplayServer};
 use crate::support::{self};
 
 const KEY: &str = "sk-GAMELAKE-TEST-7f3a9c51";
-
-fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_key_appears_in_no_output_and_no_stored_file() {
@@ -33,13 +19,10 @@ async fn the_api_key_appears_in_no_output_and_no_stored_file() {
     let run = |key: &str, args: Vec<String>| {
         let (wh, key) = (wh.clone(), key.to_string());
         tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_gamelake"))
-                .arg("--warehouse")
-                .arg(&wh)
+            support::gamelake_at(&wh)
                 .args(&args)
                 .env("RAWG_API_KEY", key)
                 .env("RUST_LOG", "trace")
-                .current_dir(wh.parent().expect("parent"))
                 .output()
                 .expect("run gamelake")
         })
@@ -79,19 +62,17 @@ async fn the_api_key_appears_in_no_output_and_no_stored_file() {
             );
         }
     }
-    let mut files = Vec::new();
-    files_under(&wh, &mut files);
+    let files = support::files_under(&wh);
     assert!(
         files.len() > 20,
         "the warehouse is nearly empty: {}",
         files.len()
     );
     for f in files {
-        let bytes = std::fs::read(&f).expect("read");
+        let bytes = std::fs::read(wh.join(&f)).expect("read");
         assert!(
             !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
-            "{} holds the key",
-            f.display()
+            "{f} holds the key"
         );
     }
 }
@@ -100,8 +81,9 @@ async fn the_api_key_appears_in_no_output_and_no_stored_file() {
 /// run at the most verbose log level (a failing run included), not in any object it stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_keys_and_catalog_credentials_appear_in_no_output_and_no_stored_object() {
-    use crate::production::{Target, connect, gamelake, text};
+    use crate::production::{Target, connect, gamelake};
     use crate::support::seaweed::{self, SECRET};
+    use crate::support::text;
 
     const TOKEN: &str = "glk-bearer-TEST-93be01f4";
     let sw = seaweed::seaweed();

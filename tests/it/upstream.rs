@@ -17,14 +17,14 @@ async fn table_with_a_position_delete(
 ) -> (gamelake::lakehouse::Lakehouse, iceberg_rust::table::Table) {
     let (_wh, lake) = support::open(root).await;
     let def = schema::table("bridge_game_genre").expect("def");
-    lake.append(def, pairs(&[(1, 1), (2, 2), (3, 3)]))
+    lake.append(def, pairs("bridge_game_genre", &[(1, 1), (2, 2), (3, 3)]))
         .await
         .expect("append");
     lake.upsert(
         def,
         "game_key",
         &HashSet::from([1]),
-        Some(pairs(&[(1, 9)])),
+        Some(pairs("bridge_game_genre", &[(1, 9)])),
         Vec::new(),
     )
     .await

@@ -7,12 +7,51 @@ pub mod server;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use gamelake::etl::{self, EtlOptions, EtlReport};
-use gamelake::ingest::{self, IngestOptions};
+use gamelake::Gamelake;
+use gamelake::etl::{EtlOptions, EtlReport};
+use gamelake::ingest::{IngestOptions, IngestReport};
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::scan::TableFiles;
-use gamelake::progress::Progress;
+use gamelake::progress::NoProgress;
 use gamelake::storage::Warehouse;
+
+pub use bin::{KILL_AT, gamelake_at, gamelake_in, text};
+
+mod bin {
+    //! The `gamelake` binary, as the tests run it.
+
+    use std::path::Path;
+    use std::process::Command;
+
+    /// The environment variable that arms a kill point (`src/failpoint.rs`).
+    pub const KILL_AT: &str = "GAMELAKE_KILL_AT";
+
+    /// The binary, run from `cwd`, hermetic: no RAWG key, source, warehouse, config file or
+    /// kill point from the environment the tests run in, no colours.
+    pub fn gamelake_in(cwd: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gamelake"));
+        cmd.current_dir(cwd)
+            .env_remove("RAWG_API_KEY")
+            .env_remove("GAMELAKE_SOURCE")
+            .env_remove("GAMELAKE_WAREHOUSE")
+            .env_remove("GAMELAKE_CONFIG")
+            .env_remove(KILL_AT)
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// The binary on a local warehouse, run from the warehouse's parent folder.
+    pub fn gamelake_at(warehouse: &Path) -> Command {
+        let mut cmd = gamelake_in(warehouse.parent().expect("warehouse has a parent"));
+        cmd.arg("--warehouse").arg(warehouse);
+        cmd
+    }
+
+    /// Output as text.
+    pub fn text(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+}
 
 /// `../shared/data/rawg`, which CI provides beside the clone.
 pub fn shared() -> PathBuf {
@@ -41,6 +80,52 @@ pub fn first_pages(src: &Path, n: usize, into: &Path) -> PathBuf {
         std::fs::copy(src.join(&name), into.join(&name)).expect("copy page");
     }
     into.to_path_buf()
+}
+
+/// Every file below `dir`, recursively, as paths relative to it, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The library's front door on a local warehouse with the embedded catalog.
+pub fn gamelake(wh: &Warehouse, namespace: &str) -> Gamelake {
+    Gamelake::embedded(wh.clone(), namespace)
+}
+
+/// One ingest, as `gamelake ingest` runs it (with the lease).
+pub async fn ingest(wh: &Warehouse, opts: &IngestOptions) -> gamelake::Result<IngestReport> {
+    gamelake(wh, "rawg").ingest(opts, &mut NoProgress).await
+}
+
+/// One ingest of a folder of pages, which must succeed.
+pub async fn ingest_dir(wh: &Warehouse, dir: &Path) -> IngestReport {
+    ingest(wh, &IngestOptions::new(dir.to_str().expect("utf8")))
+        .await
+        .expect("ingest")
+}
+
+/// One ETL into `lake`'s namespace, as `gamelake etl` runs it (with the lease).
+pub async fn etl(
+    wh: &Warehouse,
+    lake: &Lakehouse,
+    opts: &EtlOptions,
+) -> gamelake::Result<EtlReport> {
+    gamelake(wh, lake.namespace())
+        .etl(opts, &mut NoProgress)
+        .await
 }
 
 pub async fn open(dir: &Path) -> (Warehouse, Lakehouse) {
@@ -306,9 +391,9 @@ pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
     out
 }
 
-/// Rows of `bridge_game_genre` (game_key, genre_key): the smallest table to write by hand.
-pub fn pairs(rows: &[(i64, i64)]) -> arrow::array::RecordBatch {
-    let def = gamelake::schema::table("bridge_game_genre").expect("def");
+/// Rows of a bridge (game_key, member key): the smallest tables to write by hand.
+pub fn pairs(bridge: &str, rows: &[(i64, i64)]) -> arrow::array::RecordBatch {
+    let def = gamelake::schema::table(bridge).expect("bridge");
     let (a, b): (Vec<i64>, Vec<i64>) = rows.iter().copied().unzip();
     arrow::array::RecordBatch::try_new(
         def.arrow_schema(),
@@ -332,17 +417,9 @@ const MEMBERS: [(&str, bool); 6] = [
 
 pub async fn ingest_etl(wh: &Warehouse, lake: &Lakehouse, dirs: &[&Path]) -> EtlReport {
     for dir in dirs {
-        ingest::ingest(
-            wh,
-            &IngestOptions::new(dir.to_str().expect("utf8")),
-            &mut Progress::hidden("p"),
-        )
-        .await
-        .expect("ingest");
+        ingest_dir(wh, dir).await;
     }
-    etl::run(wh, lake, &EtlOptions::default(), &mut Progress::hidden("t"))
-        .await
-        .expect("etl")
+    etl(wh, lake, &EtlOptions::default()).await.expect("etl")
 }
 
 /// Every table's contents with surrogate keys replaced by RAWG ids, so two warehouses that

@@ -53,10 +53,12 @@ impl Seaweed {
     pub fn settings(
         &self,
     ) -> (
-        gamelake::config::S3Settings,
-        gamelake::config::CatalogSettings,
+        gamelake::storage::s3::S3Settings,
+        gamelake::catalog::CatalogSettings,
     ) {
-        use gamelake::config::{CatalogSettings, S3Settings, Secret};
+        use gamelake::catalog::CatalogSettings;
+        use gamelake::secret::Secret;
+        use gamelake::storage::s3::S3Settings;
         let s3 = S3Settings {
             endpoint: Some(self.endpoint()),
             region: Some("us-east-1".into()),

@@ -1,4 +1,4 @@
-//! Reading the raw landing: the latest version of every game as one flat Polars frame, and
+//! Reading the raw landing (the ETL's read step): the latest version of every game as one flat Polars frame, and
 //! the newest mention of every dimension member ([`Members`]).
 //!
 //! Only the parquet leaves the star schema uses are read (arrow-rs projection masks prune
@@ -23,31 +23,11 @@ use polars::prelude::{
 
 use super::interop::{batch_to_frame, concat as concat_batches};
 use super::members::{self, Members};
-use super::star::{DIMS, RATING_TITLES};
-use crate::ingest::land::RAW_GAMES_PREFIX;
+use super::star::RawGames;
+use crate::dims::DIMS;
+use crate::raw::RATING_TITLES;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
-
-/// The raw files currently in the warehouse, sorted.
-pub async fn raw_files(wh: &Warehouse) -> Result<Vec<String>> {
-    Ok(wh
-        .list(RAW_GAMES_PREFIX)
-        .await?
-        .into_iter()
-        .map(|m| m.location.to_string())
-        .filter(|p| p.ends_with(".parquet"))
-        .collect())
-}
-
-/// What raw files hold, as the ETL uses it.
-pub struct RawGames {
-    /// Per game id, the version with the latest `updated` (ties go to the later ingest),
-    /// flattened to what the facts and bridges use (see [`flatten`]).
-    pub latest: DataFrame,
-    /// The newest mention of every dimension member over every observation, superseded
-    /// versions included.
-    pub members: Members,
-}
 
 /// Raw leaves the ETL never reads, as dotted paths without the list levels.
 const UNUSED_LEAVES: [&str; 8] = [
@@ -85,7 +65,7 @@ const GAME_COLUMNS: [&str; 18] = [
 
 /// Reads one raw file's used leaves as an arrow batch.
 pub(crate) fn read_batch(bytes: bytes::Bytes, path: &str) -> Result<RecordBatch> {
-    let bad = |e: String| Error::Schema(format!("raw file {path} is unreadable: {e}"));
+    let bad = |e: String| Error::corrupt(path, e);
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(e.to_string()))?;
     let leaves: Vec<usize> = builder
@@ -129,7 +109,7 @@ fn read_file(bytes: bytes::Bytes, path: &str) -> Result<(DataFrame, Members)> {
 /// `ratings_<title>`, the count of each rating title RAWG uses (0 when absent). Member
 /// names and slugs are left behind: [`Members`] has taken what the dimensions need.
 fn flatten(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
-    let bad = |what: String| Error::Schema(format!("raw file {path}: {what}"));
+    let bad = |what: String| Error::corrupt(path, what);
     let schema = batch.schema();
     let mut fields: Vec<Field> = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -201,7 +181,7 @@ fn rating_counts(batch: &RecordBatch) -> std::result::Result<Vec<Int64Array>, St
 /// Reads the given raw files (two at a time), in path order for the member merge.
 pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
     if files.is_empty() {
-        return Err(Error::Config(
+        return Err(Error::NoData(
             "the warehouse holds no raw games: run `gamelake ingest` first".into(),
         ));
     }

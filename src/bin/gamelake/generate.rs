@@ -1,4 +1,6 @@
-//! Deterministic RAWG-shaped data at any size, for benchmarks and scale tests.
+//! `gamelake generate`: deterministic RAWG-shaped data at any size, for benchmarks and scale
+//! tests. It lives in the binary, not the library: it is a tool for measuring gamelake, not
+//! part of what gamelake offers a program.
 //!
 //! Every distribution comes from the recorded pages: each generated game is a recorded game
 //! drawn at random (with the seed), so platforms, stores, genres and tags per game (with their
@@ -10,13 +12,48 @@
 //! Output is list pages in RAWG's envelope (`page-NNNNN.json`, 40 games a page), which
 //! `gamelake ingest --source DIR` takes in. Same seed, same bytes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result, bail};
 use chrono::Duration;
+use gamelake::ingest::model::Game;
+use gamelake::ingest::parse::parse_page_owned;
+use gamelake::ingest::{DEFAULT_SOURCE, archived_pages};
 
-use crate::ingest::model::Game;
-use crate::ingest::parse::parse_page_owned;
-use crate::{Error, Result};
+use crate::args::GenerateArgs;
+
+/// `gamelake generate`: the pages, and the delta when asked for.
+pub fn run(args: &GenerateArgs) -> Result<()> {
+    for (what, v) in [
+        ("--delta-changed", args.delta_changed.unwrap_or(0.0)),
+        ("--delta-new", args.delta_new),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            bail!("{what} must be between 0 and 1, got {v}");
+        }
+    }
+    let dirs: Vec<&Path> = args.from.iter().map(PathBuf::as_path).collect();
+    let sampler = Sampler::from_recorded(&dirs)
+        .with_context(|| format!("reading recorded pages from {:?}", args.from))?;
+    let base = sampler.games(args.games, args.seed);
+    let pages = write_pages(&base, &args.out)?;
+    eprintln!(
+        "generate: {} games in {pages} pages under {}",
+        args.games,
+        args.out.display()
+    );
+    if let Some(changed) = args.delta_changed {
+        let delta = sampler.delta(&base, changed, args.delta_new, args.seed);
+        let dir = PathBuf::from(format!("{}-delta", args.out.display()));
+        let pages = write_pages(&delta, &dir)?;
+        eprintln!(
+            "generate: delta of {} games in {pages} pages under {}",
+            delta.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
 
 /// Recorded games to draw from.
 #[derive(Debug, Clone)]
@@ -29,13 +66,14 @@ impl Sampler {
     pub fn from_recorded(dirs: &[&Path]) -> Result<Self> {
         let mut games = Vec::new();
         for dir in dirs {
-            for path in crate::ingest::source::archived_pages(dir)? {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            for path in archived_pages(dir)? {
+                let bytes =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
                 games.extend(parse_page_owned(&bytes, &path.display().to_string())?.games);
             }
         }
         if games.is_empty() {
-            return Err(Error::Config("no recorded games to draw from".into()));
+            bail!("no recorded games to draw from in {dirs:?}");
         }
         Ok(Self { games })
     }
@@ -99,13 +137,13 @@ impl Sampler {
 
 /// Writes games as list pages (40 a page) into `dir`; returns the number of pages.
 pub fn write_pages(games: &[Game<'_>], dir: &Path) -> Result<usize> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let pages = games.len().div_ceil(40);
     // Links as RAWG writes them; a replay server rewrites the host to itself.
     let link = |page: usize| {
         (1..=pages)
             .contains(&page)
-            .then(|| format!("{}/games?page={page}", crate::config::DEFAULT_SOURCE))
+            .then(|| format!("{DEFAULT_SOURCE}/games?page={page}"))
     };
     for (i, chunk) in games.chunks(40).enumerate() {
         let body = serde_json::json!({
@@ -115,8 +153,8 @@ pub fn write_pages(games: &[Game<'_>], dir: &Path) -> Result<usize> {
             "results": chunk,
         });
         let path = dir.join(format!("page-{:05}.json", i + 1));
-        let text = serde_json::to_vec(&body).map_err(|e| Error::Config(e.to_string()))?;
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        let text = serde_json::to_vec(&body)?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(pages)
 }
@@ -194,7 +232,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(write_pages(&base, dir.path()).expect("write"), 50);
         let first = std::fs::read(dir.path().join("page-00001.json")).expect("page");
-        let page = crate::ingest::parse::parse_page(&first, "page-00001.json").expect("parse");
+        let page = gamelake::ingest::parse::parse_page(&first, "page-00001.json").expect("parse");
         assert_eq!(page.games, base[..40].to_vec());
     }
 }

@@ -1,0 +1,217 @@
+//! The command line's flags (clap), and their conversion into the library's settings and
+//! options. Nothing here talks to a warehouse.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gamelake::config::{Overrides, Settings};
+use gamelake::etl::EtlOptions;
+use gamelake::ingest::{DateRange, IngestOptions};
+use gamelake::lakehouse::maintain::MaintainOptions;
+
+#[derive(Parser)]
+#[command(
+    name = "gamelake",
+    version,
+    about = "Embedded Iceberg lakehouse ETL for RAWG video-game data",
+    long_about = "Ingests RAWG game pages (API or archived pages), lands them as raw parquet, \
+                  builds an Iceberg star schema with Polars, and answers SQL with DataFusion.\n\n\
+                  Settings come from flags, then GAMELAKE_* environment variables, then \
+                  gamelake.toml. The RAWG key comes only from RAWG_API_KEY or the config file."
+)]
+pub struct Cli {
+    /// Warehouse root: a local folder, or s3://bucket/prefix (S3 settings from AWS_* variables
+    /// or [s3] in gamelake.toml).
+    #[arg(long, global = true, env = "GAMELAKE_WAREHOUSE")]
+    warehouse: Option<String>,
+    /// Iceberg catalog: `embedded` (default, an SQLite file in a local warehouse) or
+    /// rest+http://host:port/path (e.g. Nessie at rest+http://localhost:19120/iceberg).
+    /// Credentials only from GAMELAKE_CATALOG_CREDENTIAL / GAMELAKE_CATALOG_TOKEN.
+    #[arg(long, global = true, env = "GAMELAKE_CATALOG")]
+    catalog: Option<String>,
+    /// Iceberg namespace of the tables.
+    #[arg(long, global = true, env = "GAMELAKE_NAMESPACE")]
+    namespace: Option<String>,
+    /// Config file (default: ./gamelake.toml if present).
+    #[arg(long, global = true, env = "GAMELAKE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Seconds to wait for another gamelake run on the same warehouse to finish.
+    #[arg(
+        long,
+        global = true,
+        env = "GAMELAKE_LEASE_WAIT",
+        default_value_t = 600
+    )]
+    lease_wait: u64,
+    /// More log output (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Fetch RAWG game pages and land new or changed games as raw parquet.
+    Ingest(IngestArgs),
+    /// Build the star schema in Iceberg from the raw landing.
+    Etl(EtlArgs),
+    /// Ingest, then ETL.
+    Run {
+        #[command(flatten)]
+        ingest: IngestArgs,
+        #[command(flatten)]
+        etl: EtlArgs,
+    },
+    /// Run SQL over the tables (addressable as <namespace>.<table>, e.g. rawg.fact_games).
+    Sql {
+        /// The SQL statement.
+        statement: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the tables with row count, data files and current snapshot.
+    Tables,
+    /// Generate RAWG-shaped list pages at any size (and a next-day delta), drawn from
+    /// recorded pages, for benchmarks. Touches no warehouse.
+    Generate(GenerateArgs),
+    /// Compact position deletes, expire old snapshots, remove unreferenced files.
+    Maintain(MaintainArgs),
+}
+
+/// Output formats of `gamelake sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// RAWG API base URL, or a folder of archived list pages (page-*.json).
+    /// [default: https://api.rawg.io/api]
+    #[arg(long, env = "GAMELAKE_SOURCE")]
+    source: Option<String>,
+    /// Only games updated in FROM,TO (YYYY-MM-DD,YYYY-MM-DD).
+    #[arg(long, value_name = "FROM,TO")]
+    updated: Option<DateRange>,
+    /// Only games released in FROM,TO (YYYY-MM-DD,YYYY-MM-DD).
+    #[arg(long, value_name = "FROM,TO")]
+    dates: Option<DateRange>,
+    /// Stop after N pages.
+    #[arg(long, value_name = "N")]
+    max_pages: Option<usize>,
+    /// Pages requested at once from an HTTP source: the page the last `next` link named and
+    /// the ones expected after it (1: one request at a time).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
+}
+
+#[derive(Args)]
+pub struct EtlArgs {
+    /// Rebuild and rewrite every table from all raw data (surrogate keys are kept).
+    #[arg(long)]
+    full_refresh: bool,
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// How many games.
+    #[arg(long)]
+    pub games: usize,
+    /// Same seed, same output.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder for the list pages (page-NNNNN.json); the delta goes to OUT-delta.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Share of games the delta changes (0.01 = 1%); no delta unless given.
+    #[arg(long)]
+    pub delta_changed: Option<f64>,
+    /// Share of new games in the delta.
+    #[arg(long, default_value_t = 0.0)]
+    pub delta_new: f64,
+    /// Folders of recorded pages to draw from (the recorded RAWG pages beside the repository,
+    /// where the benchmarks expect them).
+    #[arg(long, required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct MaintainArgs {
+    /// Compact a table when its deleted rows exceed this share of its rows.
+    #[arg(long, default_value_t = 0.10)]
+    delete_threshold: f64,
+    /// Keep snapshots younger than this many days.
+    #[arg(long, default_value_t = 7.0)]
+    keep_days: f64,
+    /// Only remove unreferenced files older than this many minutes (writes in flight
+    /// in another process are younger).
+    #[arg(long, default_value_t = 60.0)]
+    orphan_grace_minutes: f64,
+}
+
+impl Cli {
+    /// Settings from the flags, the environment and the config file.
+    pub fn settings(&self) -> gamelake::Result<Settings> {
+        let source = match &self.command {
+            Command::Ingest(a) | Command::Run { ingest: a, .. } => a.source.clone(),
+            _ => None,
+        };
+        Settings::resolve(
+            Overrides {
+                config_file: self.config.clone(),
+                warehouse: self.warehouse.clone(),
+                namespace: self.namespace.clone(),
+                catalog: self.catalog.clone(),
+                source,
+                api_key: None,
+                env: Vec::new(),
+            }
+            .read_env(),
+        )
+    }
+
+    /// How long a writing command waits for another run's lease.
+    pub fn lease_wait(&self) -> Duration {
+        Duration::from_secs(self.lease_wait)
+    }
+}
+
+impl IngestArgs {
+    /// The ingest's options; source and key come from `settings`.
+    pub fn options(&self, settings: &Settings) -> IngestOptions {
+        let mut opts = IngestOptions::new(settings.source.clone());
+        opts.api_key = settings.api_key.clone();
+        opts.updated = self.updated;
+        opts.dates = self.dates;
+        opts.max_pages = self.max_pages;
+        opts.http.concurrency = usize::from(self.concurrency);
+        opts
+    }
+}
+
+impl EtlArgs {
+    /// The ETL's options.
+    pub fn options(&self) -> EtlOptions {
+        EtlOptions {
+            full_refresh: self.full_refresh,
+        }
+    }
+}
+
+impl MaintainArgs {
+    /// The checked maintenance policy.
+    pub fn options(&self) -> gamelake::Result<MaintainOptions> {
+        MaintainOptions::new(
+            self.delete_threshold,
+            self.keep_days,
+            self.orphan_grace_minutes,
+        )
+    }
+}

@@ -1,0 +1,148 @@
+//! The `gamelake` command line: a thin layer over the library. It turns flags (with
+//! `GAMELAKE_*` environment fallbacks) into settings and options ([`args`]), calls one
+//! operation of [`gamelake::Gamelake`], and prints what comes back ([`output`]). Errors end the
+//! process with a one-line cause on stderr and a non-zero exit code.
+
+mod args;
+mod generate;
+mod output;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use gamelake::Gamelake;
+
+use args::{Cli, Command};
+
+// Ingest and ETL allocate many small, short-lived buffers on one thread and free them on
+// another, which glibc's malloc handles poorly (docs/benchmarks.md, "Allocator"). See
+// `no_transparent_huge_pages` for the one setting mimalloc needs here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    no_transparent_huge_pages();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Library errors often display their source too: skip a cause the line says already.
+            let mut chain: Vec<String> = Vec::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if !chain.last().is_some_and(|last| last.contains(&cause)) {
+                    chain.push(cause);
+                }
+            }
+            eprintln!("error: {}", chain.join(": ").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// mimalloc asks the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`) on the
+/// memory it maps; every fault on it then zeroes 2 MiB, and memory it hands back and takes
+/// again is zeroed again, which made the ETL spend much of its time in the kernel
+/// (docs/benchmarks.md, "Allocator"). Off for this process only, before anything is
+/// allocated in earnest; the flag is checked at every page fault, so memory mapped before
+/// this call is covered too.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process; no memory is touched.
+    // A kernel that refuses it leaves huge pages on, which costs time, not correctness.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+/// Warnings by default; on a non-terminal also gamelake's progress lines (a terminal gets a
+/// progress bar instead).
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 if std::io::stderr().is_terminal() => "warn",
+        0 | 1 => "warn,gamelake=info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Generate(args) = &cli.command {
+        return generate::run(args);
+    }
+    let settings = cli.settings()?;
+    let writes = matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Etl(_) | Command::Run { .. }
+    );
+    let lake = if writes {
+        Gamelake::open(&settings).await
+    } else {
+        Gamelake::open_existing(&settings).await
+    }
+    .with_context(|| format!("opening warehouse {}", settings.warehouse))?
+    .with_lease_wait(cli.lease_wait());
+    let mut bar = output::Bar::default();
+    match cli.command {
+        Command::Ingest(args) => {
+            let report = lake.ingest(&args.options(&settings), &mut bar).await?;
+            eprintln!("{}", output::ingest_line(&report));
+        }
+        Command::Etl(args) => {
+            let report = lake.etl(&args.options(), &mut bar).await?;
+            eprintln!("{}", output::etl_line(&report));
+        }
+        Command::Run { ingest, etl } => {
+            let report = lake
+                .run(&ingest.options(&settings), &etl.options(), &mut bar)
+                .await?;
+            eprintln!("{}", output::ingest_line(&report.ingest));
+            eprintln!("{}", output::etl_line(&report.etl));
+        }
+        Command::Sql { statement, format } => {
+            let batches = lake.sql(&statement).await?;
+            println!("{}", output::render(&batches, format)?);
+        }
+        Command::Tables => {
+            println!(
+                "{}",
+                output::tables(&settings.namespace, &lake.tables().await?)
+            );
+        }
+        Command::Maintain(args) => {
+            for report in lake.maintain(&args.options()?).await? {
+                eprintln!("{}", output::maintain_line(&report));
+            }
+        }
+        Command::Generate(_) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! The ETL's last step: the built [`Star`] into the tables, in dependency order: dimensions,
+//! then bridges, then `fact_games`, which carries the list of raw files covered
+//! (`gamelake.raw-files`) in the same commit as its data. A run that dies before that commit
+//! is redone by the next one; every step is idempotent, so the redo converges.
+//!
+//! A full build writes each table whose contents changed whole, in one snapshot; unchanged
+//! tables (same fingerprint) are not written. An incremental run writes dimensions whole and
+//! replaces the changed games' rows of the bridges and the fact, merge-on-read.
+//!
+//! Must never: commit the fact before every other table of the run, or write a table whose
+//! contents did not change.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use polars::prelude::DataFrame;
+
+use super::star::{Built, Star};
+use super::{
+    FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, ROWS_ADDED_PROPERTY, ROWS_REMOVED_PROPERTY,
+    RUN_ID_SUMMARY, TableOutcome, interop,
+};
+use crate::failpoint;
+use crate::lakehouse::{Lakehouse, Staged};
+use crate::progress::Progress;
+use crate::schema::TableDef;
+use crate::{Error, Result};
+
+/// What every commit of one run shares.
+pub(crate) struct Commit<'a> {
+    pub lake: &'a Lakehouse,
+    pub run_id: &'a str,
+    /// The processed raw files, as JSON: committed with the fact.
+    pub files_json: String,
+    /// Rewrite every table even when unchanged.
+    pub full_refresh: bool,
+}
+
+impl Commit<'_> {
+    /// A full build: the fact, the largest table, is shaped, fingerprinted and its data files
+    /// written on its own task while the other tables are written; it is committed last.
+    pub async fn whole(
+        &self,
+        star: Star,
+        progress: &mut dyn Progress,
+    ) -> Result<Vec<TableOutcome>> {
+        let Star {
+            dims,
+            bridges,
+            fact,
+        } = star;
+        let (lake, full_refresh) = (self.lake.clone(), self.full_refresh);
+        let mut fact_task = AbortOnDrop(tokio::spawn(async move {
+            prepare_whole(&lake, fact, full_refresh).await
+        }));
+        let mut outcomes = Vec::new();
+        for built in dims.into_iter().chain(bridges) {
+            let whole = prepare_whole(self.lake, built, self.full_refresh).await?;
+            let outcome = self.commit_whole(whole, None).await?;
+            done(&mut outcomes, progress, outcome);
+        }
+        let whole = (&mut fact_task.0).await??;
+        let outcome = self.commit_whole(whole, Some(&self.files_json)).await?;
+        done(&mut outcomes, progress, outcome);
+        Ok(outcomes)
+    }
+
+    /// An incremental run: dimensions whole, then the changed games' rows of the bridges
+    /// (all at once: they are independent tables) and last of the fact, merge-on-read.
+    pub async fn incremental(
+        &self,
+        star: Star,
+        progress: &mut dyn Progress,
+    ) -> Result<Vec<TableOutcome>> {
+        let Star {
+            dims,
+            bridges,
+            fact,
+        } = star;
+        let changed_games: Arc<HashSet<i64>> = Arc::new(
+            fact.1
+                .column("game_key")?
+                .as_materialized_series()
+                .i64()?
+                .iter()
+                .flatten()
+                .collect(),
+        );
+        let mut outcomes = Vec::new();
+        for built in dims {
+            let whole = prepare_whole(self.lake, built, self.full_refresh).await?;
+            let outcome = self.commit_whole(whole, None).await?;
+            done(&mut outcomes, progress, outcome);
+        }
+        let upserts: Vec<_> = bridges
+            .into_iter()
+            .map(|built| {
+                let (lake, changed) = (self.lake.clone(), changed_games.clone());
+                let props = per_game_properties(self.run_id, None);
+                AbortOnDrop(tokio::spawn(async move {
+                    upsert_changed(&lake, built, &changed, props).await
+                }))
+            })
+            .collect();
+        for mut task in upserts {
+            let outcome = (&mut task.0).await??;
+            done(&mut outcomes, progress, outcome);
+        }
+        let props = per_game_properties(self.run_id, Some(&self.files_json));
+        let outcome = upsert_changed(self.lake, fact, &changed_games, props).await?;
+        done(&mut outcomes, progress, outcome);
+        Ok(outcomes)
+    }
+
+    /// Commits a prepared whole table. `raw_files` (the fact only): the processed-files list,
+    /// recorded even when the data is unchanged.
+    async fn commit_whole(&self, whole: Whole, raw_files: Option<&str>) -> Result<TableOutcome> {
+        let Whole {
+            def,
+            rows,
+            fingerprint,
+            staged,
+        } = whole;
+        let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fingerprint)];
+        if let Some(files) = raw_files {
+            props.push((RAW_FILES_PROPERTY.to_string(), files.to_string()));
+        }
+        let written = staged.is_some();
+        match staged {
+            Some(staged) => {
+                let summary = HashMap::from([
+                    (RUN_ID_SUMMARY.to_string(), self.run_id.to_string()),
+                    ("gamelake.rows".to_string(), rows.to_string()),
+                ]);
+                props.extend([
+                    (RUN_ID_SUMMARY.to_string(), self.run_id.to_string()),
+                    (ROWS_ADDED_PROPERTY.to_string(), rows.to_string()),
+                    (ROWS_REMOVED_PROPERTY.to_string(), "all".to_string()),
+                ]);
+                self.lake.commit_staged(staged, props, summary).await?;
+            }
+            // The data is the same but the processed-files list moves on.
+            None if raw_files.is_some() => self.lake.set_properties(def, props).await?,
+            None => {}
+        }
+        Ok(TableOutcome {
+            name: def.name.clone(),
+            rows,
+            written,
+            rows_removed: 0,
+        })
+    }
+}
+
+/// A table is committed: log it, pass its kill point, count it.
+fn done(outcomes: &mut Vec<TableOutcome>, progress: &mut dyn Progress, outcome: TableOutcome) {
+    tracing::info!(
+        table = outcome.name,
+        rows = outcome.rows,
+        removed = outcome.rows_removed,
+        written = outcome.written,
+        "table done"
+    );
+    failpoint::hit(&format!("etl.committed.{}", outcome.name));
+    progress.advance(1, &outcome.name);
+    outcomes.push(outcome);
+}
+
+/// A task that stops when the run stops waiting for it (an earlier table failed).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A whole table ready to commit: shaped, fingerprinted, and its data files staged unless
+/// its contents are unchanged.
+struct Whole {
+    def: &'static TableDef,
+    rows: usize,
+    fingerprint: String,
+    /// `None`: the contents equal the stored ones (and no full refresh was asked for).
+    staged: Option<Staged>,
+}
+
+async fn prepare_whole(lake: &Lakehouse, built: Built, full_refresh: bool) -> Result<Whole> {
+    let (def, frame) = built;
+    let (batch, fingerprint) = tokio::task::spawn_blocking(move || {
+        let batch = interop::frame_to_batch(&frame, def)?;
+        drop(frame);
+        let fingerprint = interop::fingerprint(&batch)?;
+        Ok::<_, Error>((batch, fingerprint))
+    })
+    .await??;
+    let rows = batch.num_rows();
+    let unchanged = lake
+        .property(&def.name, FINGERPRINT_PROPERTY)
+        .await?
+        .as_deref()
+        == Some(fingerprint.as_str());
+    let staged = if unchanged && !full_refresh {
+        None
+    } else {
+        Some(lake.stage(def, batch).await?)
+    };
+    Ok(Whole {
+        def,
+        rows,
+        fingerprint,
+        staged,
+    })
+}
+
+/// The properties of a merge-on-read write; the fact's also carry the raw files covered.
+fn per_game_properties(run_id: &str, raw_files_json: Option<&str>) -> Vec<(String, String)> {
+    let mut props = vec![
+        (
+            FINGERPRINT_PROPERTY.to_string(),
+            format!("incremental:{run_id}"),
+        ),
+        (RUN_ID_SUMMARY.to_string(), run_id.to_string()),
+    ];
+    if let Some(files) = raw_files_json {
+        props.push((RAW_FILES_PROPERTY.to_string(), files.to_string()));
+    }
+    props
+}
+
+/// Replaces the changed games' rows of a bridge or the fact with the built rows,
+/// merge-on-read; the upsert adds the rows it removed to the same commit.
+async fn upsert_changed(
+    lake: &Lakehouse,
+    built: Built,
+    changed_games: &HashSet<i64>,
+    mut props: Vec<(String, String)>,
+) -> Result<TableOutcome> {
+    let (def, frame): (&'static TableDef, DataFrame) = built;
+    let batch = interop::frame_to_batch(&frame, def)?;
+    drop(frame);
+    let rows = batch.num_rows();
+    props.push((ROWS_ADDED_PROPERTY.to_string(), rows.to_string()));
+    let change = lake
+        .upsert(def, "game_key", changed_games, Some(batch), props)
+        .await?;
+    Ok(TableOutcome {
+        name: def.name.clone(),
+        rows,
+        written: change.rows_added + change.rows_removed > 0,
+        rows_removed: change.rows_removed,
+    })
+}

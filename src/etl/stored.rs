@@ -1,0 +1,135 @@
+//! What the warehouse already holds that a build must respect: the surrogate keys of every
+//! dimension member and game, the current dimension rows, and in an incremental run the date
+//! keys of the games not rebuilt. Read back from the tables themselves.
+//!
+//! Must never: write. Keys are only ever read here; [`super::keys`] assigns new ones.
+
+use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
+
+use super::interop;
+use super::keys::KeyMap;
+use super::star::Existing;
+use crate::dims::{DIMS, FACT_TABLE};
+use crate::keyset::KeySet;
+use crate::lakehouse::Lakehouse;
+use crate::{Error, Result};
+
+/// Reads back what keys and members the warehouse already has. `rebuilt`: in an incremental
+/// run, the ids of the games being rebuilt; only their game keys are kept, and the other
+/// games' date keys.
+pub(crate) async fn load(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<Existing> {
+    let mut existing = Existing::default();
+
+    // The tables are read at once: a read is mostly catalog, metadata and small files.
+    let dims = futures::future::try_join_all(DIMS.iter().map(|spec| async move {
+        Ok::<_, Error>((spec, read_whole(lake, &spec.dim_table()).await?))
+    }));
+    let fact = lake.read(
+        FACT_TABLE,
+        Some(&[
+            "game_id",
+            "game_key",
+            "released_date_key",
+            "updated_date_key",
+        ]),
+    );
+    let (dims, fact) = futures::try_join!(dims, fact)?;
+    for (spec, batch) in dims {
+        if let Some(batch) = batch {
+            let keys = KeyMap::from_pairs(pairs(&batch, &spec.id(), &spec.key())?);
+            let frame = interop::batch_to_frame(&batch)?;
+            existing.dims.insert(spec.member, (keys, Some(frame)));
+        }
+    }
+    let Some(batches) = fact else {
+        return Ok(existing);
+    };
+    match rebuilt {
+        None => {
+            if let Some(batch) = interop::concat(&batches)? {
+                existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
+            }
+        }
+        Some(ids) => {
+            (existing.games, existing.other_fact_dates) = split_stored_facts(&batches, ids)?;
+        }
+    }
+    Ok(existing)
+}
+
+async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>> {
+    match lake.read(table, None).await? {
+        Some(batches) => interop::concat(&batches),
+        None => Ok(None),
+    }
+}
+
+/// One pass over the stored facts of an incremental run: the key map of the `rebuilt`
+/// games (new keys going above every stored key), and the distinct date keys (released,
+/// updated) of the other games.
+fn split_stored_facts(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<(KeyMap, Vec<i32>)> {
+    let mut games = Vec::with_capacity(rebuilt.len());
+    let mut max_key = 0;
+    let mut dates = Vec::new();
+    for batch in batches {
+        let (ids, keys) = (
+            stored_column::<Int64Array>(batch, "game_id", "BIGINT")?,
+            stored_column::<Int64Array>(batch, "game_key", "BIGINT")?,
+        );
+        let (released, updated) = (
+            stored_column::<Int32Array>(batch, "released_date_key", "INT")?,
+            stored_column::<Int32Array>(batch, "updated_date_key", "INT")?,
+        );
+        dates.reserve(2 * batch.num_rows());
+        for i in 0..batch.num_rows() {
+            let key = (!keys.is_null(i)).then(|| keys.value(i));
+            if let Some(key) = key {
+                max_key = max_key.max(key);
+            }
+            if !ids.is_null(i) && rebuilt.contains(ids.value(i)) {
+                if let Some(key) = key {
+                    games.push((ids.value(i), key));
+                }
+            } else {
+                dates.extend([released.value(i), updated.value(i)].map(i64::from));
+            }
+        }
+    }
+    let dates = KeySet::new(dates)
+        .sorted()
+        .into_iter()
+        .map(|d| {
+            i32::try_from(d).map_err(|_| Error::Internal(format!("date key {d} out of range")))
+        })
+        .collect::<Result<_>>()?;
+    Ok((KeyMap::from_pairs(games).above(max_key), dates))
+}
+
+/// A column of a stored table, as the arrow type gamelake writes for its SQL type `kind`.
+fn stored_column<'a, T: Array + 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+    kind: &str,
+) -> Result<&'a T> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| {
+            Error::Schema(format!(
+                "a stored table lacks the {kind} column {name}; was it written by another tool? \
+                 `gamelake etl --full-refresh` rewrites it"
+            ))
+        })
+}
+
+/// (natural, key) pairs of a stored table; rows with a null natural key are skipped.
+fn pairs(batch: &RecordBatch, natural: &str, key: &str) -> Result<Vec<(i64, i64)>> {
+    let (n, k) = (
+        stored_column::<Int64Array>(batch, natural, "BIGINT")?,
+        stored_column::<Int64Array>(batch, key, "BIGINT")?,
+    );
+    Ok((0..batch.num_rows())
+        .filter(|&i| !n.is_null(i) && !k.is_null(i))
+        .map(|i| (n.value(i), k.value(i)))
+        .collect())
+}

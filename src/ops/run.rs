@@ -1,0 +1,35 @@
+//! `gamelake run`: ingest, then ETL, under one lease.
+
+use super::Gamelake;
+use crate::Result;
+use crate::etl::{self, EtlOptions, EtlReport};
+use crate::ingest::{self, IngestOptions, IngestReport};
+use crate::progress::Progress;
+
+/// What a run did: its ingest, then its ETL.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The ingest.
+    pub ingest: IngestReport,
+    /// The ETL that followed it.
+    pub etl: EtlReport,
+}
+
+impl Gamelake {
+    /// Ingests, then builds the star schema, holding the lease throughout. The catalog is
+    /// connected first: an unreachable catalog fails before anything lands.
+    pub async fn run(
+        &self,
+        ingest_opts: &IngestOptions,
+        etl_opts: &EtlOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<RunReport> {
+        self.locked("run", async {
+            let lake = self.lakehouse().await?;
+            let ingest = ingest::ingest(&self.wh, ingest_opts, progress).await?;
+            let etl = etl::run(&self.wh, &lake, etl_opts, progress).await?;
+            Ok(RunReport { ingest, etl })
+        })
+        .await
+    }
+}

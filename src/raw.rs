@@ -1,0 +1,139 @@
+//! The raw landing's layout: where raw game files go, what they are named, and their arrow
+//! schema. The one description that the model (`ingest::model`, whose field order follows
+//! it), the lander (`ingest::land`, `ingest::columns`) and the readers (`ingest::cdc`,
+//! `etl::read`) share.
+//!
+//! Must never: change a column's name or type in place. Raw files written by older runs are
+//! read again by every full refresh; a change here is a migration.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+
+/// Where raw games land, relative to the warehouse root.
+pub const RAW_GAMES_PREFIX: &str = "raw/games";
+
+fn named() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("slug", DataType::Utf8, true),
+    ]))
+}
+
+fn list_of(fields: Vec<Field>) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(Fields::from(fields)),
+        true,
+    )))
+}
+
+/// The arrow schema of raw game files.
+pub fn raw_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let i64f = |n: &str| Field::new(n, DataType::Int64, true);
+            let strf = |n: &str| Field::new(n, DataType::Utf8, true);
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int64, false),
+                Field::new("slug", DataType::Utf8, false),
+                Field::new("name", DataType::Utf8, false),
+                Field::new("released", DataType::Date32, true),
+                Field::new("tba", DataType::Boolean, true),
+                strf("background_image"),
+                Field::new("rating", DataType::Float64, true),
+                Field::new("rating_top", DataType::Int32, true),
+                Field::new(
+                    "ratings",
+                    list_of(vec![
+                        i64f("id"),
+                        strf("title"),
+                        i64f("count"),
+                        Field::new("percent", DataType::Float64, true),
+                    ]),
+                    true,
+                ),
+                i64f("ratings_count"),
+                i64f("reviews_text_count"),
+                i64f("added"),
+                Field::new(
+                    "added_by_status",
+                    DataType::Struct(Fields::from(
+                        ["yet", "owned", "beaten", "toplay", "dropped", "playing"]
+                            .map(i64f)
+                            .to_vec(),
+                    )),
+                    true,
+                ),
+                Field::new("metacritic", DataType::Int32, true),
+                Field::new("playtime", DataType::Int32, true),
+                i64f("suggestions_count"),
+                Field::new(
+                    "updated",
+                    DataType::Timestamp(TimeUnit::Microsecond, None),
+                    false,
+                ),
+                i64f("reviews_count"),
+                Field::new("esrb_rating", named(), true),
+                Field::new(
+                    "platforms",
+                    list_of(vec![
+                        Field::new("platform", named(), true),
+                        strf("released_at"),
+                    ]),
+                    true,
+                ),
+                Field::new(
+                    "parent_platforms",
+                    list_of(vec![Field::new("platform", named(), true)]),
+                    true,
+                ),
+                Field::new(
+                    "stores",
+                    list_of(vec![i64f("id"), Field::new("store", named(), true)]),
+                    true,
+                ),
+                Field::new(
+                    "genres",
+                    list_of(vec![i64f("id"), strf("name"), strf("slug")]),
+                    true,
+                ),
+                Field::new(
+                    "tags",
+                    list_of(vec![
+                        i64f("id"),
+                        strf("name"),
+                        strf("slug"),
+                        strf("language"),
+                        i64f("games_count"),
+                        strf("image_background"),
+                    ]),
+                    true,
+                ),
+                Field::new(
+                    "short_screenshots",
+                    list_of(vec![i64f("id"), strf("image")]),
+                    true,
+                ),
+                Field::new("_run_id", DataType::Utf8, false),
+                Field::new(
+                    "_ingested_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
+            ]))
+        })
+        .clone()
+}
+
+/// A raw file's path: `raw/games/run_date=YYYY-MM-DD/<run_id>-NNNNN.parquet`. Names sort by
+/// run start (run ids do), then by the file's sequence number within the run.
+pub fn raw_file_path(run_date: &str, run_id: &str, number: usize) -> String {
+    format!("{RAW_GAMES_PREFIX}/run_date={run_date}/{run_id}-{number:05}.parquet")
+}
+
+/// The rating titles RAWG uses in a game's `ratings` list; the ETL counts each into
+/// `ratings_<title>` of `fact_games`.
+pub const RATING_TITLES: [&str; 4] = ["exceptional", "recommended", "meh", "skip"];
