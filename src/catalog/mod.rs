@@ -1,6 +1,6 @@
 //! Iceberg catalogs. The default is [`EmbeddedCatalog`]: an SQLite file in the layout that
 //! Java's `JdbcCatalog` and pyiceberg's `SqlCatalog` share, needing no server. In production,
-//! [`rest`] connects to an Iceberg REST catalog (Nessie, SeaweedFS, Polaris).
+//! `rest` connects to an Iceberg REST catalog (Nessie, SeaweedFS, Polaris).
 //!
 //! Why our own: `iceberg-sql-catalog` 0.10 loses concurrent commits (its compare-and-swap
 //! ignores rows affected and checks requirements against a per-instance cache), builds SQL
@@ -8,7 +8,7 @@
 //! `docs/architecture.md` and `tests/it/catalog.rs`.
 
 pub mod embedded;
-pub mod rest;
+pub(crate) mod rest;
 
 pub use embedded::EmbeddedCatalog;
 

@@ -1,14 +1,14 @@
 //! ETL: raw parquet to the star schema in Iceberg, in four steps:
 //!
-//! 1. [`plan`]: which raw files to read. The first run (and `--full-refresh`) reads every
+//! 1. `plan`: which raw files to read. The first run (and `--full-refresh`) reads every
 //!    one; later runs read only those no run has processed (incremental), and a run with
 //!    nothing new stops here.
-//! 2. [`read`]: the latest version of each game as one flat frame, and the newest mention of
-//!    every dimension member ([`members`]); then what the warehouse already holds
-//!    ([`stored`]: keys, dimension rows).
-//! 3. [`star`]: the tables, built in Polars with stable keys ([`keys`]), as a [`star::Star`]
+//! 2. `read`: the latest version of each game as one flat frame, and the newest mention of
+//!    every dimension member (`members`); then what the warehouse already holds
+//!    (`stored`: keys, dimension rows).
+//! 3. `star`: the tables, built in Polars with stable keys (`keys`), as a `star::Star`
 //!    of named parts (dimensions, bridges, fact).
-//! 4. [`commit`]: dimensions, bridges, then `fact_games` with the list of raw files covered;
+//! 4. `commit`: dimensions, bridges, then `fact_games` with the list of raw files covered;
 //!    whole tables in a full build, the changed games' rows merge-on-read
 //!    ([`crate::lakehouse::deletes`]) in an incremental one.
 //!

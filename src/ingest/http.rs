@@ -4,7 +4,7 @@
 //!
 //! Must never: send the key to any host but the configured one (a `next` link to another host
 //! is refused), or let the key reach a log line or an error (every URL shown goes through
-//! [`redact`]).
+//! `redact`).
 
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ pub struct HttpOptions {
     /// Time to establish a connection.
     pub connect_timeout: Duration,
     /// Pages requested at once: the next page and the ones predicted after it (see
-    /// [`super::source::send_http`]); 1 follows the `next` links one request at a time.
+    /// `super::source::send_http`); 1 follows the `next` links one request at a time.
     pub concurrency: usize,
 }
 
@@ -49,7 +49,7 @@ impl Default for HttpOptions {
 
 /// A client bound to one RAWG base URL (e.g. `https://api.rawg.io/api`).
 #[derive(Debug, Clone)]
-pub struct RawgClient {
+pub(crate) struct RawgClient {
     client: reqwest::Client,
     base: Url,
     key: Option<Secret>,
@@ -58,7 +58,7 @@ pub struct RawgClient {
 
 /// What a fetch returned.
 #[derive(Debug)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// 2xx: the body.
     Body(Bytes),
     /// 404: RAWG's answer past the last page.
@@ -67,7 +67,11 @@ pub enum Fetched {
 
 impl RawgClient {
     /// A client for the API at `base`; `key` goes only to `base`'s host.
-    pub fn new(base: &str, key: Option<Secret>, opts: HttpOptions) -> Result<Self, HttpError> {
+    pub(crate) fn new(
+        base: &str,
+        key: Option<Secret>,
+        opts: HttpOptions,
+    ) -> Result<Self, HttpError> {
         let bad = |reason: &str| HttpError::BadUrl {
             url: base.to_string(),
             reason: reason.to_string(),
@@ -91,7 +95,7 @@ impl RawgClient {
     }
 
     /// The first `/games` page for a query.
-    pub fn games_url(&self, filters: &[(&str, String)]) -> Url {
+    pub(crate) fn games_url(&self, filters: &[(&str, String)]) -> Url {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map(|mut s| {
@@ -109,7 +113,7 @@ impl RawgClient {
     }
 
     /// Checks that a `next` link stays on the configured host, and parses it.
-    pub fn follow(&self, next: &str) -> Result<Url, HttpError> {
+    pub(crate) fn follow(&self, next: &str) -> Result<Url, HttpError> {
         let url = Url::parse(next).map_err(|e| HttpError::BadUrl {
             url: redact(next),
             reason: e.to_string(),
@@ -127,7 +131,7 @@ impl RawgClient {
     }
 
     /// GETs `url` (with the key added), retrying what is worth retrying.
-    pub async fn fetch(&self, url: &Url) -> Result<Fetched, HttpError> {
+    pub(crate) async fn fetch(&self, url: &Url) -> Result<Fetched, HttpError> {
         let request_url = match &self.key {
             Some(key) => with_param(url, "key", key.expose()),
             None => url.clone(),
@@ -274,7 +278,7 @@ fn origin(url: &Url) -> String {
 }
 
 /// Replaces the value of any `key=` query parameter with `***`.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("key=") {

@@ -26,7 +26,7 @@ use crate::{Error, Result};
 /// What landing stamps on every row of a run: `_run_id` and `_ingested_at` (micros since the
 /// epoch, UTC). Cheap to clone into the threads that build page batches.
 #[derive(Debug, Clone)]
-pub struct RunStamp {
+pub(crate) struct RunStamp {
     /// This run's id.
     pub run_id: Arc<str>,
     /// When the run started, in micros since the epoch (UTC).
@@ -35,7 +35,7 @@ pub struct RunStamp {
 
 /// What change data capture and the date filters need to know of one game of a page.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GameKey {
+pub(crate) struct GameKey {
     /// RAWG's id.
     pub id: i64,
     /// RAWG's `updated`.
@@ -49,7 +49,7 @@ pub struct GameKey {
 /// Built where the page is parsed (on a worker thread), so the games' strings can borrow the
 /// page's bytes and are copied once, into arrow buffers.
 #[derive(Debug)]
-pub struct PageRows {
+pub(crate) struct PageRows {
     /// The games' columns.
     pub batch: RecordBatch,
     /// Per row, what CDC needs.
@@ -58,7 +58,7 @@ pub struct PageRows {
 
 impl PageRows {
     /// The page's games as columns, with the run's stamp.
-    pub fn new(games: &[Game<'_>], stamp: &RunStamp) -> Result<Self> {
+    pub(crate) fn new(games: &[Game<'_>], stamp: &RunStamp) -> Result<Self> {
         Ok(Self {
             batch: columns::batch(games, &stamp.run_id, stamp.ingested_at_micros)?,
             keys: games
@@ -75,8 +75,8 @@ impl PageRows {
 
 /// Buffers accepted games of one run and writes them out as raw files.
 ///
-/// Games arrive as whole pages ([`PageRows`]) with the rows to keep; a file is the kept rows
-/// of its pages, in order. [`Lander::flush_in_background`] encodes and writes a file while the
+/// Games arrive as whole pages (`PageRows`) with the rows to keep; a file is the kept rows
+/// of its pages, in order. `Lander::flush_in_background` encodes and writes a file while the
 /// caller goes on parsing the next pages (files land in order, each after the one before);
 /// [`Lander::flush`] waits until everything buffered has landed.
 #[derive(Debug)]
@@ -117,15 +117,15 @@ impl Lander {
         }
     }
 
-    /// What every row of this run carries; for building [`PageRows`].
-    pub fn stamp(&self) -> &RunStamp {
+    /// What every row of this run carries; for building `PageRows`.
+    pub(crate) fn stamp(&self) -> &RunStamp {
         &self.stamp
     }
 
     /// Adds the `accepted` rows of a page. A second version of the same id in the buffer
     /// replaces the first if later. Returns how many rows this added (a version that replaced
     /// or lost to a buffered one adds none).
-    pub fn push(&mut self, page: PageRows, accepted: &[usize]) -> usize {
+    pub(crate) fn push(&mut self, page: PageRows, accepted: &[usize]) -> usize {
         if accepted.is_empty() {
             return 0;
         }
@@ -183,7 +183,7 @@ impl Lander {
     /// Up to [`Self::FILES_IN_FLIGHT`] files are encoded at once (encoding a file takes about
     /// as long as parsing the pages of the next one, and would otherwise hold the parsers
     /// up), but each is written only after the one before it has landed: files land in order.
-    pub async fn flush_in_background(&mut self, wh: &Warehouse) -> Result<()> {
+    pub(crate) async fn flush_in_background(&mut self, wh: &Warehouse) -> Result<()> {
         while self.in_flight.len() >= Self::FILES_IN_FLIGHT {
             self.land_oldest().await?;
         }
@@ -214,7 +214,7 @@ impl Lander {
         Ok(())
     }
 
-    /// Files encoded at once by [`Lander::flush_in_background`].
+    /// Files encoded at once by `Lander::flush_in_background`.
     const FILES_IN_FLIGHT: usize = 2;
 
     /// Waits for the oldest file in flight, if any.
@@ -253,7 +253,8 @@ fn encode_pages(pages: Vec<(RecordBatch, Vec<bool>)>) -> Result<Bytes> {
 }
 
 /// Encodes games as one zstd parquet file in the raw schema; `ingested_at` is RFC 3339.
-pub fn encode(games: &[Game<'_>], run_id: &str, ingested_at: &str) -> Result<Bytes> {
+#[cfg(test)]
+pub(crate) fn encode(games: &[Game<'_>], run_id: &str, ingested_at: &str) -> Result<Bytes> {
     let at = chrono::DateTime::parse_from_rfc3339(ingested_at)
         .map_err(|e| Error::Schema(format!("ingest time {ingested_at:?}: {e}")))?;
     encode_batch(&columns::batch(games, run_id, at.timestamp_micros())?)

@@ -1,8 +1,8 @@
 //! Ingest: fetch RAWG list pages, keep only new or changed games, land them as raw parquet.
 //!
-//! Pages come from a [`source`] (archive folder or HTTP, a few requests at once), are parsed
+//! Pages come from a `source` (archive folder or HTTP, a few requests at once), are parsed
 //! on rayon while the next pages are fetched ([`parse`]) and turned into arrow columns there
-//! ([`land::PageRows`]: the games' strings borrow the page's bytes until then), filtered by
+//! (`land::PageRows`: the games' strings borrow the page's bytes until then), filtered by
 //! change data capture ([`cdc`]) and written by the [`land::Lander`]. On any error the games
 //! already accepted are written before the error is returned, so a rerun only refetches what
 //! was in flight.

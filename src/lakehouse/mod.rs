@@ -3,7 +3,7 @@
 //! in one snapshot ([`deletes`]), maintain them ([`maintain`]), report their state.
 //!
 //! The catalog is the embedded one (SQLite next to a local warehouse) or an Iceberg REST
-//! catalog ([`crate::catalog::rest`]); nothing below this module knows which.
+//! catalog (`crate::catalog::rest`); nothing below this module knows which.
 //!
 //! All table writes go through here. A replace is committed once: if another writer got there
 //! first the commit fails with [`Error::Conflict`] instead of overwriting what that

@@ -168,7 +168,7 @@ impl TableFiles {
     }
 
     /// The same table with only `files` (and no delete files listed).
-    pub fn with_files(&self, files: Vec<LiveFile>) -> Self {
+    pub(crate) fn with_files(&self, files: Vec<LiveFile>) -> Self {
         Self {
             schema: self.schema.clone(),
             files,
@@ -266,7 +266,7 @@ fn access_plan(
 
 /// A [`TableProvider`] over one table snapshot, position deletes applied.
 #[derive(Debug, Clone)]
-pub struct IcebergScan {
+pub(crate) struct IcebergScan {
     files: TableFiles,
 }
 

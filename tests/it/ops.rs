@@ -123,4 +123,21 @@ async fn reading_a_warehouse_that_is_not_there_is_no_data_and_creates_nothing() 
     assert!(matches!(err, Error::NoData(_)), "{err:?}");
     assert!(err.to_string().contains("gamelake run"), "{err}");
     assert!(!missing.exists(), "a folder was created");
+
+    // A REST catalog nobody serves: its own kind, naming the catalog and what to check.
+    let wh = dir.path().join("wh");
+    let settings = Settings::resolve(Overrides {
+        warehouse: Some(wh.to_str().expect("utf8").into()),
+        catalog: Some("rest+http://127.0.0.1:9/iceberg".into()),
+        ..Default::default()
+    })
+    .expect("settings");
+    let err = Gamelake::open(&settings)
+        .await
+        .expect("a local warehouse opens")
+        .tables()
+        .await
+        .expect_err("no catalog");
+    assert!(matches!(err, Error::CatalogUnreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
 }
