@@ -1,14 +1,18 @@
-//! Raw games to the star schema, in Polars.
+//! Raw games to the star schema, in Polars: the ETL's build step.
 //!
-//! Input: what the raw files hold ([`RawGames`]). Output: one frame per table in commit order
-//! (dimensions, bridges, fact). Facts and bridges come from each game's latest version.
+//! Input: what the raw files hold ([`RawGames`]) and what the warehouse already holds
+//! ([`Existing`]). Output: a [`Star`] of named parts (dimensions, bridges, fact), each frame
+//! shaped to its `schemas/` definition; the fact's columns are those of `fact_games.toml`, with
+//! only the derived ones (keys of other tables, `added_<status>`) spelled here. Facts and
+//! bridges come from each game's latest version.
 //! Dimension members come from every observation, superseded versions included, and a
 //! member's attributes (name, slug, …) from its newest mention (found while reading, see
 //! [`super::members`]; type 1: later runs update them in place, the key stays). So a member
 //! once seen stays in its dimension, and an incremental history and a build from scratch
 //! agree. Null lists count as empty.
 //!
-//! This module is pure: no I/O, so it can be tested on frames and timed on its own.
+//! This module is pure: no I/O, and it imports nothing that reads (its input types are
+//! defined here and in [`super::members`]), so it can be tested on frames and timed alone.
 
 use std::collections::HashMap;
 

@@ -4,7 +4,9 @@
 //!
 //! Required: `id`, `name`, `slug`, `updated`. Counts RAWG may omit default to 0; lists may be
 //! `null` and stay `null` (the raw layer keeps what RAWG sent; the ETL treats null as empty).
-//! Unknown fields are ignored. The field order here is the raw parquet column order.
+//! Unknown fields are ignored. The field order here is the raw parquet column order, which
+//! [`crate::raw::raw_schema`] describes (the lander builds columns from these fields in that
+//! order, and its tests compare the result with what arrow-json makes of the same games).
 //!
 //! Strings are [`Text`]: parsed from a page, they borrow its bytes (a page holds ~70 strings
 //! per game, and an allocation for each was the ingest's largest single cost); parsed through

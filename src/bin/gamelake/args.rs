@@ -41,7 +41,7 @@ pub struct Cli {
         long,
         global = true,
         env = "GAMELAKE_LEASE_WAIT",
-        default_value_t = 600
+        default_value_t = gamelake::ops::DEFAULT_LEASE_WAIT.as_secs()
     )]
     lease_wait: u64,
     /// More log output (-v info, -vv debug). RUST_LOG overrides.

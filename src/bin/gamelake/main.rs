@@ -142,7 +142,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("{}", output::maintain_line(&report));
             }
         }
-        Command::Generate(_) => {}
+        // Handled above, before any warehouse is opened; the same call if it ever got here.
+        Command::Generate(args) => generate::run(&args)?,
     }
     Ok(())
 }
