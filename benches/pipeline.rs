@@ -121,7 +121,7 @@ async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> (Cost,
     let cost = tokio::task::spawn_blocking(move || {
         measure(
             &name,
-            &mut gamelake(&wh, &["ingest", "--source", &source]),
+            &mut gamelake(&wh, &["ingest", "--no-details", "--source", &source]),
             &out,
             &log,
         )

@@ -30,6 +30,8 @@ pub(crate) struct FileConfig {
     pub namespace: Option<String>,
     pub source: Option<String>,
     pub rawg_api_key: Option<String>,
+    pub max_requests: Option<u64>,
+    pub monthly_request_limit: Option<u64>,
     #[serde(default)]
     pub s3: FileS3,
     #[serde(default)]
@@ -85,6 +87,12 @@ pub struct Settings {
     pub s3: S3Settings,
     /// The Iceberg catalog.
     pub catalog: CatalogSettings,
+    /// API requests one run may send (`--max-requests`, `GAMELAKE_MAX_REQUESTS`,
+    /// `max_requests`); `None`: no cap but the monthly one.
+    pub max_requests: Option<u64>,
+    /// API requests a month, counted across runs (`GAMELAKE_MONTHLY_REQUEST_LIMIT`,
+    /// `monthly_request_limit`; default RAWG's free tier, 20,000); 0: no limit.
+    pub monthly_request_limit: u64,
 }
 
 /// What the command line (and its environment variables) supplied.
@@ -100,6 +108,8 @@ pub struct Overrides {
     pub source: Option<String>,
     /// `--catalog` / `GAMELAKE_CATALOG`.
     pub catalog: Option<String>,
+    /// `--max-requests` / `GAMELAKE_MAX_REQUESTS`.
+    pub max_requests: Option<u64>,
     /// `RAWG_API_KEY` from the environment.
     pub api_key: Option<String>,
     /// The environment variables below, as read at start-up.
@@ -117,6 +127,7 @@ pub const ENV_KEYS: &[&str] = &[
     "GAMELAKE_CATALOG_WAREHOUSE",
     "GAMELAKE_CATALOG_TOKEN",
     "GAMELAKE_CATALOG_CREDENTIAL",
+    "GAMELAKE_MONTHLY_REQUEST_LIMIT",
 ];
 
 impl Overrides {
@@ -208,9 +219,21 @@ impl Settings {
                 embedded => embedded,
             },
         };
+        let monthly_request_limit = match o.env("GAMELAKE_MONTHLY_REQUEST_LIMIT") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                Error::Config(format!(
+                    "GAMELAKE_MONTHLY_REQUEST_LIMIT={v:?}: expected a number of requests (0: no limit)"
+                ))
+            })?,
+            None => file
+                .monthly_request_limit
+                .unwrap_or(crate::ingest::quota::DEFAULT_MONTHLY_LIMIT),
+        };
         Ok(Self {
             s3,
             catalog,
+            max_requests: o.max_requests.or(file.max_requests),
+            monthly_request_limit,
             warehouse: o
                 .warehouse
                 .or(file.warehouse)

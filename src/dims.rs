@@ -1,9 +1,18 @@
-//! The member dimensions: which nested field of a raw game feeds each one, and the names of
-//! its table, bridge and key columns. The ingest, the ETL's reader and its build all walk
+//! The member dimensions: which nested field of a raw game (list result or detail) feeds
+//! each one, and the names of its table, bridge and key columns. The ingest, the ETL's reader and its build all walk
 //! this one list.
 //!
 //! Must never: reorder or rename a member. The order is the commit order, and the names are
 //! those of `schemas/` (checked by the schema tests).
+
+/// Which raw landing feeds a dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The list results (`raw/games`).
+    List,
+    /// The game details (`raw/game_details`): developers and publishers.
+    Detail,
+}
 
 /// A dimension fed by a nested field of the raw games.
 #[derive(Debug, Clone, Copy)]
@@ -20,10 +29,12 @@ pub struct DimSpec {
     pub extra: &'static [&'static str],
     /// Whether games link to members through a bridge table.
     pub bridged: bool,
+    /// The landing whose files hold the column.
+    pub source: Source,
 }
 
-/// Every member dimension, in commit order.
-pub const DIMS: [DimSpec; 6] = [
+/// Every member dimension, in commit order: the list results' first, then the details'.
+pub const DIMS: [DimSpec; 8] = [
     DimSpec {
         member: "platform",
         column: "platforms",
@@ -31,6 +42,7 @@ pub const DIMS: [DimSpec; 6] = [
         path: &["platform"],
         extra: &[],
         bridged: true,
+        source: Source::List,
     },
     DimSpec {
         member: "parent_platform",
@@ -39,6 +51,7 @@ pub const DIMS: [DimSpec; 6] = [
         path: &["platform"],
         extra: &[],
         bridged: true,
+        source: Source::List,
     },
     DimSpec {
         member: "store",
@@ -47,6 +60,7 @@ pub const DIMS: [DimSpec; 6] = [
         path: &["store"],
         extra: &[],
         bridged: true,
+        source: Source::List,
     },
     DimSpec {
         member: "genre",
@@ -55,6 +69,7 @@ pub const DIMS: [DimSpec; 6] = [
         path: &[],
         extra: &[],
         bridged: true,
+        source: Source::List,
     },
     DimSpec {
         member: "tag",
@@ -63,6 +78,7 @@ pub const DIMS: [DimSpec; 6] = [
         path: &[],
         extra: &["language", "games_count"],
         bridged: true,
+        source: Source::List,
     },
     DimSpec {
         member: "esrb_rating",
@@ -71,8 +87,39 @@ pub const DIMS: [DimSpec; 6] = [
         path: &[],
         extra: &[],
         bridged: false,
+        source: Source::List,
+    },
+    DimSpec {
+        member: "developer",
+        column: "developers",
+        is_list: true,
+        path: &[],
+        extra: &[],
+        bridged: true,
+        source: Source::Detail,
+    },
+    DimSpec {
+        member: "publisher",
+        column: "publishers",
+        is_list: true,
+        path: &[],
+        extra: &[],
+        bridged: true,
+        source: Source::Detail,
     },
 ];
+
+/// True for the tables built from game details (`dim_developer`, `dim_publisher`, their
+/// bridges, `dim_game`): a warehouse has them once its first details have landed.
+pub fn is_detail_table(name: &str) -> bool {
+    name == GAME_DETAIL_TABLE
+        || dims_of(Source::Detail).any(|d| name == d.dim_table() || name == d.bridge_table())
+}
+
+/// The member dimensions fed by one landing, in commit order.
+pub fn dims_of(source: Source) -> impl Iterator<Item = &'static DimSpec> {
+    DIMS.iter().filter(move |d| d.source == source)
+}
 
 impl DimSpec {
     /// `dim_<member>`.
@@ -99,6 +146,9 @@ pub const FACT_TABLE: &str = "fact_games";
 /// The date dimension. No raw field feeds it: it holds the dates the facts point at.
 pub const DATE_TABLE: &str = "dim_date";
 
+/// One row per game with a landed detail: the detail's texts.
+pub const GAME_DETAIL_TABLE: &str = "dim_game";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,7 +159,7 @@ mod tests {
             .iter()
             .map(|t| t.name.as_str())
             .collect();
-        for t in [FACT_TABLE, DATE_TABLE] {
+        for t in [FACT_TABLE, DATE_TABLE, GAME_DETAIL_TABLE] {
             assert!(names.contains(&t), "{t} is not in schemas/");
         }
         for spec in DIMS {

@@ -211,6 +211,13 @@ pub enum HttpError {
         /// The host the link named.
         found: String,
     },
+    /// The run's request budget (`--max-requests`, or what the month's quota leaves) is
+    /// spent; nothing was sent. Ingest stops cleanly on it and records where to continue.
+    #[error("the request budget of {limit} is spent")]
+    BudgetSpent {
+        /// The budget this run had.
+        limit: u64,
+    },
     /// The source or a link is not a usable URL.
     #[error("invalid source URL {url:?}: {reason}")]
     BadUrl {

@@ -1,5 +1,5 @@
-//! The raw landing's layout: where raw game files go, what they are named, and their arrow
-//! schema. The one description that the model (`ingest::model`, whose field order follows
+//! The raw landing's layout: where raw game files (list results) and raw detail files
+//! (`/games/{id}`) go, what they are named, and their arrow schemas. The one description that the model (`ingest::model`, whose field order follows
 //! it), the lander (`ingest::land`, `ingest::columns`) and the readers (`ingest::cdc`,
 //! `etl::read`) share.
 //!
@@ -12,6 +12,9 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 /// Where raw games land, relative to the warehouse root.
 pub const RAW_GAMES_PREFIX: &str = "raw/games";
+
+/// Where raw game details (`/games/{id}`) land, relative to the warehouse root.
+pub const RAW_DETAILS_PREFIX: &str = "raw/game_details";
 
 fn named() -> DataType {
     DataType::Struct(Fields::from(vec![
@@ -132,6 +135,59 @@ pub fn raw_schema() -> SchemaRef {
 /// run start (run ids do), then by the file's sequence number within the run.
 pub fn raw_file_path(run_date: &str, run_id: &str, number: usize) -> String {
     format!("{RAW_GAMES_PREFIX}/run_date={run_date}/{run_id}-{number:05}.parquet")
+}
+
+/// A raw detail file's path: `raw/game_details/run_date=YYYY-MM-DD/<run_id>-NNNNN.parquet`.
+pub fn raw_detail_path(run_date: &str, run_id: &str, number: usize) -> String {
+    format!("{RAW_DETAILS_PREFIX}/run_date={run_date}/{run_id}-{number:05}.parquet")
+}
+
+/// The arrow schema of raw detail files: what `/games/{id}` adds to the list results
+/// (developers, publishers, texts), the detail's own `updated`, and `list_updated`, the list
+/// version whose change asked for it (what the details backlog compares with).
+pub fn detail_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let strf = |n: &str| Field::new(n, DataType::Utf8, true);
+            let micros =
+                |n: &str| Field::new(n, DataType::Timestamp(TimeUnit::Microsecond, None), false);
+            let named_list = |n: &str| {
+                Field::new(
+                    n,
+                    list_of(vec![
+                        Field::new("id", DataType::Int64, true),
+                        strf("name"),
+                        strf("slug"),
+                    ]),
+                    true,
+                )
+            };
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int64, false),
+                micros("updated"),
+                micros("list_updated"),
+                strf("name_original"),
+                strf("description_raw"),
+                strf("website"),
+                strf("reddit_url"),
+                strf("metacritic_url"),
+                Field::new(
+                    "alternative_names",
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    true,
+                ),
+                named_list("developers"),
+                named_list("publishers"),
+                Field::new("_run_id", DataType::Utf8, false),
+                Field::new(
+                    "_ingested_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
+            ]))
+        })
+        .clone()
 }
 
 /// The rating titles RAWG uses in a game's `ratings` list; the ETL counts each into

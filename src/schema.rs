@@ -108,6 +108,15 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../schemas/dim_esrb_rating.toml"),
     ),
     (
+        "dim_developer",
+        include_str!("../schemas/dim_developer.toml"),
+    ),
+    (
+        "dim_publisher",
+        include_str!("../schemas/dim_publisher.toml"),
+    ),
+    ("dim_game", include_str!("../schemas/dim_game.toml")),
+    (
         "bridge_game_platform",
         include_str!("../schemas/bridge_game_platform.toml"),
     ),
@@ -126,6 +135,14 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "bridge_game_tag",
         include_str!("../schemas/bridge_game_tag.toml"),
+    ),
+    (
+        "bridge_game_developer",
+        include_str!("../schemas/bridge_game_developer.toml"),
+    ),
+    (
+        "bridge_game_publisher",
+        include_str!("../schemas/bridge_game_publisher.toml"),
     ),
     ("fact_games", include_str!("../schemas/fact_games.toml")),
 ];

@@ -1,6 +1,6 @@
 //! The ETL's last step: the built [`Star`] into the tables, in dependency order: dimensions,
-//! then bridges, then `fact_games`, which carries the list of raw files covered
-//! (`gamelake.raw-files`) in the same commit as its data. A run that dies before that commit
+//! then bridges, then `dim_game` and `fact_games`, which carry the lists of raw files
+//! covered (`gamelake.raw-files`: detail files, list files) in the same commit as their data. A run that dies before that commit
 //! is redone by the next one; every step is idempotent, so the redo converges.
 //!
 //! A full build writes each table whose contents changed whole, in one snapshot; unchanged
@@ -30,10 +30,26 @@ use crate::{Error, Result};
 pub(crate) struct Commit<'a> {
     pub lake: &'a Lakehouse,
     pub run_id: &'a str,
-    /// The processed raw files, as JSON: committed with the fact.
-    pub files_json: String,
+    /// The processed list files, as JSON: committed with the fact.
+    pub game_files_json: String,
+    /// The processed detail files, as JSON: committed with `dim_game`.
+    pub detail_files_json: String,
     /// Rewrite every table even when unchanged.
     pub full_refresh: bool,
+}
+
+/// The game keys of a per-game table's built rows: the games whose rows it replaces.
+fn game_keys(built: &Built) -> Result<Arc<HashSet<i64>>> {
+    Ok(Arc::new(
+        built
+            .1
+            .column("game_key")?
+            .as_materialized_series()
+            .i64()?
+            .iter()
+            .flatten()
+            .collect(),
+    ))
 }
 
 impl Commit<'_> {
@@ -46,27 +62,50 @@ impl Commit<'_> {
     ) -> Result<Vec<TableOutcome>> {
         let Star {
             dims,
-            bridges,
-            fact,
+            games,
+            details,
         } = star;
+        let (bridges, fact) = match games {
+            Some(g) => (g.bridges, Some(g.fact)),
+            None => (Vec::new(), None),
+        };
+        let (detail_bridges, detail_table) = match details {
+            Some(d) => (d.bridges, Some(d.table)),
+            None => (Vec::new(), None),
+        };
         let (lake, full_refresh) = (self.lake.clone(), self.full_refresh);
-        let mut fact_task = AbortOnDrop(tokio::spawn(async move {
-            prepare_whole(&lake, fact, full_refresh).await
-        }));
+        let mut fact_task = fact.map(|fact| {
+            AbortOnDrop(tokio::spawn(async move {
+                prepare_whole(&lake, fact, full_refresh).await
+            }))
+        });
         let mut outcomes = Vec::new();
-        for built in dims.into_iter().chain(bridges) {
+        for built in dims.into_iter().chain(bridges).chain(detail_bridges) {
             let whole = prepare_whole(self.lake, built, self.full_refresh).await?;
             let outcome = self.commit_whole(whole, None).await?;
             done(&mut outcomes, progress, outcome);
         }
-        let whole = (&mut fact_task.0).await??;
-        let outcome = self.commit_whole(whole, Some(&self.files_json)).await?;
-        done(&mut outcomes, progress, outcome);
+        if let Some(built) = detail_table {
+            let whole = prepare_whole(self.lake, built, self.full_refresh).await?;
+            let outcome = self
+                .commit_whole(whole, Some(&self.detail_files_json))
+                .await?;
+            done(&mut outcomes, progress, outcome);
+        }
+        if let Some(task) = &mut fact_task {
+            let whole = (&mut task.0).await??;
+            let outcome = self
+                .commit_whole(whole, Some(&self.game_files_json))
+                .await?;
+            done(&mut outcomes, progress, outcome);
+        }
         Ok(outcomes)
     }
 
     /// An incremental run: dimensions whole, then the changed games' rows of the bridges
-    /// (all at once: they are independent tables) and last of the fact, merge-on-read.
+    /// (all at once: they are independent tables), of `dim_game`, and last of the fact,
+    /// merge-on-read. The list bridges and the fact replace the games of the new list files,
+    /// the detail bridges and `dim_game` those of the new detail files.
     pub async fn incremental(
         &self,
         star: Star,
@@ -74,41 +113,51 @@ impl Commit<'_> {
     ) -> Result<Vec<TableOutcome>> {
         let Star {
             dims,
-            bridges,
-            fact,
+            games,
+            details,
         } = star;
-        let changed_games: Arc<HashSet<i64>> = Arc::new(
-            fact.1
-                .column("game_key")?
-                .as_materialized_series()
-                .i64()?
-                .iter()
-                .flatten()
-                .collect(),
-        );
         let mut outcomes = Vec::new();
         for built in dims {
             let whole = prepare_whole(self.lake, built, self.full_refresh).await?;
             let outcome = self.commit_whole(whole, None).await?;
             done(&mut outcomes, progress, outcome);
         }
-        let upserts: Vec<_> = bridges
+        let mut upserts = Vec::new();
+        let mut last = Vec::new();
+        if let Some(d) = details {
+            let changed = game_keys(&d.table)?;
+            for built in d.bridges {
+                upserts.push((built, changed.clone(), None));
+            }
+            last.push((d.table, changed, Some(self.detail_files_json.as_str())));
+        }
+        if let Some(g) = games {
+            let changed = game_keys(&g.fact)?;
+            for built in g.bridges {
+                upserts.push((built, changed.clone(), None));
+            }
+            last.push((g.fact, changed, Some(self.game_files_json.as_str())));
+        }
+        let tasks: Vec<_> = upserts
             .into_iter()
-            .map(|built| {
-                let (lake, changed) = (self.lake.clone(), changed_games.clone());
-                let props = per_game_properties(self.run_id, None);
+            .map(|(built, changed, files)| {
+                let lake = self.lake.clone();
+                let props = per_game_properties(self.run_id, files);
                 AbortOnDrop(tokio::spawn(async move {
                     upsert_changed(&lake, built, &changed, props).await
                 }))
             })
             .collect();
-        for mut task in upserts {
+        for mut task in tasks {
             let outcome = (&mut task.0).await??;
             done(&mut outcomes, progress, outcome);
         }
-        let props = per_game_properties(self.run_id, Some(&self.files_json));
-        let outcome = upsert_changed(self.lake, fact, &changed_games, props).await?;
-        done(&mut outcomes, progress, outcome);
+        // `dim_game`, then the fact: each carries its landing's processed files.
+        for (built, changed, files) in last {
+            let props = per_game_properties(self.run_id, files);
+            let outcome = upsert_changed(self.lake, built, &changed, props).await?;
+            done(&mut outcomes, progress, outcome);
+        }
         Ok(outcomes)
     }
 

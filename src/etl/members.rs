@@ -23,7 +23,7 @@ use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, Int64Type, TimestampMicrosecondType};
 use polars::prelude::{Column, DataFrame};
 
-use crate::dims::{DIMS, DimSpec};
+use crate::dims::{DIMS, DimSpec, Source};
 use crate::{Error, Result};
 
 /// A mention's rank: (`_ingested_at`, `updated`, game id), all in microseconds or ids.
@@ -79,8 +79,9 @@ fn attr_names(spec: &DimSpec) -> impl Iterator<Item = &'static str> {
 }
 
 impl Members {
-    /// The winners of one raw file (a batch in the raw schema); `path` names it in errors.
-    pub fn scan(batch: &RecordBatch, path: &str) -> Result<Self> {
+    /// The winners of one raw file of `source`'s landing (a batch of its schema: list
+    /// results or details), for the dimensions that landing feeds; `path` names it in errors.
+    pub fn scan(batch: &RecordBatch, path: &str, source: Source) -> Result<Self> {
         let bad = |what: String| Error::corrupt(path, what);
         let game_ids = batch
             .column_by_name("id")
@@ -97,6 +98,10 @@ impl Members {
 
         let mut dims = Vec::with_capacity(DIMS.len());
         for spec in &DIMS {
+            if spec.source != source {
+                dims.push(Newest::default());
+                continue;
+            }
             let column = batch
                 .column_by_name(spec.column)
                 .ok_or_else(|| bad(format!("no column `{}`", spec.column)))?;
@@ -372,7 +377,7 @@ mod tests {
     fn scan_all(batches: &[RecordBatch]) -> Members {
         let mut members = Members::default();
         for b in batches {
-            members.merge(Members::scan(b, "test").expect("scan"));
+            members.merge(Members::scan(b, "test", Source::List).expect("scan"));
         }
         members
     }
@@ -445,7 +450,7 @@ mod tests {
             batch(&later, "run2", "2026-01-02T00:00:00.000000Z"),
         ];
         let members = scan_all(&batches);
-        for spec in &DIMS {
+        for spec in crate::dims::dims_of(Source::List) {
             let scanned = members.frame(spec).expect("frame");
             let sorted = by_sorting(spec, &batches);
             assert!(scanned.height() > 0, "{}: no members", spec.member);
@@ -472,8 +477,10 @@ mod tests {
     fn between_equal_mentions_the_later_file_wins() {
         let games = recorded_games(1);
         let at = "2026-01-01T00:00:00.000000Z";
-        let first = Members::scan(&batch(&renamed(&games, " (a)"), "a", at), "a").expect("a");
-        let second = Members::scan(&batch(&renamed(&games, " (b)"), "b", at), "b").expect("b");
+        let first =
+            Members::scan(&batch(&renamed(&games, " (a)"), "a", at), "a", Source::List).expect("a");
+        let second =
+            Members::scan(&batch(&renamed(&games, " (b)"), "b", at), "b", Source::List).expect("b");
         let names = |m: &Members| {
             let df = m.frame(&DIMS[3]).expect("genres");
             df.column("name")

@@ -8,7 +8,10 @@
 //!    (`stored`: keys, dimension rows).
 //! 3. `star`: the tables, built in Polars with stable keys (`keys`), as a `star::Star`
 //!    of named parts (dimensions, bridges, fact).
-//! 4. `commit`: dimensions, bridges, then `fact_games` with the list of raw files covered;
+//!    Details (developers, publishers, the texts of `dim_game`) are read and built beside
+//!    the list results, from their own landing and processed-files list.
+//! 4. `commit`: dimensions, bridges, `dim_game`, then `fact_games`, each landing's list of
+//!    raw files covered committed with the last table it feeds;
 //!    whole tables in a full build, the changed games' rows merge-on-read
 //!    ([`crate::lakehouse::deletes`]) in an incremental one.
 //!
@@ -33,7 +36,8 @@ use crate::storage::Warehouse;
 
 pub use crate::lakehouse::deletes::ROWS_REMOVED_PROPERTY;
 
-/// Table property: the raw files the table's contents were built from (on `fact_games`).
+/// Table property: the raw files the table's contents were built from (on `fact_games` the
+/// list landing's, on `dim_game` the detail landing's).
 pub const RAW_FILES_PROPERTY: &str = "gamelake.raw-files";
 /// Table property: fingerprint of the table's contents, to skip unchanged tables.
 pub const FINGERPRINT_PROPERTY: &str = "gamelake.fingerprint";
@@ -95,8 +99,8 @@ pub(crate) async fn run(
     let plan = plan::Plan::make(wh, lake, opts.full_refresh).await?;
     let mut report = EtlReport {
         run_id: run_id.clone(),
-        raw_files: plan.files.len(),
-        new_raw_files: plan.to_read.len(),
+        raw_files: plan.games.all.len() + plan.details.all.len(),
+        new_raw_files: plan.games.to_read.len() + plan.details.to_read.len(),
         incremental: plan.incremental,
         nothing_new: plan.nothing_new,
         ..Default::default()
@@ -107,29 +111,49 @@ pub(crate) async fn run(
     }
 
     tracing::info!(
-        files = plan.to_read.len(),
+        files = plan.games.to_read.len(),
+        detail_files = plan.details.to_read.len(),
         incremental = plan.incremental,
         "reading raw"
     );
-    let games = read::read_games(wh, &plan.to_read).await?;
-    report.games = games.latest.height();
-    tracing::info!(games = report.games, "reading existing keys");
-    let rebuilt = if plan.incremental {
-        let ids = games.latest.column("id")?.as_materialized_series().i64()?;
-        Some(KeySet::new(ids.iter().flatten()))
-    } else {
+    // An incremental run with new details only reads no list file.
+    let games = if plan.incremental && plan.games.to_read.is_empty() {
         None
+    } else {
+        Some(read::read_games(wh, &plan.games.to_read).await?)
     };
-    let existing = stored::load(lake, rebuilt.as_ref()).await?;
+    let details = read::read_details(wh, &plan.details.to_read).await?;
+    report.games = games.as_ref().map_or(0, |g| g.latest.height());
+    tracing::info!(games = report.games, "reading existing keys");
+    let ids_of = |frame: &polars::prelude::DataFrame| -> Result<KeySet> {
+        let ids = frame.column("id")?.as_materialized_series().i64()?;
+        Ok(KeySet::new(ids.iter().flatten()))
+    };
+    let (rebuilt, detailed) = if plan.incremental {
+        (
+            games.as_ref().map(|g| ids_of(&g.latest)).transpose()?,
+            details.latest.as_ref().map(ids_of).transpose()?,
+        )
+    } else {
+        (None, None)
+    };
+    let rebuilt = match (plan.incremental, rebuilt) {
+        // Nothing of the list part is rebuilt: no game's dates are left out.
+        (true, None) => Some(KeySet::new([])),
+        (_, r) => r,
+    };
+    let existing = stored::load(lake, rebuilt.as_ref(), detailed.as_ref()).await?;
 
     tracing::info!("building the star schema");
-    let star = tokio::task::spawn_blocking(move || star::build(games, &existing)).await??;
+    let star =
+        tokio::task::spawn_blocking(move || star::build(games, details, &existing)).await??;
 
     progress.begin("tables", Some(star.len() as u64));
     let commit = commit::Commit {
         lake,
         run_id: &run_id,
-        files_json: plan.files_json()?,
+        game_files_json: plan.games.json()?,
+        detail_files_json: plan.details.json()?,
         full_refresh: opts.full_refresh,
     };
     report.tables = if plan.incremental {

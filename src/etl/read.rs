@@ -23,8 +23,8 @@ use polars::prelude::{
 
 use super::interop::{batch_to_frame, concat as concat_batches};
 use super::members::{self, Members};
-use super::star::RawGames;
-use crate::dims::DIMS;
+use super::star::{RawDetails, RawGames};
+use crate::dims::{Source, dims_of};
 use crate::raw::RATING_TITLES;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
@@ -99,7 +99,7 @@ pub(crate) fn read_batch(bytes: bytes::Bytes, path: &str) -> Result<RecordBatch>
 /// mention of each dimension member in it.
 fn read_file(bytes: bytes::Bytes, path: &str) -> Result<(DataFrame, Members)> {
     let batch = read_batch(bytes, path)?;
-    let members = Members::scan(&batch, path)?;
+    let members = Members::scan(&batch, path, Source::List)?;
     let games = flatten(&batch, path)?;
     Ok((batch_to_frame(&games)?, members))
 }
@@ -120,15 +120,15 @@ fn flatten(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
         fields.push(field.clone());
         arrays.push(batch.column(i).clone());
     }
-    for spec in DIMS {
+    for spec in dims_of(Source::List) {
         let column = batch
             .column_by_name(spec.column)
             .ok_or_else(|| bad(format!("no column `{}`", spec.column)))?;
         let (name, array): (String, ArrayRef) = if spec.bridged {
-            let lists = members::id_lists(&spec, column).map_err(bad)?;
+            let lists = members::id_lists(spec, column).map_err(bad)?;
             (spec.column.to_string(), Arc::new(lists))
         } else {
-            let ids = members::ids(&spec, column).map_err(bad)?;
+            let ids = members::ids(spec, column).map_err(bad)?;
             (format!("{}_id", spec.member), Arc::new(ids))
         };
         fields.push(Field::new(name, array.data_type().clone(), true));
@@ -217,4 +217,122 @@ pub async fn read_games(wh: &Warehouse, files: &[String]) -> Result<RawGames> {
             .collect()?
     };
     Ok(RawGames { latest, members })
+}
+
+/// The detail columns `dim_game` takes, renamed where the table names them otherwise.
+const DETAIL_COLUMNS: [(&str, &str); 7] = [
+    ("id", "id"),
+    ("updated", "details_updated"),
+    ("list_updated", "list_updated"),
+    ("name_original", "name_original"),
+    ("description_raw", "description"),
+    ("reddit_url", "reddit_url"),
+    ("metacritic_url", "metacritic_url"),
+];
+
+/// Reads the given raw detail files (in path order): per game its latest detail (by
+/// `list_updated`, then the detail's `updated`, then the later ingest), flattened to
+/// [`DETAIL_COLUMNS`], `website` (empty strings as null), `alternative_names` as a JSON
+/// array, and one list of member ids per detail dimension; and the newest mention of every
+/// developer and publisher.
+pub async fn read_details(wh: &Warehouse, files: &[String]) -> Result<RawDetails> {
+    let mut frames = Vec::with_capacity(files.len());
+    let mut members = Members::default();
+    for path in files {
+        let bytes = wh.get(path).await?;
+        let path = path.clone();
+        let (frame, found) = tokio::task::spawn_blocking(move || {
+            let batch = whole_batch(bytes, &path)?;
+            let found = Members::scan(&batch, &path, Source::Detail)?;
+            let flat = flatten_details(&batch, &path)?;
+            Ok::<_, Error>((batch_to_frame(&flat)?, found))
+        })
+        .await??;
+        members.merge(found);
+        frames.push(frame.lazy());
+    }
+    let latest = match frames.is_empty() {
+        true => None,
+        false => Some(
+            concat(frames, UnionArgs::default())?
+                .sort(
+                    ["id", "list_updated", "details_updated", "_ingested_at"],
+                    SortMultipleOptions::default(),
+                )
+                .unique_stable(Some(cols(["id"])), UniqueKeepStrategy::Last)
+                .collect()?,
+        ),
+    };
+    Ok(RawDetails { latest, members })
+}
+
+fn whole_batch(bytes: bytes::Bytes, path: &str) -> Result<RecordBatch> {
+    let bad = |e: String| Error::corrupt(path, e);
+    let batches = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    concat_batches(&batches)?.ok_or_else(|| bad("no rows".into()))
+}
+
+fn flatten_details(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
+    let bad = |what: String| Error::corrupt(path, what);
+    let schema = batch.schema();
+    let mut fields: Vec<Field> = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (from, to) in DETAIL_COLUMNS
+        .iter()
+        .chain([("_ingested_at", "_ingested_at")].iter())
+    {
+        let (i, field) = schema
+            .column_with_name(from)
+            .ok_or_else(|| bad(format!("no column `{from}`")))?;
+        fields.push(field.as_ref().clone().with_name(*to));
+        arrays.push(batch.column(i).clone());
+    }
+    let strings = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| bad(format!("`{name}` is not a string column")))
+    };
+    let website: arrow::array::StringArray = strings("website")?
+        .iter()
+        .map(|w| w.filter(|w| !w.trim().is_empty()))
+        .collect();
+    fields.push(Field::new("website", DataType::Utf8, true));
+    arrays.push(Arc::new(website));
+    let names = batch
+        .column_by_name("alternative_names")
+        .and_then(|c| c.as_list_opt::<i32>())
+        .ok_or_else(|| bad("`alternative_names` is not a list".into()))?;
+    let values = names
+        .values()
+        .as_string_opt::<i32>()
+        .ok_or_else(|| bad("`alternative_names` items are not strings".into()))?;
+    let offsets = names.value_offsets();
+    let json: arrow::array::StringArray = (0..names.len())
+        .map(|row| {
+            let (from, to) = (offsets[row] as usize, offsets[row + 1] as usize);
+            (names.is_valid(row) && to > from).then(|| {
+                let items: Vec<&str> = (from..to)
+                    .filter(|at| values.is_valid(*at))
+                    .map(|at| values.value(at))
+                    .collect();
+                serde_json::Value::from(items).to_string()
+            })
+        })
+        .collect();
+    fields.push(Field::new("alternative_names", DataType::Utf8, true));
+    arrays.push(Arc::new(json));
+    for spec in dims_of(Source::Detail) {
+        let column = batch
+            .column_by_name(spec.column)
+            .ok_or_else(|| bad(format!("no column `{}`", spec.column)))?;
+        let lists = members::id_lists(spec, column).map_err(bad)?;
+        fields.push(Field::new(spec.column, lists.data_type().clone(), true));
+        arrays.push(Arc::new(lists));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }

@@ -22,7 +22,7 @@ use polars_arrow::array::{Array, PrimitiveArray};
 
 use super::keys::KeyMap;
 use super::members::Members;
-use crate::dims::{DATE_TABLE, DIMS, DimSpec, FACT_TABLE};
+use crate::dims::{DATE_TABLE, DimSpec, FACT_TABLE, GAME_DETAIL_TABLE, Source, dims_of};
 use crate::schema::{ColumnType, TableDef, table};
 use crate::{Error, Result};
 
@@ -34,6 +34,16 @@ pub struct RawGames {
     pub latest: DataFrame,
     /// The newest mention of every dimension member over every observation, superseded
     /// versions included.
+    pub members: Members,
+}
+
+/// What raw detail files hold, as the build uses it (made by [`super::read::read_details`]).
+#[derive(Default)]
+pub struct RawDetails {
+    /// Per game id its latest detail, flattened: the `dim_game` columns and a list of member
+    /// ids per detail dimension. `None` when no detail file was read.
+    pub latest: Option<DataFrame>,
+    /// The newest mention of every developer and publisher.
     pub members: Members,
 }
 
@@ -49,25 +59,49 @@ pub struct Existing {
     /// incremental run the built facts are only the changed games, so `dim_date` also covers
     /// these; empty in a full build.
     pub other_fact_dates: Vec<i32>,
+    /// In an incremental run, game_id → game_key of the stored games whose details are
+    /// rebuilt (their list rows may not be); empty in a full build.
+    pub detail_games: KeyMap,
 }
 
 /// A built table: its definition and its rows, shaped to it.
 pub type Built = (&'static TableDef, DataFrame);
 
-/// The built star schema, by part. Nothing depends on the order of parts: each is named.
-pub struct Star {
-    /// `dim_date`, then the member dimensions in [`DIMS`] order.
-    pub dims: Vec<Built>,
-    /// One bridge per bridged member dimension, in [`DIMS`] order.
+/// The tables built from list results: one row (or bridge rows) per game.
+pub struct GameTables {
+    /// One bridge per bridged list dimension, in [`crate::dims::DIMS`] order.
     pub bridges: Vec<Built>,
     /// `fact_games`.
     pub fact: Built,
 }
 
+/// The tables built from game details.
+pub struct DetailTables {
+    /// `bridge_game_developer`, `bridge_game_publisher`.
+    pub bridges: Vec<Built>,
+    /// `dim_game`.
+    pub table: Built,
+}
+
+/// The built star schema, by part. Nothing depends on the order of parts: each is named.
+/// A part is `None` when its landing had nothing to read (an incremental run with new
+/// details only, or no details at all).
+pub struct Star {
+    /// `dim_date` and the list dimensions (with the list part), then the detail dimensions
+    /// (with the detail part), in [`crate::dims::DIMS`] order.
+    pub dims: Vec<Built>,
+    /// From the list results.
+    pub games: Option<GameTables>,
+    /// From the details.
+    pub details: Option<DetailTables>,
+}
+
 impl Star {
     /// Every table the build makes.
     pub fn len(&self) -> usize {
-        self.dims.len() + self.bridges.len() + 1
+        self.dims.len()
+            + self.games.as_ref().map_or(0, |g| g.bridges.len() + 1)
+            + self.details.as_ref().map_or(0, |d| d.bridges.len() + 1)
     }
 }
 
@@ -117,34 +151,75 @@ fn i64_values(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// Builds every table from the raw rows.
+/// Builds every table from the raw rows: the list part from `raw` (if any), the detail part
+/// from `details` (if it holds any).
 ///
 /// The fact (Polars, which spreads its work over the cores) is built on its own thread while
 /// the dimensions and bridges (single-threaded walks over arrays) are built on this one.
-pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
-    let RawGames { latest, members } = raw;
-
+pub fn build(raw: Option<RawGames>, details: RawDetails, existing: &Existing) -> Result<Star> {
     // Games first: every key below is looked up through them.
     let mut game_keys = existing.games.clone();
+    let mut dims = Vec::new();
+    let games = match raw {
+        Some(raw) => Some(build_games(raw, existing, &mut game_keys, &mut dims)?),
+        None => None,
+    };
+    let details = match details.latest {
+        Some(latest) => {
+            let keyed = keyed_details(latest, &game_keys, &existing.detail_games)?;
+            let key_column = i64_values(&keyed, "game_key")?;
+            let mut bridges = Vec::new();
+            for spec in dims_of(Source::Detail) {
+                let (dim, keys) = build_dimension(spec, &details.members, existing)?;
+                bridges.push((
+                    table(&spec.bridge_table())?,
+                    build_bridge(spec, &keyed, &key_column, &keys)?,
+                ));
+                dims.push((table(&spec.dim_table())?, dim));
+            }
+            let def = table(GAME_DETAIL_TABLE)?;
+            let rows = shape(keyed.lazy().rename(["id"], ["game_id"], true), def).collect()?;
+            Some(DetailTables {
+                bridges,
+                table: (def, rows),
+            })
+        }
+        None => None,
+    };
+    Ok(Star {
+        dims,
+        games,
+        details,
+    })
+}
+
+/// The list part: `dim_date` and the list dimensions (pushed to `dims`), the bridges and the
+/// fact; assigns the new games' keys in `game_keys`.
+fn build_games(
+    raw: RawGames,
+    existing: &Existing,
+    game_keys: &mut KeyMap,
+    dims: &mut Vec<Built>,
+) -> Result<GameTables> {
+    let RawGames { latest, members } = raw;
     game_keys.assign(i64_values(&latest, "id")?);
-    let games = keyed_games(latest, &game_keys)?;
+    let games = keyed_games(latest, game_keys)?;
     let game_key_column = i64_values(&games, "game_key")?;
 
-    let mut dims = HashMap::new();
-    for spec in DIMS {
-        dims.insert(spec.member, build_dimension(&spec, &members, existing)?);
+    let mut built = HashMap::new();
+    for spec in dims_of(Source::List) {
+        built.insert(spec.member, build_dimension(spec, &members, existing)?);
     }
-    let (_, esrb_keys) = dims
+    let (_, esrb_keys) = built
         .get("esrb_rating")
         .ok_or_else(|| Error::Internal("esrb_rating dimension missing".into()))?;
 
     let (fact, bridges) = std::thread::scope(|scope| {
         let fact = scope.spawn(|| build_fact(games.clone().lazy(), esrb_keys));
-        let bridges = DIMS
-            .iter()
+        let bridges = dims_of(Source::List)
             .filter(|spec| spec.bridged)
             .map(|spec| {
-                let (_, keys) = &dims[spec.member];
+                let (_, keys) = &built[spec.member];
                 let bridge = build_bridge(spec, &games, &game_key_column, keys)?;
                 Ok((table(&spec.bridge_table())?, bridge))
             })
@@ -157,18 +232,39 @@ pub fn build(raw: RawGames, existing: &Existing) -> Result<Star> {
     drop(games);
     let dim_date = build_dim_date(&fact, &existing.other_fact_dates)?;
 
-    let mut dim_tables = vec![(table(DATE_TABLE)?, dim_date)];
-    for spec in DIMS {
-        let (dim, _) = dims
+    dims.push((table(DATE_TABLE)?, dim_date));
+    for spec in dims_of(Source::List) {
+        let (dim, _) = built
             .remove(spec.member)
             .ok_or_else(|| Error::Internal(format!("{} dimension missing", spec.member)))?;
-        dim_tables.push((table(&spec.dim_table())?, dim));
+        dims.push((table(&spec.dim_table())?, dim));
     }
-    Ok(Star {
-        dims: dim_tables,
+    Ok(GameTables {
         bridges,
         fact: (table(FACT_TABLE)?, fact),
     })
+}
+
+/// The latest details with their games' keys (`game_key`), in key order. A detail whose
+/// game has no key (its list row was never processed, which the ingest does not allow) is
+/// left out with a warning.
+fn keyed_details(latest: DataFrame, keys: &KeyMap, stored: &KeyMap) -> Result<DataFrame> {
+    let found: Vec<Option<i64>> = i64_values(&latest, "id")?
+        .into_iter()
+        .map(|id| keys.get(id).or_else(|| stored.get(id)))
+        .collect();
+    let missing = found.iter().filter(|k| k.is_none()).count();
+    if missing > 0 {
+        tracing::warn!(
+            missing,
+            "details for games without a fact row were left out; `gamelake etl --full-refresh` takes them in"
+        );
+    }
+    let mask: BooleanChunked = found.iter().map(|k| Some(k.is_some())).collect();
+    let mut keyed = latest.filter(&mask)?;
+    let keys: Vec<i64> = found.into_iter().flatten().collect();
+    keyed.with_column(Column::new("game_key".into(), keys))?;
+    Ok(keyed.sort(["game_key"], SortMultipleOptions::default())?)
 }
 
 fn build_dimension(

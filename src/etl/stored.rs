@@ -16,8 +16,13 @@ use crate::{Error, Result};
 
 /// Reads back what keys and members the warehouse already has. `rebuilt`: in an incremental
 /// run, the ids of the games being rebuilt; only their game keys are kept, and the other
-/// games' date keys.
-pub(crate) async fn load(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<Existing> {
+/// games' date keys. `detailed`: in an incremental run, the ids of the games whose details
+/// are rebuilt; their game keys are kept apart ([`Existing::detail_games`]).
+pub(crate) async fn load(
+    lake: &Lakehouse,
+    rebuilt: Option<&KeySet>,
+    detailed: Option<&KeySet>,
+) -> Result<Existing> {
     let mut existing = Existing::default();
 
     // The tables are read at once: a read is mostly catalog, metadata and small files.
@@ -44,6 +49,17 @@ pub(crate) async fn load(lake: &Lakehouse, rebuilt: Option<&KeySet>) -> Result<E
     let Some(batches) = fact else {
         return Ok(existing);
     };
+    if let Some(ids) = detailed {
+        let mut found = Vec::with_capacity(ids.len());
+        for batch in &batches {
+            found.extend(
+                pairs(batch, "game_id", "game_key")?
+                    .into_iter()
+                    .filter(|(id, _)| ids.contains(*id)),
+            );
+        }
+        existing.detail_games = KeyMap::from_pairs(found);
+    }
     match rebuilt {
         None => {
             if let Some(batch) = interop::concat(&batches)? {

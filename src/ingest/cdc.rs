@@ -1,27 +1,36 @@
 //! Change data capture: which version of each game the warehouse already holds.
 //!
-//! The state (game id → latest `updated`) is derived from the raw files themselves, reading
-//! only their `id` and `updated` columns. So it advances exactly when a raw file is durably
+//! The state (game id → latest `updated`, and that version's `added`, which orders the
+//! details backlog) is derived from the raw files themselves, reading only their `id`,
+//! `updated` and `added` columns. So it advances exactly when a raw file is durably
 //! written, and can never disagree with what landed: a crash before a file is written leaves
 //! the state where it was, and a rerun refetches what was in flight.
 
 use std::collections::HashMap;
 
 use arrow::array::{Array, Int64Array, TimestampMicrosecondArray};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
-/// Game id → the latest `updated` already landed.
+/// What the state holds of one game: its latest `updated` (micros since the epoch) and the
+/// `added` count of that version (saturated to `u32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    updated: i64,
+    added: u32,
+}
+
+/// Game id → the latest `updated` already landed (and that version's `added`).
 ///
-/// `updated` is kept as micros since the epoch: 16 bytes an entry instead of 24, which is
+/// `updated` is kept as micros since the epoch and `added` as `u32`: 24 bytes an entry,
 /// most of what an ingest holds per game it has ever seen.
 #[derive(Debug, Default, Clone)]
 pub struct CdcState {
-    latest: HashMap<i64, i64>,
+    latest: HashMap<i64, Held>,
 }
 
 impl CdcState {
@@ -38,7 +47,7 @@ impl CdcState {
     fn absorb_file(&mut self, bytes: bytes::Bytes, path: &str) -> Result<()> {
         let ctx = |e: parquet::errors::ParquetError| Error::corrupt(path, e);
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ctx)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "updated"]);
+        let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "updated", "added"]);
         for batch in builder.with_projection(mask).build().map_err(ctx)? {
             let batch = batch?;
             let ids = batch
@@ -47,17 +56,21 @@ impl CdcState {
             let updated = batch
                 .column_by_name("updated")
                 .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
-            let (Some(ids), Some(updated)) = (ids, updated) else {
+            let added = batch
+                .column_by_name("added")
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
+            let (Some(ids), Some(updated), Some(added)) = (ids, updated, added) else {
                 return Err(Error::corrupt(
                     path,
-                    "no id and updated columns of the expected types",
+                    "no id, updated and added columns of the expected types",
                 ));
             };
             for i in 0..batch.num_rows() {
                 if ids.is_null(i) || updated.is_null(i) {
                     continue;
                 }
-                self.observe_micros(ids.value(i), updated.value(i));
+                let added = if added.is_null(i) { 0 } else { added.value(i) };
+                self.observe_micros(ids.value(i), updated.value(i), added);
             }
         }
         Ok(())
@@ -66,19 +79,36 @@ impl CdcState {
     /// True when this version is new or later than what is held.
     pub fn is_newer(&self, id: i64, updated: NaiveDateTime) -> bool {
         let updated = updated.and_utc().timestamp_micros();
-        self.latest.get(&id).is_none_or(|held| updated > *held)
+        self.latest
+            .get(&id)
+            .is_none_or(|held| updated > held.updated)
     }
 
-    /// Records a version (keeping the latest).
-    pub fn observe(&mut self, id: i64, updated: NaiveDateTime) {
-        self.observe_micros(id, updated.and_utc().timestamp_micros());
+    /// Records a version (keeping the latest) with its `added` count.
+    pub fn observe(&mut self, id: i64, updated: NaiveDateTime, added: i64) {
+        self.observe_micros(id, updated.and_utc().timestamp_micros(), added);
     }
 
-    fn observe_micros(&mut self, id: i64, updated: i64) {
-        let slot = self.latest.entry(id).or_insert(updated);
-        if updated > *slot {
-            *slot = updated;
+    fn observe_micros(&mut self, id: i64, updated: i64, added: i64) {
+        let held = Held {
+            updated,
+            added: u32::try_from(added.max(0)).unwrap_or(u32::MAX),
+        };
+        let slot = self.latest.entry(id).or_insert(held);
+        if updated > slot.updated {
+            *slot = held;
         }
+    }
+
+    /// Every game held: (id, latest `updated` in micros, `added`), in no order.
+    pub(crate) fn games(&self) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
+        self.latest.iter().map(|(id, h)| (*id, h.updated, h.added))
+    }
+
+    /// The latest `updated` of any game held: the sync's watermark.
+    pub fn newest_updated(&self) -> Option<NaiveDateTime> {
+        let micros = self.latest.values().map(|h| h.updated).max()?;
+        DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
     }
 
     /// How many games the warehouse holds.
@@ -104,14 +134,21 @@ mod tests {
     fn only_new_or_later_versions_are_newer() {
         let mut s = CdcState::default();
         assert!(s.is_newer(1, ts("2020-01-01T00:00:00")));
-        s.observe(1, ts("2020-01-01T00:00:00"));
+        s.observe(1, ts("2020-01-01T00:00:00"), 7);
         assert!(!s.is_newer(1, ts("2020-01-01T00:00:00")));
         assert!(!s.is_newer(1, ts("2019-01-01T00:00:00")));
         assert!(s.is_newer(1, ts("2020-01-01T00:00:01")));
-        s.observe(1, ts("2019-01-01T00:00:00"));
+        s.observe(1, ts("2019-01-01T00:00:00"), 3);
         assert!(
             !s.is_newer(1, ts("2020-01-01T00:00:00")),
             "observe kept an older version"
         );
+        assert_eq!(
+            s.games().collect::<Vec<_>>()[0].2,
+            7,
+            "added of an older version"
+        );
+        s.observe(2, ts("2021-05-01T10:00:00"), -1);
+        assert_eq!(s.newest_updated(), Some(ts("2021-05-01T10:00:00")));
     }
 }

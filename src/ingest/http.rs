@@ -6,6 +6,8 @@
 //! is refused), or let the key reach a log line or an error (every URL shown goes through
 //! `redact`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,6 +49,47 @@ impl Default for HttpOptions {
     }
 }
 
+/// Requests one run may send, retries included, shared by every clone of a client: the
+/// list pages, the count probes and the game details all draw on it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Budget {
+    sent: Arc<AtomicU64>,
+    limit: Option<u64>,
+}
+
+impl Budget {
+    /// A budget of `limit` requests (`None`: unlimited).
+    pub(crate) fn new(limit: Option<u64>) -> Self {
+        Self {
+            sent: Arc::default(),
+            limit,
+        }
+    }
+
+    /// Takes one request from the budget; false (and nothing taken) when it is spent.
+    fn take(&self) -> bool {
+        let Some(limit) = self.limit else {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+            return true;
+        };
+        self.sent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Requests sent so far.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// True when no request is left.
+    pub(crate) fn is_spent(&self) -> bool {
+        self.limit.is_some_and(|l| self.sent() >= l)
+    }
+}
+
 /// A client bound to one RAWG base URL (e.g. `https://api.rawg.io/api`).
 #[derive(Debug, Clone)]
 pub(crate) struct RawgClient {
@@ -54,6 +97,7 @@ pub(crate) struct RawgClient {
     base: Url,
     key: Option<Secret>,
     opts: HttpOptions,
+    budget: Budget,
 }
 
 /// What a fetch returned.
@@ -66,11 +110,13 @@ pub(crate) enum Fetched {
 }
 
 impl RawgClient {
-    /// A client for the API at `base`; `key` goes only to `base`'s host.
+    /// A client for the API at `base`; `key` goes only to `base`'s host. Every request it
+    /// sends, retries included, is taken from `budget`.
     pub(crate) fn new(
         base: &str,
         key: Option<Secret>,
         opts: HttpOptions,
+        budget: Budget,
     ) -> Result<Self, HttpError> {
         let bad = |reason: &str| HttpError::BadUrl {
             url: base.to_string(),
@@ -91,7 +137,29 @@ impl RawgClient {
             base,
             key,
             opts,
+            budget,
         })
+    }
+
+    /// Requests this client may have in flight ([`HttpOptions::concurrency`]).
+    pub(crate) fn concurrency(&self) -> usize {
+        self.opts.concurrency
+    }
+
+    /// The budget this client draws on.
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// `/games/{id}`: one game's details.
+    pub(crate) fn detail_url(&self, id: i64) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map(|mut s| {
+                s.push("games").push(&id.to_string());
+            })
+            .ok();
+        url
     }
 
     /// The first `/games` page for a query.
@@ -141,6 +209,11 @@ impl RawgClient {
         loop {
             attempt += 1;
             let last = attempt >= self.opts.max_attempts;
+            if !self.budget.take() {
+                return Err(HttpError::BudgetSpent {
+                    limit: self.budget.limit.unwrap_or(0),
+                });
+            }
             let outcome = self.client.get(request_url.clone()).send().await;
             let wait = match outcome {
                 Ok(resp) => {
@@ -313,8 +386,13 @@ mod tests {
 
     #[test]
     fn next_links_to_other_hosts_are_refused() {
-        let c = RawgClient::new("http://127.0.0.1:9/api", None, HttpOptions::default())
-            .expect("client");
+        let c = RawgClient::new(
+            "http://127.0.0.1:9/api",
+            None,
+            HttpOptions::default(),
+            Budget::default(),
+        )
+        .expect("client");
         c.follow("http://127.0.0.1:9/api/games?page=2")
             .expect("same host");
         for foreign in [
@@ -331,12 +409,33 @@ mod tests {
 
     #[test]
     fn games_url_has_page_size_and_filters() {
-        let c = RawgClient::new("http://127.0.0.1:9/api/", None, HttpOptions::default())
-            .expect("client");
+        let c = RawgClient::new(
+            "http://127.0.0.1:9/api/",
+            None,
+            HttpOptions::default(),
+            Budget::default(),
+        )
+        .expect("client");
         let u = c.games_url(&[("dates", "2015-01-01,2015-12-31".into())]);
         assert_eq!(
             u.as_str(),
             "http://127.0.0.1:9/api/games?page_size=40&dates=2015-01-01%2C2015-12-31"
         );
+        assert_eq!(
+            c.detail_url(3498).as_str(),
+            "http://127.0.0.1:9/api/games/3498"
+        );
+    }
+
+    #[test]
+    fn a_budget_gives_out_exactly_its_limit() {
+        let b = Budget::new(Some(2));
+        let clone = b.clone();
+        assert!(b.take() && clone.take());
+        assert!(!b.take() && !clone.take(), "the budget went over its limit");
+        assert_eq!((b.sent(), b.is_spent()), (2, true));
+        let unlimited = Budget::default();
+        assert!((0..5).all(|_| unlimited.take()));
+        assert_eq!((unlimited.sent(), unlimited.is_spent()), (5, false));
     }
 }

@@ -42,6 +42,8 @@ pub(crate) struct GameKey {
     pub updated: NaiveDateTime,
     /// RAWG's `released`, if any.
     pub released: Option<NaiveDate>,
+    /// RAWG's `added` (players who added the game): orders the details backlog.
+    pub added: i64,
 }
 
 /// One page's games as a batch of the raw schema, row `i` being `keys[i]`.
@@ -67,6 +69,7 @@ impl PageRows {
                     id: g.id,
                     updated: g.updated,
                     released: g.released,
+                    added: g.added,
                 })
                 .collect(),
         })
@@ -260,7 +263,8 @@ pub(crate) fn encode(games: &[Game<'_>], run_id: &str, ingested_at: &str) -> Res
     encode_batch(&columns::batch(games, run_id, at.timestamp_micros())?)
 }
 
-fn encode_batch(batch: &RecordBatch) -> Result<Bytes> {
+/// A batch as one zstd parquet file, as every raw file is written.
+pub(crate) fn encode_batch(batch: &RecordBatch) -> Result<Bytes> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
         .build();

@@ -10,18 +10,20 @@
 //! Must never: advance CDC state for games not durably landed (state is derived from landed
 //! files), or hold more than a few pages plus one raw file's worth of games in memory.
 
-pub(crate) mod backfill;
 pub mod cdc;
 pub(crate) mod columns;
+pub mod details;
 pub mod http;
 pub mod land;
 pub mod model;
 pub mod parse;
+pub(crate) mod plan;
+pub mod quota;
 pub(crate) mod source;
 
 use std::path::Path;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
@@ -31,10 +33,12 @@ use crate::secret::Secret;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
-use self::backfill::Plan;
 use self::cdc::CdcState;
-use self::http::{HttpOptions, RawgClient};
+use self::details::DetailsReport;
+use self::http::{Budget, HttpError, HttpOptions, RawgClient};
 use self::land::{GameKey, Lander, PageRows};
+use self::plan::{MAX_GAMES_PER_QUERY, Plan, SyncState};
+use self::quota::Ledger;
 use self::source::RawPage;
 
 pub use self::source::archived_pages;
@@ -42,6 +46,9 @@ pub use self::source::archived_pages;
 /// The public RAWG API. Only contacted when the user runs an ingest without `--source`, and
 /// then only with a key.
 pub const DEFAULT_SOURCE: &str = "https://api.rawg.io/api";
+
+/// The ledger is written after every this many requests (and when the run ends).
+const LEDGER_EVERY: u64 = 25;
 
 /// An inclusive date range, as RAWG's `dates` and `updated` filters take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +96,14 @@ pub struct IngestOptions {
     pub dates: Option<DateRange>,
     /// Stop after this many pages.
     pub max_pages: Option<usize>,
+    /// Stop after this many API requests (retries and probes included).
+    pub max_requests: Option<u64>,
+    /// Requests a month, kept across runs in the warehouse's ledger; 0: no limit.
+    pub monthly_request_limit: u64,
+    /// Fetch `/games/{id}` for new and changed games (API sources).
+    pub details: bool,
+    /// Only plan: send the count probes, estimate the requests, fetch no page.
+    pub plan_only: bool,
     /// Retries, timeouts and requests in flight.
     pub http: HttpOptions,
     /// Games per raw file.
@@ -96,7 +111,8 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
-    /// Options for `source` with the defaults: no key, no filters, 10,000 games a raw file.
+    /// Options for `source` with the defaults: no key, no filters, RAWG's free-tier monthly
+    /// quota, details on, 10,000 games a raw file.
     pub fn new(source: impl Into<String>) -> Self {
         Self {
             source: source.into(),
@@ -104,10 +120,64 @@ impl IngestOptions {
             updated: None,
             dates: None,
             max_pages: None,
+            max_requests: None,
+            monthly_request_limit: quota::DEFAULT_MONTHLY_LIMIT,
+            details: true,
+            plan_only: false,
             http: HttpOptions::default(),
             rows_per_file: 10_000,
         }
     }
+
+    fn is_http(&self) -> bool {
+        self.source.starts_with("http://") || self.source.starts_with("https://")
+    }
+}
+
+/// Which limit stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `--max-requests` (`max_requests`).
+    Run(u64),
+    /// The monthly quota (`monthly_request_limit`).
+    Monthly(u64),
+}
+
+/// The month's request spend, after the run.
+#[derive(Debug, Clone, Default)]
+pub struct QuotaUse {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    /// Requests sent this month, this run's included.
+    pub spent: u64,
+    /// The monthly limit; `None`: no limit.
+    pub limit: Option<u64>,
+    /// When the month's quota resets.
+    pub resets: Option<NaiveDate>,
+}
+
+/// What is left for later runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Windows of the pass (or backfill) not yet finished.
+    pub windows: usize,
+    /// List pages those windows need, as RAWG counted them when planned.
+    pub list_pages: u64,
+    /// Games waiting for their detail.
+    pub details: usize,
+}
+
+/// A plan's estimate (`--plan`): what the run would send.
+#[derive(Debug, Clone, Default)]
+pub struct Estimate {
+    /// Count probes sent to make the plan (0 when a plan was already in progress).
+    pub probes: u64,
+    /// List pages the windows need.
+    pub list_pages: u64,
+    /// Games RAWG counts in those windows: an upper bound of the new or changed ones.
+    pub list_games: i64,
+    /// Games already waiting for their detail.
+    pub details: usize,
 }
 
 /// What an ingest run did.
@@ -127,6 +197,20 @@ pub struct IngestReport {
     pub games_filtered: usize,
     /// The raw files this run landed.
     pub files: Vec<String>,
+    /// API requests sent (retries, probes and details included).
+    pub requests: u64,
+    /// Of those, count probes.
+    pub probes: u64,
+    /// Game details.
+    pub details: DetailsReport,
+    /// The limit that stopped the run early, if one did.
+    pub stopped_by: Option<Limit>,
+    /// What is left for later runs (API sources).
+    pub backlog: Backlog,
+    /// The month's spend (API sources).
+    pub quota: QuotaUse,
+    /// `--plan`: the estimate; nothing but probes was sent.
+    pub estimate: Option<Estimate>,
 }
 
 /// Runs one ingest into the warehouse (the caller holds the lease).
@@ -137,7 +221,7 @@ pub(crate) async fn ingest(
 ) -> Result<IngestReport> {
     let started = Utc::now();
     let run_id = crate::new_run_id();
-    let is_http = opts.source.starts_with("http://") || opts.source.starts_with("https://");
+    let is_http = opts.is_http();
     if is_http && opts.api_key.is_none() && opts.source == DEFAULT_SOURCE {
         // RAWG answers 401 without a key; say so before any traffic leaves the machine.
         return Err(Error::Config(
@@ -147,7 +231,6 @@ pub(crate) async fn ingest(
         ));
     }
     let state = CdcState::load(wh).await?;
-    progress.begin("pages", opts.max_pages.map(|n| n as u64));
     tracing::info!(run_id, known_games = state.len(), "ingest starting");
     let mut run = Run {
         state,
@@ -157,51 +240,68 @@ pub(crate) async fn ingest(
             ..Default::default()
         },
         local_filter: (!is_http).then_some((opts.dates, opts.updated)),
+        spend: None,
+        window_page: 0,
     };
 
     if is_http {
-        let client = RawgClient::new(&opts.source, opts.api_key.clone(), opts.http.clone())?;
-        let mut plan = Plan::new(wh, &client, opts.dates, opts.updated).await?;
-        let (windows, done) = plan.progress();
-        if windows > 1 || done > 0 {
-            tracing::info!(
-                windows,
-                done,
-                "backfill in windows under RAWG's 250-page limit"
-            );
-        }
-        for query in plan.pending()? {
-            let remaining = opts.max_pages.map(|m| m.saturating_sub(run.report.pages));
-            if remaining == Some(0) {
-                break;
+        let ledger = Ledger::load(wh).await?;
+        let month = quota::month_of(started);
+        let monthly_left = quota::remaining(opts.monthly_request_limit, ledger.spent(&month));
+        let limit = match (opts.max_requests, monthly_left) {
+            (Some(r), Some(m)) if m < r => Some(Limit::Monthly(m)),
+            (Some(r), _) => Some(Limit::Run(r)),
+            (None, Some(m)) => Some(Limit::Monthly(m)),
+            (None, None) => None,
+        };
+        let budget = Budget::new(limit.map(|l| match l {
+            Limit::Run(n) | Limit::Monthly(n) => n,
+        }));
+        let client = RawgClient::new(
+            &opts.source,
+            opts.api_key.clone(),
+            opts.http.clone(),
+            budget,
+        )?;
+        run.spend = Some(Spend {
+            ledger,
+            recorded: 0,
+            budget: client.budget().clone(),
+        });
+        let outcome = run.from_api(wh, &client, opts, started, progress).await;
+        // Whatever happened, the requests sent are counted.
+        let spend = run.spend.take();
+        if let Some(mut spend) = spend {
+            let unrecorded = spend.budget.sent() - spend.recorded;
+            let saved = spend.ledger.record(wh, unrecorded, Utc::now()).await;
+            run.report.requests = spend.budget.sent();
+            run.report.quota = QuotaUse {
+                spent: spend.ledger.spent(&month),
+                month,
+                limit: (opts.monthly_request_limit > 0).then_some(opts.monthly_request_limit),
+                resets: Some(quota::resets_on(started)),
+            };
+            if outcome.is_ok()
+                && spend.budget.is_spent()
+                && run.report.backlog != Backlog::default()
+            {
+                run.report.stopped_by = limit;
             }
-            let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
-            let first = client.games_url(&query.filters);
-            let producer = tokio::spawn(source::send_http(
-                client.clone(),
-                first,
-                remaining,
-                opts.http.concurrency,
-                tx,
-            ));
-            let outcome = run.consume(rx, wh, progress).await;
-            producer.abort();
-            run.finish(wh, outcome).await?;
-            // Only a window whose pages all came through is finished; --max-pages may have
-            // cut it short.
-            if opts.max_pages.is_none_or(|m| run.report.pages < m) {
-                plan.finish(wh, &query).await?;
-            }
+            outcome?;
+            saved?;
+        } else {
+            outcome?;
         }
     } else {
+        progress.begin("pages", opts.max_pages.map(|n| n as u64));
         let pages = source::archived_pages(Path::new(&opts.source))?;
         let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
         let producer = tokio::spawn(source::send_archived(pages, opts.max_pages, tx));
         let outcome = run.consume(rx, wh, progress).await;
         producer.abort();
         run.finish(wh, outcome).await?;
+        progress.finish();
     }
-    progress.finish();
     let report = run.report;
     tracing::info!(
         run_id,
@@ -209,9 +309,33 @@ pub(crate) async fn ingest(
         kept = report.games_kept,
         unchanged = report.games_unchanged,
         files = report.files.len(),
+        requests = report.requests,
+        details = report.details.landed,
         "ingest done"
     );
     Ok(report)
+}
+
+/// What an API ingest spends, and the ledger it is recorded in.
+struct Spend {
+    ledger: Ledger,
+    /// Requests of this run already in the ledger.
+    recorded: u64,
+    budget: Budget,
+}
+
+impl Spend {
+    /// Writes the ledger when enough requests went out since it was last written.
+    async fn checkpoint(&mut self, wh: &Warehouse) -> Result<()> {
+        let sent = self.budget.sent();
+        if sent - self.recorded >= LEDGER_EVERY {
+            self.ledger
+                .record(wh, sent - self.recorded, Utc::now())
+                .await?;
+            self.recorded = sent;
+        }
+        Ok(())
+    }
 }
 
 /// The state of one ingest run across its queries.
@@ -221,9 +345,163 @@ struct Run {
     report: IngestReport,
     /// Archive sources: the date filters applied here (the API applies its own).
     local_filter: Option<(Option<DateRange>, Option<DateRange>)>,
+    /// API sources: the request budget and ledger.
+    spend: Option<Spend>,
+    /// The highest page number of the current query whose games were taken in.
+    window_page: usize,
+}
+
+/// True for the error a spent request budget gives: a clean stop, not a failure.
+fn is_budget_stop<T>(outcome: &Result<T>) -> bool {
+    matches!(outcome, Err(Error::Http(HttpError::BudgetSpent { .. })))
 }
 
 impl Run {
+    /// An ingest from the API: plan (or resume) the windows, crawl them in order, then fetch
+    /// the details of new and changed games, all within the request budget.
+    async fn from_api(
+        &mut self,
+        wh: &Warehouse,
+        client: &RawgClient,
+        opts: &IngestOptions,
+        started: DateTime<Utc>,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        let now = started.naive_utc();
+        let planned = Plan::new(wh, client, opts.dates, opts.updated, now).await;
+        if is_budget_stop(&planned) {
+            tracing::warn!("the request budget is spent before the plan was made");
+            self.report.backlog = self.backlog_without_plan(wh).await?;
+            return Ok(());
+        }
+        let mut plan = planned?;
+        self.report.probes = plan.probes;
+        let (windows, done) = plan.progress();
+        if windows > 1 || done > 0 {
+            tracing::info!(
+                windows,
+                done,
+                "reading in windows under RAWG's 250-page limit"
+            );
+        }
+        if opts.plan_only {
+            let (_, list_pages) = plan.left();
+            let held = details::DetailState::load(wh).await?;
+            self.report.estimate = Some(Estimate {
+                probes: plan.probes,
+                list_pages,
+                list_games: plan.games_left(),
+                details: details::backlog(&self.state, &held, &Default::default()).len(),
+            });
+            self.report.backlog = self.backlog(wh, &plan).await?;
+            return Ok(());
+        }
+        let (_, pages_left) = plan.left();
+        progress.begin(
+            "pages",
+            Some(
+                opts.max_pages
+                    .map_or(pages_left, |m| (m as u64).min(pages_left)),
+            ),
+        );
+        let mut budget_stop = false;
+        for query in plan.pending()? {
+            let remaining = opts.max_pages.map(|m| m.saturating_sub(self.report.pages));
+            if remaining == Some(0) {
+                break;
+            }
+            let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
+            let mut first = client.games_url(&query.filters);
+            if query.start_page > 1 {
+                first = http::with_param(&first, "page", &query.start_page.to_string());
+            }
+            self.window_page = 0;
+            // An overfull day's tail needs only its own pages.
+            let own = query
+                .max_pages
+                .map(|m| m.saturating_sub(query.start_page - 1).max(1));
+            let limit = match (remaining, own) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let mut producer = tokio::spawn(source::send_http(
+                client.clone(),
+                first,
+                limit,
+                opts.http.concurrency,
+                tx,
+            ));
+            let outcome = self.consume(rx, wh, progress).await;
+            let crawl = if outcome.is_ok() {
+                (&mut producer).await.unwrap_or_default()
+            } else {
+                producer.abort();
+                source::Crawl::default()
+            };
+            budget_stop = is_budget_stop(&outcome);
+            let outcome = if budget_stop { Ok(()) } else { outcome };
+            self.finish(wh, outcome).await?;
+            if budget_stop {
+                plan.stopped(wh, &query, self.window_page).await?;
+                break;
+            }
+            // Only a window whose pages all came through is finished; --max-pages may have
+            // cut it short, and one that outgrew RAWG's limit is split and read again.
+            if opts.max_pages.is_some_and(|m| self.report.pages >= m) {
+                break;
+            }
+            let single_day = query.window.is_some_and(|w| w.from == w.to);
+            if crawl.max_count.is_some_and(|c| c > MAX_GAMES_PER_QUERY) && !single_day {
+                let resplit = plan.resplit(wh, client, &query).await;
+                if is_budget_stop(&resplit) {
+                    budget_stop = true;
+                    break;
+                }
+                if resplit? {
+                    continue;
+                }
+            }
+            plan.finish(wh, &query, self.state.newest_updated(), now)
+                .await?;
+        }
+        progress.finish();
+        self.report.probes = plan.probes;
+        if opts.details && !budget_stop && !client.budget().is_spent() {
+            let fetched = details::fetch(
+                wh,
+                client,
+                &self.state,
+                &self.report.run_id,
+                started,
+                progress,
+            )
+            .await?;
+            self.report.details = fetched.0;
+        }
+        self.report.backlog = self.backlog(wh, &plan).await?;
+        Ok(())
+    }
+
+    /// What is left after this run: the plan's open windows and the details backlog.
+    async fn backlog(&self, wh: &Warehouse, plan: &Plan) -> Result<Backlog> {
+        let (windows, list_pages) = plan.left();
+        Ok(Backlog {
+            windows,
+            list_pages,
+            details: details::backlog_len(wh, &self.state).await?,
+        })
+    }
+
+    /// The backlog when no plan could be made: the sync pass in progress, if any.
+    async fn backlog_without_plan(&self, wh: &Warehouse) -> Result<Backlog> {
+        let (windows, list_pages) = SyncState::load(wh).await?.left();
+        Ok(Backlog {
+            windows,
+            list_pages,
+            details: details::backlog_len(wh, &self.state).await?,
+        })
+    }
+
     /// Parses pages from `rx` on rayon (a few at once, in order) and keeps the new or changed
     /// games.
     async fn consume(
@@ -241,6 +519,7 @@ impl Run {
             let stamp = stamp.clone();
             async move {
                 let page = page?;
+                let number = page.page;
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 // Parsed and turned into columns in one go: the games borrow the page's bytes.
                 rayon::spawn(move || {
@@ -249,15 +528,18 @@ impl Run {
                         .and_then(|p| PageRows::new(&p.games, &stamp));
                     let _ = tx.send(rows);
                 });
-                rx.await
-                    .map_err(|_| Error::Internal("page parser stopped".into()))?
+                let rows = rx
+                    .await
+                    .map_err(|_| Error::Internal("page parser stopped".into()))??;
+                Ok::<_, Error>((number, rows))
             }
         })
         .buffered(workers);
         let mut parsed = std::pin::pin!(parsed);
         let mut accepted = Vec::new();
         while let Some(page) = parsed.next().await {
-            let page = page?;
+            let (number, page) = page?;
+            self.window_page = self.window_page.max(number);
             let report = &mut self.report;
             report.pages += 1;
             accepted.clear();
@@ -270,7 +552,7 @@ impl Run {
                     continue;
                 }
                 if self.state.is_newer(game.id, game.updated) {
-                    self.state.observe(game.id, game.updated);
+                    self.state.observe(game.id, game.updated, game.added);
                     accepted.push(row);
                 } else {
                     report.games_unchanged += 1;
@@ -281,6 +563,9 @@ impl Run {
                 self.lander.flush_in_background(wh).await?;
             }
             failpoint::hit(&format!("ingest.page.{}", self.report.pages));
+            if let Some(spend) = &mut self.spend {
+                spend.checkpoint(wh).await?;
+            }
             progress.advance(
                 1,
                 &format!(

@@ -15,11 +15,20 @@ use tokio::sync::mpsc;
 use super::http::{Fetched, HttpError, RawgClient, redact, with_param};
 use crate::{Error, Result};
 
-/// One page's bytes and the name errors use for it.
+/// One page's bytes, the name errors use for it, and its page number in its query.
 #[derive(Debug)]
 pub struct RawPage {
     pub label: String,
     pub bytes: Bytes,
+    pub page: usize,
+}
+
+/// What a crawl of one query saw, for the plan: the largest `count` RAWG gave and the last
+/// page it reached.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Crawl {
+    pub max_count: Option<i64>,
+    pub last_page: usize,
 }
 
 /// The sorted `page-*.json` files of an archive folder.
@@ -51,12 +60,17 @@ pub async fn send_archived(
     max_pages: Option<usize>,
     tx: mpsc::Sender<Result<RawPage>>,
 ) {
-    for path in pages.into_iter().take(max_pages.unwrap_or(usize::MAX)) {
+    for (i, path) in pages
+        .into_iter()
+        .take(max_pages.unwrap_or(usize::MAX))
+        .enumerate()
+    {
         let page = tokio::fs::read(&path)
             .await
             .map(|b| RawPage {
                 label: path.display().to_string(),
                 bytes: Bytes::from(b),
+                page: i + 1,
             })
             .map_err(|e| Error::io(&path, e));
         let failed = page.is_err();
@@ -193,7 +207,12 @@ impl Drop for Ahead {
 }
 
 /// Fetches pages from `first`, following `next` links, until the last page, a 404 past the
-/// end, `max_pages`, or an error (sent last).
+/// end, `max_pages`, or an error (sent last). Returns what it saw of the query.
+///
+/// When a page's `count` is lower than the previous page's, games left the query between
+/// the two (they changed and moved out of an `updated` window): the games after them moved
+/// up, and as many as left slid from this page onto the end of the previous one. That page
+/// is read again (once), so none is skipped.
 ///
 /// With `concurrency > 1`, the pages the links will most likely name next (the same query,
 /// `page` + 1, + 2, ..., never past RAWG's `count`) are requested ahead, so a page downloads
@@ -206,10 +225,12 @@ pub async fn send_http(
     max_pages: Option<usize>,
     concurrency: usize,
     tx: mpsc::Sender<Result<RawPage>>,
-) {
+) -> Crawl {
     let mut url = first;
     let mut seen = HashSet::new();
     let mut ahead = Ahead::default();
+    let mut crawl = Crawl::default();
+    let mut previous: Option<(url::Url, i64)> = None;
     let limit = max_pages.unwrap_or(usize::MAX);
     for number in 1..=limit {
         if !seen.insert(url.to_string()) {
@@ -219,8 +240,9 @@ pub async fn send_http(
                     reason: "the `next` links loop back to a page already fetched".into(),
                 })))
                 .await;
-            return;
+            return crawl;
         }
+        let page_number = page_of(&url);
         let fetched = match ahead.take(&url) {
             Some(task) => task.await.unwrap_or_else(|e| {
                 Err(HttpError::Transport {
@@ -233,7 +255,8 @@ pub async fn send_http(
         };
         let bytes = match fetched {
             Ok(Fetched::Body(b)) => b,
-            Ok(Fetched::NotFound) if number > 1 => return,
+            // Past the end, or a resumed query that has shrunk below its page.
+            Ok(Fetched::NotFound) if number > 1 || page_number > 1 => return crawl,
             Ok(Fetched::NotFound) => {
                 let _ = tx
                     .send(Err(Error::Http(HttpError::Status {
@@ -243,20 +266,21 @@ pub async fn send_http(
                         body: "the first page does not exist; check --source".into(),
                     })))
                     .await;
-                return;
+                return crawl;
             }
             Err(e) => {
                 let _ = tx.send(Err(e.into())).await;
-                return;
+                return crawl;
             }
         };
         let head = head(&bytes);
+        crawl.max_count = crawl.max_count.max(head.count);
         let next = match head.next.as_deref().map(|n| client.follow(n)) {
             None => None,
             Some(Ok(u)) => Some(u),
             Some(Err(e)) => {
                 let _ = tx.send(Err(e.into())).await;
-                return;
+                return crawl;
             }
         };
         if let Some(next) = next.as_ref().filter(|n| !seen.contains(n.as_str())) {
@@ -279,14 +303,60 @@ pub async fn send_http(
             }
         }
         let label = format!("{} (page {number})", redact(url.as_str()));
-        if tx.send(Ok(RawPage { label, bytes })).await.is_err() {
-            return;
+        if tx
+            .send(Ok(RawPage {
+                label,
+                bytes,
+                page: page_number,
+            }))
+            .await
+            .is_err()
+        {
+            return crawl;
+        }
+        crawl.last_page = page_number;
+        if let (Some((prev_url, prev_count)), Some(count)) = (&previous, head.count)
+            && count < *prev_count
+        {
+            tracing::info!(
+                page = page_number - 1,
+                before = prev_count,
+                now = count,
+                "games left the query while it was read; reading the previous page again"
+            );
+            let again = match client.fetch(prev_url).await {
+                Ok(Fetched::Body(bytes)) => Some(bytes),
+                Ok(Fetched::NotFound) => None,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return crawl;
+                }
+            };
+            if let Some(bytes) = again {
+                let label = format!("{} (read again)", redact(prev_url.as_str()));
+                let page = page_of(prev_url);
+                if tx.send(Ok(RawPage { label, bytes, page })).await.is_err() {
+                    return crawl;
+                }
+            }
+        }
+        if let Some(count) = head.count {
+            previous = Some((url.clone(), count));
         }
         match next {
-            None => return,
+            None => return crawl,
             Some(next) => url = next,
         }
     }
+    crawl
+}
+
+/// The `page` parameter of a list URL (1 when absent).
+fn page_of(url: &url::Url) -> usize {
+    url.query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
 }
 
 #[cfg(test)]

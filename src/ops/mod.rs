@@ -1,6 +1,6 @@
 //! Operations: what a user does with a warehouse, one module each: [`ingest`](Gamelake::ingest),
 //! [`etl`](Gamelake::etl), [`run`](Gamelake::run) (both), [`maintain`](Gamelake::maintain),
-//! [`sql`](Gamelake::sql), [`tables`](Gamelake::tables). This is the library's front door;
+//! [`sql`](Gamelake::sql), [`tables`](Gamelake::tables), [`status`](Gamelake::status). This is the library's front door;
 //! the binary only turns flags into [`Settings`] and options, and renders what comes back.
 //!
 //! A [`Gamelake`] is an opened warehouse plus where its catalog is. Every writing operation
@@ -15,9 +15,11 @@ mod ingest;
 mod maintain;
 mod run;
 mod sql;
+mod status;
 mod tables;
 
 pub use run::RunReport;
+pub use status::Status;
 
 use std::future::Future;
 use std::time::Duration;

@@ -25,7 +25,7 @@ use object_store::{
     ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
 };
 
-use crate::raw::RAW_GAMES_PREFIX;
+use crate::raw::{RAW_DETAILS_PREFIX, RAW_GAMES_PREFIX};
 use crate::{Error, Result};
 use s3::{S3Location, S3Settings};
 
@@ -201,8 +201,17 @@ impl Warehouse {
     /// The raw game files of the landing ([`crate::raw::RAW_GAMES_PREFIX`]), sorted by path:
     /// by run, then by file within the run.
     pub async fn raw_game_files(&self) -> Result<Vec<String>> {
+        self.parquet_files(RAW_GAMES_PREFIX).await
+    }
+
+    /// The raw game-detail files ([`crate::raw::RAW_DETAILS_PREFIX`]), sorted by path.
+    pub async fn raw_detail_files(&self) -> Result<Vec<String>> {
+        self.parquet_files(RAW_DETAILS_PREFIX).await
+    }
+
+    async fn parquet_files(&self, prefix: &str) -> Result<Vec<String>> {
         Ok(self
-            .list(RAW_GAMES_PREFIX)
+            .list(prefix)
             .await?
             .into_iter()
             .map(|m| m.location.to_string())

@@ -32,6 +32,7 @@ async fn a_backfill_splits_under_the_page_limit_and_resumes_after_a_failure() {
     let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
     let mut opts = IngestOptions::new(&server.base);
     opts.dates = Some("2015-01-01,2016-12-31".parse().expect("range"));
+    opts.details = false;
     opts.http = HttpOptions {
         max_attempts: 2,
         base_backoff: Duration::from_millis(5),

@@ -44,7 +44,7 @@ async fn every_kill_point_converges_after_a_rerun() {
 
     let mut points = vec!["ingest.page.1".to_string(), "ingest.landed.1".to_string()];
     points.extend(
-        gamelake::schema::tables()
+        support::list_tables()
             .iter()
             .map(|t| format!("etl.committed.{}", t.name)),
     );

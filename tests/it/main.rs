@@ -20,4 +20,5 @@ mod production;
 mod pyiceberg;
 mod secrets;
 mod support;
+mod sync;
 mod upstream;

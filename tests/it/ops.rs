@@ -82,7 +82,7 @@ async fn writing_operations_take_the_lease_and_errors_are_kinds() {
         .await
         .expect("run");
     assert_eq!(report.ingest.games_kept, 120);
-    let tables = gamelake::schema::tables().len() as u64;
+    let tables = support::list_tables().len() as u64;
     assert_eq!(
         progress.phases,
         vec![("pages", None), ("tables", Some(tables))]

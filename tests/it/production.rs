@@ -113,7 +113,7 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
     let raw = wh.list("raw/games").await.expect("list raw");
     assert!(!raw.is_empty(), "no raw files in {warehouse}");
     let snapshots_day1 = snapshot_ids(&lake).await;
-    assert_eq!(snapshots_day1.len(), gamelake::schema::tables().len());
+    assert_eq!(snapshots_day1.len(), support::list_tables().len());
     assert_eq!(
         table_counts(&lake).await,
         support::expected_counts(&[&day1])
@@ -175,7 +175,7 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
     // What Dremio needs: format version 2, no UUID columns, no refs but `main`, parquet.
     use iceberg_rust::spec::table_metadata::FormatVersion;
     use iceberg_rust::spec::types::{PrimitiveType, Type};
-    for def in gamelake::schema::tables() {
+    for def in support::list_tables() {
         let t = lake.load(&def.name).await.expect("load").expect("table");
         let m = t.metadata();
         assert_eq!(m.format_version, FormatVersion::V2, "{}", def.name);

@@ -1,6 +1,9 @@
 //! pyiceberg, an independent Iceberg implementation, reads every table through the same
 //! embedded catalog and must see what `gamelake sql` sees.
 
+use gamelake::lakehouse::Lakehouse;
+use gamelake::schema::TableDef;
+
 use crate::support::{self, sql_i64};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -9,15 +12,28 @@ async fn pyiceberg_reads_the_same_rows() {
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let (wh, lake) = support::open(&root).await;
     support::ingest_etl(&wh, &lake, &[&support::pages_2015()]).await;
+    reads_the_same(&root, &lake, &support::list_tables()).await;
+}
 
-    let seen = support::pyiceberg_read(&root);
-    let tables = gamelake::schema::tables();
-    assert_eq!(seen.as_object().expect("object").len(), tables.len());
+/// pyiceberg sees exactly `tables` in the warehouse at `root`, each with the rows, key sum
+/// and columns `gamelake sql` sees.
+pub async fn reads_the_same(root: &std::path::Path, lake: &Lakehouse, tables: &[&TableDef]) {
+    let seen = support::pyiceberg_read(root);
+    let mut names: Vec<&str> = seen
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    let mut want: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(names, want, "the tables pyiceberg sees");
     for def in tables {
         let t = &seen[&def.name];
-        let rows = sql_i64(&lake, &format!("SELECT count(*) FROM rawg.{}", def.name)).await[0];
+        let rows = sql_i64(lake, &format!("SELECT count(*) FROM rawg.{}", def.name)).await[0];
         let key_sum = sql_i64(
-            &lake,
+            lake,
             &format!(
                 "SELECT coalesce(sum({}), 0) FROM rawg.{}",
                 def.columns[0].name, def.name

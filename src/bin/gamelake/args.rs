@@ -73,6 +73,8 @@ pub enum Command {
     },
     /// List the tables with row count, data files and current snapshot.
     Tables,
+    /// The month's API requests, the sync watermark, and what is left to fetch.
+    Status,
     /// Generate RAWG-shaped list pages at any size (and a next-day delta), drawn from
     /// recorded pages, for benchmarks. Touches no warehouse.
     Generate(GenerateArgs),
@@ -110,6 +112,17 @@ pub struct IngestArgs {
     /// the ones expected after it (1: one request at a time).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     concurrency: u16,
+    /// Send at most N API requests this run (retries, count probes and details included);
+    /// a run that reaches it lands what it has and the next run goes on from there.
+    #[arg(long, value_name = "N", env = "GAMELAKE_MAX_REQUESTS")]
+    max_requests: Option<u64>,
+    /// Fetch no game details (developers, publishers) this run.
+    #[arg(long)]
+    no_details: bool,
+    /// Only plan: ask RAWG how many games the run would fetch (a few count requests), print
+    /// the requests it would need, and fetch nothing.
+    #[arg(long)]
+    plan: bool,
 }
 
 #[derive(Args)]
@@ -159,9 +172,11 @@ pub struct MaintainArgs {
 impl Cli {
     /// Settings from the flags, the environment and the config file.
     pub fn settings(&self) -> gamelake::Result<Settings> {
-        let source = match &self.command {
-            Command::Ingest(a) | Command::Run { ingest: a, .. } => a.source.clone(),
-            _ => None,
+        let (source, max_requests) = match &self.command {
+            Command::Ingest(a) | Command::Run { ingest: a, .. } => {
+                (a.source.clone(), a.max_requests)
+            }
+            _ => (None, None),
         };
         Settings::resolve(
             Overrides {
@@ -170,6 +185,7 @@ impl Cli {
                 namespace: self.namespace.clone(),
                 catalog: self.catalog.clone(),
                 source,
+                max_requests,
                 api_key: None,
                 env: Vec::new(),
             }
@@ -192,7 +208,16 @@ impl IngestArgs {
         opts.dates = self.dates;
         opts.max_pages = self.max_pages;
         opts.http.concurrency = usize::from(self.concurrency);
+        opts.max_requests = settings.max_requests;
+        opts.monthly_request_limit = settings.monthly_request_limit;
+        opts.details = !self.no_details;
+        opts.plan_only = self.plan;
         opts
+    }
+
+    /// True for `--plan`: nothing is fetched, so nothing is built either.
+    pub fn plan_only(&self) -> bool {
+        self.plan
     }
 }
 

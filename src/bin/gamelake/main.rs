@@ -120,6 +120,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = lake.etl(&args.options(), &mut bar).await?;
             eprintln!("{}", output::etl_line(&report));
         }
+        Command::Run { ingest, .. } if ingest.plan_only() => {
+            let report = lake.ingest(&ingest.options(&settings), &mut bar).await?;
+            eprintln!("{}", output::ingest_line(&report));
+        }
         Command::Run { ingest, etl } => {
             let report = lake
                 .run(&ingest.options(&settings), &etl.options(), &mut bar)
@@ -130,6 +134,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql { statement, format } => {
             let batches = lake.sql(&statement).await?;
             println!("{}", output::render(&batches, format)?);
+        }
+        Command::Status => {
+            println!(
+                "{}",
+                output::status(&lake.status(settings.monthly_request_limit).await?)
+            );
         }
         Command::Tables => {
             println!(

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use arrow::array::RecordBatch;
 use gamelake::etl::EtlReport;
-use gamelake::ingest::IngestReport;
+use gamelake::ingest::{IngestReport, Limit};
 use gamelake::lakehouse::TableInfo;
 use gamelake::lakehouse::maintain::MaintainReport;
+use gamelake::ops::Status;
 use gamelake::progress::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -69,9 +70,42 @@ pub fn tables(namespace: &str, infos: &[TableInfo]) -> String {
     out
 }
 
-/// The ingest's summary line.
+/// Thousands separated by commas: request counts are read against a quota.
+fn n(v: impl Into<u64>) -> String {
+    let digits = v.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The month's spend against its limit: "1,234 of 20,000 requests in 2026-12".
+fn month_spend(month: &str, spent: u64, limit: Option<u64>) -> String {
+    match limit {
+        Some(l) => format!("{} of {} requests in {month}", n(spent), n(l)),
+        None => format!("{} requests in {month} (no monthly limit)", n(spent)),
+    }
+}
+
+/// The ingest's summary lines: what landed, what it cost, and what is left (API sources).
 pub fn ingest_line(r: &IngestReport) -> String {
-    format!(
+    if let Some(e) = &r.estimate {
+        return format!(
+            "plan: {} list requests for up to {} new or changed games, then up to {} detail \
+             requests ({} waiting now); {} count requests spent planning; {}",
+            n(e.list_pages),
+            n(e.list_games.max(0) as u64),
+            n(e.details as u64 + e.list_games.max(0) as u64),
+            n(e.details as u64),
+            n(e.probes),
+            month_spend(&r.quota.month, r.quota.spent, r.quota.limit)
+        );
+    }
+    let mut line = format!(
         "ingest {}: {} pages, {} games seen, {} new or changed, {} unchanged, {} raw files",
         r.run_id,
         r.pages,
@@ -79,7 +113,81 @@ pub fn ingest_line(r: &IngestReport) -> String {
         r.games_kept,
         r.games_unchanged,
         r.files.len()
-    )
+    );
+    if r.requests > 0 || !r.quota.month.is_empty() {
+        line.push_str(&format!(
+            "; {} details landed{}; {} requests ({})",
+            n(r.details.landed as u64),
+            if r.details.failed > 0 {
+                format!(", {} failed (asked again next run)", r.details.failed)
+            } else {
+                String::new()
+            },
+            n(r.requests),
+            month_spend(&r.quota.month, r.quota.spent, r.quota.limit)
+        ));
+    }
+    if let Some(limit) = r.stopped_by {
+        let b = &r.backlog;
+        let why = match limit {
+            Limit::Run(l) => format!("the run's limit of {} requests (--max-requests)", n(l)),
+            Limit::Monthly(_) => format!(
+                "the monthly quota ({}); it resets on {}",
+                month_spend(&r.quota.month, r.quota.spent, r.quota.limit),
+                r.quota.resets.map_or("-".into(), |d| d.to_string())
+            ),
+        };
+        line.push_str(&format!(
+            "\nstopped at {why}: {} windows (about {} list pages) and {} game details are \
+             left; everything fetched has landed, and the next run goes on from here",
+            b.windows,
+            n(b.list_pages),
+            n(b.details as u64)
+        ));
+    }
+    line
+}
+
+/// `gamelake status`.
+pub fn status(s: &Status) -> String {
+    let mut out = format!(
+        "requests:  {}; resets on {}\n",
+        month_spend(&s.month, s.month_spent, s.monthly_limit),
+        s.resets
+    );
+    out.push_str(&format!(
+        "watermark: {}\n",
+        match (s.watermark, s.last_pass_finished) {
+            (Some(w), Some(f)) => format!("games updated up to {w} (last sync pass finished {f})"),
+            (Some(w), None) => format!("games updated up to {w}"),
+            _ => "none yet: the next `gamelake run` against the API backfills the catalogue".into(),
+        }
+    ));
+    let (windows, pages) = s.pass_left;
+    if windows > 0 {
+        out.push_str(&format!(
+            "sync pass: in progress, {windows} windows (about {} list pages) left\n",
+            n(pages)
+        ));
+    }
+    for b in &s.backfills {
+        out.push_str(&format!("backfill:  in progress ({b})\n"));
+    }
+    out.push_str(&format!(
+        "games:     {} held, {} waiting for their detail",
+        n(s.games as u64),
+        n(s.details_waiting as u64)
+    ));
+    if !s.details_failed.is_empty() {
+        out.push_str(&format!(
+            "\ndetails that failed ({}), asked again on a later run:",
+            s.details_failed.len()
+        ));
+        for (id, reason) in s.details_failed.iter().take(10) {
+            out.push_str(&format!("\n  game {id}: {reason}"));
+        }
+    }
+    out
 }
 
 /// The ETL's summary line.

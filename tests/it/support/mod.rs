@@ -225,10 +225,18 @@ pub async fn sql_i64(lake: &Lakehouse, statement: &str) -> Vec<i64> {
     out
 }
 
-/// Row counts of every table through `gamelake sql`.
+/// The tables built from list results: all of a warehouse that never landed a detail.
+pub fn list_tables() -> Vec<&'static gamelake::schema::TableDef> {
+    gamelake::schema::tables()
+        .iter()
+        .filter(|t| !gamelake::dims::is_detail_table(&t.name))
+        .collect()
+}
+
+/// Row counts of every list table through `gamelake sql`.
 pub async fn table_counts(lake: &Lakehouse) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    for t in gamelake::schema::tables() {
+    for t in list_tables() {
         let n = sql_i64(lake, &format!("SELECT count(*) FROM rawg.{}", t.name)).await;
         out.insert(t.name.clone(), n[0] as usize);
     }

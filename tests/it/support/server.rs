@@ -1,6 +1,12 @@
-//! A RAWG stand-in on 127.0.0.1: replays recorded list pages from a folder, rewriting their
-//! `next` links to itself, with faults injected per page (status codes with `Retry-After`,
-//! stalls mid-body). Every request is recorded so tests can check what was sent.
+//! A RAWG stand-in on 127.0.0.1, in two modes:
+//! - replay: recorded list pages from a folder, their `next` links rewritten to itself;
+//! - API: RAWG's `/games` over a catalogue held in memory, as strict as the live API: the
+//!   `dates`, `updated` and `ordering` filters, `page_size` capped at 40, the true `count`,
+//!   404 "Invalid page." past the end and past page 250, `/games/{id}` details (404 "Not
+//!   found." for unknown ids), and a catalogue that tests change while a crawl runs.
+//!
+//! Faults are injected per page or per detail (status codes with `Retry-After`, stalls
+//! mid-body). Every request is recorded so tests can check what was sent.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -19,12 +25,20 @@ pub enum Fault {
     Stall(Duration),
 }
 
+/// A change to the catalogue, applied once the server has answered so many requests.
+type Change = Box<dyn FnOnce(&mut Vec<serde_json::Value>) + Send>;
+
 #[derive(Default)]
 struct State {
     faults: HashMap<usize, VecDeque<Fault>>,
+    detail_faults: HashMap<i64, VecDeque<Fault>>,
+    /// Detail bodies served instead of the synthesized one (malformed details).
+    detail_bodies: HashMap<i64, String>,
     requests: Vec<String>,
     /// Successful answers left before every request gets a 500 (None: unlimited).
     budget: Option<usize>,
+    /// Changes to apply after the given number of requests, in order.
+    changes: Vec<(usize, Change)>,
 }
 
 /// What the server serves.
@@ -32,15 +46,21 @@ struct State {
 enum Mode {
     /// Recorded pages, verbatim but for their `next` links.
     Pages(PathBuf),
-    /// RAWG's `/games` over a set of games: `dates` and `updated` filters, 40 a page by id,
-    /// the true `count`, and 404 past page 250, as RAWG does.
-    Api(Arc<Vec<serde_json::Value>>),
+    /// RAWG's API over a catalogue that tests may change (see the module docs).
+    Api(Arc<Mutex<Vec<serde_json::Value>>>),
 }
 
 pub struct ReplayServer {
     pub base: String,
     state: Arc<Mutex<State>>,
+    mode: Mode,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The game id of a detail request target (`/api/games/{id}?...`).
+pub fn is_detail(target: &str) -> Option<i64> {
+    let path = target.split('?').next()?;
+    path.strip_prefix("/api/games/")?.parse().ok()
 }
 
 impl ReplayServer {
@@ -49,9 +69,55 @@ impl ReplayServer {
         Self::start_mode(Mode::Pages(dir), required_key).await
     }
 
-    /// Serves RAWG's `/games` query API over these games.
+    /// Serves RAWG's API over these games.
     pub async fn start_api(games: Vec<serde_json::Value>) -> Self {
-        Self::start_mode(Mode::Api(Arc::new(games)), None).await
+        Self::start_mode(Mode::Api(Arc::new(Mutex::new(games))), None).await
+    }
+
+    /// Changes the catalogue now (API mode).
+    pub fn change(&self, f: impl FnOnce(&mut Vec<serde_json::Value>)) {
+        if let Mode::Api(games) = &self.mode {
+            f(&mut games.lock().expect("lock"));
+        }
+    }
+
+    /// Changes the catalogue once `after` requests have been answered (API mode): a change
+    /// that happens while a crawl runs.
+    pub fn change_after(
+        &self,
+        after: usize,
+        f: impl FnOnce(&mut Vec<serde_json::Value>) + Send + 'static,
+    ) {
+        let mut st = self.state.lock().expect("lock");
+        st.changes.push((after, Box::new(f)));
+        st.changes.sort_by_key(|(n, _)| *n);
+    }
+
+    /// A fault for the next request of game `id`'s detail.
+    pub fn inject_detail(&self, id: i64, fault: Fault) {
+        self.state
+            .lock()
+            .expect("lock")
+            .detail_faults
+            .entry(id)
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Serves `body` as game `id`'s detail (a malformed one, say).
+    pub fn detail_body(&self, id: i64, body: &str) {
+        self.state
+            .lock()
+            .expect("lock")
+            .detail_bodies
+            .insert(id, body.to_string());
+    }
+
+    /// Requests for list pages (`/games?...`) and for details (`/games/{id}`) so far.
+    pub fn counts(&self) -> (usize, usize) {
+        let requests = self.requests();
+        let details = requests.iter().filter(|r| is_detail(r).is_some()).count();
+        (requests.len() - details, details)
     }
 
     /// After `n` more successful answers, answer every request with 500 (`None`: never).
@@ -70,6 +136,7 @@ impl ReplayServer {
             base.clone(),
             required_key.map(str::to_string),
         );
+        let served = mode.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((sock, _)) = listener.accept().await else {
@@ -81,7 +148,12 @@ impl ReplayServer {
                 });
             }
         });
-        Self { base, state, task }
+        Self {
+            base,
+            state,
+            mode: served,
+            task,
+        }
     }
 
     pub fn inject(&self, page: usize, fault: Fault) {
@@ -153,9 +225,17 @@ async fn answer(
         .map(|u| u.query_pairs().into_owned().collect())
         .unwrap_or_default();
     let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let (fault, exhausted) = {
+    let detail = is_detail(&target);
+    let (fault, exhausted, body_override) = {
         let mut st = state.lock().expect("lock");
         st.requests.push(target.clone());
+        let answered = st.requests.len();
+        while st.changes.first().is_some_and(|(n, _)| *n < answered) {
+            let (_, change) = st.changes.remove(0);
+            if let Mode::Api(games) = mode {
+                change(&mut games.lock().expect("lock"));
+            }
+        }
         let exhausted = match &mut st.budget {
             Some(0) => true,
             Some(n) => {
@@ -164,10 +244,12 @@ async fn answer(
             }
             None => false,
         };
-        (
-            st.faults.get_mut(&page).and_then(VecDeque::pop_front),
-            exhausted,
-        )
+        let fault = match detail {
+            Some(id) => st.detail_faults.get_mut(&id).and_then(VecDeque::pop_front),
+            None => st.faults.get_mut(&page).and_then(VecDeque::pop_front),
+        };
+        let body = detail.and_then(|id| st.detail_bodies.get(&id).cloned());
+        (fault, exhausted, body)
     };
     if exhausted {
         return respond(sock, 500, None, r#"{"detail": "budget exhausted"}"#).await;
@@ -197,6 +279,27 @@ async fn answer(
     }
     let body = match mode {
         // Recorded pages are numbered with 4 digits, generated ones (up to 25,000) with 5.
+        // A replay has no details: RAWG's answer for an unknown id.
+        Mode::Pages(_) if detail.is_some() => {
+            return respond(sock, 404, None, r#"{"detail": "Not found."}"#).await;
+        }
+        // A replay is one query whose filters it ignores: a count probe (`page_size=1`) gets
+        // that query's count, capped at what RAWG serves for one query, so the client plans
+        // one window and then follows the replay's links.
+        Mode::Pages(dir) if query.get("page_size").map(String::as_str) == Some("1") => {
+            let first = tokio::fs::read(dir.join("page-00001.json"))
+                .await
+                .or(tokio::fs::read(dir.join("page-0001.json")).await)
+                .unwrap_or_default();
+            let count = serde_json::from_slice::<serde_json::Value>(&first)
+                .ok()
+                .and_then(|p| p["count"].as_i64());
+            let body = match count {
+                Some(c) => serde_json::json!({"count": c.min(10_000), "next": null, "previous": null, "results": []}).to_string(),
+                None => String::from_utf8_lossy(&first).into_owned(),
+            };
+            return respond(sock, 200, None, &body).await;
+        }
         Mode::Pages(dir) => {
             let (four, five) = (
                 format!("page-{page:04}.json"),
@@ -208,7 +311,22 @@ async fn answer(
                 Err(_) => read(four).await.ok(),
             }
         }
-        Mode::Api(games) => api_page(games, &query, page, base).map(String::into_bytes),
+        Mode::Api(games) => {
+            let answer = {
+                let games = games.lock().expect("lock");
+                match detail {
+                    Some(id) => Err(body_override.or_else(|| game_detail(&games, id))),
+                    None => Ok(api_page(&games, &query, page, base).map(String::into_bytes)),
+                }
+            };
+            match answer {
+                Ok(page) => page,
+                Err(Some(body)) => return respond(sock, 200, None, &body).await,
+                Err(None) => {
+                    return respond(sock, 404, None, r#"{"detail": "Not found."}"#).await;
+                }
+            }
+        }
     };
     match body {
         Some(body) => respond_page(sock, &body, base).await,
@@ -240,6 +358,8 @@ async fn respond_page(sock: &mut TcpStream, page: &[u8], base: &str) -> std::io:
 }
 
 /// One page of RAWG's `/games` answer over `games`, or `None` past the end (or page 250).
+/// `ordering` takes RAWG's fields (`updated`, `released`, `added`, `name`, `id`; `-`
+/// reverses), ties broken by id; without it games come by id.
 fn api_page(
     games: &[serde_json::Value],
     query: &HashMap<String, String>,
@@ -264,17 +384,41 @@ fn api_page(
                 && within(g["updated"].as_str().map(|u| &u[..10]), &updated)
         })
         .collect();
-    hits.sort_by_key(|g| g["id"].as_i64());
+    let ordering = query.get("ordering").map(String::as_str).unwrap_or("id");
+    let (field, reverse) = match ordering.strip_prefix('-') {
+        Some(f) => (f, true),
+        None => (ordering, false),
+    };
+    hits.sort_by(|a, b| {
+        let key = |g: &serde_json::Value| (g[field].to_string(), g["id"].as_i64());
+        let numeric = |g: &serde_json::Value| g[field].as_f64();
+        let ord = match (numeric(a), numeric(b)) {
+            (Some(x), Some(y)) => x
+                .partial_cmp(&y)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a["id"].as_i64().cmp(&b["id"].as_i64())),
+            _ => key(a).cmp(&key(b)),
+        };
+        if reverse { ord.reverse() } else { ord }
+    });
+    let size: usize = query
+        .get("page_size")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 40);
     let total = hits.len();
-    if page == 0 || page > 250 || (page > 1 && (page - 1) * 40 >= total) {
+    if page == 0 || page > 250 || (page > 1 && (page - 1) * size >= total) {
         return None;
     }
-    let results: Vec<&serde_json::Value> =
-        hits.into_iter().skip((page - 1) * 40).take(40).collect();
-    let next = (page * 40 < total).then(|| {
+    let results: Vec<&serde_json::Value> = hits
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    let next = (page * size < total).then(|| {
         let mut pairs: Vec<(String, String)> = query
             .iter()
-            .filter(|(k, _)| *k != "page")
+            .filter(|(k, _)| *k != "page" && *k != "key")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         pairs.sort();
@@ -287,6 +431,40 @@ fn api_page(
         serde_json::json!({"count": total, "next": next, "previous": null, "results": results})
             .to_string(),
     )
+}
+
+/// The recorded details (150 real `/games/{id}` answers), the source of the developers,
+/// publishers and texts the stand-in gives each game.
+fn recorded_details() -> &'static [serde_json::Value] {
+    static DETAILS: std::sync::OnceLock<Vec<serde_json::Value>> = std::sync::OnceLock::new();
+    DETAILS.get_or_init(|| {
+        let path = super::shared().join("verbatim/game-details-150.json");
+        serde_json::from_slice(&std::fs::read(&path).expect("recorded details"))
+            .expect("details json")
+    })
+}
+
+/// Game `id`'s detail: its list fields, with the developers, publishers and texts of one of
+/// the recorded details (chosen by id, so the same game always gets the same ones).
+fn game_detail(games: &[serde_json::Value], id: i64) -> Option<String> {
+    let game = games.iter().find(|g| g["id"].as_i64() == Some(id))?;
+    let recorded = recorded_details();
+    let donor = &recorded[id.rem_euclid(recorded.len() as i64) as usize];
+    let mut detail = game.clone();
+    for field in [
+        "developers",
+        "publishers",
+        "description",
+        "description_raw",
+        "website",
+        "alternative_names",
+        "name_original",
+        "reddit_url",
+        "metacritic_url",
+    ] {
+        detail[field] = donor[field].clone();
+    }
+    Some(detail.to_string())
 }
 
 /// Sends one whole answer and keeps the connection open (true).

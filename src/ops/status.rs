@@ -1,0 +1,71 @@
+//! `gamelake status`: where the warehouse stands against the live API: the month's request
+//! spend, the sync watermark, and what is left (windows of a pass in progress, details).
+//! Reads only the ingest's state files and the raw landing; takes no lease.
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+
+use super::Gamelake;
+use crate::Result;
+use crate::ingest::cdc::CdcState;
+use crate::ingest::details;
+use crate::ingest::plan::SyncState;
+use crate::ingest::quota::{self, Ledger};
+
+/// The warehouse's standing against the API.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// This month (`YYYY-MM`, UTC).
+    pub month: String,
+    /// Requests sent this month.
+    pub month_spent: u64,
+    /// The monthly limit; `None`: no limit.
+    pub monthly_limit: Option<u64>,
+    /// When the month's quota resets.
+    pub resets: NaiveDate,
+    /// The latest `updated` held when the last sync pass finished.
+    pub watermark: Option<NaiveDateTime>,
+    /// When the last sync pass finished.
+    pub last_pass_finished: Option<NaiveDateTime>,
+    /// Windows of the sync pass in progress not yet read, and their estimated list pages.
+    pub pass_left: (usize, u64),
+    /// Backfills (`--dates`/`--updated`) in progress: their state files.
+    pub backfills: Vec<String>,
+    /// Games the raw landing holds.
+    pub games: usize,
+    /// Games waiting for their detail.
+    pub details_waiting: usize,
+    /// Games whose detail failed (404 or malformed), to be asked again.
+    pub details_failed: Vec<(i64, String)>,
+}
+
+impl Gamelake {
+    /// The warehouse's standing against the API, with `monthly_limit` requests a month (0:
+    /// no limit).
+    pub async fn status(&self, monthly_limit: u64) -> Result<Status> {
+        let now = Utc::now();
+        let month = quota::month_of(now);
+        let ledger = Ledger::load(&self.wh).await?;
+        let sync = SyncState::load(&self.wh).await?;
+        let cdc = CdcState::load(&self.wh).await?;
+        let backfills = self
+            .wh
+            .list("state/backfill")
+            .await?
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .collect();
+        Ok(Status {
+            month_spent: ledger.spent(&month),
+            month,
+            monthly_limit: (monthly_limit > 0).then_some(monthly_limit),
+            resets: quota::resets_on(now),
+            watermark: sync.watermark,
+            last_pass_finished: sync.finished_at,
+            pass_left: sync.left(),
+            backfills,
+            games: cdc.len(),
+            details_waiting: details::backlog_len(&self.wh, &cdc).await?,
+            details_failed: details::failures(&self.wh).await?,
+        })
+    }
+}
