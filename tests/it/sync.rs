@@ -27,10 +27,13 @@ fn recorded(dir: &std::path::Path, pages: usize) -> Vec<serde_json::Value> {
     games
 }
 
-/// `pages` recorded pages of 2016, plus `tba` games without a release date (copies of 2015
-/// games under new ids), which a `dates` split would never find.
+/// `pages` recorded pages (2016's, then 2015's), plus `tba` games without a release date
+/// (copies of 2015 games under new ids), which a `dates` split would never find.
 fn catalogue(pages: usize, tba: usize) -> Vec<serde_json::Value> {
-    let mut games = recorded(&support::pages_2016(), pages);
+    let mut games = recorded(&support::pages_2016(), pages.min(250));
+    if pages > 250 {
+        games.extend(recorded(&support::pages_2015(), pages - 250));
+    }
     for mut g in recorded(&support::pages_2015(), tba.div_ceil(40))
         .into_iter()
         .take(tba)
@@ -90,7 +93,9 @@ fn expected_developer_links(games: &[serde_json::Value]) -> usize {
 async fn a_plain_run_backfills_then_asks_only_for_what_changed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let games = catalogue(250, 1_000);
+    // All 20,000 recorded games: one day of them (2019-01-09) holds more than RAWG serves
+    // for one query.
+    let games = catalogue(500, 1_000);
     assert!(
         games.len() > 10_000,
         "the catalogue must exceed RAWG's 250-page cap"
@@ -127,6 +132,38 @@ async fn a_plain_run_backfills_then_asks_only_for_what_changed() {
         .await[0],
         1_000,
         "games without a release date were missed"
+    );
+    let overfull = games
+        .iter()
+        .filter(|g| {
+            g["updated"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("2019-01-09"))
+        })
+        .count();
+    assert!(overfull > 10_000, "the recorded data changed: {overfull}");
+    assert_eq!(
+        sql_i64(
+            &lake,
+            "SELECT count(*) FROM rawg.fact_games WHERE updated_date_key = 20190109"
+        )
+        .await[0],
+        overfull as i64,
+        "a day with more games than one query serves was cut short"
+    );
+    assert_eq!(
+        sql_i64(
+            &lake,
+            "SELECT count(*) FROM rawg.fact_games WHERE updated_date_key = 20190109"
+        )
+        .await[0],
+        games
+            .iter()
+            .filter(|g| g["updated"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("2019-01-09")))
+            .count() as i64,
+        "a day with more games than one query serves was cut short"
     );
     let ideal1 = games.len().div_ceil(40);
     assert!(
@@ -416,5 +453,62 @@ async fn a_count_probe_without_a_count_is_an_error_not_an_empty_window() {
             .iter()
             .all(|m| !m.location.as_ref().ends_with("sync.json")),
         "a plan was saved from an unreadable count"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn games_leaving_a_window_mid_crawl_push_no_other_game_out_of_reach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let games = catalogue(100, 0);
+    let server = ReplayServer::start_api(games.clone()).await;
+    let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
+    // The 20 newest games are on the crawl's first page; once 30 pages are answered, RAWG
+    // drops them (delisted): every game after them moves up 20 places, and without a second
+    // look 20 games would slide from each later page onto one already read.
+    let mut newest: Vec<(String, i64)> = games
+        .iter()
+        .map(|g| {
+            (
+                g["updated"].as_str().expect("updated").to_string(),
+                g["id"].as_i64().expect("id"),
+            )
+        })
+        .collect();
+    newest.sort();
+    let gone: BTreeSet<i64> = newest.iter().rev().take(20).map(|(_, id)| *id).collect();
+    let dropped = gone.clone();
+    server.change_after(1 + 30, move |c| {
+        c.retain(|g| !dropped.contains(&g["id"].as_i64().expect("id")));
+    });
+    // And one detail is malformed: one line, the rest lands.
+    let bad = games[5]["id"].as_i64().expect("id");
+    server.detail_body(bad, "<html>Service Unavailable</html>");
+    let mut opts = options(&server.base);
+    opts.http.concurrency = 1;
+    let report = support::ingest(&wh, &opts).await.expect("ingest");
+    let held = gamelake::ingest::cdc::CdcState::load(&wh)
+        .await
+        .expect("state");
+    assert_eq!(
+        held.len(),
+        games.len(),
+        "games slid out of reach while the window was read"
+    );
+    // The 20 delisted games' details are 404s now; the malformed one says what it is.
+    assert_eq!(report.details.failed, 21);
+    let failures = gamelake::ingest::details::failures(&wh)
+        .await
+        .expect("failures");
+    let malformed: Vec<_> = failures.iter().filter(|(id, _)| *id == bad).collect();
+    assert!(
+        malformed.len() == 1 && malformed[0].1.contains("not a RAWG game detail"),
+        "{failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .filter(|(id, _)| gone.contains(id))
+            .all(|(_, r)| r.contains("404")),
+        "{failures:?}"
     );
 }
