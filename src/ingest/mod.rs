@@ -268,7 +268,7 @@ pub(crate) async fn ingest(
             recorded: 0,
             budget: client.budget().clone(),
         });
-        let outcome = run.from_api(wh, &client, opts, started, progress).await;
+        let outcome = run.crawl_api(wh, &client, opts, started, progress).await;
         // Whatever happened, the requests sent are counted.
         let spend = run.spend.take();
         if let Some(mut spend) = spend {
@@ -359,7 +359,7 @@ fn is_budget_stop<T>(outcome: &Result<T>) -> bool {
 impl Run {
     /// An ingest from the API: plan (or resume) the windows, crawl them in order, then fetch
     /// the details of new and changed games, all within the request budget.
-    async fn from_api(
+    async fn crawl_api(
         &mut self,
         wh: &Warehouse,
         client: &RawgClient,

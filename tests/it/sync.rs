@@ -300,8 +300,21 @@ async fn a_budget_stops_a_run_cleanly_and_the_next_run_goes_on() {
     let mut opts = options(&server.base);
     opts.max_requests = Some(70);
 
+    // A plan spends only its count requests and lands nothing.
+    let mut plan = opts.clone();
+    plan.plan_only = true;
+    let planned = budgeted(&wh, &server, &plan).await;
+    let estimate = planned.estimate.clone().expect("an estimate");
+    assert_eq!(planned.requests, estimate.probes);
+    assert_eq!(estimate.list_games, games.len() as i64);
+    assert_eq!(estimate.list_pages, games.len().div_ceil(40) as u64);
+    assert!(
+        wh.list("raw").await.expect("list").is_empty(),
+        "a plan landed games"
+    );
+
     let mut runs = 0;
-    let mut spent = 0;
+    let mut spent = planned.requests;
     loop {
         runs += 1;
         assert!(runs < 100, "the runs never finished");
