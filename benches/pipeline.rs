@@ -2,7 +2,7 @@
 //!
 //! In one run, on N generated games (`gamelake generate`, drawn from the recorded pages):
 //! 1. ingest: `gamelake ingest` from the pages served on 127.0.0.1 (parse + land), games/s;
-//! 2. full ETL: `gamelake etl` into Iceberg;
+//! 2. full ETL: `gamelake etl` into Iceberg, then `gamelake report` over its tables;
 //! 3. incremental ETL of a next-day delta (1% of the games changed), as a ratio of (2),
 //!    run right after it so both see the same machine state;
 //! 4. the peers on the raw parquet of (2), building the same star schema (row counts checked
@@ -22,65 +22,13 @@
 #[allow(dead_code)]
 #[path = "../tests/it/support/server.rs"]
 mod server;
+mod support;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
-const GAMELAKE: &str = env!("CARGO_BIN_EXE_gamelake");
-
-/// What the kernel says one finished stage cost.
-struct Cost {
-    wall: f64,
-    cpu: f64,
-    peak_rss_mib: f64,
-}
-
-/// Runs `cmd` to completion with stdout to `out` and stderr to `log`; panics on failure.
-fn measure(what: &str, cmd: &mut Command, out: &Path, log: &Path) -> Cost {
-    let start = Instant::now();
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below
-    let child = cmd
-        .stdout(File::create(out).expect("stdout file"))
-        .stderr(File::create(log).expect("log file"))
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: waits for the child we just spawned; `status` and `usage` outlive the call.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    // Reaped by wait4 already; `Child` must not wait again.
-    std::mem::forget(child);
-    let wall = start.elapsed().as_secs_f64();
-    assert_eq!(rc, pid, "{what}: wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{what} failed: {}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Cost {
-        wall,
-        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
-    }
-}
-
-fn gamelake(warehouse: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(GAMELAKE);
-    cmd.arg("--warehouse")
-        .arg(warehouse)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RAWG_API_KEY")
-        .env("RUST_LOG", "warn");
-    cmd
-}
+use support::{Cost, GAMELAKE, arg, gamelake, measure, print_rows};
 
 /// `gamelake tables`: table → live rows.
 fn gamelake_counts(warehouse: &Path) -> BTreeMap<String, u64> {
@@ -129,12 +77,6 @@ async fn ingest_served(dir: &Path, wh: &Path, logs: &Path, name: &str) -> (Cost,
     .await
     .expect("join");
     (cost, own_cpu() - server_cpu)
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -210,7 +152,7 @@ async fn main() {
         ),
     ));
     if ingest_only {
-        print_rows(seen, &seed, &rows);
+        print_rows(&format!("N = {seen} games (seed {seed})"), &rows);
         return;
     }
 
@@ -220,6 +162,21 @@ async fn main() {
     let full = measure("full ETL", &mut gamelake(&wh, &["etl"]), &out, &l);
     let full_wall = full.wall;
     rows.push(("full ETL into Iceberg".into(), full, String::new()));
+    let (out, l) = log("report");
+    settle.before_stage();
+    let report_page = dir.join("report.html");
+    let report = measure(
+        "report",
+        gamelake(&wh, &["report", "--out"]).arg(&report_page),
+        &out,
+        &l,
+    );
+    let page_kib = std::fs::metadata(&report_page).map_or(0, |m| m.len()) / 1024;
+    rows.push((
+        "report (every chart's query, the page)".into(),
+        report,
+        format!("{page_kib} KiB page"),
+    ));
     let ours = gamelake_counts(&wh);
     // The peers get the raw files the full ETL read (hard links), so the incremental run
     // can follow the full one directly, in the same conditions (the peers' runs, pandas's
@@ -270,7 +227,7 @@ async fn main() {
         ));
     }
 
-    print_rows(games, &seed, &rows);
+    print_rows(&format!("N = {games} games (seed {seed})"), &rows);
     println!(
         "\nrow counts (gamelake = duckdb{}): {ours:?}",
         if pandas { " = pandas" } else { "" }
@@ -308,21 +265,6 @@ fn link_tree(src: &Path, dst: &Path) {
         } else {
             std::fs::hard_link(&from, &to).expect("hard link");
         }
-    }
-}
-
-fn print_rows(games: usize, seed: &str, rows: &[(String, Cost, String)]) {
-    println!(
-        "\nN = {games} games (seed {seed}), {} cores\n",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!("| stage | wall s | CPU s | peak RSS MiB | |");
-    println!("| --- | ---: | ---: | ---: | --- |");
-    for (what, c, note) in rows {
-        println!(
-            "| {what} | {:.2} | {:.2} | {:.0} | {note} |",
-            c.wall, c.cpu, c.peak_rss_mib
-        );
     }
 }
 

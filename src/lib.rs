@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Start at [`ops::Gamelake`]: it opens a warehouse from [`config::Settings`] and offers the
-//! whole operations (ingest, etl, run, maintain, sql, tables), each taking the warehouse
+//! whole operations (ingest, etl, run, maintain, sql, tables, status, report), each taking the warehouse
 //! lease itself when it writes and reporting progress to a [`progress::Progress`] observer.
 //!
 //! ```no_run
@@ -40,7 +40,8 @@
 //!    [`progress`], `keyset`, `failpoint`;
 //! 2. storage and catalogs: [`storage`] (the warehouse root in object storage),
 //!    [`catalog`] (embedded SQLite or an Iceberg REST catalog);
-//! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`];
+//! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`],
+//!    [`report`] (the market report page);
 //! 4. operations: [`config`] (settings resolution) and [`ops`].
 
 #![deny(missing_docs)]
@@ -60,6 +61,7 @@ pub mod ops;
 pub mod progress;
 pub mod query;
 pub mod raw;
+pub mod report;
 pub mod schema;
 pub mod secret;
 pub mod storage;

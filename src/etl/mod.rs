@@ -142,6 +142,9 @@ pub(crate) async fn run(
         (true, None) => Some(KeySet::new([])),
         (_, r) => r,
     };
+    // Tables written by an earlier release gain this release's columns before they are
+    // read back, so stored rows and new rows have one shape.
+    lake.upgrade().await?;
     let existing = stored::load(lake, rebuilt.as_ref(), detailed.as_ref()).await?;
 
     tracing::info!("building the star schema");

@@ -70,10 +70,20 @@ fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page<'static>, Pars
         reason,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| page_err(format!("invalid UTF-8: {e}")))?;
-    let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
-        let start: String = text.trim_start().chars().take(40).collect();
-        page_err(format!("{e} (body starts with {start:?})"))
-    })?;
+    let envelope: Envelope = match serde_json::from_str(text) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            // `serde_json::Value` refuses some pages the typed reader takes: values nested
+            // more than 128 levels deep, or numbers out of range, in fields gamelake does
+            // not use (the typed reader skips those unread, as the fast path does). Such a
+            // page is taken if the typed reader reads it, so both paths accept the same pages.
+            if let Some(page) = parse_typed_owned(text) {
+                return Ok(page);
+            }
+            let start: String = text.trim_start().chars().take(40).collect();
+            return Err(page_err(format!("{e} (body starts with {start:?})")));
+        }
+    };
     let results = match envelope.results {
         Some(serde_json::Value::Array(items)) => items,
         Some(other) => {
@@ -96,6 +106,43 @@ fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page<'static>, Pars
     })
 }
 
+/// The whole page read straight into owned typed games (a reader cannot lend strings), or
+/// `None` when that fails or a game breaks a rule.
+fn parse_typed_owned(text: &str) -> Option<Page<'static>> {
+    #[derive(Deserialize)]
+    struct Owned<'a> {
+        count: Option<i64>,
+        next: Option<String>,
+        #[serde(borrow)]
+        results: Vec<Game<'a>>,
+    }
+    let mut de = serde_json::Deserializer::from_reader(text.as_bytes());
+    let page = Owned::<'static>::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    page.results
+        .iter()
+        .all(|g| g.validate().is_ok())
+        .then_some(Page {
+            next: page.next,
+            count: page.count,
+            games: page.results,
+        })
+}
+
+/// A refusal's reason, at most a line a person reads: serde quotes the offending value,
+/// which may be megabytes long.
+fn short(reason: String) -> String {
+    const HEAD: usize = 160;
+    const TAIL: usize = 80;
+    let n = reason.chars().count();
+    if n <= HEAD + TAIL + 20 {
+        return reason;
+    }
+    let head: String = reason.chars().take(HEAD).collect();
+    let tail: String = reason.chars().skip(n - TAIL).collect();
+    format!("{head}… ({} characters left out) …{tail}", n - HEAD - TAIL)
+}
+
 fn parse_game(
     value: serde_json::Value,
     label: &str,
@@ -109,8 +156,8 @@ fn parse_game(
     let game_err = |field: String, reason: String| ParseError::Game {
         page: label.to_string(),
         game: game.clone(),
-        field,
-        reason,
+        field: short(field),
+        reason: short(reason),
     };
     if !value.is_object() {
         return Err(game_err(
@@ -224,6 +271,38 @@ mod tests {
         let page = parse_page(text.as_bytes(), "p").expect("parse");
         assert_eq!(page.games[0].rating, 4.0);
         assert!(page.games[0].platforms.is_none());
+    }
+
+    #[test]
+    fn a_huge_value_is_cut_in_the_refusal() {
+        let text = game_json(&format!(r#", "rating": "{}""#, "x".repeat(100_000)));
+        let msg = parse_page(text.as_bytes(), "p")
+            .expect_err("wrong type")
+            .to_string();
+        assert!(
+            msg.len() < 400 && msg.contains("field `rating`") && msg.contains("expected f64"),
+            "{} chars: {}",
+            msg.len(),
+            &msg[..msg.len().min(400)]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_in_an_unused_field_is_taken_by_both_paths() {
+        let deep = format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000));
+        let text = game_json(&format!(r#", "unused": {deep}"#));
+        let fast = parse_page(text.as_bytes(), "p").expect("fast path");
+        let owned = parse_page_owned(text.as_bytes(), "p").expect("careful path");
+        assert_eq!(fast.games, owned.games);
+        // Where a RAWG field is expected, both refuse, naming the page.
+        let text = game_json(&format!(r#", "genres": {deep}"#));
+        let msg = parse_page(text.as_bytes(), "p9")
+            .expect_err("deep")
+            .to_string();
+        assert!(
+            msg.starts_with("page p9") && msg.contains("recursion limit"),
+            "{msg}"
+        );
     }
 
     #[test]

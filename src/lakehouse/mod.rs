@@ -11,6 +11,7 @@
 //! (an upsert finds the rows to delete again) and are retried on conflict.
 
 pub mod deletes;
+pub mod evolve;
 pub mod maintain;
 pub mod scan;
 
@@ -170,10 +171,11 @@ impl Lakehouse {
         }
     }
 
-    /// Loads a table, creating it from its definition if needed.
+    /// Loads a table, creating it from its definition if needed; a table written by an
+    /// earlier release gets the columns its definition has since gained ([`evolve`]).
     pub async fn load_or_create(&self, def: &TableDef) -> Result<Table> {
         if let Some(t) = self.load(&def.name).await? {
-            return Ok(t);
+            return evolve::evolve(self.catalog.clone(), self.identifier(&def.name), t, def).await;
         }
         let mut builder = CreateTableBuilder::default();
         if let Some(root) = &self.tables_root {
@@ -198,6 +200,23 @@ impl Lakehouse {
             Err(e) if is_conflict(&e) => self.load(&def.name).await?.ok_or_else(|| e.into()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Brings every existing star-schema table up to its definition ([`evolve`]); returns
+    /// the names of the tables that gained columns. Tables that do not exist yet are left to
+    /// their first write.
+    pub async fn upgrade(&self) -> Result<Vec<String>> {
+        let mut evolved = Vec::new();
+        for def in crate::schema::tables() {
+            let Some(t) = self.load(&def.name).await? else {
+                continue;
+            };
+            if evolve::plan(&t, def)? != evolve::Evolution::UpToDate {
+                evolve::evolve(self.catalog.clone(), self.identifier(&def.name), t, def).await?;
+                evolved.push(def.name.clone());
+            }
+        }
+        Ok(evolved)
     }
 
     /// Reads a table (all columns, or the named ones), position deletes applied; `None` when

@@ -1,6 +1,7 @@
 //! Operations: what a user does with a warehouse, one module each: [`ingest`](Gamelake::ingest),
 //! [`etl`](Gamelake::etl), [`run`](Gamelake::run) (both), [`maintain`](Gamelake::maintain),
-//! [`sql`](Gamelake::sql), [`tables`](Gamelake::tables), [`status`](Gamelake::status). This is the library's front door;
+//! [`sql`](Gamelake::sql), [`tables`](Gamelake::tables), [`status`](Gamelake::status),
+//! [`report`](Gamelake::report). This is the library's front door;
 //! the binary only turns flags into [`Settings`] and options, and renders what comes back.
 //!
 //! A [`Gamelake`] is an opened warehouse plus where its catalog is. Every writing operation
@@ -13,6 +14,7 @@
 mod etl;
 mod ingest;
 mod maintain;
+mod report;
 mod run;
 mod sql;
 mod status;

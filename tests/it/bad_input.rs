@@ -66,6 +66,17 @@ const CASES: &[(&str, Expect)] = &[
     ("duplicate-ids.json", Expect::Kept(1)),
     ("duplicate-ids-across-pages", Expect::Kept(1)),
     ("cjk-emoji-names.json", Expect::Kept(1)),
+    // Found by tests/it/fuzz.rs: the refusal quoted the whole 20,000-character value.
+    (
+        "fuzz-long-string-in-rating.json",
+        Expect::Refused(&["field `rating`", "characters left out", "expected f64"]),
+    ),
+    // Found by tests/it/fuzz.rs: the fast path took these, the careful path refused them.
+    ("fuzz-deep-unused-field.json", Expect::Kept(1)),
+    (
+        "fuzz-number-out-of-range-unused-field.json",
+        Expect::Kept(1),
+    ),
 ];
 
 fn corpus() -> PathBuf {

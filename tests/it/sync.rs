@@ -12,39 +12,8 @@ use gamelake::ingest::{IngestOptions, IngestReport, Limit};
 use gamelake::progress::NoProgress;
 use gamelake::storage::Warehouse;
 
-use crate::support::server::{Fault, ReplayServer};
+use crate::support::server::{Fault, ReplayServer, catalogue};
 use crate::support::{self, sql_i64, sql_strings};
-
-fn recorded(dir: &std::path::Path, pages: usize) -> Vec<serde_json::Value> {
-    let mut games = Vec::new();
-    for i in 1..=pages {
-        let page: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.join(format!("page-{i:04}.json"))).expect("page"),
-        )
-        .expect("json");
-        games.extend(page["results"].as_array().expect("results").iter().cloned());
-    }
-    games
-}
-
-/// `pages` recorded pages (2016's, then 2015's), plus `tba` games without a release date
-/// (copies of 2015 games under new ids), which a `dates` split would never find.
-fn catalogue(pages: usize, tba: usize) -> Vec<serde_json::Value> {
-    let mut games = recorded(&support::pages_2016(), pages.min(250));
-    if pages > 250 {
-        games.extend(recorded(&support::pages_2015(), pages - 250));
-    }
-    for mut g in recorded(&support::pages_2015(), tba.div_ceil(40))
-        .into_iter()
-        .take(tba)
-    {
-        g["id"] = (g["id"].as_i64().expect("id") + 50_000_000).into();
-        g["released"] = serde_json::Value::Null;
-        g["tba"] = true.into();
-        games.push(g);
-    }
-    games
-}
 
 fn options(base: &str) -> IngestOptions {
     let mut o = IngestOptions::new(base);
@@ -95,7 +64,7 @@ async fn a_plain_run_backfills_then_asks_only_for_what_changed() {
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     // All 20,000 recorded games: one day of them (2019-01-09) holds more than RAWG serves
     // for one query.
-    let games = catalogue(500, 1_000);
+    let games = catalogue(20_000, 1_000, 1_000, 0);
     assert!(
         games.len() > 10_000,
         "the catalogue must exceed RAWG's 250-page cap"
@@ -294,7 +263,7 @@ async fn budgeted(wh: &Warehouse, server: &ReplayServer, opts: &IngestOptions) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_stops_a_run_cleanly_and_the_next_run_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let games = catalogue(100, 200);
+    let games = catalogue(4_000, 200, 200, 0);
     let server = ReplayServer::start_api(games.clone()).await;
     let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
     let mut opts = options(&server.base);
@@ -373,7 +342,7 @@ async fn a_budget_stops_a_run_cleanly_and_the_next_run_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn details_reach_a_warehouse_built_without_them_and_a_kill_during_them_converges() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let games = catalogue(30, 0);
+    let games = catalogue(1_200, 0, 0, 0);
     let server = ReplayServer::start_api(games.clone()).await;
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let wh = root.join("wh");
@@ -472,7 +441,7 @@ async fn a_count_probe_without_a_count_is_an_error_not_an_empty_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_leaving_a_window_mid_crawl_push_no_other_game_out_of_reach() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let games = catalogue(100, 0);
+    let games = catalogue(4_000, 0, 0, 0);
     let server = ReplayServer::start_api(games.clone()).await;
     let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
     // The 20 newest games are on the crawl's first page; once 30 pages are answered, RAWG

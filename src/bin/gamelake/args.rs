@@ -75,6 +75,12 @@ pub enum Command {
     Tables,
     /// The month's API requests, the sync watermark, and what is left to fetch.
     Status,
+    /// Write the market report: one self-contained HTML page of charts, each with its SQL.
+    Report {
+        /// Where to write the page.
+        #[arg(long, value_name = "FILE", default_value = "report.html")]
+        out: std::path::PathBuf,
+    },
     /// Generate RAWG-shaped list pages at any size (and a next-day delta), drawn from
     /// recorded pages, for benchmarks. Touches no warehouse.
     Generate(GenerateArgs),

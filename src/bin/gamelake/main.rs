@@ -141,6 +141,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 output::status(&lake.status(settings.monthly_request_limit).await?)
             );
         }
+        Command::Report { out } => {
+            let report = lake.report().await?;
+            let page = gamelake::report::render::html(&report)?;
+            std::fs::write(&out, page)
+                .with_context(|| format!("writing the report to {}", out.display()))?;
+            eprintln!("{}", output::report_line(&report, &out));
+        }
         Command::Tables => {
             println!(
                 "{}",

@@ -72,15 +72,7 @@ pub fn tables(namespace: &str, infos: &[TableInfo]) -> String {
 
 /// Thousands separated by commas: request counts are read against a quota.
 fn n(v: impl Into<u64>) -> String {
-    let digits = v.into().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    gamelake::report::render::thousands(v.into())
 }
 
 /// The month's spend against its limit: "1,234 of 20,000 requests in 2026-12".
@@ -274,4 +266,24 @@ impl Drop for Bar {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// `gamelake report`: where the page went and what it holds.
+pub fn report_line(report: &gamelake::report::Report, out: &std::path::Path) -> String {
+    let empty: Vec<&str> = report
+        .charts
+        .iter()
+        .filter(|c| c.rows.is_empty())
+        .map(|c| c.def.id)
+        .collect();
+    let mut line = format!(
+        "report: {} charts over {} games written to {}",
+        report.charts.len(),
+        n(report.coverage.games.max(0) as u64),
+        out.display()
+    );
+    if !empty.is_empty() {
+        line.push_str(&format!("; without data: {}", empty.join(", ")));
+    }
+    line
 }

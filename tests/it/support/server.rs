@@ -433,6 +433,59 @@ fn api_page(
     )
 }
 
+/// A catalogue for API mode from the recorded pages (2016's 250 pages, then 2015's):
+/// `recorded` games as RAWG answered them, then `copies` more, copied from 2015's under new
+/// ids (50,000,000 and above) with `updated` moved back `shift_days` days (so no recorded
+/// day grows past what RAWG serves for one query). The first `tba` copies have no release
+/// date: a split by `dates` never finds them.
+pub fn catalogue(
+    recorded: usize,
+    copies: usize,
+    tba: usize,
+    shift_days: i64,
+) -> Vec<serde_json::Value> {
+    let dir = |year: u32| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../shared/data/rawg/games-released-{year}"))
+    };
+    let pages = |year: u32, n: usize| {
+        let mut games = Vec::new();
+        for i in 1..=n.div_ceil(40).min(250) {
+            let path = dir(year).join(format!("page-{i:04}.json"));
+            let page: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).expect("recorded page"))
+                    .expect("page json");
+            games.extend(page["results"].as_array().expect("results").iter().cloned());
+        }
+        games.truncate(n);
+        games
+    };
+    let mut games = pages(2016, recorded.min(10_000));
+    games.extend(pages(2015, recorded.saturating_sub(10_000)));
+    let donors = pages(2015, copies.min(10_000));
+    for i in 0..copies {
+        let mut g = donors[i % donors.len()].clone();
+        let round = (i / donors.len()) as i64 + 1;
+        g["id"] = (g["id"].as_i64().expect("id") + 50_000_000 * round).into();
+        if shift_days != 0
+            && let Some(updated) = g["updated"]
+                .as_str()
+                .and_then(|u| chrono::NaiveDateTime::parse_from_str(u, "%Y-%m-%dT%H:%M:%S").ok())
+        {
+            g["updated"] = (updated - chrono::Duration::days(shift_days))
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string()
+                .into();
+        }
+        if i < tba {
+            g["released"] = serde_json::Value::Null;
+            g["tba"] = true.into();
+        }
+        games.push(g);
+    }
+    games
+}
+
 /// The recorded details (150 real `/games/{id}` answers), the source of the developers,
 /// publishers and texts the stand-in gives each game.
 fn recorded_details() -> &'static [serde_json::Value] {
