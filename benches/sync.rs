@@ -21,11 +21,12 @@ mod support;
 
 use std::path::Path;
 
-use support::{Cost, arg, gamelake, measure, print_rows};
+use support::{Cost, Launcher, arg, gamelake, print_rows};
 
-/// Runs `gamelake <args>` as its own process; also the list and detail requests the
-/// stand-in answered meanwhile.
-async fn stage(
+/// Runs `gamelake <args>` as its own process, through the launcher; also the list and detail
+/// requests the stand-in answered meanwhile.
+fn stage(
+    launcher: &mut Launcher,
     server: &server::ReplayServer,
     wh: &Path,
     logs: &Path,
@@ -33,16 +34,16 @@ async fn stage(
     args: &[&str],
 ) -> (Cost, usize, usize) {
     let (list0, details0) = server.counts();
-    let mut cmd = gamelake(wh, args);
-    cmd.env("GAMELAKE_MONTHLY_REQUEST_LIMIT", "0");
-    let (out, log) = (
-        logs.join(format!("{name}.out")),
-        logs.join(format!("{name}.log")),
-    );
-    let name = name.to_string();
-    let cost = tokio::task::spawn_blocking(move || measure(&name, &mut cmd, &out, &log))
-        .await
-        .expect("join");
+    // The stand-in answers on the runtime's other threads meanwhile.
+    let cost = tokio::task::block_in_place(|| {
+        launcher.run(
+            name,
+            wh,
+            args,
+            &[("GAMELAKE_MONTHLY_REQUEST_LIMIT", "0")],
+            logs,
+        )
+    });
     let (list, details) = server.counts();
     (cost, list - list0, details - details0)
 }
@@ -70,6 +71,10 @@ fn facts(wh: &Path) -> usize {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    Launcher::serve_if_asked();
+    // Started while this process is small: it spawns the measured stages (module docs of
+    // benches/support).
+    let mut launcher = Launcher::start();
     let args: Vec<String> = std::env::args().collect();
     let number = |name: &str, default: usize| {
         arg(&args, name).map_or(default, |v| {
@@ -111,18 +116,18 @@ async fn main() {
     figure(
         "day 1: ingest (lists and details)",
         stage(
+            &mut launcher,
             &server,
             &wh,
             &logs,
             "day1-ingest",
             &["ingest", "--source", &source],
-        )
-        .await,
+        ),
         ideal1,
     );
     figure(
         "day 1: ETL",
-        stage(&server, &wh, &logs, "day1-etl", &["etl"]).await,
+        stage(&mut launcher, &server, &wh, &logs, "day1-etl", &["etl"]),
         0,
     );
     assert_eq!(facts(&wh), games.len(), "day 1 did not land every game");
@@ -150,18 +155,18 @@ async fn main() {
     figure(
         "day 2: ingest (lists and details)",
         stage(
+            &mut launcher,
             &server,
             &wh,
             &logs,
             "day2-ingest",
             &["ingest", "--source", &source],
-        )
-        .await,
+        ),
         ideal2,
     );
     figure(
         "day 2: ETL (incremental)",
-        stage(&server, &wh, &logs, "day2-etl", &["etl"]).await,
+        stage(&mut launcher, &server, &wh, &logs, "day2-etl", &["etl"]),
         0,
     );
     assert_eq!(

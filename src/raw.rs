@@ -16,6 +16,9 @@ pub const RAW_GAMES_PREFIX: &str = "raw/games";
 /// Where raw game details (`/games/{id}`) land, relative to the warehouse root.
 pub const RAW_DETAILS_PREFIX: &str = "raw/game_details";
 
+/// Where games over a size limit are kept (JSON lines), relative to the warehouse root.
+pub const QUARANTINE_PREFIX: &str = "raw/quarantine";
+
 fn named() -> DataType {
     DataType::Struct(Fields::from(vec![
         Field::new("id", DataType::Int64, true),
@@ -135,6 +138,11 @@ pub fn raw_schema() -> SchemaRef {
 /// run start (run ids do), then by the file's sequence number within the run.
 pub fn raw_file_path(run_date: &str, run_id: &str, number: usize) -> String {
     format!("{RAW_GAMES_PREFIX}/run_date={run_date}/{run_id}-{number:05}.parquet")
+}
+
+/// A quarantine file's path: `raw/quarantine/run_date=YYYY-MM-DD/<run_id>-NNNNN.jsonl`.
+pub fn quarantine_path(run_date: &str, run_id: &str, number: usize) -> String {
+    format!("{QUARANTINE_PREFIX}/run_date={run_date}/{run_id}-{number:05}.jsonl")
 }
 
 /// A raw detail file's path: `raw/game_details/run_date=YYYY-MM-DD/<run_id>-NNNNN.parquet`.

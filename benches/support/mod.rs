@@ -1,15 +1,24 @@
 //! What the benchmarks share: running one stage of gamelake as its own process and reading
 //! what it cost from the kernel, and printing the figures as a Markdown table.
+//!
+//! A process's peak RSS as the kernel reports it (`ru_maxrss`) includes the peak of the
+//! process that spawned it, up to the `exec`: a benchmark that holds much in memory (the
+//! sync benchmark's catalogue) would see its own size in every stage. Such a benchmark starts
+//! a [`Launcher`] first, while it is small, and has it spawn and measure the stages.
 
 use std::fs::File;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 /// The binary under measurement.
 pub const GAMELAKE: &str = env!("CARGO_BIN_EXE_gamelake");
 
 /// What the kernel says one finished stage cost.
+#[derive(Serialize, Deserialize)]
 pub struct Cost {
     pub wall: f64,
     pub cpu: f64,
@@ -81,5 +90,93 @@ pub fn print_rows(title: &str, rows: &[(String, Cost, String)]) {
             "| {what} | {:.2} | {:.2} | {:.0} | {note} |",
             c.wall, c.cpu, c.peak_rss_mib
         );
+    }
+}
+
+/// One stage for a [`Launcher`]: `gamelake --warehouse <warehouse> <args>` with `env`,
+/// output to `out` and `log`.
+#[derive(Serialize, Deserialize)]
+struct Job {
+    what: String,
+    warehouse: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+/// A small process that spawns and measures stages for a large one (see the module docs):
+/// this benchmark's own executable, started with `--launcher`.
+pub struct Launcher {
+    child: Child,
+    to: ChildStdin,
+    from: BufReader<ChildStdout>,
+}
+
+impl Launcher {
+    /// Starts the launcher; call before the benchmark grows.
+    pub fn start() -> Self {
+        let mut child = Command::new(std::env::current_exe().expect("own executable"))
+            .arg("--launcher")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the launcher");
+        let to = child.stdin.take().expect("stdin");
+        let from = BufReader::new(child.stdout.take().expect("stdout"));
+        Self { child, to, from }
+    }
+
+    /// Runs `gamelake <args>` on `warehouse` with `env` to completion and returns its cost;
+    /// its output goes to `<logs>/<what>.out` and `.log`.
+    pub fn run(
+        &mut self,
+        what: &str,
+        warehouse: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        logs: &Path,
+    ) -> Cost {
+        let job = Job {
+            what: what.to_string(),
+            warehouse: warehouse.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            out: logs.join(format!("{what}.out")),
+            log: logs.join(format!("{what}.log")),
+        };
+        let line = serde_json::to_string(&job).expect("job");
+        writeln!(self.to, "{line}").expect("to the launcher");
+        let mut answer = String::new();
+        self.from.read_line(&mut answer).expect("from the launcher");
+        serde_json::from_str(&answer)
+            .unwrap_or_else(|_| panic!("{what} failed: see {}", job.log.display()))
+    }
+
+    /// The launcher's side: when this process was started with `--launcher`, runs jobs from
+    /// standard input until it closes, then exits. Call first thing in `main`.
+    pub fn serve_if_asked() {
+        if !std::env::args().any(|a| a == "--launcher") {
+            return;
+        }
+        for line in std::io::stdin().lock().lines() {
+            let job: Job = serde_json::from_str(&line.expect("a job")).expect("job JSON");
+            let args: Vec<&str> = job.args.iter().map(String::as_str).collect();
+            let mut cmd = gamelake(&job.warehouse, &args);
+            cmd.envs(job.env.iter().map(|(k, v)| (k, v)));
+            let cost = measure(&job.what, &mut cmd, &job.out, &job.log);
+            println!("{}", serde_json::to_string(&cost).expect("cost"));
+        }
+        std::process::exit(0);
+    }
+}
+
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -18,6 +18,7 @@ pub mod land;
 pub mod model;
 pub mod parse;
 pub(crate) mod plan;
+pub mod quarantine;
 pub mod quota;
 pub(crate) mod source;
 
@@ -197,6 +198,10 @@ pub struct IngestReport {
     pub games_filtered: usize,
     /// The raw files this run landed.
     pub files: Vec<String>,
+    /// Games over a size limit, set aside in the quarantine instead of landed.
+    pub quarantined: usize,
+    /// The quarantine files this run wrote.
+    pub quarantine_files: Vec<String>,
     /// API requests sent (retries, probes and details included).
     pub requests: u64,
     /// Of those, count probes.
@@ -235,6 +240,7 @@ pub(crate) async fn ingest(
     let mut run = Run {
         state,
         lander: Lander::new(&run_id, started, opts.rows_per_file),
+        quarantine: quarantine::Quarantine::new(&started.format("%Y-%m-%d").to_string(), &run_id),
         report: IngestReport {
             run_id: run_id.clone(),
             ..Default::default()
@@ -342,6 +348,7 @@ impl Spend {
 struct Run {
     state: CdcState,
     lander: Lander,
+    quarantine: quarantine::Quarantine,
     report: IngestReport,
     /// Archive sources: the date filters applied here (the API applies its own).
     local_filter: Option<(Option<DateRange>, Option<DateRange>)>,
@@ -525,7 +532,9 @@ impl Run {
                 rayon::spawn(move || {
                     let rows = parse::parse_page(&page.bytes, &page.label)
                         .map_err(Error::from)
-                        .and_then(|p| PageRows::new(&p.games, &stamp));
+                        .and_then(|p| {
+                            Ok((PageRows::new(&p.games, &stamp)?, p.quarantined, page.label))
+                        });
                     let _ = tx.send(rows);
                 });
                 let rows = rx
@@ -538,10 +547,15 @@ impl Run {
         let mut parsed = std::pin::pin!(parsed);
         let mut accepted = Vec::new();
         while let Some(page) = parsed.next().await {
-            let (number, page) = page?;
+            let (number, (page, quarantined, label)) = page?;
             self.window_page = self.window_page.max(number);
             let report = &mut self.report;
             report.pages += 1;
+            report.games_seen += quarantined.len();
+            report.quarantined += quarantined.len();
+            for q in quarantined {
+                self.quarantine.push(&label, q);
+            }
             accepted.clear();
             for (row, game) in page.keys.iter().enumerate() {
                 report.games_seen += 1;
@@ -582,8 +596,11 @@ impl Run {
     async fn finish(&mut self, wh: &Warehouse, outcome: Result<()>) -> Result<()> {
         let flushed = self.lander.flush(wh).await;
         self.report.files = self.lander.files().to_vec();
+        let set_aside = self.quarantine.flush(wh).await;
+        self.report.quarantine_files = self.quarantine.files().to_vec();
         outcome?;
-        flushed
+        flushed?;
+        set_aside
     }
 }
 

@@ -280,7 +280,144 @@ pub struct Game<'a> {
     pub short_screenshots: Option<Vec<Screenshot<'a>>>,
 }
 
+/// The sizes a game may have: a game over one is valid JSON but no real RAWG game
+/// (real ones stay far below: names up to ~150 characters, up to ~130 tags), and taking it in
+/// would carry megabytes into every table and report. It is quarantined, not dropped
+/// (`ingest`, `raw/quarantine/`).
+pub mod limits {
+    /// Characters in a game's `name` or `slug`.
+    pub const NAME: usize = 1_000;
+    /// Characters in a URL (`background_image`, screenshots, tag images).
+    pub const URL: usize = 2_000;
+    /// Characters in the name or slug of a platform, store, genre, tag, rating or ESRB rating.
+    pub const MEMBER_NAME: usize = 500;
+    /// Entries in one of a game's lists (tags, genres, platforms, stores, ratings,
+    /// screenshots).
+    pub const LIST: usize = 1_000;
+    /// Bytes of one list page: larger is not a RAWG page (40 games take ~200 KB).
+    pub const PAGE_BYTES: usize = 32 * 1024 * 1024;
+}
+
 impl Game<'_> {
+    /// The first size limit ([`limits`]) this game is over: the field and by how much.
+    pub fn over_limit(&self) -> Option<(String, String)> {
+        let chars = |field: String, t: &str, max: usize| {
+            // Bytes bound characters: most strings need no count.
+            if t.len() <= max {
+                return None;
+            }
+            let n = t.chars().count();
+            (n > max).then(|| (field, format!("{n} characters, over the limit of {max}")))
+        };
+        let list = |field: &str, n: usize| {
+            (n > limits::LIST).then(|| {
+                (
+                    field.to_string(),
+                    format!("{n} entries, over the limit of {}", limits::LIST),
+                )
+            })
+        };
+        let member = |field: &str, i: usize, m: &Named<'_>| {
+            chars(format!("{field}[{i}].name"), &m.name.0, limits::MEMBER_NAME)
+                .or_else(|| chars(format!("{field}[{i}].slug"), &m.slug.0, limits::MEMBER_NAME))
+        };
+        let len = |l: Option<usize>| l.unwrap_or(0);
+        chars("name".into(), &self.name.0, limits::NAME)
+            .or_else(|| chars("slug".into(), &self.slug.0, limits::NAME))
+            .or_else(|| {
+                self.background_image
+                    .as_ref()
+                    .and_then(|u| chars("background_image".into(), &u.0, limits::URL))
+            })
+            .or_else(|| list("tags", len(self.tags.as_ref().map(Vec::len))))
+            .or_else(|| list("genres", len(self.genres.as_ref().map(Vec::len))))
+            .or_else(|| list("platforms", len(self.platforms.as_ref().map(Vec::len))))
+            .or_else(|| {
+                list(
+                    "parent_platforms",
+                    len(self.parent_platforms.as_ref().map(Vec::len)),
+                )
+            })
+            .or_else(|| list("stores", len(self.stores.as_ref().map(Vec::len))))
+            .or_else(|| list("ratings", len(self.ratings.as_ref().map(Vec::len))))
+            .or_else(|| {
+                list(
+                    "short_screenshots",
+                    len(self.short_screenshots.as_ref().map(Vec::len)),
+                )
+            })
+            .or_else(|| {
+                self.tags.iter().flatten().enumerate().find_map(|(i, t)| {
+                    chars(format!("tags[{i}].name"), &t.name.0, limits::MEMBER_NAME)
+                        .or_else(|| {
+                            chars(format!("tags[{i}].slug"), &t.slug.0, limits::MEMBER_NAME)
+                        })
+                        .or_else(|| {
+                            t.image_background.as_ref().and_then(|u| {
+                                chars(format!("tags[{i}].image_background"), &u.0, limits::URL)
+                            })
+                        })
+                })
+            })
+            .or_else(|| {
+                self.genres
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, g)| member("genres", i, g))
+            })
+            .or_else(|| {
+                self.platforms
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, p)| member("platforms", i, &p.platform))
+            })
+            .or_else(|| {
+                self.parent_platforms
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, p)| member("parent_platforms", i, &p.platform))
+            })
+            .or_else(|| {
+                self.stores
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, s)| member("stores", i, &s.store))
+            })
+            .or_else(|| {
+                self.esrb_rating
+                    .as_ref()
+                    .and_then(|e| member("esrb_rating", 0, e))
+            })
+            .or_else(|| {
+                self.ratings
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, r)| {
+                        chars(
+                            format!("ratings[{i}].title"),
+                            &r.title.0,
+                            limits::MEMBER_NAME,
+                        )
+                    })
+            })
+            .or_else(|| {
+                self.short_screenshots
+                    .iter()
+                    .flatten()
+                    .enumerate()
+                    .find_map(|(i, s)| {
+                        s.image.as_ref().and_then(|u| {
+                            chars(format!("short_screenshots[{i}].image"), &u.0, limits::URL)
+                        })
+                    })
+            })
+    }
+
     /// Checks what types alone cannot. Returns the offending field and why.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.id <= 0 {

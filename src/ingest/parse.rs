@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::model::Game;
+use super::model::{Game, limits};
 
 pub use crate::error::ParseError;
 
@@ -18,8 +18,25 @@ pub struct Page<'a> {
     pub next: Option<String>,
     /// RAWG's total for the query, if sent.
     pub count: Option<i64>,
-    /// The page's games, in page order.
+    /// The page's games within the size limits, in page order.
     pub games: Vec<Game<'a>>,
+    /// The page's games over a size limit ([`super::model::limits`]), set aside.
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// A game over a size limit: valid, but not taken in. Kept with the reason, to be landed in
+/// the quarantine and counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    /// RAWG's id.
+    pub id: i64,
+    /// The field over the limit.
+    pub field: String,
+    /// By how much.
+    pub reason: String,
+    /// The game's JSON as RAWG sent it (on the rare path that reads a page whole through the
+    /// typed reader: as parsed, without the fields gamelake does not use).
+    pub raw: String,
 }
 
 #[derive(Deserialize)]
@@ -44,23 +61,44 @@ struct TypedEnvelope<'a> {
 /// again through `serde_json::Value`, game by game, which is slower but can name the game
 /// and the field at fault; that careful path decides what is accepted.
 pub fn parse_page<'a>(bytes: &'a [u8], label: &str) -> Result<Page<'a>, ParseError> {
+    check_size(bytes, label)?;
     // One UTF-8 check of the whole page is cheaper than serde_json's check of every string.
     if let Ok(text) = std::str::from_utf8(bytes)
         && let Ok(page) = serde_json::from_str::<TypedEnvelope>(text)
-        && page.results.iter().all(|g| g.validate().is_ok())
+        && page
+            .results
+            .iter()
+            .all(|g| g.validate().is_ok() && g.over_limit().is_none())
     {
         return Ok(Page {
             next: page.next,
             count: page.count,
             games: page.results,
+            quarantined: Vec::new(),
         });
     }
     parse_page_carefully(bytes, label)
 }
 
+/// A page over [`limits::PAGE_BYTES`] is refused whole: it cannot be a RAWG list page.
+fn check_size(bytes: &[u8], label: &str) -> Result<(), ParseError> {
+    if bytes.len() <= limits::PAGE_BYTES {
+        return Ok(());
+    }
+    Err(ParseError::Page {
+        page: label.to_string(),
+        reason: format!(
+            "{} MiB, over the limit of {} MiB for a list page",
+            bytes.len() / (1024 * 1024),
+            limits::PAGE_BYTES / (1024 * 1024)
+        ),
+    })
+}
+
 /// Parses one page into games that own their strings (slower: for keeping games beyond the
 /// page's bytes, as the generator does). Accepts exactly what [`parse_page`] accepts.
 pub fn parse_page_owned(bytes: &[u8], label: &str) -> Result<Page<'static>, ParseError> {
+    check_size(bytes, label)?;
     parse_page_carefully(bytes, label)
 }
 
@@ -94,15 +132,19 @@ fn parse_page_carefully(bytes: &[u8], label: &str) -> Result<Page<'static>, Pars
         }
         None => return Err(page_err("`results` is missing".to_string())),
     };
-    let games = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, value)| parse_game(value, label, i))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut games = Vec::with_capacity(results.len());
+    let mut quarantined = Vec::new();
+    for (i, value) in results.into_iter().enumerate() {
+        match parse_game(value, label, i)? {
+            Parsed::Game(g) => games.push(*g),
+            Parsed::Quarantined(q) => quarantined.push(q),
+        }
+    }
     Ok(Page {
         next: envelope.next,
         count: envelope.count,
         games,
+        quarantined,
     })
 }
 
@@ -119,14 +161,33 @@ fn parse_typed_owned(text: &str) -> Option<Page<'static>> {
     let mut de = serde_json::Deserializer::from_reader(text.as_bytes());
     let page = Owned::<'static>::deserialize(&mut de).ok()?;
     de.end().ok()?;
-    page.results
-        .iter()
-        .all(|g| g.validate().is_ok())
-        .then_some(Page {
-            next: page.next,
-            count: page.count,
-            games: page.results,
-        })
+    if !page.results.iter().all(|g| g.validate().is_ok()) {
+        return None;
+    }
+    let (mut games, mut quarantined) = (Vec::new(), Vec::new());
+    for game in page.results {
+        match game.over_limit() {
+            None => games.push(game),
+            Some((field, reason)) => quarantined.push(Quarantined {
+                id: game.id,
+                field,
+                reason,
+                raw: serde_json::to_string(&game).ok()?,
+            }),
+        }
+    }
+    Some(Page {
+        next: page.next,
+        count: page.count,
+        games,
+        quarantined,
+    })
+}
+
+/// What the careful path makes of one game.
+enum Parsed {
+    Game(Box<Game<'static>>),
+    Quarantined(Quarantined),
 }
 
 /// A refusal's reason, at most a line a person reads: serde quotes the offending value,
@@ -143,11 +204,7 @@ fn short(reason: String) -> String {
     format!("{head}… ({} characters left out) …{tail}", n - HEAD - TAIL)
 }
 
-fn parse_game(
-    value: serde_json::Value,
-    label: &str,
-    index: usize,
-) -> Result<Game<'static>, ParseError> {
+fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Parsed, ParseError> {
     let game = match value.get("id") {
         Some(serde_json::Value::Number(n)) => format!("id {n}"),
         Some(other) => format!("#{} (id is {})", index + 1, json_kind(other)),
@@ -165,7 +222,8 @@ fn parse_game(
             format!("is {} instead of an object", json_kind(&value)),
         ));
     }
-    let parsed: Game<'static> = serde_path_to_error::deserialize(value).map_err(|e| {
+    // A clone, so a game over a limit can be kept as RAWG sent it (this is the slow path).
+    let parsed: Game<'static> = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
         let field = e.path().to_string();
         let reason = e.into_inner().to_string();
         game_err(field, reason)
@@ -173,7 +231,15 @@ fn parse_game(
     parsed
         .validate()
         .map_err(|(field, reason)| game_err(field.to_string(), reason))?;
-    Ok(parsed)
+    Ok(match parsed.over_limit() {
+        None => Parsed::Game(Box::new(parsed)),
+        Some((field, reason)) => Parsed::Quarantined(Quarantined {
+            id: parsed.id,
+            field,
+            reason,
+            raw: value.to_string(),
+        }),
+    })
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -239,7 +305,10 @@ mod tests {
         )
         .expect("json");
         for (i, d) in details.into_iter().enumerate() {
-            parse_game(d, "game-details-150.json", i).expect("detail parses");
+            assert!(matches!(
+                parse_game(d, "game-details-150.json", i),
+                Ok(Parsed::Game(_))
+            ));
         }
     }
 

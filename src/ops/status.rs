@@ -1,5 +1,6 @@
 //! `gamelake status`: where the warehouse stands against the live API: the month's request
-//! spend, the sync watermark, and what is left (windows of a pass in progress, details).
+//! spend, the sync watermark, and what is left (windows of a pass in progress, details);
+//! and the games quarantined for being over a size limit.
 //! Reads only the ingest's state files and the raw landing; takes no lease.
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
@@ -7,9 +8,9 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use super::Gamelake;
 use crate::Result;
 use crate::ingest::cdc::CdcState;
-use crate::ingest::details;
 use crate::ingest::plan::SyncState;
 use crate::ingest::quota::{self, Ledger};
+use crate::ingest::{details, quarantine};
 
 /// The warehouse's standing against the API.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct Status {
     pub details_waiting: usize,
     /// Games whose detail failed (404 or malformed), to be asked again.
     pub details_failed: Vec<(i64, String)>,
+    /// Games over a size limit in the quarantine (`raw/quarantine/`), and its files.
+    pub quarantined: (usize, usize),
 }
 
 impl Gamelake {
@@ -66,6 +69,7 @@ impl Gamelake {
             games: cdc.len(),
             details_waiting: details::backlog_len(&self.wh, &cdc).await?,
             details_failed: details::failures(&self.wh).await?,
+            quarantined: quarantine::held(&self.wh).await?,
         })
     }
 }

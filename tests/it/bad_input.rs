@@ -123,27 +123,10 @@ async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_unt
     expected.sort();
     assert_eq!(on_disk, expected, "tests/corpus and CASES disagree");
 
-    let mut cases: Vec<(String, Vec<Vec<u8>>, &Expect)> = CASES
+    let cases: Vec<(String, Vec<Vec<u8>>, &Expect)> = CASES
         .iter()
         .map(|(file, expect)| (file.to_string(), pages_of(&corpus().join(file)), expect))
         .collect();
-    // A 10 MB name is valid data: kept (generated, not committed).
-    let page: serde_json::Value = serde_json::from_slice(
-        &cases
-            .iter()
-            .find(|c| c.0 == "platforms-null.json")
-            .expect("case")
-            .1[0],
-    )
-    .expect("json");
-    let mut huge = page.clone();
-    huge["results"][0]["name"] = "Ω".repeat(5 * 1024 * 1024).into();
-    cases.push((
-        "10mb-name (generated)".into(),
-        vec![huge.to_string().into_bytes()],
-        &Expect::Kept(1),
-    ));
-
     for (i, (name, pages, expect)) in cases.iter().enumerate() {
         let dir = root.path().join(format!("case{i}"));
         let (wh, lake) = support::open(&dir.join("wh")).await;
@@ -197,5 +180,110 @@ async fn every_corpus_case_is_taken_in_or_refused_clearly_and_stored_data_is_unt
     println!(
         "bad input cases: {} taken in or refused as expected",
         cases.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_game_over_a_size_limit_is_quarantined_and_the_rest_of_its_page_lands() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(root.path()).expect("canonical");
+    let mut page: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(support::pages_2015().join("page-0001.json")).expect("page"),
+    )
+    .expect("json");
+    let games = page["results"].as_array_mut().expect("results");
+    let (big_name, many_tags) = (
+        games[5]["id"].as_i64().expect("id"),
+        games[7]["id"].as_i64().expect("id"),
+    );
+    games[5]["name"] = "Ω".repeat(5 * 1024 * 1024).into();
+    let tag = games[7]["tags"][0].clone();
+    games[7]["tags"] = (0..1_001)
+        .map(|i| {
+            let mut t = tag.clone();
+            t["id"] = (1_000_000 + i).into();
+            t
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let pages = as_archive(&[page.to_string().into_bytes()], &root.join("pages"));
+    let wh_path = root.join("wh");
+
+    let out = support::gamelake_at(&wh_path)
+        .args(["run", "--source"])
+        .arg(&pages)
+        .output()
+        .expect("run");
+    let stderr = support::text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("38 new or changed")
+            && stderr.contains("2 over a size limit, quarantined in raw/quarantine/run_date="),
+        "{stderr}"
+    );
+
+    // The quarantine holds both games as sent, with the field and the reason.
+    let (wh, lake) = support::open(&wh_path).await;
+    let files = wh.list("raw/quarantine").await.expect("list");
+    assert_eq!(files.len(), 1);
+    let text = String::from_utf8(
+        wh.get(files[0].location.as_ref())
+            .await
+            .expect("read")
+            .to_vec(),
+    )
+    .expect("utf8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let by_id = |id: i64| {
+        lines
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("game {id} not quarantined"))
+    };
+    let name = by_id(big_name);
+    assert_eq!(name["field"], "name");
+    assert_eq!(
+        name["game"]["name"].as_str().map(|n| n.chars().count()),
+        Some(5 * 1024 * 1024),
+        "the game was not kept as sent"
+    );
+    let tags = by_id(many_tags);
+    assert_eq!(tags["field"], "tags");
+    assert_eq!(tags["game"]["tags"].as_array().map(Vec::len), Some(1_001));
+    assert!(
+        tags["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("1001 entries")),
+        "{tags}"
+    );
+
+    // Neither reached the tables; the other 38 did.
+    assert_eq!(
+        support::sql_i64(&lake, "SELECT count(*) FROM rawg.fact_games").await[0],
+        38
+    );
+    assert_eq!(
+        support::sql_i64(
+            &lake,
+            &format!(
+                "SELECT count(*) FROM rawg.fact_games WHERE game_id IN ({big_name}, {many_tags})"
+            )
+        )
+        .await[0],
+        0
+    );
+
+    // `status` counts them and says where they are.
+    let out = support::gamelake_at(&wh_path)
+        .arg("status")
+        .output()
+        .expect("status");
+    let text = support::text(&out.stdout);
+    assert!(
+        text.contains("quarantine: 2 games over a size limit, in 1 files under raw/quarantine/"),
+        "{text}"
     );
 }

@@ -150,10 +150,10 @@ fn mutate(rng: &mut fastrand::Rng, bytes: &[u8]) -> (Vec<u8>, &'static str) {
     }
 }
 
-/// What one parse came to: games kept, or the refusal's text.
-fn outcome(bytes: &[u8], label: &str) -> Result<usize, (String, bool)> {
+/// What one parse came to: games taken and quarantined, or the refusal's text.
+fn outcome(bytes: &[u8], label: &str) -> Result<(usize, usize), (String, bool)> {
     parse_page(bytes, label)
-        .map(|p| p.games.len())
+        .map(|p| (p.games.len(), p.quarantined.len()))
         .map_err(|e| (e.to_string(), matches!(e, ParseError::Game { .. })))
 }
 
@@ -184,14 +184,14 @@ fn mutated_pages_are_refused_in_one_line_or_taken_never_a_panic() {
             let fast = std::panic::catch_unwind(|| outcome(&mutated, label));
             let owned = std::panic::catch_unwind(|| {
                 parse_page_owned(&mutated, label)
-                    .map(|p| p.games.len())
+                    .map(|p| (p.games.len(), p.quarantined.len()))
                     .map_err(|e| e.to_string())
             });
             match (fast, owned) {
                 (Err(_), _) | (_, Err(_)) => failures.push(format!("{name}: panicked")),
                 (Ok(fast), Ok(owned)) => {
                     if fast.as_ref().map_err(|(m, _)| m) != owned.as_ref() {
-                        let cut = |r: Result<&usize, &String>| {
+                        let cut = |r: Result<&(usize, usize), &String>| {
                             format!("{r:?}").chars().take(200).collect::<String>()
                         };
                         failures.push(format!(

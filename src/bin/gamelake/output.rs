@@ -106,6 +106,13 @@ pub fn ingest_line(r: &IngestReport) -> String {
         r.games_unchanged,
         r.files.len()
     );
+    if r.quarantined > 0 {
+        line.push_str(&format!(
+            "; {} over a size limit, quarantined in {}",
+            n(r.quarantined as u64),
+            r.quarantine_files.join(", ")
+        ));
+    }
     if r.requests > 0 || !r.quota.month.is_empty() {
         line.push_str(&format!(
             "; {} details landed{}; {} requests ({})",
@@ -178,6 +185,15 @@ pub fn status(s: &Status) -> String {
         for (id, reason) in s.details_failed.iter().take(10) {
             out.push_str(&format!("\n  game {id}: {reason}"));
         }
+    }
+    let (games, files) = s.quarantined;
+    if games > 0 {
+        out.push_str(&format!(
+            "\nquarantine: {} games over a size limit, in {} files under raw/quarantine/ \
+             (one JSON object a line: page, id, field, reason, game)",
+            n(games as u64),
+            n(files as u64)
+        ));
     }
     out
 }
