@@ -7,6 +7,7 @@ mod backfill;
 mod bad_input;
 mod catalog;
 mod cli;
+mod clickhouse;
 mod concurrent;
 mod crash;
 mod evolve;

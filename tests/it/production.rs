@@ -218,6 +218,15 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
         );
         assert_eq!(t["duckdb"].as_u64(), Some(*rows as u64), "{table}: duckdb");
     }
+    // And ClickHouse (chdb), with its own Iceberg reader, from S3, column by column.
+    let mut env = sw.env();
+    env.push(("CATALOG_URI", sw.catalog_http()));
+    env.push((
+        "CATALOG_WAREHOUSE",
+        format!("s3://{}", seaweed::TABLE_BUCKET),
+    ));
+    crate::clickhouse::reads_the_same(&crate::clickhouse::chdb_read(&["rest", ns], &env), &lake)
+        .await;
     // Nothing landed locally: the working folder is as empty as it started.
     assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 0);
 }
