@@ -83,6 +83,15 @@ pub enum Error {
     #[error("object storage: {0}")]
     Storage(#[from] object_store::Error),
 
+    /// Writing one object of the warehouse failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// Where (the warehouse root joined with the object's path).
+        path: String,
+        /// What object storage said.
+        source: object_store::Error,
+    },
+
     /// The Iceberg layer failed (metadata, manifests, commits).
     #[error("iceberg: {0}")]
     Iceberg(#[from] iceberg_rust::error::Error),
@@ -131,7 +140,110 @@ pub enum Error {
     Internal(String),
 }
 
+/// A storage or network fault in plain words, and what to do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// The cause, e.g. "disk full".
+    pub cause: &'static str,
+    /// What to do, as a sentence.
+    pub todo: &'static str,
+}
+
+/// Known faults: what the operating system, object storage or HTTP client says (lowercase),
+/// and its diagnosis. Libraries below gamelake often turn the original `io::Error` into
+/// text, so the chain's text is what can be read.
+const FAULTS: &[(&[&str], Diagnosis)] = &[
+    (
+        &["no space left on device", "os error 28", "storage full"],
+        Diagnosis {
+            cause: "disk full",
+            todo: "Free space on the warehouse's disk and rerun; the rerun goes on from what \
+                   landed, and what was published stays readable",
+        },
+    ),
+    (
+        &[
+            "permission denied",
+            "operation not permitted",
+            "os error 13",
+            "os error 1)",
+        ],
+        Diagnosis {
+            cause: "access denied",
+            todo: "Give the user running gamelake write access to the warehouse folder (its \
+                   owner, mode and attributes), then rerun",
+        },
+    ),
+    (
+        &["read-only file system", "os error 30"],
+        Diagnosis {
+            cause: "the warehouse's disk is read-only",
+            todo: "Mount it writable or choose another --warehouse, then rerun",
+        },
+    ),
+    (
+        &[
+            "accessdenied",
+            "access denied",
+            "forbidden",
+            "status 403",
+            "403 forbidden",
+        ],
+        Diagnosis {
+            cause: "access denied by the S3 server",
+            todo: "Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy, then \
+                   rerun",
+        },
+    ),
+    (
+        &[
+            "connection refused",
+            "tcp connect error",
+            "error sending request",
+            "dns error",
+            "connection reset",
+            "connection timed out",
+            "operation timed out",
+        ],
+        Diagnosis {
+            cause: "endpoint unreachable",
+            todo: "Check that the S3 server (AWS_ENDPOINT_URL) and the catalog are up and \
+                   reachable, then rerun; it goes on from what landed",
+        },
+    ),
+];
+
 impl Error {
+    /// The fault in plain words, when it is one gamelake knows (a full disk, denied access,
+    /// an unreachable endpoint); `None` otherwise.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        // These say what to do already, in their own words.
+        if matches!(
+            self,
+            Error::Http(_)
+                | Error::CatalogUnreachable { .. }
+                | Error::LeaseBusy { .. }
+                | Error::Conflict(_)
+                | Error::BadInput(_)
+                | Error::Config(_)
+                | Error::NoData(_)
+        ) {
+            return None;
+        }
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            text.push(' ');
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        let text = text.to_lowercase();
+        FAULTS
+            .iter()
+            .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
+            .map(|(_, d)| *d)
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -251,4 +363,22 @@ pub enum ParseError {
         /// What was wrong.
         reason: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_faults_are_named_in_plain_words_and_others_are_left_alone() {
+        let full =
+            Error::Internal("Unable to copy data: No space left on device (os error 28)".into());
+        assert_eq!(full.diagnosis().map(|d| d.cause), Some("disk full"));
+        let denied =
+            Error::Internal("Unable to open file x: Operation not permitted (os error 1)".into());
+        assert_eq!(denied.diagnosis().map(|d| d.cause), Some("access denied"));
+        assert_eq!(Error::Internal("a bug".into()).diagnosis(), None);
+        // Errors that say what to do already keep their own words.
+        assert_eq!(Error::Config("connection refused".into()).diagnosis(), None);
+    }
 }

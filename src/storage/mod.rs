@@ -170,7 +170,11 @@ impl Warehouse {
     pub async fn put(&self, rel: &str, bytes: Bytes) -> Result<()> {
         self.store
             .put(&Path::from(rel), PutPayload::from_bytes(bytes))
-            .await?;
+            .await
+            .map_err(|source| Error::Write {
+                path: format!("{}/{rel}", self.root_url()),
+                source,
+            })?;
         Ok(())
     }
 

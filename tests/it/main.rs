@@ -11,6 +11,7 @@ mod clickhouse;
 mod concurrent;
 mod crash;
 mod evolve;
+mod faults;
 mod fuzz;
 mod http_ingest;
 mod incremental;

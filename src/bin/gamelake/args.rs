@@ -176,6 +176,21 @@ pub struct MaintainArgs {
 }
 
 impl Cli {
+    /// The command's name, as typed.
+    pub fn command_name(&self) -> &'static str {
+        match &self.command {
+            Command::Ingest(_) => "ingest",
+            Command::Etl(_) => "etl",
+            Command::Run { .. } => "run",
+            Command::Sql { .. } => "sql",
+            Command::Tables => "tables",
+            Command::Status => "status",
+            Command::Report { .. } => "report",
+            Command::Generate(_) => "generate",
+            Command::Maintain(_) => "maintain",
+        }
+    }
+
     /// Settings from the flags, the environment and the config file.
     pub fn settings(&self) -> gamelake::Result<Settings> {
         let (source, max_requests) = match &self.command {

@@ -45,19 +45,34 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let command = cli.command_name();
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Library errors often display their source too: skip a cause the line says already.
-            let mut chain: Vec<String> = Vec::new();
-            for cause in e.chain().map(|c| c.to_string()) {
-                if !chain.last().is_some_and(|last| last.contains(&cause)) {
-                    chain.push(cause);
-                }
-            }
-            eprintln!("error: {}", chain.join(": ").replace('\n', " "));
+            eprintln!("{}", error_line(command, &e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// One line: the failed command, the fault in plain words when it is a known one, the chain
+/// of causes, and what to do.
+fn error_line(command: &str, e: &anyhow::Error) -> String {
+    // Library errors often display their source too: skip a cause the line says already.
+    let mut chain: Vec<String> = Vec::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if !chain.last().is_some_and(|last| last.contains(&cause)) {
+            chain.push(cause);
+        }
+    }
+    let chain = chain.join(": ").replace('\n', " ");
+    let diagnosis = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<gamelake::Error>())
+        .and_then(gamelake::Error::diagnosis);
+    match diagnosis {
+        Some(d) => format!("error: {command} failed, {}: {chain}. {}", d.cause, d.todo),
+        None => format!("error: {chain}"),
     }
 }
 
