@@ -279,7 +279,15 @@ pub struct Report {
 pub async fn build(lake: &Lakehouse, details_waiting: Option<usize>) -> Result<Report> {
     let ns = lake.namespace();
     let ctx = query::session(lake).await?;
-    let present: Vec<String> = lake.infos().await?.into_iter().map(|i| i.name).collect();
+    // The tables the session registered: those that exist.
+    let present: Vec<String> = crate::schema::tables()
+        .iter()
+        .filter(|d| {
+            ctx.table_exist(format!("{ns}.{}", d.name).as_str())
+                .unwrap_or(false)
+        })
+        .map(|d| d.name.clone())
+        .collect();
     let mut charts = Vec::with_capacity(CHARTS.len());
     for def in CHARTS {
         let query = def.sql.replace("{ns}", ns);
