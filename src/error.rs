@@ -158,7 +158,7 @@ const FAULTS: &[(&[&str], Diagnosis)] = &[
         Diagnosis {
             cause: "disk full",
             todo: "Free space on the warehouse's disk and rerun; the rerun goes on from what \
-                   landed, and what was published stays readable",
+                   landed",
         },
     ),
     (

@@ -37,3 +37,23 @@ pub async fn sql(lake: &Lakehouse, statement: &str) -> Result<Vec<RecordBatch>> 
     let ctx = session(lake).await?;
     Ok(ctx.sql(statement).await?.collect().await?)
 }
+
+/// Rows as the JSON array `gamelake sql --format json` prints (arrow's JSON writer: nulls left
+/// out, dates and decimals as text); `[]` for no rows.
+pub fn json_text(batches: &[RecordBatch]) -> Result<String> {
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    writer.write_batches(&refs)?;
+    writer.finish()?;
+    let text = String::from_utf8(writer.into_inner())
+        .map_err(|e| Error::Internal(format!("arrow JSON is not UTF-8: {e}")))?;
+    Ok(if text.is_empty() { "[]".into() } else { text })
+}
+
+/// The same rows as JSON objects.
+pub fn json_rows(
+    batches: &[RecordBatch],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    serde_json::from_str(&json_text(batches)?)
+        .map_err(|e| Error::Internal(format!("arrow JSON: {e}")))
+}

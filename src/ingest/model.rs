@@ -298,108 +298,119 @@ pub mod limits {
     pub const PAGE_BYTES: usize = 32 * 1024 * 1024;
 }
 
+/// `text` over `max` characters: the field (named only then) and by how much.
+fn over_chars(field: impl FnOnce() -> String, text: &str, max: usize) -> Option<(String, String)> {
+    // Bytes bound characters: most strings need no count.
+    if text.len() <= max {
+        return None;
+    }
+    let n = text.chars().count();
+    (n > max).then(|| (field(), format!("{n} characters, over the limit of {max}")))
+}
+
+/// Member `i` of list `field` with a name or slug over [`limits::MEMBER_NAME`].
+fn over_member(field: &str, i: usize, m: &Named<'_>) -> Option<(String, String)> {
+    over_chars(
+        || format!("{field}[{i}].name"),
+        &m.name.0,
+        limits::MEMBER_NAME,
+    )
+    .or_else(|| {
+        over_chars(
+            || format!("{field}[{i}].slug"),
+            &m.slug.0,
+            limits::MEMBER_NAME,
+        )
+    })
+}
+
+/// The first of `members` over a limit.
+fn first_member_over<'m, 'a: 'm>(
+    field: &str,
+    members: impl Iterator<Item = &'m Named<'a>>,
+) -> Option<(String, String)> {
+    members
+        .enumerate()
+        .find_map(|(i, m)| over_member(field, i, m))
+}
+
 impl Game<'_> {
     /// The first size limit ([`limits`]) this game is over: the field and by how much.
+    /// Runs on every game of every page: nothing is allocated unless a limit is crossed.
     pub fn over_limit(&self) -> Option<(String, String)> {
-        let chars = |field: String, t: &str, max: usize| {
-            // Bytes bound characters: most strings need no count.
-            if t.len() <= max {
-                return None;
-            }
-            let n = t.chars().count();
-            (n > max).then(|| (field, format!("{n} characters, over the limit of {max}")))
-        };
-        let list = |field: &str, n: usize| {
-            (n > limits::LIST).then(|| {
-                (
-                    field.to_string(),
-                    format!("{n} entries, over the limit of {}", limits::LIST),
-                )
-            })
-        };
-        let member = |field: &str, i: usize, m: &Named<'_>| {
-            chars(format!("{field}[{i}].name"), &m.name.0, limits::MEMBER_NAME)
-                .or_else(|| chars(format!("{field}[{i}].slug"), &m.slug.0, limits::MEMBER_NAME))
-        };
-        let len = |l: Option<usize>| l.unwrap_or(0);
-        chars("name".into(), &self.name.0, limits::NAME)
-            .or_else(|| chars("slug".into(), &self.slug.0, limits::NAME))
+        let n = |l: Option<usize>| l.unwrap_or(0);
+        let lists = [
+            ("tags", n(self.tags.as_ref().map(Vec::len))),
+            ("genres", n(self.genres.as_ref().map(Vec::len))),
+            ("platforms", n(self.platforms.as_ref().map(Vec::len))),
+            (
+                "parent_platforms",
+                n(self.parent_platforms.as_ref().map(Vec::len)),
+            ),
+            ("stores", n(self.stores.as_ref().map(Vec::len))),
+            ("ratings", n(self.ratings.as_ref().map(Vec::len))),
+            (
+                "short_screenshots",
+                n(self.short_screenshots.as_ref().map(Vec::len)),
+            ),
+        ];
+        over_chars(|| "name".into(), &self.name.0, limits::NAME)
+            .or_else(|| over_chars(|| "slug".into(), &self.slug.0, limits::NAME))
             .or_else(|| {
                 self.background_image
                     .as_ref()
-                    .and_then(|u| chars("background_image".into(), &u.0, limits::URL))
+                    .and_then(|u| over_chars(|| "background_image".into(), &u.0, limits::URL))
             })
-            .or_else(|| list("tags", len(self.tags.as_ref().map(Vec::len))))
-            .or_else(|| list("genres", len(self.genres.as_ref().map(Vec::len))))
-            .or_else(|| list("platforms", len(self.platforms.as_ref().map(Vec::len))))
             .or_else(|| {
-                list(
-                    "parent_platforms",
-                    len(self.parent_platforms.as_ref().map(Vec::len)),
-                )
-            })
-            .or_else(|| list("stores", len(self.stores.as_ref().map(Vec::len))))
-            .or_else(|| list("ratings", len(self.ratings.as_ref().map(Vec::len))))
-            .or_else(|| {
-                list(
-                    "short_screenshots",
-                    len(self.short_screenshots.as_ref().map(Vec::len)),
-                )
+                lists.iter().find_map(|(field, len)| {
+                    (*len > limits::LIST).then(|| {
+                        (
+                            field.to_string(),
+                            format!("{len} entries, over the limit of {}", limits::LIST),
+                        )
+                    })
+                })
             })
             .or_else(|| {
                 self.tags.iter().flatten().enumerate().find_map(|(i, t)| {
-                    chars(format!("tags[{i}].name"), &t.name.0, limits::MEMBER_NAME)
+                    over_chars(|| format!("tags[{i}].name"), &t.name.0, limits::MEMBER_NAME)
                         .or_else(|| {
-                            chars(format!("tags[{i}].slug"), &t.slug.0, limits::MEMBER_NAME)
+                            over_chars(|| format!("tags[{i}].slug"), &t.slug.0, limits::MEMBER_NAME)
                         })
                         .or_else(|| {
                             t.image_background.as_ref().and_then(|u| {
-                                chars(format!("tags[{i}].image_background"), &u.0, limits::URL)
+                                over_chars(
+                                    || format!("tags[{i}].image_background"),
+                                    &u.0,
+                                    limits::URL,
+                                )
                             })
                         })
                 })
             })
+            .or_else(|| first_member_over("genres", self.genres.iter().flatten()))
             .or_else(|| {
-                self.genres
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, g)| member("genres", i, g))
+                first_member_over(
+                    "platforms",
+                    self.platforms.iter().flatten().map(|p| &p.platform),
+                )
             })
             .or_else(|| {
-                self.platforms
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, p)| member("platforms", i, &p.platform))
+                first_member_over(
+                    "parent_platforms",
+                    self.parent_platforms.iter().flatten().map(|p| &p.platform),
+                )
             })
-            .or_else(|| {
-                self.parent_platforms
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, p)| member("parent_platforms", i, &p.platform))
-            })
-            .or_else(|| {
-                self.stores
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, s)| member("stores", i, &s.store))
-            })
-            .or_else(|| {
-                self.esrb_rating
-                    .as_ref()
-                    .and_then(|e| member("esrb_rating", 0, e))
-            })
+            .or_else(|| first_member_over("stores", self.stores.iter().flatten().map(|s| &s.store)))
+            .or_else(|| first_member_over("esrb_rating", self.esrb_rating.iter()))
             .or_else(|| {
                 self.ratings
                     .iter()
                     .flatten()
                     .enumerate()
                     .find_map(|(i, r)| {
-                        chars(
-                            format!("ratings[{i}].title"),
+                        over_chars(
+                            || format!("ratings[{i}].title"),
                             &r.title.0,
                             limits::MEMBER_NAME,
                         )
@@ -412,7 +423,11 @@ impl Game<'_> {
                     .enumerate()
                     .find_map(|(i, s)| {
                         s.image.as_ref().and_then(|u| {
-                            chars(format!("short_screenshots[{i}].image"), &u.0, limits::URL)
+                            over_chars(
+                                || format!("short_screenshots[{i}].image"),
+                                &u.0,
+                                limits::URL,
+                            )
                         })
                     })
             })

@@ -343,6 +343,29 @@ mod tests {
     }
 
     #[test]
+    fn a_game_over_a_limit_is_set_aside_naming_the_field() {
+        let long = "g".repeat(limits::MEMBER_NAME + 1);
+        let text = game_json(&format!(
+            r#", "genres": [{{"id": 1, "name": "{long}", "slug": "g"}}]"#
+        ));
+        let page = parse_page(text.as_bytes(), "p").expect("taken");
+        assert!(page.games.is_empty());
+        assert_eq!(page.quarantined.len(), 1);
+        let q = &page.quarantined[0];
+        assert_eq!((q.id, q.field.as_str()), (7, "genres[0].name"));
+        assert!(q.reason.contains("501 characters") && q.raw.contains(&long));
+        // At the limit, taken.
+        let ok = "g".repeat(limits::MEMBER_NAME);
+        let text = game_json(&format!(
+            r#", "genres": [{{"id": 1, "name": "{ok}", "slug": "g"}}]"#
+        ));
+        assert_eq!(
+            parse_page(text.as_bytes(), "p").expect("taken").games.len(),
+            1
+        );
+    }
+
+    #[test]
     fn a_huge_value_is_cut_in_the_refusal() {
         let text = game_json(&format!(r#", "rating": "{}""#, "x".repeat(100_000)));
         let msg = parse_page(text.as_bytes(), "p")

@@ -23,7 +23,6 @@ pub struct Quarantine {
     run_date: String,
     run_id: String,
     pending: Vec<String>,
-    written: usize,
     files: Vec<String>,
 }
 
@@ -34,7 +33,6 @@ impl Quarantine {
             run_date: run_date.to_string(),
             run_id: run_id.to_string(),
             pending: Vec::new(),
-            written: 0,
             files: Vec::new(),
         }
     }
@@ -48,26 +46,16 @@ impl Quarantine {
             "game over a size limit quarantined: {}",
             q.reason
         );
-        let game: serde_json::Value =
-            serde_json::from_str(&q.raw).unwrap_or(serde_json::Value::String(q.raw));
-        let line = serde_json::json!({
-            "page": page,
-            "id": q.id,
-            "field": q.field,
-            "reason": q.reason,
-            "game": game,
-        });
-        self.pending.push(line.to_string());
-    }
-
-    /// Games set aside by this run so far.
-    pub fn len(&self) -> usize {
-        self.written + self.pending.len()
-    }
-
-    /// True when no game was set aside.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        // `raw` is JSON already: spliced in as it is, never parsed again (it may be megabytes).
+        let text = |v: &str| serde_json::Value::from(v).to_string();
+        self.pending.push(format!(
+            r#"{{"page":{},"id":{},"field":{},"reason":{},"game":{}}}"#,
+            text(page),
+            q.id,
+            text(&q.field),
+            text(&q.reason),
+            q.raw
+        ));
     }
 
     /// The files written so far.
@@ -84,7 +72,6 @@ impl Quarantine {
         let mut body = self.pending.join("\n");
         body.push('\n');
         wh.put(&path, Bytes::from(body)).await?;
-        self.written += self.pending.len();
         self.pending.clear();
         self.files.push(path);
         Ok(())

@@ -202,21 +202,15 @@ impl Lakehouse {
         }
     }
 
-    /// Brings every existing star-schema table up to its definition ([`evolve`]); returns
-    /// the names of the tables that gained columns. Tables that do not exist yet are left to
-    /// their first write.
-    pub async fn upgrade(&self) -> Result<Vec<String>> {
-        let mut evolved = Vec::new();
+    /// Brings every existing star-schema table up to its definition ([`evolve`]). Tables
+    /// that do not exist yet are left to their first write.
+    pub async fn upgrade(&self) -> Result<()> {
         for def in crate::schema::tables() {
-            let Some(t) = self.load(&def.name).await? else {
-                continue;
-            };
-            if evolve::plan(&t, def)? != evolve::Evolution::UpToDate {
+            if let Some(t) = self.load(&def.name).await? {
                 evolve::evolve(self.catalog.clone(), self.identifier(&def.name), t, def).await?;
-                evolved.push(def.name.clone());
             }
         }
-        Ok(evolved)
+        Ok(())
     }
 
     /// Reads a table (all columns, or the named ones), position deletes applied; `None` when

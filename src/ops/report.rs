@@ -2,6 +2,8 @@
 
 use super::Gamelake;
 use crate::Result;
+use crate::ingest::cdc::CdcState;
+use crate::ingest::details;
 use crate::report::{self, Report};
 
 impl Gamelake {
@@ -9,7 +11,8 @@ impl Gamelake {
     /// the warehouse's ingest state. Read-only, takes no lease; render the result with
     /// [`report::render::html`].
     pub async fn report(&self) -> Result<Report> {
-        let waiting = self.status(0).await?.details_waiting;
+        let cdc = CdcState::load(&self.wh).await?;
+        let waiting = details::backlog_len(&self.wh, &cdc).await?;
         report::build(&self.lakehouse().await?, Some(waiting)).await
     }
 }

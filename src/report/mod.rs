@@ -12,7 +12,6 @@
 
 pub mod render;
 
-use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -307,7 +306,7 @@ pub async fn build(lake: &Lakehouse, details_waiting: Option<usize>) -> Result<R
                     .map(|f| f.name().clone())
                     .collect();
                 let batches = df.collect().await?;
-                (columns, json_rows(&batches)?, None)
+                (columns, query::json_rows(&batches)?, None)
             }
         };
         charts.push(ChartData {
@@ -347,7 +346,7 @@ async fn coverage(
         .await?
         .collect()
         .await?;
-    if let Some(row) = json_rows(&facts)?.first() {
+    if let Some(row) = query::json_rows(&facts)?.first() {
         out.games = row.get("games").and_then(|v| v.as_i64()).unwrap_or(0);
         out.newest_updated = row
             .get("newest")
@@ -360,7 +359,7 @@ async fn coverage(
             .await?
             .collect()
             .await?;
-        out.games_with_details = json_rows(&n)?
+        out.games_with_details = query::json_rows(&n)?
             .first()
             .and_then(|r| r.get("n"))
             .and_then(|v| v.as_i64())
@@ -377,20 +376,4 @@ async fn coverage(
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string());
     }
     Ok(out)
-}
-
-/// Rows as JSON objects, exactly as `gamelake sql --format json` writes them (arrow's JSON
-/// writer: nulls left out, dates and decimals as text).
-pub fn json_rows(
-    batches: &[RecordBatch],
-) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
-    let refs: Vec<&RecordBatch> = batches.iter().collect();
-    writer.write_batches(&refs)?;
-    writer.finish()?;
-    let bytes = writer.into_inner();
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    serde_json::from_slice(&bytes).map_err(|e| crate::Error::Internal(format!("arrow JSON: {e}")))
 }

@@ -33,14 +33,7 @@ pub fn render(batches: &[RecordBatch], format: Format) -> Result<String> {
             }
             String::from_utf8(out)?
         }
-        Format::Json => {
-            let mut writer = arrow::json::ArrayWriter::new(Vec::new());
-            let refs: Vec<&RecordBatch> = batches.iter().collect();
-            writer.write_batches(&refs)?;
-            writer.finish()?;
-            let text = String::from_utf8(writer.into_inner())?;
-            if text.is_empty() { "[]".into() } else { text }
-        }
+        Format::Json => gamelake::query::json_text(batches)?,
     };
     Ok(text.trim_end_matches('\n').to_string())
 }
