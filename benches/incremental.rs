@@ -73,7 +73,13 @@ fn table_files(root: &Path) -> BTreeMap<String, u64> {
 async fn timed_etl(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> (f64, etl::EtlReport) {
     let start = Instant::now();
     let report = Gamelake::embedded(wh.clone(), lake.namespace())
-        .etl(&EtlOptions { full_refresh }, &mut NoProgress)
+        .etl(
+            &EtlOptions {
+                full_refresh,
+                ..Default::default()
+            },
+            &mut NoProgress,
+        )
         .await
         .expect("etl");
     (start.elapsed().as_secs_f64(), report)

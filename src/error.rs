@@ -34,6 +34,31 @@ pub enum Error {
         waited_secs: u64,
     },
 
+    /// This run's lease was taken over (it stalled past the stale time): it stopped before
+    /// publishing.
+    #[error(
+        "this run lost the warehouse lease {lease} (it stalled, and another run took the \
+         warehouse over): it stopped before publishing anything; the other run's tables stand, \
+         rerun if something is still missing"
+    )]
+    LeaseLost {
+        /// The lease object (URL).
+        lease: String,
+    },
+
+    /// Data checks of error level failed: nothing was published.
+    #[error(
+        "{} data check(s) failed, nothing was published:\n{}\nFix the cause (or the raw \
+         data) and rerun; `gamelake check` runs the checks on the published tables",
+        .0.len(), .0.join("\n")
+    )]
+    ChecksFailed(Vec<String>),
+
+    /// `--as-of` names a run or time the warehouse cannot show (unknown, or its snapshots
+    /// were expired).
+    #[error("{0}")]
+    AsOf(String),
+
     /// The Iceberg catalog could not be reached or refused us.
     #[error("REST catalog {uri}: {detail}")]
     CatalogUnreachable {
@@ -223,6 +248,9 @@ impl Error {
             Error::Http(_)
                 | Error::CatalogUnreachable { .. }
                 | Error::LeaseBusy { .. }
+                | Error::LeaseLost { .. }
+                | Error::ChecksFailed(_)
+                | Error::AsOf(_)
                 | Error::Conflict(_)
                 | Error::BadInput(_)
                 | Error::Config(_)

@@ -12,13 +12,21 @@
 //! [`RENEW_EVERY`]). So a crash never blocks the next run for long. [`Lease::release`] removes
 //! it; dropping a lease without releasing it removes a local one too.
 //!
-//! Limits: a holder that stalls longer than [`STALE_AFTER`] on S3 (paused, swapped out) can
-//! have its lease taken over while it still runs. Its heartbeat then logs that the lease is
-//! lost, but nothing yet stops its next commit: writes are not fenced by the lease.
+//! Writes are fenced ([`LeaseFence`]): a holder that stalls longer than the stale time on S3
+//! (paused, swapped out) can have its lease taken over while it still runs, so before it
+//! publishes, a run proves the lease is still its own. On S3 that proof is a renewal
+//! conditional on the version it last wrote, which also gives the publish a full stale
+//! period; with the embedded catalog the check runs inside the publishing SQLite
+//! transaction. A run that lost its lease stops with [`Error::LeaseLost`] and publishes
+//! nothing.
+//!
+//! The stale time is [`STALE_AFTER`] unless `GAMELAKE_LEASE_STALE_SECS` sets another (tests
+//! use a few seconds); holders renew six times per stale period.
 //!
 //! Must never: hand the lease to a second process while the holder is alive and renewing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,10 +38,25 @@ use crate::storage::{Version, Warehouse};
 use crate::{Error, Result};
 
 const LEASE_FILE: &str = ".gamelake-lease";
-/// How often a holder on S3 renews its lease.
-pub const RENEW_EVERY: Duration = Duration::from_secs(15);
-/// A lease on S3 not renewed for this long belongs to a dead holder.
+/// A lease on S3 not renewed for this long belongs to a dead holder (by default).
 pub const STALE_AFTER: Duration = Duration::from_secs(90);
+/// The environment variable that sets another stale time, in seconds.
+pub const STALE_ENV: &str = "GAMELAKE_LEASE_STALE_SECS";
+
+/// The stale time: [`STALE_ENV`] if set to a positive number, else [`STALE_AFTER`].
+pub fn stale_after() -> Duration {
+    std::env::var(STALE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(STALE_AFTER)
+}
+
+/// How often a holder on S3 renews its lease.
+fn renew_every() -> Duration {
+    stale_after() / 6
+}
 
 /// Who holds a lease.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +106,7 @@ impl Holder {
                 .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
                 .is_some_and(|r| {
                     chrono::Utc::now().signed_duration_since(r)
-                        > chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::MAX)
+                        > chrono::Duration::from_std(stale_after()).unwrap_or(chrono::Duration::MAX)
                 })
     }
 }
@@ -95,6 +118,72 @@ pub struct Lease {
     me: Holder,
     heartbeat: Option<JoinHandle<()>>,
     released: bool,
+    shared: Arc<Shared>,
+}
+
+/// What the holder, its heartbeat and its fences share.
+#[derive(Debug)]
+struct Shared {
+    /// The lease object's version this holder last wrote.
+    seen: Mutex<Version>,
+    /// Set once the lease is known to be someone else's.
+    lost: AtomicBool,
+}
+
+/// Proves, before a publish, that the lease is still this run's ([`Lease::fence`]).
+#[derive(Debug, Clone)]
+pub struct LeaseFence {
+    wh: Warehouse,
+    me: Holder,
+    shared: Arc<Shared>,
+}
+
+impl LeaseFence {
+    fn lost(&self) -> Error {
+        self.shared.lost.store(true, Ordering::SeqCst);
+        Error::LeaseLost {
+            lease: format!("{}/{LEASE_FILE}", self.wh.root_url()),
+        }
+    }
+
+    /// Checks that the lease is still ours. On S3 it renews the lease conditionally on the
+    /// version we last wrote, so no one can take it over for a stale period from now.
+    pub async fn check(&self) -> Result<()> {
+        if self.shared.lost.load(Ordering::SeqCst) {
+            return Err(self.lost());
+        }
+        if self.wh.local_root().is_some() {
+            return self.check_local();
+        }
+        let mut seen = self.shared.seen.lock().await;
+        let mut renewed = self.me.clone();
+        renewed.renewed = Some(chrono::Utc::now().to_rfc3339());
+        if !self
+            .wh
+            .replace_if_unchanged(LEASE_FILE, renewed.to_bytes(), &seen)
+            .await?
+        {
+            return Err(self.lost());
+        }
+        if let Some((_, v)) = self.wh.get_versioned(LEASE_FILE).await? {
+            *seen = v;
+        }
+        Ok(())
+    }
+
+    /// The check for a local warehouse, without async: reads the lease file. Used inside
+    /// the embedded catalog's publishing transaction.
+    pub fn check_local(&self) -> Result<()> {
+        let Some(root) = self.wh.local_root() else {
+            return Ok(());
+        };
+        let path = root.join(LEASE_FILE);
+        let ours = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+            .is_some_and(|h| h.same_process(&self.me));
+        if ours { Ok(()) } else { Err(self.lost()) }
+    }
 }
 
 impl Lease {
@@ -168,17 +257,30 @@ impl Lease {
                 wh.root_url()
             ))
         })?;
-        let seen = Arc::new(Mutex::new(version));
+        let shared = Arc::new(Shared {
+            seen: Mutex::new(version),
+            lost: AtomicBool::new(false),
+        });
         let heartbeat = wh
             .local_root()
             .is_none()
-            .then(|| tokio::spawn(renew(wh.clone(), me.clone(), seen.clone())));
+            .then(|| tokio::spawn(renew(wh.clone(), me.clone(), shared.clone())));
         Ok(Self {
             wh: wh.clone(),
             me,
             heartbeat,
             released: false,
+            shared,
         })
+    }
+
+    /// The fence a writer checks before it publishes.
+    pub fn fence(&self) -> LeaseFence {
+        LeaseFence {
+            wh: self.wh.clone(),
+            me: self.me.clone(),
+            shared: self.shared.clone(),
+        }
     }
 
     /// Gives the lease up (only if it is still ours).
@@ -195,13 +297,13 @@ impl Lease {
     }
 }
 
-/// Renews the lease every [`RENEW_EVERY`], conditional on it still being ours.
-async fn renew(wh: Warehouse, me: Holder, seen: Arc<Mutex<Version>>) {
+/// Renews the lease six times per stale period, conditional on it still being ours.
+async fn renew(wh: Warehouse, me: Holder, shared: Arc<Shared>) {
     loop {
-        tokio::time::sleep(RENEW_EVERY).await;
+        tokio::time::sleep(renew_every()).await;
         let mut renewed = me.clone();
         renewed.renewed = Some(chrono::Utc::now().to_rfc3339());
-        let mut seen = seen.lock().await;
+        let mut seen = shared.seen.lock().await;
         match wh
             .replace_if_unchanged(LEASE_FILE, renewed.to_bytes(), &seen)
             .await
@@ -211,8 +313,10 @@ async fn renew(wh: Warehouse, me: Holder, seen: Arc<Mutex<Version>>) {
                 _ => tracing::warn!("could not re-read the lease after renewing it"),
             },
             Ok(false) => {
+                shared.lost.store(true, Ordering::SeqCst);
                 tracing::error!(
-                    "lost the warehouse lease (another process took it over); this run should stop"
+                    "lost the warehouse lease (another process took it over); this run will \
+                     stop before it publishes anything"
                 );
                 return;
             }

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Start at [`ops::Gamelake`]: it opens a warehouse from [`config::Settings`] and offers the
-//! whole operations (ingest, etl, run, maintain, sql, tables, status, report), each taking the warehouse
+//! whole operations (ingest, etl, run, check, rollback, maintain, sql, tables, status, report), each taking the warehouse
 //! lease itself when it writes and reporting progress to a [`progress::Progress`] observer.
 //!
 //! ```no_run
@@ -41,12 +41,14 @@
 //! 2. storage and catalogs: [`storage`] (the warehouse root in object storage),
 //!    [`catalog`] (embedded SQLite or an Iceberg REST catalog);
 //! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`],
+//!    [`checks`] (data checks from `schemas/`), [`runs`] (the `gamelake_runs` table),
 //!    [`report`] (the market report page);
 //! 4. operations: [`config`] (settings resolution) and [`ops`].
 
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod checks;
 pub mod config;
 pub mod dims;
 pub mod error;
@@ -62,6 +64,7 @@ pub mod progress;
 pub mod query;
 pub mod raw;
 pub mod report;
+pub mod runs;
 pub mod schema;
 pub mod secret;
 pub mod storage;

@@ -1,8 +1,9 @@
 //! SQL over the warehouse with DataFusion: every table of the namespace is registered as
-//! `<namespace>.<table>` (e.g. `rawg.fact_games`).
+//! `<namespace>.<table>` (e.g. `rawg.fact_games`), now or as a recorded run left it.
 //!
 //! Read-only: this module never writes a table.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -13,28 +14,52 @@ use crate::lakehouse::Lakehouse;
 use crate::lakehouse::scan::IcebergScan;
 use crate::{Error, Result};
 
-/// A DataFusion session with every table of the lakehouse registered.
+/// A DataFusion session with every table of the lakehouse registered (the star schema and
+/// `gamelake_runs`).
 pub async fn session(lake: &Lakehouse) -> Result<SessionContext> {
+    session_as_of(lake, None).await
+}
+
+/// A session whose star tables read at the given snapshots (table name → snapshot id, as a
+/// run's row in `gamelake_runs` names them; a table not named is left out);
+/// `gamelake_runs` itself reads as it is now. `None`: the current tables.
+pub async fn session_as_of(
+    lake: &Lakehouse,
+    snapshots: Option<&BTreeMap<String, i64>>,
+) -> Result<SessionContext> {
     let ctx = SessionContext::new();
     let schema = Arc::new(MemorySchemaProvider::new());
     let catalog = ctx
         .catalog("datafusion")
         .ok_or_else(|| Error::Internal("DataFusion has no default catalog".into()))?;
     catalog.register_schema(lake.namespace(), schema.clone())?;
-    for info in lake.infos().await? {
-        if let Some(table) = lake.load(&info.name).await? {
-            schema.register_table(
-                info.name.clone(),
-                Arc::new(IcebergScan::load(&table).await?),
-            )?;
+    for def in crate::schema::tables() {
+        let table = match snapshots {
+            None => lake.load(&def.name).await?,
+            Some(at) => match at.get(&def.name) {
+                Some(id) => lake.load_at(&def.name, *id).await?,
+                None => None,
+            },
+        };
+        if let Some(table) = table {
+            schema.register_table(def.name.clone(), Arc::new(IcebergScan::load(&table).await?))?;
         }
+    }
+    let runs = &crate::schema::runs_table().name;
+    if let Some(table) = lake.load(runs).await? {
+        schema.register_table(runs.clone(), Arc::new(IcebergScan::load(&table).await?))?;
     }
     Ok(ctx)
 }
 
-/// Runs one SQL statement and returns its result.
-pub async fn sql(lake: &Lakehouse, statement: &str) -> Result<Vec<RecordBatch>> {
-    let ctx = session(lake).await?;
+/// Runs one SQL statement and returns its result; `as_of`: over the tables at those
+/// snapshots (see [`session_as_of`]).
+pub async fn sql(
+    lake: &Lakehouse,
+    statement: &str,
+    as_of: Option<&BTreeMap<String, i64>>,
+) -> Result<Vec<RecordBatch>> {
+    let ctx = session_as_of(lake, as_of).await?;
     Ok(ctx.sql(statement).await?.collect().await?)
 }
 

@@ -75,6 +75,10 @@ pub struct ColumnDef {
     pub required: bool,
     /// What the column holds (written to the Iceberg schema).
     pub doc: Option<String>,
+    /// A foreign key: every value has a row in this table (by its `key`). A data check.
+    pub references: Option<String>,
+    /// The only values allowed (compared as text; nulls pass). A data check.
+    pub accepted: Option<Vec<String>>,
 }
 
 /// One table of the star schema.
@@ -89,6 +93,12 @@ pub struct TableDef {
     pub key: String,
     /// For dimensions and facts: the RAWG id column the surrogate key stands for.
     pub natural_key: Option<String>,
+    /// Column sets that identify a row: no two rows may share their values. A data check.
+    #[serde(default)]
+    pub unique: Vec<Vec<String>>,
+    /// A timestamp column whose newest value says how fresh the table is: a run warns when
+    /// it is older than the configured age. A data check (warning level).
+    pub freshness: Option<String>,
     /// The columns, in field-id order.
     pub columns: Vec<ColumnDef>,
 }
@@ -159,10 +169,14 @@ fn parse_all() -> Result<Vec<TableDef>> {
                     def.name
                 )));
             }
-            for needed in std::iter::once(&def.key).chain(def.natural_key.as_ref()) {
+            let checked = def.unique.iter().flatten().chain(def.freshness.as_ref());
+            for needed in std::iter::once(&def.key)
+                .chain(def.natural_key.as_ref())
+                .chain(checked)
+            {
                 if def.column(needed).is_none() {
                     return Err(Error::Schema(format!(
-                        "schemas/{file}.toml: key column {needed:?} is not a column"
+                        "schemas/{file}.toml: column {needed:?} (a key or check) is not a column"
                     )));
                 }
             }
@@ -170,6 +184,19 @@ fn parse_all() -> Result<Vec<TableDef>> {
         })
         .collect()
 }
+
+/// The definition of the runs table, `gamelake_runs`: not part of the star schema (no ETL
+/// builds it), committed in the same publish as the tables.
+pub fn runs_table() -> &'static TableDef {
+    static RUNS: OnceLock<TableDef> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        // Compiled in and checked by a unit test, as the star schema's files are.
+        toml::from_str(RUNS_SOURCE)
+            .unwrap_or_else(|e| panic!("built-in schemas/gamelake_runs.toml is invalid: {e}"))
+    })
+}
+
+const RUNS_SOURCE: &str = include_str!("../schemas/gamelake_runs.toml");
 
 /// All table definitions, in commit order: dimensions, then bridges, then the fact table.
 pub fn tables() -> &'static [TableDef] {
@@ -245,6 +272,33 @@ mod tests {
             assert_eq!(schema.fields().len(), def.columns.len(), "{}", def.name);
             assert_eq!(def.arrow_schema().fields().len(), def.columns.len());
         }
+    }
+
+    #[test]
+    fn every_check_names_real_columns_and_tables() {
+        let runs: TableDef = toml::from_str(RUNS_SOURCE).expect("gamelake_runs.toml");
+        runs.iceberg_schema().expect("runs schema");
+        for def in tables().iter().chain([&runs]) {
+            for set in &def.unique {
+                for c in set {
+                    assert!(def.column(c).is_some(), "{}: unique {c}", def.name);
+                }
+            }
+            for c in &def.columns {
+                if let Some(target) = &c.references {
+                    let target = table(target).expect("referenced table exists");
+                    assert_eq!(
+                        target.column(&target.key).map(|k| k.ty),
+                        Some(c.ty),
+                        "{}.{} references {} by a column of another type",
+                        def.name,
+                        c.name,
+                        target.name
+                    );
+                }
+            }
+        }
+        assert!(tables().iter().all(|d| !d.unique.is_empty()));
     }
 
     #[test]

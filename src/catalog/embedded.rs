@@ -23,9 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use iceberg_rust::catalog::Catalog;
-use iceberg_rust::catalog::commit::{
-    CommitTable, CommitView, TableUpdate, apply_table_updates, check_table_requirements,
-};
+use iceberg_rust::catalog::commit::{CommitTable, CommitView, apply_table_updates};
 use iceberg_rust::catalog::create::{CreateMaterializedView, CreateTable, CreateView};
 use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::catalog::namespace::Namespace;
@@ -41,6 +39,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::CATALOG_NAME;
+use super::change::{Fence, TableChange, check_commit, conflict};
 use crate::error::Conflict;
 use crate::ident::validate_identifier;
 use crate::{Error, Result};
@@ -151,6 +150,105 @@ impl EmbeddedCatalog {
         validate_identifier(id.name()).map_err(external)?;
         Ok((self.name.clone(), ns, id.name().to_string()))
     }
+
+    /// Publishes several tables at once: writes each table's new metadata file, then in one
+    /// SQLite transaction runs `fence` and swaps every table's pointer, each only if it still
+    /// points at the metadata the change was staged from. Either every table moves or none
+    /// does (a [`Conflict`], or `fence`'s error); the new metadata files of a failed publish
+    /// are removed.
+    pub async fn commit_all(&self, changes: &[TableChange], fence: Option<Fence>) -> Result<()> {
+        let mut swaps = Vec::new();
+        let mut written = Vec::new();
+        let result = async {
+            for change in changes {
+                let id = &change.identifier;
+                let current = self.metadata_location(id).await?.ok_or_else(|| {
+                    conflict(id, "the table was dropped while this run was staging")
+                })?;
+                if self.read_metadata(&current).await? != change.base {
+                    return Err(conflict(
+                        id,
+                        "another writer committed to the table while this run was staging",
+                    ));
+                }
+                let new = self.write_metadata(&change.result).await?;
+                written.push(new.clone());
+                let (name, ns, table) = self.row_key(id)?;
+                swaps.push((name, ns, table, current, new, id.to_string()));
+            }
+            Ok::<_, IcebergError>(())
+        }
+        .await;
+        let result = match result {
+            Ok(()) => {
+                let path = self.db_path.clone();
+                let db = self.db_path.clone();
+                tokio::task::spawn_blocking(move || swap_all(&path, &swaps, fence))
+                    .await?
+                    .map_err(|e| match e {
+                        Swap::Db(source) => Error::CatalogDb { path: db, source },
+                        Swap::Moved(table) => Error::Conflict(Conflict {
+                            table,
+                            detail: "another writer committed to the table while this run was \
+                                     publishing; nothing of this run was published: rerun the \
+                                     command"
+                                .into(),
+                        }),
+                        Swap::Fenced(e) => e,
+                    })
+            }
+            Err(e) => Err(super::change::publish_error("a table of this run", e)),
+        };
+        if result.is_err() {
+            for location in written {
+                let _ = self
+                    .store
+                    .delete(&strip_prefix(&location).as_str().into())
+                    .await;
+            }
+        }
+        result
+    }
+}
+
+/// Why [`swap_all`] changed nothing.
+enum Swap {
+    Db(rusqlite::Error),
+    /// This table's pointer moved since it was checked.
+    Moved(String),
+    /// The fence refused.
+    Fenced(Error),
+}
+
+/// One transaction: the fence, then every pointer swap; rolled back unless all succeed.
+fn swap_all(
+    path: &Path,
+    swaps: &[(String, String, String, String, String, String)],
+    fence: Option<Fence>,
+) -> std::result::Result<(), Swap> {
+    let mut conn = connect(path).map_err(Swap::Db)?;
+    // IMMEDIATE: the write lock is taken now, so nothing commits between the fence and the
+    // swaps.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(Swap::Db)?;
+    if let Some(fence) = fence {
+        fence().map_err(Swap::Fenced)?;
+    }
+    for (name, ns, table, old, new, display) in swaps {
+        let swapped = tx
+            .execute(
+                "UPDATE iceberg_tables SET metadata_location = ?1, previous_metadata_location = ?2 \
+                 WHERE catalog_name = ?3 AND table_namespace = ?4 AND table_name = ?5 \
+                 AND metadata_location = ?2",
+                params![new, old, name, ns, table],
+            )
+            .map_err(Swap::Db)?;
+        if swapped != 1 {
+            return Err(Swap::Moved(display.clone()));
+        }
+    }
+    tx.commit().map_err(Swap::Db)
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -169,13 +267,6 @@ fn namespace_name(ns: &Namespace) -> Result<String, IcebergError> {
         validate_identifier(part).map_err(external)?;
     }
     Ok(ns.to_string())
-}
-
-fn conflict(id: &Identifier, detail: impl Into<String>) -> IcebergError {
-    external(Conflict {
-        table: id.to_string(),
-        detail: detail.into(),
-    })
 }
 
 fn not_supported(what: &str) -> IcebergError {
@@ -453,28 +544,14 @@ impl Catalog for EmbeddedCatalog {
             .ok_or(IcebergError::CatalogNotFound)?;
         let mut metadata = self.read_metadata(&current_location).await?;
 
-        if !check_table_requirements(&commit.requirements, &metadata) {
-            return Err(conflict(
-                &identifier,
-                "the table changed since it was loaded (requirements not met)",
-            ));
-        }
         // iceberg-rust's replace and first append carry no requirement; a snapshot built from
         // stale metadata still shows itself by its sequence number.
-        for update in &commit.updates {
-            if let TableUpdate::AddSnapshot { snapshot } = update {
-                let expected = metadata.last_sequence_number + 1;
-                if *snapshot.sequence_number() != expected {
-                    return Err(conflict(
-                        &identifier,
-                        format!(
-                            "snapshot has sequence number {} but the next is {expected}",
-                            snapshot.sequence_number()
-                        ),
-                    ));
-                }
-            }
-        }
+        check_commit(
+            &identifier,
+            &metadata,
+            &commit.requirements,
+            &commit.updates,
+        )?;
 
         apply_table_updates(&mut metadata, commit.updates)?;
         let new_location = self.write_metadata(&metadata).await?;

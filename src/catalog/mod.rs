@@ -7,8 +7,10 @@
 //! with `format!` (injectable), and panics (`todo!()`) in its namespace methods. See
 //! `docs/architecture.md` and `tests/it/catalog.rs`.
 
+pub mod change;
 pub mod embedded;
 pub(crate) mod rest;
+pub mod staged;
 
 pub use embedded::EmbeddedCatalog;
 

@@ -10,7 +10,8 @@
 //! - it would take storage credentials vended by the server and otherwise let `object_store`
 //!   fall back to the cloud metadata address: table files are always opened with the explicit
 //!   S3 settings ([`crate::storage::s3::builder`]) and `ignore_storage_credentials`;
-//! - it reports HTTP 409 as an untyped string: [`super::is_conflict`] recognises it.
+//! - it reports HTTP 409 as an untyped string: [`super::is_conflict`] recognises it;
+//! - it has no catalog method for the multi-table commit: [`RestClient::commit_transaction`].
 //!
 //! Must never: send a secret anywhere but the configured catalog and token endpoint, or put
 //! one in an error or log line.
@@ -20,9 +21,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use iceberg_rest_catalog::apis::configuration::Configuration;
-use iceberg_rest_catalog::apis::configuration_api_api;
+use iceberg_rest_catalog::apis::{catalog_api_api, configuration_api_api};
 use iceberg_rest_catalog::catalog::RestCatalog;
 use iceberg_rest_catalog::configuration_rewriter::ConfigurationRewriter;
+use iceberg_rest_catalog::models::CommitTransactionRequest;
+use iceberg_rust::catalog::commit::CommitTable;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::object_store::ObjectStoreBuilder;
 
@@ -159,8 +162,66 @@ fn without_url(e: &reqwest::Error) -> String {
     text
 }
 
+/// A connected REST catalog: the `iceberg-rest-catalog` client, and what the multi-table
+/// commit, which that crate does not offer as a catalog method, needs to call the API.
+pub struct RestClient {
+    catalog: Arc<RestCatalog>,
+    base: Configuration,
+    tokens: Arc<TokenSource>,
+    prefix: Option<String>,
+    uri: String,
+}
+
+impl RestClient {
+    /// The catalog, for everything but the multi-table commit.
+    pub fn catalog(&self) -> Arc<dyn iceberg_rust::catalog::Catalog> {
+        self.catalog.clone()
+    }
+
+    /// `POST /v1/{prefix}/transactions/commit`: every table's commit at once. `Ok(false)`:
+    /// the server has no such endpoint (nothing was committed); a failed requirement is a
+    /// conflict error, as for a single-table commit.
+    pub async fn commit_transaction(&self, commits: Vec<CommitTable>) -> Result<bool> {
+        use iceberg_rest_catalog::apis::Error as ApiError;
+        let mut conf = self.base.clone();
+        conf.oauth_access_token = self.tokens.token().await?;
+        let request = CommitTransactionRequest::new(commits);
+        match catalog_api_api::commit_transaction(&conf, self.prefix.as_deref(), request).await {
+            Ok(()) => Ok(true),
+            Err(ApiError::ResponseError(r)) => {
+                let status = r.status.as_u16();
+                let body: String = r.content.chars().take(300).collect();
+                // A missing route; a missing table says so in its error type.
+                let unknown_route = matches!(status, 404 | 405 | 501)
+                    && !body.contains("NoSuchTable")
+                    && !body.contains("NoSuchNamespace");
+                if unknown_route {
+                    return Ok(false);
+                }
+                let text = format!("Response status: {} {body}", r.status);
+                Err(super::change::publish_error(
+                    "the run's tables",
+                    IcebergError::InvalidFormat(text),
+                ))
+            }
+            Err(ApiError::Reqwest(e)) => Err(Error::CatalogUnreachable {
+                uri: self.uri.clone(),
+                detail: format!(
+                    "publishing the run's tables: {}; nothing of this run is visible unless \
+                     the catalog applied it, rerun the command",
+                    without_url(&e)
+                ),
+            }),
+            Err(other) => Err(Error::CatalogUnreachable {
+                uri: self.uri.clone(),
+                detail: format!("publishing the run's tables: {other}"),
+            }),
+        }
+    }
+}
+
 /// Reads `/v1/config` (authenticating first) and builds the catalog client.
-pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Arc<RestCatalog>> {
+pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Arc<RestClient>> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
@@ -207,14 +268,21 @@ pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Ar
         ObjectStoreBuilder::S3(Box::new(s3::builder(s3_settings).map_err(|e| {
             Error::Config(format!("the REST catalog's tables are in S3: {e}"))
         })?));
-    Ok(Arc::new(RestCatalog::new(
+    let catalog = Arc::new(RestCatalog::new(
         prefix.as_deref(),
-        base,
-        Some(tokens),
+        base.clone(),
+        Some(tokens.clone()),
         Some(tables_store),
         // Never use storage credentials the server hands out (see the module docs).
         true,
-    )))
+    ));
+    Ok(Arc::new(RestClient {
+        catalog,
+        base,
+        tokens,
+        prefix,
+        uri: rest.uri.clone(),
+    }))
 }
 
 fn config_error<T>(uri: &str, e: iceberg_rest_catalog::apis::Error<T>) -> Error {

@@ -14,10 +14,19 @@
 //!    raw files covered committed with the last table it feeds;
 //!    whole tables in a full build, the changed games' rows merge-on-read
 //!    ([`crate::lakehouse::deletes`]) in an incremental one.
+//! 5. `publish`: every commit of steps 3–4 was staged ([`Lakehouse::staged`]), so nobody saw
+//!    it yet. The data checks ([`crate::checks`]) run on the staged tables; if one of error
+//!    level fails, nothing is published and only the run's row (status `checks-failed`)
+//!    is. Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
+//!    checked (a run that lost it stops here), and everything is published at once.
+//!
+//! Kill points for the crash tests: `etl.committed.<table>` after each table is staged,
+//! `etl.before-publish` with everything staged and checked, `etl.published` right after.
 //!
 //! Must never: move a surrogate key, write a table whose contents did not change (no new
-//! snapshot on a rerun with nothing new), or leave a required column null. It takes no lease:
-//! [`crate::ops`] does, around it.
+//! snapshot on a rerun with nothing new), leave a required column null, or publish a run
+//! whose checks failed or whose lease was lost. It takes no lease: [`crate::ops`] does,
+//! around it, and hands in its fence.
 
 pub(crate) mod commit;
 pub(crate) mod interop;
@@ -28,11 +37,19 @@ pub(crate) mod read;
 pub(crate) mod star;
 pub(crate) mod stored;
 
-use crate::Result;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::catalog::staged::{Fence, PublishMode};
+use crate::checks::{self, CheckResult, Expectations};
+use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
 use crate::lakehouse::Lakehouse;
+use crate::lease::LeaseFence;
 use crate::progress::Progress;
+use crate::runs::{self, RawFiles, RunRecord, TableState};
 use crate::storage::Warehouse;
+use crate::{Error, Result, failpoint};
 
 pub use crate::lakehouse::deletes::ROWS_REMOVED_PROPERTY;
 
@@ -49,11 +66,37 @@ pub const RUN_ID_SUMMARY: &str = "gamelake.run-id";
 /// (which merge-on-read commits through) takes no caller summary.
 pub const ROWS_ADDED_PROPERTY: &str = "gamelake.last-run.rows-added";
 
+/// How old the newest `updated` may be before the freshness check warns, by default.
+pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(7 * 86_400);
+
 /// How an ETL run works.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EtlOptions {
     /// Rebuild and rewrite every table from all raw data (keys are kept).
     pub full_refresh: bool,
+    /// The freshness check warns when the newest `updated` is older than this.
+    pub freshness: Duration,
+}
+
+impl Default for EtlOptions {
+    fn default() -> Self {
+        Self {
+            full_refresh: false,
+            freshness: DEFAULT_FRESHNESS,
+        }
+    }
+}
+
+/// Who runs the ETL, for its row in `gamelake_runs`, and the lease it must still hold to
+/// publish.
+#[derive(Debug, Clone, Default)]
+pub struct RunContext {
+    /// `etl` or `run`.
+    pub command: String,
+    /// The ingest that ran before it (`gamelake run`), and where it read from (no key).
+    pub ingest: Option<(IngestReport, String)>,
+    /// The lease's fence; `None` only for callers that hold no lease (tests).
+    pub fence: Option<LeaseFence>,
 }
 
 /// What happened to one table.
@@ -86,15 +129,22 @@ pub struct EtlReport {
     pub nothing_new: bool,
     /// Per table, in commit order.
     pub tables: Vec<TableOutcome>,
+    /// The data checks' results (empty when nothing was new).
+    pub checks: Vec<CheckResult>,
+    /// How the tables were published.
+    pub published: Option<PublishMode>,
 }
 
-/// Runs the ETL over the warehouse's raw landing (the caller holds the lease).
+/// Runs the ETL over the warehouse's raw landing (the caller holds the lease) and publishes
+/// it with its row in `gamelake_runs`.
 pub(crate) async fn run(
     wh: &Warehouse,
     lake: &Lakehouse,
     opts: &EtlOptions,
+    ctx: &RunContext,
     progress: &mut dyn Progress,
 ) -> Result<EtlReport> {
+    let started = chrono::Utc::now().naive_utc();
     let run_id = crate::new_run_id();
     let plan = plan::Plan::make(wh, lake, opts.full_refresh).await?;
     let mut report = EtlReport {
@@ -142,6 +192,9 @@ pub(crate) async fn run(
         (true, None) => Some(KeySet::new([])),
         (_, r) => r,
     };
+    // Everything from here is staged: nobody sees it before the publish.
+    let published = lake;
+    let lake = &published.staged();
     // Tables written by an earlier release gain this release's columns before they are
     // read back, so stored rows and new rows have one shape.
     lake.upgrade().await?;
@@ -165,5 +218,107 @@ pub(crate) async fn run(
         commit.whole(star, progress).await?
     };
     progress.finish();
+
+    tracing::info!("checking the data before publishing");
+    // The fact has one row per distinct game landed: a full build read them all; otherwise
+    // the change-data-capture state, derived from every raw list file, counts them.
+    let landed = if plan.incremental {
+        crate::ingest::cdc::CdcState::load(wh).await?.len() as u64
+    } else {
+        report.games as u64
+    };
+    let expect = Expectations {
+        games_landed: Some(landed),
+        freshness: Some(opts.freshness),
+    };
+    report.checks = checks::run(lake, &expect).await?;
+    for warning in report.checks.iter().filter(|c| !c.passed) {
+        tracing::warn!("data check: {}", warning.line());
+    }
+    let failed = checks::failures(&report.checks);
+
+    let mut record = RunRecord {
+        run_id: run_id.clone(),
+        command: ctx.command.clone(),
+        started,
+        finished: chrono::Utc::now().naive_utc(),
+        status: runs::status::PUBLISHED.to_string(),
+        incremental: Some(plan.incremental),
+        raw_files_read: Some(report.new_raw_files as u64),
+        games_processed: Some(report.games as u64),
+        checks: report.checks.clone(),
+        raw_files: Some(RawFiles {
+            full: !plan.incremental,
+            games: plan.games.to_read.clone(),
+            details: plan.details.to_read.clone(),
+        }),
+        ..Default::default()
+    };
+    if let Some((ingest, source)) = &ctx.ingest {
+        record.source = Some(source.clone());
+        record.games_seen = Some(ingest.games_seen as u64);
+        record.games_kept = Some(ingest.games_kept as u64);
+        record.games_unchanged = Some(ingest.games_unchanged as u64);
+        record.requests = Some(ingest.requests);
+    }
+    if !failed.is_empty() {
+        // Nothing of the run is published; its row says why.
+        lake.discard();
+        record.status = runs::status::CHECKS_FAILED.to_string();
+        record.tables = table_states(published, &[]).await?;
+        let row = published.staged();
+        runs::record(&row, &record).await?;
+        publish(&row, ctx).await?;
+        return Err(Error::ChecksFailed(failed));
+    }
+    record.tables = table_states(lake, &report.tables).await?;
+    runs::record(lake, &record).await?;
+    failpoint::hit("etl.before-publish");
+    report.published = Some(publish(lake, ctx).await?);
+    failpoint::hit("etl.published");
+    tracing::info!(run = run_id, "published");
     Ok(report)
+}
+
+/// Publishes a staged lakehouse, fenced by the lease: checked just before (on S3 that renews
+/// it) and, on the embedded catalog, again inside the publishing transaction.
+async fn publish(lake: &Lakehouse, ctx: &RunContext) -> Result<PublishMode> {
+    let fence: Option<Fence> = match &ctx.fence {
+        Some(f) => {
+            f.check().await?;
+            let f = f.clone();
+            Some(Arc::new(move || f.check_local()))
+        }
+        None => None,
+    };
+    lake.publish(fence).await
+}
+
+/// Every star table as `lake` shows it: its current snapshot, and what `outcomes` did to it.
+pub(crate) async fn table_states(
+    lake: &Lakehouse,
+    outcomes: &[TableOutcome],
+) -> Result<std::collections::BTreeMap<String, TableState>> {
+    let mut out = std::collections::BTreeMap::new();
+    for def in crate::schema::tables() {
+        let Some(t) = lake.load(&def.name).await? else {
+            continue;
+        };
+        let snapshot_id = t
+            .metadata()
+            .current_snapshot(None)
+            .map_err(iceberg_rust::error::Error::from)?
+            .map(|s| *s.snapshot_id());
+        let outcome = outcomes.iter().find(|o| o.name == def.name);
+        out.insert(
+            def.name.clone(),
+            TableState {
+                snapshot_id,
+                rows_added: outcome.filter(|o| o.written).map_or(0, |o| o.rows as u64),
+                rows_removed: outcome.map_or(0, |o| o.rows_removed),
+                written: outcome.is_some_and(|o| o.written),
+            },
+        );
+    }
+    Ok(out)
 }

@@ -27,9 +27,6 @@ use iceberg_rust::catalog::commit::{CommitTable, TableRequirement, TableUpdate};
 use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::schema::Schema;
-use iceberg_rust::spec::snapshot::{
-    Operation, SnapshotBuilder, SnapshotReference, SnapshotRetention, Summary,
-};
 use iceberg_rust::spec::types::StructField;
 use iceberg_rust::table::Table;
 
@@ -143,39 +140,16 @@ pub async fn evolve(
         .current_snapshot(None)
         .map_err(|e| Error::Schema(format!("{}: {e}", def.name)))?;
     if let Some(current) = current_snapshot {
-        // The same files under the new schema id (see the module docs); the totals carry
-        // over so the next snapshot's summary counts on from them.
-        let totals = current
-            .summary()
-            .other
-            .iter()
-            .filter(|(k, _)| k.starts_with("total-"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .chain([("gamelake.schema-evolved".to_string(), names.join(","))])
-            .collect();
-        let snapshot = SnapshotBuilder::default()
-            .with_parent_snapshot_id(*current.snapshot_id())
-            .with_sequence_number(metadata.last_sequence_number + 1)
-            .with_manifest_list(current.manifest_list().clone())
-            .with_summary(Summary {
-                operation: Operation::Replace,
-                other: totals,
-            })
-            .with_schema_id(schema_id)
-            .build()
-            .map_err(|e| Error::Schema(format!("{}: {e}", def.name)))?;
-        requirements.push(TableRequirement::AssertRefSnapshotId {
-            r#ref: "main".to_string(),
-            snapshot_id: *current.snapshot_id(),
-        });
-        updates.push(TableUpdate::SetSnapshotRef {
-            ref_name: "main".to_string(),
-            snapshot_reference: SnapshotReference {
-                snapshot_id: *snapshot.snapshot_id(),
-                retention: SnapshotRetention::default(),
-            },
-        });
-        updates.insert(2, TableUpdate::AddSnapshot { snapshot });
+        // The same files under the new schema id (see the module docs).
+        let (requirement, reuse) = super::restore::reuse_files(
+            metadata,
+            current,
+            schema_id,
+            ("gamelake.schema-evolved".to_string(), names.join(",")),
+        )
+        .map_err(|e| Error::Schema(format!("{}: {e}", def.name)))?;
+        requirements.extend(requirement);
+        updates.extend(reuse);
     }
     let commit = CommitTable {
         identifier,

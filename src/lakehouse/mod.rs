@@ -13,6 +13,7 @@
 pub mod deletes;
 pub mod evolve;
 pub mod maintain;
+pub mod restore;
 pub mod scan;
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +32,7 @@ use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::table::Table;
 
+use crate::catalog::staged::{Fence, PublishMode, StagingCatalog, Target};
 use crate::catalog::{CatalogSettings, EMBEDDED_CATALOG_FILE, EmbeddedCatalog, is_conflict, rest};
 use crate::error::Conflict;
 use crate::ident::validate_identifier;
@@ -67,9 +69,16 @@ pub struct Staged {
 }
 
 /// The tables of one namespace in one catalog.
+///
+/// A lakehouse from [`Lakehouse::staged`] holds its commits back until
+/// [`Lakehouse::publish`] makes them visible all at once (see [`crate::catalog::staged`]).
 #[derive(Clone)]
 pub struct Lakehouse {
     catalog: Arc<dyn Catalog>,
+    /// Where a staged run publishes to.
+    target: Target,
+    /// Set on a staged lakehouse: the commits held back.
+    staging: Option<Arc<StagingCatalog>>,
     namespace: String,
     /// Where new tables go: `<warehouse>/<namespace>/<table>` for the embedded catalog; `None`
     /// lets a REST catalog decide.
@@ -107,7 +116,7 @@ impl Lakehouse {
         s3: &S3Settings,
     ) -> Result<Self> {
         validate_identifier(namespace)?;
-        let (catalog, tables_root): (Arc<dyn Catalog>, _) = match settings {
+        let (catalog, target, tables_root): (Arc<dyn Catalog>, _, _) = match settings {
             CatalogSettings::Embedded => {
                 let root = wh.local_root().ok_or_else(|| {
                     Error::Config(format!(
@@ -117,13 +126,13 @@ impl Lakehouse {
                         wh.root_url()
                     ))
                 })?;
-                let catalog: Arc<dyn Catalog> =
-                    EmbeddedCatalog::open(&root.join(EMBEDDED_CATALOG_FILE))?;
-                (catalog, Some(wh.root_url()))
+                let embedded = EmbeddedCatalog::open(&root.join(EMBEDDED_CATALOG_FILE))?;
+                let catalog: Arc<dyn Catalog> = embedded.clone();
+                (catalog, Target::Embedded(embedded), Some(wh.root_url()))
             }
             CatalogSettings::Rest(rest) => {
-                let catalog: Arc<dyn Catalog> = rest::connect(rest, s3).await?;
-                (catalog, None)
+                let client = rest::connect(rest, s3).await?;
+                (client.catalog(), Target::Rest(client), None)
             }
         };
         let ns = Namespace::try_new(&[namespace.to_string()]).map_err(IcebergError::from)?;
@@ -137,9 +146,45 @@ impl Lakehouse {
         }
         Ok(Self {
             catalog,
+            target,
+            staging: None,
             namespace: namespace.to_string(),
             tables_root,
         })
+    }
+
+    /// The same tables, with every commit held back until [`Lakehouse::publish`]. Reads
+    /// through it see what was staged.
+    pub fn staged(&self) -> Self {
+        let staging = StagingCatalog::new(self.catalog.clone());
+        Self {
+            catalog: staging.clone(),
+            staging: Some(staging),
+            ..self.clone()
+        }
+    }
+
+    /// Makes everything staged visible at once (see [`crate::catalog::staged`]); `fence`
+    /// runs inside the publishing transaction where the catalog has one. A lakehouse that is
+    /// not staged has nothing to publish.
+    pub async fn publish(&self, fence: Option<Fence>) -> Result<PublishMode> {
+        match &self.staging {
+            Some(staging) => staging.publish(&self.target, fence).await,
+            None => Ok(PublishMode::Nothing),
+        }
+    }
+
+    /// Drops what was staged: nothing of it is published.
+    pub fn discard(&self) {
+        if let Some(staging) = &self.staging {
+            staging.discard();
+        }
+    }
+
+    /// True when the catalog can publish several tables in one transaction for sure (the
+    /// embedded one); a REST catalog is tried and falls back at publish time.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self.target, Target::Embedded(_))
     }
 
     /// The namespace the tables are in.
@@ -236,6 +281,40 @@ impl Lakehouse {
             df = df.select_columns(columns)?;
         }
         Ok(Some(df.collect().await?))
+    }
+
+    /// A table as it was at `snapshot_id`: its metadata with `main` pointing there, so
+    /// scans read that snapshot (under that snapshot's schema). [`Error::AsOf`] when the
+    /// snapshot is no longer in the table's metadata (`maintain` expired it).
+    pub async fn load_at(&self, table: &str, snapshot_id: i64) -> Result<Option<Table>> {
+        let Some(t) = self.load(table).await? else {
+            return Ok(None);
+        };
+        let mut metadata = t.metadata().clone();
+        if !metadata.snapshots.contains_key(&snapshot_id) {
+            return Err(Error::AsOf(format!(
+                "{}.{table}: snapshot {snapshot_id} is gone (expired by `gamelake maintain`, \
+                 which keeps snapshots for --keep-days); that run can no longer be read",
+                self.namespace
+            )));
+        }
+        metadata.current_snapshot_id = Some(snapshot_id);
+        metadata.refs.insert(
+            "main".to_string(),
+            iceberg_rust::spec::snapshot::SnapshotReference {
+                snapshot_id,
+                retention: Default::default(),
+            },
+        );
+        Ok(Some(
+            Table::new(
+                t.identifier().clone(),
+                t.catalog(),
+                t.object_store(),
+                metadata,
+            )
+            .await?,
+        ))
     }
 
     /// A table property, if the table exists and has it.

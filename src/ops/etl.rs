@@ -2,16 +2,21 @@
 
 use super::Gamelake;
 use crate::Result;
-use crate::etl::{self, EtlOptions, EtlReport};
+use crate::etl::{self, EtlOptions, EtlReport, RunContext};
 use crate::progress::Progress;
 
 impl Gamelake {
     /// Builds the star schema from the raw files no run has processed (all of them on the
     /// first run or with `full_refresh`); see [`crate::etl`]. Holds the lease.
     pub async fn etl(&self, opts: &EtlOptions, progress: &mut dyn Progress) -> Result<EtlReport> {
-        self.locked("etl", async {
+        self.locked("etl", |fence| async move {
             let lake = self.lakehouse().await?;
-            etl::run(&self.wh, &lake, opts, progress).await
+            let ctx = RunContext {
+                command: "etl".into(),
+                ingest: None,
+                fence: Some(fence),
+            };
+            etl::run(&self.wh, &lake, opts, &ctx, progress).await
         })
         .await
     }

@@ -13,7 +13,7 @@ impl Gamelake {
         opts: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
-        self.locked("ingest", ingest::ingest(&self.wh, opts, progress))
+        self.locked("ingest", |_| ingest::ingest(&self.wh, opts, progress))
             .await
     }
 }

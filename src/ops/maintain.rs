@@ -8,7 +8,7 @@ use crate::lakehouse::maintain::{MaintainOptions, MaintainReport};
 impl Gamelake {
     /// Maintains every table (see [`crate::lakehouse::maintain`]). Holds the lease.
     pub async fn maintain(&self, opts: &MaintainOptions) -> Result<Vec<MaintainReport>> {
-        self.locked("maintain", async {
+        self.locked("maintain", |_| async {
             self.lakehouse().await?.maintain(opts).await
         })
         .await

@@ -1,7 +1,7 @@
 //! Operations: what a user does with a warehouse, one module each: [`ingest`](Gamelake::ingest),
 //! [`etl`](Gamelake::etl), [`run`](Gamelake::run) (both), [`maintain`](Gamelake::maintain),
 //! [`sql`](Gamelake::sql), [`tables`](Gamelake::tables), [`status`](Gamelake::status),
-//! [`report`](Gamelake::report). This is the library's front door;
+//! [`report`](Gamelake::report), [`check`](Gamelake::check), [`rollback`](Gamelake::rollback). This is the library's front door;
 //! the binary only turns flags into [`Settings`] and options, and renders what comes back.
 //!
 //! A [`Gamelake`] is an opened warehouse plus where its catalog is. Every writing operation
@@ -11,15 +11,18 @@
 //! Must never: hold policy the layers below should hold (what a table is, how keys move),
 //! or write without the lease.
 
+mod check;
 mod etl;
 mod ingest;
 mod maintain;
 mod report;
+mod rollback;
 mod run;
 mod sql;
 mod status;
 mod tables;
 
+pub use rollback::RollbackReport;
 pub use run::RunReport;
 pub use status::Status;
 
@@ -29,7 +32,7 @@ use std::time::Duration;
 use crate::catalog::{CatalogSettings, EMBEDDED_CATALOG_FILE};
 use crate::config::Settings;
 use crate::lakehouse::Lakehouse;
-use crate::lease::Lease;
+use crate::lease::{Lease, LeaseFence};
 use crate::storage::Warehouse;
 use crate::storage::s3::S3Settings;
 use crate::{Error, Result};
@@ -105,14 +108,15 @@ impl Gamelake {
     }
 
     /// Runs `work` holding the warehouse lease as `command`; the lease is released whatever
-    /// the outcome. `work` is a future, so nothing of it runs before the lease is held.
-    async fn locked<T>(
+    /// the outcome. `work` gets the lease's fence, which a publish checks; nothing of it
+    /// runs before the lease is held.
+    async fn locked<T, F: Future<Output = Result<T>>>(
         &self,
         command: &'static str,
-        work: impl Future<Output = Result<T>>,
+        work: impl FnOnce(LeaseFence) -> F,
     ) -> Result<T> {
         let lease = Lease::acquire(&self.wh, command, self.lease_wait).await?;
-        let result = work.await;
+        let result = work(lease.fence()).await;
         lease.release().await;
         result
     }

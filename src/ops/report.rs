@@ -5,14 +5,26 @@ use crate::Result;
 use crate::ingest::cdc::CdcState;
 use crate::ingest::details;
 use crate::report::{self, Report};
+use crate::runs::{self, AsOf};
 
 impl Gamelake {
     /// Runs every chart's query over the published tables, with the details backlog from
     /// the warehouse's ingest state. Read-only, takes no lease; render the result with
     /// [`report::render::html`].
     pub async fn report(&self) -> Result<Report> {
+        self.report_as_of(None).await
+    }
+
+    /// The report over the tables as the run `as_of` names left them (see
+    /// [`Gamelake::sql_as_of`]); the details backlog is today's.
+    pub async fn report_as_of(&self, as_of: Option<&AsOf>) -> Result<Report> {
+        let lake = self.lakehouse().await?;
+        let run = match as_of {
+            Some(a) => Some(a.find(&runs::load(&lake).await?)?.clone()),
+            None => None,
+        };
         let cdc = CdcState::load(&self.wh).await?;
         let waiting = details::backlog_len(&self.wh, &cdc).await?;
-        report::build(&self.lakehouse().await?, Some(waiting)).await
+        report::build(&lake, Some(waiting), run.as_ref()).await
     }
 }

@@ -2,7 +2,8 @@
 
 use super::Gamelake;
 use crate::Result;
-use crate::etl::{self, EtlOptions, EtlReport};
+use crate::etl::{self, EtlOptions, EtlReport, RunContext};
+use crate::ingest::http::redact;
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::progress::Progress;
 
@@ -24,10 +25,15 @@ impl Gamelake {
         etl_opts: &EtlOptions,
         progress: &mut dyn Progress,
     ) -> Result<RunReport> {
-        self.locked("run", async {
+        self.locked("run", |fence| async move {
             let lake = self.lakehouse().await?;
             let ingest = ingest::ingest(&self.wh, ingest_opts, progress).await?;
-            let etl = etl::run(&self.wh, &lake, etl_opts, progress).await?;
+            let ctx = RunContext {
+                command: "run".into(),
+                ingest: Some((ingest.clone(), redact(&ingest_opts.source))),
+                fence: Some(fence),
+            };
+            let etl = etl::run(&self.wh, &lake, etl_opts, &ctx, progress).await?;
             Ok(RunReport { ingest, etl })
         })
         .await

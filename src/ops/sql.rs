@@ -1,15 +1,33 @@
-//! `gamelake sql`: one SQL statement over the tables, with DataFusion.
+//! `gamelake sql`: one SQL statement over the tables, with DataFusion, now or as a recorded
+//! run left them.
 
 use arrow::array::RecordBatch;
 
 use super::Gamelake;
 use crate::Result;
 use crate::query;
+use crate::runs::{self, AsOf};
 
 impl Gamelake {
     /// Runs one statement; tables are addressed as `<namespace>.<table>`. Read-only, takes
     /// no lease.
     pub async fn sql(&self, statement: &str) -> Result<Vec<RecordBatch>> {
-        query::sql(&self.lakehouse().await?, statement).await
+        self.sql_as_of(statement, None).await
+    }
+
+    /// Runs one statement over the star tables as the run `as_of` names left them
+    /// ([`AsOf`]: a run id or a time), read from the snapshots its row in `gamelake_runs`
+    /// records. A run whose snapshots `maintain` expired is refused with [`crate::Error::AsOf`].
+    pub async fn sql_as_of(
+        &self,
+        statement: &str,
+        as_of: Option<&AsOf>,
+    ) -> Result<Vec<RecordBatch>> {
+        let lake = self.lakehouse().await?;
+        let snapshots = match as_of {
+            Some(a) => Some(a.find(&runs::load(&lake).await?)?.snapshots()),
+            None => None,
+        };
+        query::sql(&lake, statement, snapshots.as_ref()).await
     }
 }

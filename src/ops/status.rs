@@ -1,7 +1,8 @@
 //! `gamelake status`: where the warehouse stands against the live API: the month's request
 //! spend, the sync watermark, and what is left (windows of a pass in progress, details);
-//! and the games quarantined for being over a size limit.
-//! Reads only the ingest's state files and the raw landing; takes no lease.
+//! and the games quarantined for being over a size limit; the last runs (`gamelake_runs`) and
+//! the tables' states. Reads the ingest's state files, the raw landing and the catalog;
+//! takes no lease.
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 
@@ -11,6 +12,8 @@ use crate::ingest::cdc::CdcState;
 use crate::ingest::plan::SyncState;
 use crate::ingest::quota::{self, Ledger};
 use crate::ingest::{details, quarantine};
+use crate::lakehouse::TableInfo;
+use crate::runs::{self, RunRecord};
 
 /// The warehouse's standing against the API.
 #[derive(Debug, Clone)]
@@ -39,7 +42,14 @@ pub struct Status {
     pub details_failed: Vec<(i64, String)>,
     /// Games over a size limit in the quarantine (`raw/quarantine/`), and its files.
     pub quarantined: (usize, usize),
+    /// The last runs recorded in `gamelake_runs`, newest first.
+    pub last_runs: Vec<RunRecord>,
+    /// Every star table's state.
+    pub tables: Vec<TableInfo>,
 }
+
+/// Runs `status` lists.
+const LAST_RUNS: usize = 5;
 
 impl Gamelake {
     /// The warehouse's standing against the API, with `monthly_limit` requests a month (0:
@@ -50,6 +60,11 @@ impl Gamelake {
         let ledger = Ledger::load(&self.wh).await?;
         let sync = SyncState::load(&self.wh).await?;
         let cdc = CdcState::load(&self.wh).await?;
+        let lake = self.lakehouse().await?;
+        let mut last_runs = runs::load(&lake).await?;
+        last_runs.reverse();
+        last_runs.truncate(LAST_RUNS);
+        let tables = lake.infos().await?;
         let backfills = self
             .wh
             .list("state/backfill")
@@ -70,6 +85,8 @@ impl Gamelake {
             details_waiting: details::backlog_len(&self.wh, &cdc).await?,
             details_failed: details::failures(&self.wh).await?,
             quarantined: quarantine::held(&self.wh).await?,
+            last_runs,
+            tables,
         })
     }
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::lakehouse::Lakehouse;
+use crate::runs::{self, RunRecord};
 use crate::{Result, query};
 
 /// How a chart draws its rows.
@@ -258,7 +259,31 @@ pub struct Coverage {
     pub run_id: Option<String>,
     /// When that run committed (its snapshot's time, UTC).
     pub data_time: Option<String>,
+    /// Set when the report shows an earlier run's tables (`--as-of`): that run's id.
+    pub as_of: Option<String>,
+    /// The last runs recorded in `gamelake_runs`, newest first.
+    pub last_runs: Vec<RunLine>,
 }
+
+/// One recorded run, as the coverage block lists it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunLine {
+    /// Its id.
+    pub run_id: String,
+    /// `etl`, `run`, `rollback`.
+    pub command: String,
+    /// `published`, `checks-failed`, `rolled-back`.
+    pub status: String,
+    /// When it finished (UTC).
+    pub finished: String,
+    /// Games it rebuilt.
+    pub games_processed: Option<u64>,
+    /// Error-level checks that failed.
+    pub checks_failed: usize,
+}
+
+/// Runs listed in the coverage block.
+const LAST_RUNS: usize = 5;
 
 /// The whole report: coverage and every chart's data.
 #[derive(Debug, Clone, Serialize)]
@@ -273,11 +298,16 @@ pub struct Report {
     pub charts: Vec<ChartData>,
 }
 
-/// Runs every chart's query over `lake`. `details_waiting` (from `gamelake status`) is shown
-/// with the coverage.
-pub async fn build(lake: &Lakehouse, details_waiting: Option<usize>) -> Result<Report> {
+/// Runs every chart's query over `lake`, or over its tables as run `as_of` left them.
+/// `details_waiting` (from `gamelake status`) is shown with the coverage.
+pub async fn build(
+    lake: &Lakehouse,
+    details_waiting: Option<usize>,
+    as_of: Option<&RunRecord>,
+) -> Result<Report> {
     let ns = lake.namespace();
-    let ctx = query::session(lake).await?;
+    let snapshots = as_of.map(RunRecord::snapshots);
+    let ctx = query::session_as_of(lake, snapshots.as_ref()).await?;
     // The tables the session registered: those that exist.
     let present: Vec<String> = crate::schema::tables()
         .iter()
@@ -320,7 +350,7 @@ pub async fn build(lake: &Lakehouse, details_waiting: Option<usize>) -> Result<R
     Ok(Report {
         namespace: ns.to_string(),
         generated: Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        coverage: coverage(lake, &ctx, &present, details_waiting).await?,
+        coverage: coverage(lake, &ctx, &present, details_waiting, as_of).await?,
         charts,
     })
 }
@@ -330,10 +360,26 @@ async fn coverage(
     ctx: &datafusion::prelude::SessionContext,
     present: &[String],
     details_waiting: Option<usize>,
+    as_of: Option<&RunRecord>,
 ) -> Result<Coverage> {
     let ns = lake.namespace();
+    let history = runs::load(lake).await?;
     let mut out = Coverage {
         details_waiting,
+        as_of: as_of.map(|r| r.run_id.clone()),
+        last_runs: history
+            .iter()
+            .rev()
+            .take(LAST_RUNS)
+            .map(|r| RunLine {
+                run_id: r.run_id.clone(),
+                command: r.command.clone(),
+                status: r.status.clone(),
+                finished: r.finished.format("%Y-%m-%d %H:%M UTC").to_string(),
+                games_processed: r.games_processed,
+                checks_failed: r.checks_failed(),
+            })
+            .collect(),
         ..Coverage::default()
     };
     if !present.iter().any(|p| p == "fact_games") {
@@ -365,7 +411,10 @@ async fn coverage(
             .and_then(|v| v.as_i64())
             .unwrap_or(0);
     }
-    if let Some(table) = lake.load("fact_games").await? {
+    if let Some(run) = as_of {
+        out.run_id = Some(run.run_id.clone());
+        out.data_time = Some(run.finished.format("%Y-%m-%d %H:%M UTC").to_string());
+    } else if let Some(table) = lake.load("fact_games").await? {
         let meta = table.metadata();
         out.run_id = meta.properties.get(crate::etl::RUN_ID_SUMMARY).cloned();
         out.data_time = meta

@@ -28,6 +28,40 @@ const PALETTE: [RGBColor; 9] = [
 ];
 const FONT: &str = "sans-serif";
 
+/// The last recorded runs as a small table ("" when none are recorded), and a notice when
+/// the page shows an earlier run.
+fn last_runs(c: &super::Coverage) -> String {
+    let mut out = String::new();
+    if let Some(run) = &c.as_of {
+        out.push_str(&format!(
+            "<p class=\"as-of\">Tables as run <code>{}</code> published them \
+             (<code>--as-of</code>), not as they are now.</p>",
+            escape(run)
+        ));
+    }
+    if c.last_runs.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "<table class=\"runs\"><caption>Last runs (<code>gamelake_runs</code>)</caption>\
+         <tr><th>Run</th><th>Command</th><th>Status</th><th>Finished</th><th>Games rebuilt</th>\
+         <th>Failed checks</th></tr>",
+    );
+    for r in &c.last_runs {
+        out.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.run_id),
+            escape(&r.command),
+            escape(&r.status),
+            escape(&r.finished),
+            r.games_processed.map_or("-".into(), thousands),
+            r.checks_failed
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
 /// The page: coverage, then each chart with its note and query, then the footer.
 pub fn html(report: &Report) -> Result<String> {
     let mut body = String::new();
@@ -43,7 +77,7 @@ pub fn html(report: &Report) -> Result<String> {
          <div><dt>Games with details</dt><dd>{}</dd></div>\
          <div><dt>Details waiting</dt><dd>{}</dd></div>\
          <div><dt>Last ETL run</dt><dd>{}</dd></div>\
-         <div><dt>Data as of</dt><dd>{}</dd></div></dl>",
+         <div><dt>Data as of</dt><dd>{}</dd></div></dl>{}",
         thousands(c.games.max(0) as u64),
         escape(&or_dash(&c.newest_updated)),
         thousands(c.games_with_details.max(0) as u64),
@@ -51,6 +85,7 @@ pub fn html(report: &Report) -> Result<String> {
             .map_or("-".into(), |n| thousands(n as u64)),
         escape(&or_dash(&c.run_id)),
         escape(&or_dash(&c.data_time)),
+        last_runs(c),
     );
     let data = serde_json::to_string(report)
         .map_err(|e| Error::Internal(format!("report JSON: {e}")))?
@@ -78,6 +113,8 @@ const STYLE: &str = "body{font-family:sans-serif;margin:0 auto;max-width:1600px;
 h1{margin:.2rem 0}header p{color:#555}\
 .coverage{display:flex;flex-wrap:wrap;gap:.5rem 2rem;margin:1rem 0}.coverage dt{font-size:.8rem;color:#666}\
 .coverage dd{margin:0;font-size:1.2rem;font-weight:bold}\
+.runs{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}.runs td,.runs th{padding:.1rem .6rem;text-align:left}\
+.runs caption{text-align:left;color:#666}.as-of{background:#fff3cd;padding:.3rem .6rem}\
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1.5rem}\
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:1rem}\
 figure h2{font-size:1.1rem;margin:0 0 .3rem}figure p{margin:.2rem 0 .6rem;color:#555;font-size:.9rem}\

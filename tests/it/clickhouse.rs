@@ -42,7 +42,9 @@ pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
             });
         }
         let sql = format!("SELECT {} FROM {ns}.{}", parts.join(", "), info.name);
-        let batches = gamelake::query::sql(lake, &sql).await.expect("profile");
+        let batches = gamelake::query::sql(lake, &sql, None)
+            .await
+            .expect("profile");
         let row = &gamelake::query::json_rows(&batches).expect("rows")[0];
         let null = serde_json::Value::Null;
         let get = |k: String| row.get(&k).unwrap_or(&null).clone();

@@ -155,9 +155,16 @@ async fn a_table_from_an_earlier_release_gains_new_columns_in_place() {
     );
 
     // A full refresh fills the column for every game, keys still in place.
-    support::etl(&wh, &lake, &EtlOptions { full_refresh: true })
-        .await
-        .expect("full refresh");
+    support::etl(
+        &wh,
+        &lake,
+        &EtlOptions {
+            full_refresh: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("full refresh");
     assert_eq!(
         sql_i64(
             &lake,

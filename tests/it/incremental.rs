@@ -128,9 +128,16 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     }
 
     // A full refresh gives the same rows and keys as the incremental history.
-    support::etl(&wh, &lake, &EtlOptions { full_refresh: true })
-        .await
-        .expect("full refresh");
+    support::etl(
+        &wh,
+        &lake,
+        &EtlOptions {
+            full_refresh: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("full refresh");
     assert_eq!(contents_by_natural_key(&lake).await, got);
     assert_eq!(keys(&lake).await, keys_day2);
 }

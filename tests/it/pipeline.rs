@@ -11,9 +11,16 @@ use gamelake::storage::Warehouse;
 use crate::support::{self, expected_counts, snapshot_ids, sql_i64, table_counts};
 
 async fn etl_run(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> etl::EtlReport {
-    support::etl(wh, lake, &EtlOptions { full_refresh })
-        .await
-        .expect("etl")
+    support::etl(
+        wh,
+        lake,
+        &EtlOptions {
+            full_refresh,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("etl")
 }
 
 /// Every member dimension, by member name.

@@ -64,12 +64,30 @@ pub enum Command {
         #[command(flatten)]
         etl: EtlArgs,
     },
-    /// Run SQL over the tables (addressable as <namespace>.<table>, e.g. rawg.fact_games).
+    /// Run SQL over the tables (addressable as <namespace>.<table>, e.g. rawg.fact_games;
+    /// the runs as <namespace>.gamelake_runs).
     Sql {
         /// The SQL statement.
         statement: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Read the tables as a run published them: a run id (see `gamelake status`), or a
+        /// UTC time (2026-12-03T09:00:00, 2026-12-03) for the last run published by then.
+        #[arg(long, value_name = "RUN_ID|TIME")]
+        as_of: Option<String>,
+    },
+    /// Run the data checks declared in schemas/ on the published tables; exits 1 when one
+    /// of error level fails.
+    Check {
+        /// Warn when the newest `updated` is older than this many days.
+        #[arg(long, env = "GAMELAKE_FRESHNESS_DAYS", default_value_t = 7.0)]
+        freshness_days: f64,
+    },
+    /// Publish every table as an earlier run left it (a new snapshot; history is kept); the
+    /// next run processes again the raw files that run had not processed.
+    Rollback {
+        /// The run to go back to (see `gamelake status` or <namespace>.gamelake_runs).
+        run_id: String,
     },
     /// List the tables with row count, data files and current snapshot.
     Tables,
@@ -80,6 +98,9 @@ pub enum Command {
         /// Where to write the page.
         #[arg(long, value_name = "FILE", default_value = "report.html")]
         out: std::path::PathBuf,
+        /// The tables as a run published them (a run id or a UTC time, as for `sql`).
+        #[arg(long, value_name = "RUN_ID|TIME")]
+        as_of: Option<String>,
     },
     /// Generate RAWG-shaped list pages at any size (and a next-day delta), drawn from
     /// recorded pages, for benchmarks. Touches no warehouse.
@@ -136,6 +157,19 @@ pub struct EtlArgs {
     /// Rebuild and rewrite every table from all raw data (surrogate keys are kept).
     #[arg(long)]
     full_refresh: bool,
+    /// The freshness check warns when the newest `updated` is older than this many days.
+    #[arg(long, env = "GAMELAKE_FRESHNESS_DAYS", default_value_t = 7.0)]
+    freshness_days: f64,
+}
+
+/// Days as a duration; a bad number (negative, not finite) is refused.
+pub fn days(days: f64) -> gamelake::Result<Duration> {
+    if !(days.is_finite() && days >= 0.0) {
+        return Err(gamelake::Error::Config(format!(
+            "--freshness-days {days}: expected a number of days, 0 or more"
+        )));
+    }
+    Ok(Duration::from_secs_f64(days * 86_400.0))
 }
 
 #[derive(Args)]
@@ -186,6 +220,8 @@ impl Cli {
             Command::Tables => "tables",
             Command::Status => "status",
             Command::Report { .. } => "report",
+            Command::Check { .. } => "check",
+            Command::Rollback { .. } => "rollback",
             Command::Generate(_) => "generate",
             Command::Maintain(_) => "maintain",
         }
@@ -244,10 +280,11 @@ impl IngestArgs {
 
 impl EtlArgs {
     /// The ETL's options.
-    pub fn options(&self) -> EtlOptions {
-        EtlOptions {
+    pub fn options(&self) -> gamelake::Result<EtlOptions> {
+        Ok(EtlOptions {
             full_refresh: self.full_refresh,
-        }
+            freshness: days(self.freshness_days)?,
+        })
     }
 }
 

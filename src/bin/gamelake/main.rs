@@ -118,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         cli.command,
         Command::Ingest(_) | Command::Etl(_) | Command::Run { .. }
     );
+    let as_of = |text: &Option<String>| text.as_deref().map(gamelake::runs::AsOf::parse);
     let lake = if writes {
         Gamelake::open(&settings).await
     } else {
@@ -132,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{}", output::ingest_line(&report));
         }
         Command::Etl(args) => {
-            let report = lake.etl(&args.options(), &mut bar).await?;
+            let report = lake.etl(&args.options()?, &mut bar).await?;
             eprintln!("{}", output::etl_line(&report));
         }
         Command::Run { ingest, .. } if ingest.plan_only() => {
@@ -141,14 +142,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run { ingest, etl } => {
             let report = lake
-                .run(&ingest.options(&settings), &etl.options(), &mut bar)
+                .run(&ingest.options(&settings), &etl.options()?, &mut bar)
                 .await?;
             eprintln!("{}", output::ingest_line(&report.ingest));
             eprintln!("{}", output::etl_line(&report.etl));
         }
-        Command::Sql { statement, format } => {
-            let batches = lake.sql(&statement).await?;
+        Command::Sql {
+            statement,
+            format,
+            as_of: at,
+        } => {
+            let batches = lake.sql_as_of(&statement, as_of(&at).as_ref()).await?;
             println!("{}", output::render(&batches, format)?);
+        }
+        Command::Check { freshness_days } => {
+            let results = lake.check(args::days(freshness_days)?).await?;
+            println!("{}", output::check_lines(&results));
+            let failed = gamelake::checks::failures(&results);
+            if !failed.is_empty() {
+                anyhow::bail!(
+                    "{} data check(s) failed on the published tables (listed above)",
+                    failed.len()
+                );
+            }
+        }
+        Command::Rollback { run_id } => {
+            let report = lake.rollback(&run_id).await?;
+            eprintln!("{}", output::rollback_line(&report));
         }
         Command::Status => {
             println!(
@@ -156,8 +176,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 output::status(&lake.status(settings.monthly_request_limit).await?)
             );
         }
-        Command::Report { out } => {
-            let report = lake.report().await?;
+        Command::Report { out, as_of: at } => {
+            let report = lake.report_as_of(as_of(&at).as_ref()).await?;
             let page = gamelake::report::render::html(&report)?;
             std::fs::write(&out, page)
                 .with_context(|| format!("writing the report to {}", out.display()))?;

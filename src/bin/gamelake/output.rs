@@ -188,7 +188,92 @@ pub fn status(s: &Status) -> String {
             n(files as u64)
         ));
     }
+    if s.last_runs.is_empty() {
+        out.push_str(
+            "
+runs:      none recorded yet",
+        );
+    } else {
+        out.push_str(
+            "
+runs (newest first, from gamelake_runs):",
+        );
+        for r in &s.last_runs {
+            let failed = r.checks_failed();
+            out.push_str(&format!(
+                "
+  {} {:<8} {:<13} {} UTC{}{}",
+                r.run_id,
+                r.command,
+                r.status,
+                r.finished.format("%Y-%m-%d %H:%M:%S"),
+                r.games_processed
+                    .map_or(String::new(), |g| format!(", {} games rebuilt", n(g))),
+                if failed > 0 {
+                    format!(", {failed} checks failed")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    if !s.tables.is_empty() {
+        out.push_str(
+            "
+tables:",
+        );
+        for t in &s.tables {
+            out.push_str(&format!(
+                "
+  {:<28} {:>10} rows  snapshot {}",
+                t.name,
+                n(t.rows),
+                t.snapshot_id.map_or("-".into(), |id| id.to_string())
+            ));
+        }
+    }
     out
+}
+
+/// The data checks, one line each; failures first.
+pub fn check_lines(results: &[gamelake::checks::CheckResult]) -> String {
+    let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
+    let mut out = String::new();
+    for r in &failed {
+        let level = match r.level {
+            gamelake::checks::Level::Error => "FAIL",
+            gamelake::checks::Level::Warn => "WARN",
+        };
+        out.push_str(&format!("{level} {}\n", r.line()));
+    }
+    out.push_str(&format!(
+        "{} checks: {} passed, {} failed, {} warnings",
+        results.len(),
+        results.len() - failed.len(),
+        gamelake::checks::failures(results).len(),
+        failed
+            .iter()
+            .filter(|r| r.level == gamelake::checks::Level::Warn)
+            .count()
+    ));
+    out
+}
+
+/// The rollback's summary line.
+pub fn rollback_line(r: &gamelake::ops::RollbackReport) -> String {
+    format!(
+        "rollback {}: tables as run {} left them ({} restored, {} emptied), published {}; \
+         the next run processes {} raw files again",
+        r.run_id,
+        r.restored,
+        r.tables.0,
+        r.tables.1,
+        match r.published {
+            gamelake::catalog::staged::PublishMode::PerTable => "table by table",
+            _ => "at once",
+        },
+        r.to_reprocess
+    )
 }
 
 /// The ETL's summary line.
@@ -200,13 +285,25 @@ pub fn etl_line(r: &EtlReport) -> String {
         );
     }
     let written = r.tables.iter().filter(|t| t.written).count();
+    let warnings = r.checks.iter().filter(|c| !c.passed).count();
     format!(
-        "etl {}: {} games from {} raw files; {} tables written, {} unchanged",
+        "etl {}: {} games from {} raw files; {} tables written, {} unchanged; {} checks passed{}{}",
         r.run_id,
         r.games,
         r.raw_files,
         written,
-        r.tables.len() - written
+        r.tables.len() - written,
+        r.checks.len() - warnings,
+        if warnings > 0 {
+            format!(", {warnings} warnings")
+        } else {
+            String::new()
+        },
+        if r.published == Some(gamelake::catalog::staged::PublishMode::PerTable) {
+            "; published table by table (the catalog has no multi-table commit)"
+        } else {
+            ""
+        }
     )
 }
 

@@ -203,7 +203,7 @@ pub fn expected_counts(dirs: &[&Path]) -> BTreeMap<String, usize> {
 /// Runs one SQL statement; tables are written `rawg.<table>` and mean the lake's namespace.
 async fn sql(lake: &Lakehouse, statement: &str) -> Vec<arrow::array::RecordBatch> {
     let statement = statement.replace("rawg.", &format!("{}.", lake.namespace()));
-    gamelake::query::sql(lake, &statement)
+    gamelake::query::sql(lake, &statement, None)
         .await
         .unwrap_or_else(|e| panic!("{statement}: {e}"))
 }

@@ -1,0 +1,122 @@
+//! `gamelake rollback RUN_ID`: publish every table as that run left it.
+//!
+//! Each star table gets a new snapshot of the files it had after the run (history is kept;
+//! see [`crate::lakehouse::restore`]); a table the run did not have is emptied. The
+//! processed-files lists go back to what they were then, so the next incremental run
+//! processes again every raw file landed or processed after it. All of it, and the
+//! rollback's own row in `gamelake_runs`, is published at once, fenced by the lease.
+//!
+//! Must never: delete a raw file or a data file, or publish part of a rollback.
+
+use super::Gamelake;
+use crate::catalog::staged::PublishMode;
+use crate::etl::{FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, RUN_ID_SUMMARY, table_states};
+use crate::runs::{self, AsOf, RunRecord};
+use crate::{Error, Result, dims, schema};
+
+/// What a rollback did.
+#[derive(Debug, Clone)]
+pub struct RollbackReport {
+    /// The rollback's own run id (its row in `gamelake_runs`).
+    pub run_id: String,
+    /// The run restored.
+    pub restored: String,
+    /// Tables restored to a snapshot, and tables emptied (the run did not have them).
+    pub tables: (usize, usize),
+    /// Raw files the next run will process again (list and detail landings).
+    pub to_reprocess: usize,
+    /// How the tables were published.
+    pub published: PublishMode,
+}
+
+impl Gamelake {
+    /// Publishes every table as run `run_id` left it (see the module docs). Holds the lease.
+    pub async fn rollback(&self, run_id: &str) -> Result<RollbackReport> {
+        self.locked("rollback", |fence| async move {
+            let started = chrono::Utc::now().naive_utc();
+            let lake = self.lakehouse().await?;
+            let history = runs::load(&lake).await?;
+            let target = AsOf::Run(run_id.to_string()).find(&history)?;
+            let processed = runs::processed_as_of(&history, target).ok_or_else(|| {
+                Error::AsOf(format!(
+                    "run {run_id}: gamelake_runs does not say which raw files had been \
+                     processed by then (no full build recorded before it), so a rollback \
+                     could not tell what to process again"
+                ))
+            })?;
+            let own_id = crate::new_run_id();
+            let staged = lake.staged();
+            let (mut restored, mut emptied) = (0, 0);
+            for def in schema::tables() {
+                let Some(table) = staged.load(&def.name).await? else {
+                    continue;
+                };
+                let mut props = vec![
+                    (RUN_ID_SUMMARY.to_string(), own_id.clone()),
+                    // Contents are no longer what the fingerprint described: the next full
+                    // build writes the table again.
+                    (
+                        FINGERPRINT_PROPERTY.to_string(),
+                        format!("rollback:{own_id}"),
+                    ),
+                ];
+                let files = match def.name.as_str() {
+                    dims::FACT_TABLE => Some(&processed.games),
+                    dims::GAME_DETAIL_TABLE => Some(&processed.details),
+                    _ => None,
+                };
+                if let Some(files) = files {
+                    let json = serde_json::to_string(files)
+                        .map_err(|e| Error::Internal(format!("raw file list: {e}")))?;
+                    props.push((RAW_FILES_PROPERTY.to_string(), json));
+                }
+                match target.tables.get(&def.name).and_then(|t| t.snapshot_id) {
+                    Some(id) => {
+                        crate::lakehouse::restore::restore(&table, id, props).await?;
+                        restored += 1;
+                    }
+                    None => {
+                        let empty = staged.stage(def, empty_batch(def)?).await?;
+                        staged
+                            .commit_staged(empty, props, Default::default())
+                            .await?;
+                        emptied += 1;
+                    }
+                }
+            }
+            let all_files =
+                self.wh.raw_game_files().await?.len() + self.wh.raw_detail_files().await?.len();
+            let record = RunRecord {
+                run_id: own_id.clone(),
+                command: "rollback".to_string(),
+                started,
+                finished: chrono::Utc::now().naive_utc(),
+                status: runs::status::ROLLED_BACK.to_string(),
+                tables: table_states(&staged, &[]).await?,
+                rolled_back_to: Some(run_id.to_string()),
+                raw_files: Some(processed.clone()),
+                ..Default::default()
+            };
+            runs::record(&staged, &record).await?;
+            fence.check().await?;
+            let f = fence.clone();
+            let published = staged
+                .publish(Some(std::sync::Arc::new(move || f.check_local())))
+                .await?;
+            Ok(RollbackReport {
+                run_id: own_id,
+                restored: run_id.to_string(),
+                tables: (restored, emptied),
+                to_reprocess: all_files
+                    .saturating_sub(processed.games.len() + processed.details.len()),
+                published,
+            })
+        })
+        .await
+    }
+}
+
+/// No rows, in the table's schema.
+fn empty_batch(def: &schema::TableDef) -> Result<arrow::array::RecordBatch> {
+    Ok(arrow::array::RecordBatch::new_empty(def.arrow_schema()))
+}

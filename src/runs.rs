@@ -1,0 +1,374 @@
+//! The runs table, `<namespace>.gamelake_runs` (`schemas/gamelake_runs.toml`): one row per
+//! ETL run, rollback or refused publish, appended in the same publish as the tables it
+//! describes, so a reader that sees a run's tables sees its row and the other way round.
+//!
+//! A row names, per star table, the snapshot that run left current: that is what
+//! `--as-of RUN` reads and what `rollback RUN` restores. It also keeps the raw files the run
+//! processed, so a rollback can tell which raw files later runs must process again.
+//!
+//! Must never: hold a secret (the source is recorded without its key), or be written outside
+//! a publish.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::CheckResult;
+use crate::lakehouse::Lakehouse;
+use crate::schema;
+use crate::{Error, Result};
+
+/// A run's status in the table.
+pub mod status {
+    /// Its tables were published.
+    pub const PUBLISHED: &str = "published";
+    /// An error-level data check failed: nothing of it was published.
+    pub const CHECKS_FAILED: &str = "checks-failed";
+    /// A rollback: it published an earlier run's tables.
+    pub const ROLLED_BACK: &str = "rolled-back";
+}
+
+/// One table as a run left it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableState {
+    /// The table's current snapshot after the run (`None`: no snapshot yet).
+    pub snapshot_id: Option<i64>,
+    /// Rows the run wrote.
+    pub rows_added: u64,
+    /// Rows it removed (merge-on-read replacements).
+    pub rows_removed: u64,
+    /// False when the table was left as it was.
+    pub written: bool,
+}
+
+/// The raw files a run processed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawFiles {
+    /// True when the run rebuilt from every raw file (a first run, `--full-refresh`, a
+    /// rollback): `games` and `details` are then every file processed so far.
+    pub full: bool,
+    /// List landing files.
+    pub games: Vec<String>,
+    /// Detail landing files.
+    pub details: Vec<String>,
+}
+
+/// One row of `gamelake_runs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecord {
+    /// The run's id.
+    pub run_id: String,
+    /// `etl`, `run`, `rollback`.
+    pub command: String,
+    /// When it started (UTC).
+    pub started: NaiveDateTime,
+    /// When its publish was prepared (UTC).
+    pub finished: NaiveDateTime,
+    /// One of [`status`].
+    pub status: String,
+    /// Where the ingest read (no key), for `run`.
+    pub source: Option<String>,
+    /// Merge-on-read run.
+    pub incremental: Option<bool>,
+    /// Raw files read.
+    pub raw_files_read: Option<u64>,
+    /// Games rebuilt.
+    pub games_processed: Option<u64>,
+    /// Ingest: games seen, kept, unchanged; requests spent.
+    pub games_seen: Option<u64>,
+    /// New or changed games kept.
+    pub games_kept: Option<u64>,
+    /// Games skipped as unchanged.
+    pub games_unchanged: Option<u64>,
+    /// HTTP requests spent.
+    pub requests: Option<u64>,
+    /// Per star table.
+    pub tables: BTreeMap<String, TableState>,
+    /// Data check results.
+    pub checks: Vec<CheckResult>,
+    /// The raw files processed.
+    pub raw_files: Option<RawFiles>,
+    /// For a rollback: the run restored.
+    pub rolled_back_to: Option<String>,
+}
+
+impl RunRecord {
+    /// The snapshot each star table had after this run (tables without one left out).
+    pub fn snapshots(&self) -> BTreeMap<String, i64> {
+        self.tables
+            .iter()
+            .filter_map(|(t, s)| s.snapshot_id.map(|id| (t.clone(), id)))
+            .collect()
+    }
+
+    /// Error-level checks that failed.
+    pub fn checks_failed(&self) -> usize {
+        crate::checks::failures(&self.checks).len()
+    }
+
+    /// The row as a one-row batch of the runs table's schema.
+    pub fn to_batch(&self) -> Result<RecordBatch> {
+        let def = schema::runs_table();
+        let ts = |t: NaiveDateTime| t.and_utc().timestamp_micros();
+        let opt_u64 =
+            |v: Option<u64>| -> ArrayRef { Arc::new(Int64Array::from(vec![v.map(|v| v as i64)])) };
+        let text = |v: Option<&str>| -> ArrayRef { Arc::new(StringArray::from(vec![v])) };
+        let columns: Vec<ArrayRef> = def
+            .columns
+            .iter()
+            .map(|c| -> Result<ArrayRef> {
+                Ok(match c.name.as_str() {
+                    "run_id" => text(Some(&self.run_id)),
+                    "command" => text(Some(&self.command)),
+                    "started" => Arc::new(TimestampMicrosecondArray::from(vec![ts(self.started)])),
+                    "finished" => {
+                        Arc::new(TimestampMicrosecondArray::from(vec![ts(self.finished)]))
+                    }
+                    "status" => text(Some(&self.status)),
+                    "source" => text(self.source.as_deref()),
+                    "incremental" => Arc::new(BooleanArray::from(vec![self.incremental])),
+                    "raw_files_read" => opt_u64(self.raw_files_read),
+                    "games_processed" => opt_u64(self.games_processed),
+                    "games_seen" => opt_u64(self.games_seen),
+                    "games_kept" => opt_u64(self.games_kept),
+                    "games_unchanged" => opt_u64(self.games_unchanged),
+                    "requests" => opt_u64(self.requests),
+                    "tables" => text(Some(&json(&self.tables)?)),
+                    "checks" => text(Some(&json(&self.checks)?)),
+                    "checks_failed" => {
+                        Arc::new(Int32Array::from(vec![self.checks_failed() as i32]))
+                    }
+                    "raw_files" => match &self.raw_files {
+                        Some(f) => text(Some(&json(f)?)),
+                        None => text(None),
+                    },
+                    "rolled_back_to" => text(self.rolled_back_to.as_deref()),
+                    other => {
+                        return Err(Error::Schema(format!(
+                            "gamelake_runs.{other}: schemas/gamelake_runs.toml has a column \
+                             runs.rs does not fill"
+                        )));
+                    }
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(RecordBatch::try_new(def.arrow_schema(), columns)?)
+    }
+}
+
+/// JSON text of one of the row's structured columns.
+fn json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("runs row: {e}")))
+}
+
+/// Appends `record` to the runs table of `lake` (a staged lakehouse: it is published with
+/// the run's tables).
+pub async fn record(lake: &Lakehouse, record: &RunRecord) -> Result<()> {
+    lake.append(schema::runs_table(), record.to_batch()?).await
+}
+
+/// Every recorded run, oldest first; empty when the table does not exist yet.
+pub async fn load(lake: &Lakehouse) -> Result<Vec<RunRecord>> {
+    let Some(batches) = lake.read(&schema::runs_table().name, None).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for b in &batches {
+        for row in 0..b.num_rows() {
+            out.push(from_row(b, row)?);
+        }
+    }
+    out.sort_by(|a, b| (a.started, &a.run_id).cmp(&(b.started, &b.run_id)));
+    Ok(out)
+}
+
+fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
+    let bad = |what: &str| Error::corrupt("gamelake_runs", format!("column {what}"));
+    let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
+    let text = |name: &str| -> Result<Option<String>> {
+        let c = col(name)?;
+        let a = c
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| bad(name))?;
+        Ok((!a.is_null(row)).then(|| a.value(row).to_string()))
+    };
+    let long = |name: &str| -> Result<Option<u64>> {
+        let c = col(name)?;
+        let a = c
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| bad(name))?;
+        Ok((!a.is_null(row)).then(|| a.value(row).max(0) as u64))
+    };
+    let time = |name: &str| -> Result<NaiveDateTime> {
+        let c = col(name)?;
+        let a = c
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .ok_or_else(|| bad(name))?;
+        chrono::DateTime::from_timestamp_micros(a.value(row))
+            .map(|t| t.naive_utc())
+            .ok_or_else(|| bad(name))
+    };
+    fn parse<T: serde::de::DeserializeOwned>(
+        name: &str,
+        text: Option<String>,
+    ) -> Result<Option<T>> {
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| Error::corrupt("gamelake_runs", format!("column {name}: {e}")))
+        })
+        .transpose()
+    }
+    let incremental = {
+        let c = col("incremental")?;
+        let a = c
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| bad("incremental"))?;
+        (!a.is_null(row)).then(|| a.value(row))
+    };
+    Ok(RunRecord {
+        run_id: text("run_id")?.unwrap_or_default(),
+        command: text("command")?.unwrap_or_default(),
+        started: time("started")?,
+        finished: time("finished")?,
+        status: text("status")?.unwrap_or_default(),
+        source: text("source")?,
+        incremental,
+        raw_files_read: long("raw_files_read")?,
+        games_processed: long("games_processed")?,
+        games_seen: long("games_seen")?,
+        games_kept: long("games_kept")?,
+        games_unchanged: long("games_unchanged")?,
+        requests: long("requests")?,
+        tables: parse("tables", text("tables")?)?.unwrap_or_default(),
+        checks: parse("checks", text("checks")?)?.unwrap_or_default(),
+        raw_files: parse("raw_files", text("raw_files")?)?,
+        rolled_back_to: text("rolled_back_to")?,
+    })
+}
+
+/// Which published state to read: a run, or the last run published at or before a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsOf {
+    /// A run id.
+    Run(String),
+    /// A UTC time.
+    Time(NaiveDateTime),
+}
+
+impl AsOf {
+    /// `RUN_ID`, or a time: `2026-12-03T09:00:00`, `2026-12-03 09:00:00`, `2026-12-03`
+    /// (UTC, or with an offset).
+    pub fn parse(text: &str) -> Self {
+        let t = text.trim();
+        if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
+            return Self::Time(dt.naive_utc());
+        }
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ] {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
+                return Self::Time(dt);
+            }
+        }
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            && let Some(dt) = d.and_hms_opt(23, 59, 59)
+        {
+            return Self::Time(dt);
+        }
+        Self::Run(t.to_string())
+    }
+
+    /// The run whose published state this names: the run itself, or the last run that
+    /// published tables at or before the time.
+    pub fn find<'a>(&self, runs: &'a [RunRecord]) -> Result<&'a RunRecord> {
+        let publishing =
+            |r: &&RunRecord| matches!(r.status.as_str(), status::PUBLISHED | status::ROLLED_BACK);
+        let listed = || {
+            let mut ids: Vec<&str> = runs
+                .iter()
+                .rev()
+                .filter(publishing)
+                .take(5)
+                .map(|r| r.run_id.as_str())
+                .collect();
+            ids.reverse();
+            if ids.is_empty() {
+                "no run is recorded yet".to_string()
+            } else {
+                format!("the latest runs: {}", ids.join(", "))
+            }
+        };
+        match self {
+            Self::Run(id) => {
+                let run = runs.iter().find(|r| &r.run_id == id).ok_or_else(|| {
+                    Error::AsOf(format!(
+                        "no run {id:?} in gamelake_runs ({}); see `gamelake status`",
+                        listed()
+                    ))
+                })?;
+                if !publishing(&run) {
+                    return Err(Error::AsOf(format!(
+                        "run {id} published nothing (status {}): its tables are those of the \
+                         run before it",
+                        run.status
+                    )));
+                }
+                Ok(run)
+            }
+            Self::Time(t) => runs
+                .iter()
+                .rev()
+                .filter(publishing)
+                .find(|r| r.finished <= *t)
+                .ok_or_else(|| {
+                    Error::AsOf(format!(
+                        "no run had published before {t} UTC ({})",
+                        listed()
+                    ))
+                }),
+        }
+    }
+}
+
+/// The raw files processed as of `run`: its own list if it rebuilt from all of them, else
+/// the last full list before it plus every published run's files since, up to `run`.
+pub fn processed_as_of(runs: &[RunRecord], run: &RunRecord) -> Option<RawFiles> {
+    let upto = runs.iter().position(|r| r.run_id == run.run_id)?;
+    let publishing =
+        |r: &RunRecord| matches!(r.status.as_str(), status::PUBLISHED | status::ROLLED_BACK);
+    let mut chain: Vec<&RawFiles> = Vec::new();
+    for r in runs[..=upto].iter().rev().filter(|r| publishing(r)) {
+        let Some(files) = &r.raw_files else {
+            continue;
+        };
+        chain.push(files);
+        if files.full {
+            let mut out = RawFiles {
+                full: true,
+                ..Default::default()
+            };
+            for f in chain.iter().rev() {
+                out.games.extend(f.games.iter().cloned());
+                out.details.extend(f.details.iter().cloned());
+            }
+            out.games.sort();
+            out.games.dedup();
+            out.details.sort();
+            out.details.dedup();
+            return Some(out);
+        }
+    }
+    None
+}
