@@ -4,18 +4,31 @@
 //! SIGKILL there: no destructors run, nothing is flushed, as with an OOM kill. Unset (always,
 //! outside tests), a point costs one environment lookup. Points are named `<stage>.<event>`:
 //! `ingest.page.<n>` after page n is taken in, `ingest.landed.<n>` after raw file n is written,
-//! `etl.committed.<table>` after that table's commit.
+//! `etl.committed.<table>` after that table is staged, `etl.before-publish` with the run
+//! staged and checked, `etl.published` right after the publish.
+//!
+//! `GAMELAKE_STOP_AT` names a point where the process stops itself (SIGSTOP) instead, as a
+//! process paused by the operating system or a debugger would: the lease-fencing test
+//! resumes it with SIGCONT after another run took the warehouse over.
 
 /// The environment variable that arms a kill point.
 pub const KILL_AT: &str = "GAMELAKE_KILL_AT";
+/// The environment variable that arms a stop point.
+pub const STOP_AT: &str = "GAMELAKE_STOP_AT";
 
-/// Kills the process if `GAMELAKE_KILL_AT` names this point.
+/// Kills (or stops) the process if `GAMELAKE_KILL_AT` (or `GAMELAKE_STOP_AT`) names this
+/// point.
 pub fn hit(point: &str) {
-    if std::env::var(KILL_AT).is_ok_and(|armed| armed == point) {
-        tracing::warn!(point, "kill point reached: sending SIGKILL to self");
-        // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGKILL);
+    for (var, signal, what) in [
+        (KILL_AT, libc::SIGKILL, "SIGKILL"),
+        (STOP_AT, libc::SIGSTOP, "SIGSTOP"),
+    ] {
+        if std::env::var(var).is_ok_and(|armed| armed == point) {
+            tracing::warn!(point, "kill point reached: sending {what} to self");
+            // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
+            unsafe {
+                libc::kill(libc::getpid(), signal);
+            }
         }
     }
 }

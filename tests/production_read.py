@@ -4,7 +4,7 @@ pyiceberg (through the catalog) and DuckDB's iceberg extension (from the metadat
 Usage: production_read.py NAMESPACE
 Environment: CATALOG_URI, CATALOG_WAREHOUSE, AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, DUCKDB_EXTENSIONS (folders holding the .duckdb_extension files).
-Prints JSON: {table: {"pyiceberg": rows, "duckdb": rows, "key_sum": sum of the first column}}.
+Prints JSON: {table: {"pyiceberg": rows, "duckdb": rows, "key_sum": sum of the first column, 0 when it is not an integer}}.
 """
 import glob
 import json
@@ -13,6 +13,7 @@ import sys
 from urllib.parse import urlparse
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog.rest import RestCatalog
 
@@ -64,6 +65,8 @@ for ident in catalog.list_tables(namespace):
     out[ident[-1]] = {
         "pyiceberg": arrow.num_rows,
         "duckdb": duck,
-        "key_sum": int(pc.sum(arrow.column(0)).as_py() or 0),
+        "key_sum": int(pc.sum(arrow.column(0)).as_py() or 0)
+        if pa.types.is_integer(arrow.column(0).type)
+        else 0,
     }
 print(json.dumps(out))

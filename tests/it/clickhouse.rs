@@ -25,8 +25,24 @@ pub fn chdb_read(mode: &[&str], env: &[(&'static str, String)]) -> serde_json::V
 pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
     let ns = lake.namespace();
     let mut tables = Vec::new();
-    for info in lake.infos().await.expect("tables") {
-        let def = schema::table(&info.name).expect("def");
+    // The star tables, and the runs table: every reader must see it too.
+    let mut names: Vec<String> = lake
+        .infos()
+        .await
+        .expect("tables")
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    let runs = schema::runs_table();
+    if lake.load(&runs.name).await.expect("load runs").is_some() {
+        names.push(runs.name.clone());
+    }
+    for name in names {
+        let def = if name == runs.name {
+            runs
+        } else {
+            schema::table(&name).expect("def")
+        };
         let mut parts = vec!["count(*) AS n".to_string()];
         for (i, c) in def.columns.iter().enumerate() {
             let col = &c.name;
@@ -41,19 +57,19 @@ pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
                 ColumnType::Date | ColumnType::Timestamp => format!("0 AS s{i}"),
             });
         }
-        let sql = format!("SELECT {} FROM {ns}.{}", parts.join(", "), info.name);
+        let sql = format!("SELECT {} FROM {ns}.{}", parts.join(", "), name);
         let batches = gamelake::query::sql(lake, &sql, None)
             .await
             .expect("profile");
         let row = &gamelake::query::json_rows(&batches).expect("rows")[0];
         let null = serde_json::Value::Null;
         let get = |k: String| row.get(&k).unwrap_or(&null).clone();
-        let t = &seen[&info.name];
+        let t = &seen[&name];
         assert_eq!(
             t["rows"].as_i64(),
             get("n".into()).as_i64(),
             "{}: rows in ClickHouse",
-            info.name
+            name
         );
         for (i, c) in def.columns.iter().enumerate() {
             let (count, sum) = (get(format!("c{i}")), get(format!("s{i}")));
@@ -62,7 +78,7 @@ pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
                 theirs["count"].as_i64(),
                 Some(count.as_i64().unwrap_or(0)),
                 "{}.{}: non-null values in ClickHouse",
-                info.name,
+                name,
                 c.name
             );
             match c.ty {
@@ -74,7 +90,7 @@ pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
                     assert!(
                         (a - b).abs() <= 1e-6 * b.abs().max(1.0),
                         "{}.{}: sum {a} in ClickHouse, {b} in gamelake",
-                        info.name,
+                        name,
                         c.name
                     );
                 }
@@ -83,12 +99,12 @@ pub async fn reads_the_same(seen: &serde_json::Value, lake: &Lakehouse) {
                     theirs["sum"].as_i64(),
                     Some(sum.as_i64().unwrap_or(0)),
                     "{}.{}: sum in ClickHouse",
-                    info.name,
+                    name,
                     c.name
                 ),
             }
         }
-        tables.push(info.name);
+        tables.push(name.clone());
     }
     let mut theirs: Vec<&String> = seen.as_object().expect("tables").keys().collect();
     theirs.sort();

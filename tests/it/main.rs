@@ -21,6 +21,7 @@ mod ops;
 mod peers;
 mod pipeline;
 mod production;
+mod publish;
 mod pyiceberg;
 mod report;
 mod secrets;

@@ -37,6 +37,19 @@ pub fn gamelake(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
+    command(sw, cwd, target, args, env)
+        .output()
+        .expect("run gamelake")
+}
+
+/// The command [`gamelake`] runs, to spawn it instead.
+pub fn command(
+    sw: &Seaweed,
+    cwd: &Path,
+    target: &Target,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
     let mut cmd = support::gamelake_in(cwd);
     cmd.args(["--warehouse", &target.warehouse])
         .args(["--catalog", &target.catalog])
@@ -48,7 +61,7 @@ pub fn gamelake(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("run gamelake")
+    cmd
 }
 
 fn ok(out: &Output, what: &str) -> String {
@@ -67,7 +80,7 @@ pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehou
 }
 
 /// What pyiceberg and DuckDB read (tests/production_read.py).
-fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
+pub fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site = root.join(".venv/lib");
     let out = Command::new(support::python())

@@ -36,6 +36,8 @@ mod bin {
             .env_remove("GAMELAKE_WAREHOUSE")
             .env_remove("GAMELAKE_CONFIG")
             .env_remove(KILL_AT)
+            .env_remove("GAMELAKE_STOP_AT")
+            .env_remove("GAMELAKE_LEASE_STALE_SECS")
             .env("NO_COLOR", "1");
         cmd
     }
@@ -276,6 +278,11 @@ pub async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
 /// What pyiceberg reads from every table of namespace `rawg` in the warehouse at `root`
 /// (see tests/pyiceberg_read.py).
 pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
+    pyiceberg_read_with(root, &[])
+}
+
+/// [`pyiceberg_read`] with extra arguments (`history`: every snapshot, read by time travel).
+pub fn pyiceberg_read_with(root: &Path, extra: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -283,6 +290,7 @@ pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
         ))
         .arg(root)
         .arg("rawg")
+        .args(extra)
         .output()
         .expect("run python");
     assert!(

@@ -1,0 +1,536 @@
+//! One run, one publish: what readers see when a run is killed around its publish (embedded
+//! and on SeaweedFS), a run whose data checks fail, `--as-of`, snapshot lineage read by
+//! pyiceberg, `gamelake_runs`, rollback, and a run that lost its lease (fencing).
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::production::{self, Target};
+use crate::support::seaweed;
+use crate::support::{self, text};
+
+/// `gamelake run --source <source>` on a local warehouse, with `env`.
+fn run(warehouse: &Path, source: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = support::gamelake_at(warehouse);
+    cmd.args(["run", "--source"]).arg(source);
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run gamelake")
+}
+
+/// `gamelake <args>` on a local warehouse.
+fn cli(warehouse: &Path, args: &[&str]) -> Output {
+    support::gamelake_at(warehouse)
+        .args(args)
+        .output()
+        .expect("run gamelake")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// One SQL answer through the binary, as CSV lines without the header.
+fn sql(warehouse: &Path, statement: &str, as_of: Option<&str>) -> Vec<String> {
+    let mut args = vec!["sql", statement, "--format", "csv"];
+    if let Some(a) = as_of {
+        args.extend(["--as-of", a]);
+    }
+    ok(&cli(warehouse, &args), statement)
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+/// What pyiceberg reads: per table, rows and key sum.
+fn state(warehouse: &Path) -> BTreeMap<String, (i64, i64)> {
+    let seen = support::pyiceberg_read(warehouse);
+    seen.as_object()
+        .expect("object")
+        .iter()
+        .map(|(t, v)| {
+            (
+                t.clone(),
+                (
+                    v["rows"].as_i64().expect("rows"),
+                    v["key_sum"].as_i64().unwrap_or(0),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Two days of pages: the first 10 recorded pages of 2015, then a changed next day.
+fn two_days(root: &Path) -> [PathBuf; 2] {
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let day2 = root.join("day2");
+    support::second_day(&support::pages_2015(), 10, &day2);
+    [day1, day2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+
+    let reference = root.join("reference");
+    ok(&run(&reference, &day1, &[]), "day 1");
+    let old = state(&reference);
+    ok(&run(&reference, &day2, &[]), "day 2");
+    let new = state(&reference);
+    assert_eq!(old["gamelake_runs"].0, 1);
+    assert_eq!(new["gamelake_runs"].0, 2);
+    assert_ne!(
+        old["fact_games"], new["fact_games"],
+        "day 2 changes the fact"
+    );
+
+    for (point, published) in [
+        ("etl.committed.dim_genre", false),
+        ("etl.committed.bridge_game_tag", false),
+        ("etl.committed.fact_games", false),
+        ("etl.before-publish", false),
+        ("etl.published", true),
+    ] {
+        let wh = root.join(point.replace('.', "-"));
+        ok(&run(&wh, &day1, &[]), "day 1");
+        let out = run(&wh, &day2, &[(support::KILL_AT, point)]);
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGKILL),
+            "{point}: not killed: {}",
+            text(&out.stderr)
+        );
+        // Every table, the runs table included, is the old run's or, once published, the
+        // new run's: never a mix.
+        let seen = state(&wh);
+        let want = if published { &new } else { &old };
+        assert_eq!(
+            &seen, want,
+            "after a kill at {point}, pyiceberg reads a mix"
+        );
+        ok(&run(&wh, &day2, &[]), "rerun of day 2");
+        assert_eq!(state(&wh), new, "the rerun after {point} converges");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_around_the_publish_on_seaweedfs_leaves_the_old_run_or_the_new_one() {
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let go = |target: &Target, day: &Path, env: &[(&str, &str)]| {
+        let source = day.to_str().expect("utf8");
+        production::gamelake(sw, &cwd, target, &["run", "--source", source], env)
+    };
+    // Per table: rows as pyiceberg and DuckDB read them, and the key sum.
+    let read = |target: &Target| -> BTreeMap<String, (i64, i64, i64)> {
+        production::independent_readers(sw, &target.namespace)
+            .as_object()
+            .expect("object")
+            .iter()
+            .map(|(t, v)| {
+                let n = |k: &str| v[k].as_i64().unwrap_or(-1);
+                (t.clone(), (n("pyiceberg"), n("duckdb"), n("key_sum")))
+            })
+            .collect()
+    };
+
+    let reference = Target::fresh(sw, "pubref");
+    ok(&go(&reference, &day1, &[]), "day 1");
+    let old = read(&reference);
+    let out = go(&reference, &day2, &[]);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "day 2: {log}");
+    assert!(
+        !log.contains("table by table"),
+        "SeaweedFS has the multi-table commit, so a run publishes at once: {log}"
+    );
+    let new = read(&reference);
+    assert_ne!(old, new);
+
+    for (point, published) in [("etl.before-publish", false), ("etl.published", true)] {
+        let target = Target::fresh(sw, "pubkill");
+        ok(&go(&target, &day1, &[]), "day 1");
+        let out = go(&target, &day2, &[(support::KILL_AT, point)]);
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGKILL),
+            "{point}: not killed: {}",
+            text(&out.stderr)
+        );
+        let want = if published { &new } else { &old };
+        assert_eq!(&read(&target), want, "after a kill at {point} on SeaweedFS");
+        // On S3 a killed holder's lease is taken over by pid on this host.
+        ok(&go(&target, &day2, &[]), "rerun of day 2");
+        assert_eq!(read(&target), new, "the rerun after {point} converges");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let wh_root = root.join("wh");
+    ok(&run(&wh_root, &day1, &[]), "day 1");
+
+    // The fixture: a genre row removed by hand while games still point at it.
+    let (_wh, lake) = support::open(&wh_root).await;
+    let genre = support::sql_i64(
+        &lake,
+        "SELECT min(genre_key) FROM rawg.bridge_game_genre WHERE genre_key > 0",
+    )
+    .await[0];
+    let def = gamelake::schema::table("dim_genre").expect("dim_genre");
+    lake.upsert(
+        def,
+        "genre_key",
+        &[genre].into_iter().collect(),
+        None,
+        Vec::new(),
+    )
+    .await
+    .expect("remove a genre");
+    let before = support::snapshot_ids(&lake).await;
+
+    let out = run(&wh_root, &day2, &[]);
+    let log = text(&out.stderr);
+    assert!(!out.status.success(), "a broken run must fail: {log}");
+    assert!(log.contains("nothing was published"), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("bridge_game_genre: references(genre_key -> dim_genre) failed"))
+        .unwrap_or_else(|| panic!("no line names the broken relationship: {log}"));
+    assert!(
+        line.contains(&format!("genre_key={genre}")),
+        "the line names the key: {line}"
+    );
+
+    let (_wh, lake) = support::open(&wh_root).await;
+    assert_eq!(support::snapshot_ids(&lake).await, before, "no table moved");
+    let runs = sql(
+        &wh_root,
+        "SELECT status, checks_failed FROM rawg.gamelake_runs ORDER BY started",
+        None,
+    );
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(runs[1].starts_with("checks-failed,"), "{runs:?}");
+
+    // `gamelake check` finds it on the published tables too, and exits non-zero.
+    let out = cli(&wh_root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("FAIL bridge_game_genre: references(genre_key -> dim_genre)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_of_reads_an_earlier_run_with_lineage_and_refuses_once_it_is_expired() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let wh = root.join("wh");
+    let question = "SELECT count(*), sum(game_key), sum(ratings_count) FROM rawg.fact_games";
+    let tags = "SELECT count(*) FROM rawg.bridge_game_tag";
+
+    ok(&run(&wh, &day1, &[]), "day 1");
+    let (answer1, tags1) = (sql(&wh, question, None), sql(&wh, tags, None));
+    let run1 = sql(&wh, "SELECT run_id FROM rawg.gamelake_runs", None)[0].clone();
+    std::thread::sleep(Duration::from_millis(1100));
+    let between = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M:%S%.f")
+        .to_string();
+    std::thread::sleep(Duration::from_millis(1100));
+    ok(&run(&wh, &day2, &[]), "day 2");
+    let answer2 = sql(&wh, question, None);
+    assert_ne!(answer1, answer2);
+
+    assert_eq!(sql(&wh, question, Some(&run1)), answer1, "--as-of RUN");
+    assert_eq!(sql(&wh, tags, Some(&run1)), tags1, "--as-of RUN, a bridge");
+    assert_eq!(sql(&wh, question, Some(&between)), answer1, "--as-of TIME");
+    let out = cli(&wh, &["sql", "SELECT 1", "--as-of", "no-such-run"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&run1),
+        "an unknown run lists the known ones: {}",
+        text(&out.stderr)
+    );
+
+    // pyiceberg: the runs table, each snapshot's parent, and time travel to run 1's.
+    let seen = support::pyiceberg_read_with(&wh, &["history"]);
+    assert_eq!(seen["gamelake_runs"]["rows"].as_i64(), Some(2));
+    let (_w, lake) = support::open(&wh).await;
+    let recorded = gamelake::runs::load(&lake).await.expect("runs");
+    assert_eq!(recorded[0].run_id, run1);
+    let fact_snapshot = recorded[0].tables["fact_games"]
+        .snapshot_id
+        .expect("run 1's fact snapshot");
+    // Every table's snapshots form one chain from its first: each later one names its
+    // parent (the log's order is not the metadata's, so the chain is walked); DuckDB's time
+    // travel reads each snapshot as pyiceberg's does.
+    for (table, t) in seen.as_object().expect("tables") {
+        let history = t["history"].as_array().expect("history");
+        for s in history {
+            assert_eq!(s["rows"], s["duckdb_rows"], "{table}: time travel to {s}");
+        }
+        let parent_of: BTreeMap<i64, Option<i64>> = history
+            .iter()
+            .map(|s| {
+                (
+                    s["snapshot_id"].as_i64().expect("id"),
+                    s["parent_id"].as_i64(),
+                )
+            })
+            .collect();
+        let roots = parent_of.values().filter(|p| p.is_none()).count();
+        assert_eq!(
+            roots, 1,
+            "{table}: one snapshot without a parent: {history:?}"
+        );
+        let mut walked = 1;
+        let mut at = t["current"].as_i64().expect("current");
+        while let Some(Some(parent)) = parent_of.get(&at) {
+            at = *parent;
+            walked += 1;
+        }
+        assert_eq!(
+            walked,
+            history.len(),
+            "{table}: the current snapshot's ancestors are all its snapshots: {history:?}"
+        );
+    }
+    let fact = &seen["fact_games"]["history"];
+    let at_run1 = fact
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|s| s["snapshot_id"].as_i64() == Some(fact_snapshot))
+        .expect("run 1's snapshot in pyiceberg's history");
+    assert_eq!(
+        at_run1["rows"].as_i64().map(|n| n.to_string()),
+        answer1[0].split(',').next().map(str::to_string),
+        "pyiceberg's time travel to run 1 reads run 1's rows"
+    );
+
+    // Once maintenance expired run 1's snapshots, --as-of refuses in plain words.
+    ok(
+        &cli(&wh, &["maintain", "--keep-days", "0"]),
+        "maintain --keep-days 0",
+    );
+    let out = cli(&wh, &["sql", question, "--as-of", &run1]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("expired by `gamelake maintain`") && err.contains("can no longer be read"),
+        "{err}"
+    );
+    assert_eq!(sql(&wh, question, None), answer2, "today still reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let wh = root.join("wh");
+    ok(&run(&wh, &day1, &[]), "day 1");
+    let old = state(&wh);
+    ok(&run(&wh, &day2, &[]), "day 2");
+    let new = state(&wh);
+    let (_w, lake) = support::open(&wh).await;
+    let new_contents = support::contents_by_natural_key(&lake).await;
+    let run1 = sql(
+        &wh,
+        "SELECT run_id FROM rawg.gamelake_runs ORDER BY started",
+        None,
+    )[0]
+    .clone();
+
+    let out = cli(&wh, &["rollback", &run1]);
+    let log = ok(&out, "rollback") + &text(&out.stderr);
+    assert!(log.contains("processes 1 raw files again"), "{log}");
+    let rolled = state(&wh);
+    for (table, want) in &old {
+        if table != "gamelake_runs" {
+            assert_eq!(&rolled[table], want, "{table} after the rollback");
+        }
+    }
+    let runs = sql(
+        &wh,
+        "SELECT command, status, rolled_back_to FROM rawg.gamelake_runs ORDER BY started",
+        None,
+    );
+    assert_eq!(runs[2], format!("rollback,rolled-back,{run1}"), "{runs:?}");
+
+    // The next run processes day 2's raw file again and lands where day 2 had.
+    ok(&cli(&wh, &["etl"]), "etl after the rollback");
+    let again = state(&wh);
+    for (table, want) in &new {
+        if table != "gamelake_runs" {
+            assert_eq!(&again[table], want, "{table} after reprocessing");
+        }
+    }
+    let (_w, lake) = support::open(&wh).await;
+    assert_eq!(
+        support::contents_by_natural_key(&lake).await,
+        new_contents,
+        "the same rows as before the rollback"
+    );
+}
+
+/// The state letter of a process (`T` when stopped), from /proc.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_lost_its_lease_stops_without_publishing() {
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let target = Target::fresh(sw, "fence");
+    let source = day1.to_str().expect("utf8");
+    let stale = [("GAMELAKE_LEASE_STALE_SECS", "3")];
+
+    // The first run stops itself with everything staged, as a paused process would.
+    let mut first = production::command(
+        sw,
+        &cwd,
+        &target,
+        &["run", "--source", source],
+        &[stale[0], ("GAMELAKE_STOP_AT", "etl.before-publish")],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn the first run");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while process_state(first.id()) != Some('T') {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never reached its stop point"
+        );
+        assert!(
+            first.try_wait().expect("wait").is_none(),
+            "the first run ended early"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The second run finds the lease stale after 3 s, takes it over and finishes.
+    let out = production::gamelake(sw, &cwd, &target, &["run", "--source", source], &stale);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "second run: {log}");
+    assert!(log.contains("taking over a lease"), "{log}");
+    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+    let published = support::snapshot_ids(&lake).await;
+    let contents = support::contents_by_natural_key(&lake).await;
+
+    // Resumed, the first run must stop before publishing anything.
+    // SAFETY: kill(2) with SIGCONT on a child we spawned.
+    unsafe {
+        libc::kill(first.id() as libc::pid_t, libc::SIGCONT);
+    }
+    let out = first.wait_with_output().expect("first run ends");
+    let log = text(&out.stderr);
+    assert!(!out.status.success(), "the fenced run must fail: {log}");
+    assert!(log.contains("lost the warehouse lease"), "{log}");
+
+    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+    assert_eq!(
+        support::snapshot_ids(&lake).await,
+        published,
+        "the fenced run committed something"
+    );
+    assert_eq!(support::contents_by_natural_key(&lake).await, contents);
+    let runs = gamelake::runs::load(&lake).await.expect("runs");
+    assert_eq!(runs.len(), 1, "only the second run is recorded");
+}
+
+/// Stages writes to two tables, lets another writer move the second one, and publishes:
+/// the publish must fail as a conflict and leave the first table as it was too.
+async fn a_publish_is_all_or_nothing(lake: &gamelake::lakehouse::Lakehouse) {
+    use gamelake::schema::table;
+    let (genre, tag) = (
+        table("bridge_game_genre").expect("def"),
+        table("bridge_game_tag").expect("def"),
+    );
+    lake.append(genre, support::pairs(&genre.name, &[(1, 1)]))
+        .await
+        .expect("genre");
+    lake.append(tag, support::pairs(&tag.name, &[(1, 1)]))
+        .await
+        .expect("tag");
+    let before = support::snapshot_ids(lake).await;
+
+    let staged = lake.staged();
+    staged
+        .append(genre, support::pairs(&genre.name, &[(2, 2)]))
+        .await
+        .expect("staged genre");
+    staged
+        .append(tag, support::pairs(&tag.name, &[(2, 2)]))
+        .await
+        .expect("staged tag");
+    assert_eq!(
+        support::snapshot_ids(lake).await,
+        before,
+        "staged writes are invisible"
+    );
+    // Another writer commits to the second table meanwhile.
+    lake.append(tag, support::pairs(&tag.name, &[(3, 3)]))
+        .await
+        .expect("concurrent tag");
+    let moved = support::snapshot_ids(lake).await;
+
+    let err = staged.publish(None).await.expect_err("a stale publish");
+    assert!(
+        matches!(err, gamelake::Error::Conflict(_)),
+        "a conflict: {err}"
+    );
+    assert_eq!(
+        support::snapshot_ids(lake).await,
+        moved,
+        "a failed publish changed a table"
+    );
+    assert_eq!(
+        support::sql_i64(
+            lake,
+            &format!(
+                "SELECT count(*) FROM {}.bridge_game_genre",
+                lake.namespace()
+            )
+        )
+        .await[0],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_that_conflicts_on_one_table_changes_none_embedded_and_on_seaweedfs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    a_publish_is_all_or_nothing(&lake).await;
+
+    // SeaweedFS applies the multi-table commit's requirements to every table before any.
+    let sw = seaweed::seaweed();
+    let target = Target::fresh(sw, "atomic");
+    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+    a_publish_is_all_or_nothing(&lake).await;
+}
