@@ -117,6 +117,15 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// Writing a table's data or delete files failed.
+    #[error("writing the data files of table {table}: {source}")]
+    WritingTable {
+        /// `namespace.table`.
+        table: String,
+        /// What failed.
+        source: Box<Error>,
+    },
+
     /// The Iceberg layer failed (metadata, manifests, commits).
     #[error("iceberg: {0}")]
     Iceberg(#[from] iceberg_rust::error::Error),
@@ -182,8 +191,8 @@ const FAULTS: &[(&[&str], Diagnosis)] = &[
         &["no space left on device", "os error 28", "storage full"],
         Diagnosis {
             cause: "disk full",
-            todo: "Free space on the warehouse's disk and rerun; the rerun goes on from what \
-                   landed",
+            todo: "Free space on the warehouse's disk and rerun; nothing of the failed run was \
+                   published, and the rerun goes on from what landed",
         },
     ),
     (
@@ -233,7 +242,9 @@ const FAULTS: &[(&[&str], Diagnosis)] = &[
         Diagnosis {
             cause: "endpoint unreachable",
             todo: "Check that the S3 server (AWS_ENDPOINT_URL) and the catalog are up and \
-                   reachable, then rerun; it goes on from what landed",
+                   reachable, then rerun; nothing of the failed run was published (it \
+                   publishes all tables at once, at its end), and the rerun goes on from what \
+                   landed",
         },
     ),
 ];

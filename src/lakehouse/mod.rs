@@ -331,7 +331,9 @@ impl Lakehouse {
     /// orphans, which `maintain` removes.
     pub async fn stage(&self, def: &TableDef, batch: RecordBatch) -> Result<Staged> {
         let table = self.load_or_create(def).await?;
-        let files = write_files(&table, batch).await?;
+        let files = write_files(&table, batch)
+            .await
+            .map_err(|e| self.writing(&def.name, e))?;
         Ok(Staged {
             name: def.name.clone(),
             table,
@@ -392,7 +394,7 @@ impl Lakehouse {
                     backoff(attempt).await;
                 }
                 Err(Error::Iceberg(e)) => return Err(self.commit_error(&def.name, e)),
-                Err(other) => return Err(other),
+                Err(other) => return Err(self.writing(&def.name, other)),
             }
         }
     }
@@ -438,7 +440,9 @@ impl Lakehouse {
     /// depend on what others wrote, so reloading and committing again is safe).
     pub async fn append(&self, def: &TableDef, batch: RecordBatch) -> Result<()> {
         let mut table = self.load_or_create(def).await?;
-        let files = write_files(&table, batch).await?;
+        let files = write_files(&table, batch)
+            .await
+            .map_err(|e| self.writing(&def.name, e))?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -456,6 +460,18 @@ impl Lakehouse {
                 }
                 Err(e) => return Err(self.commit_error(&def.name, e)),
             }
+        }
+    }
+
+    /// A failed data-file write, named by its table (a storage fault deep in the parquet
+    /// writer otherwise reads as a parquet error).
+    fn writing(&self, table: &str, e: Error) -> Error {
+        match e {
+            e @ (Error::WritingTable { .. } | Error::Conflict(_)) => e,
+            e => Error::WritingTable {
+                table: format!("{}.{table}", self.namespace),
+                source: Box::new(e),
+            },
         }
     }
 

@@ -1,8 +1,10 @@
-//! Faults of the machine under a run, as a person meets them: a full disk and a warehouse
-//! folder gamelake may not write. Each ends the run with one line that names the command,
-//! the fault in plain words, the path, and what to do; after the fault is fixed, a rerun
-//! finishes the job. Needs root (a small tmpfs is mounted, a folder made immutable), as CI
-//! and the development machines run.
+//! Faults of the machine under a run, as a person meets them: a full disk, a warehouse
+//! folder gamelake may not write, and the S3 server or the REST catalog going away in the
+//! middle of a run. Each ends the run with one line that names the command, the fault in
+//! plain words, where, and what to do; nothing half-done is published; after the fault is
+//! fixed, a rerun finishes the job. The disk tests need root (a small tmpfs is mounted, a
+//! folder made immutable), as CI and the development machines run; the server tests put a
+//! forwarder (`support::proxy`) between gamelake and SeaweedFS and take it down.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -128,6 +130,129 @@ fn a_warehouse_gamelake_may_not_write_says_so() {
         line.starts_with("error: run failed, access denied:")
             && line.contains(&wh.display().to_string())
             && line.contains("write access to the warehouse folder"),
+        "{line}"
+    );
+}
+
+/// `gamelake run` on S3 through forwarders to SeaweedFS's S3 and catalog, stopped at
+/// `stop_at`; there `fail` goes down, the run resumes and must fail in plain words, publishing
+/// nothing; with it back up, a rerun lands everything. Returns the failed run's error line.
+async fn server_down_mid_run(stop_at: &str, catalog_fails: bool) -> String {
+    use crate::production::{self, Target};
+    use crate::support::proxy::Proxy;
+    use crate::support::seaweed;
+
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let (s3, catalog) = (Proxy::start(sw.s3_port), Proxy::start(sw.iceberg_port));
+    let mut target = Target::fresh(sw, "down");
+    target.catalog = format!("rest+http://127.0.0.1:{}", catalog.port);
+    let endpoint = format!("http://127.0.0.1:{}", s3.port);
+    let env = [("AWS_ENDPOINT_URL", endpoint.as_str())];
+    let source = day1.to_str().expect("utf8");
+    let args = ["run", "--source", source];
+
+    let mut cmd = production::command(sw, &cwd, &target, &args, &env);
+    let mut run = cmd
+        .env("GAMELAKE_STOP_AT", stop_at)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while std::fs::read_to_string(format!("/proc/{}/stat", run.id()))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|t| t.trim_start().starts_with('T'))
+        })
+        != Some(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached {stop_at}"
+        );
+        assert!(
+            run.try_wait().expect("wait").is_none(),
+            "ended before {stop_at}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let fail = if catalog_fails { &catalog } else { &s3 };
+    fail.down();
+    // SAFETY: kill(2) with SIGCONT on a child we spawned.
+    unsafe {
+        libc::kill(run.id() as libc::pid_t, libc::SIGCONT);
+    }
+    let out = run.wait_with_output().expect("run ends");
+    let log = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a run without its server must fail: {log}"
+    );
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {log}"))
+        .to_string();
+    fail.up();
+
+    // Nothing of the run was published: no table has a snapshot, no run is recorded.
+    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+    let published: Vec<_> = support::snapshot_ids(&lake)
+        .await
+        .into_iter()
+        .filter(|(_, s)| s.is_some())
+        .collect();
+    assert!(
+        published.is_empty(),
+        "published after {line}: {published:?}"
+    );
+    assert!(gamelake::runs::load(&lake).await.expect("runs").is_empty());
+
+    let out = production::gamelake(sw, &cwd, &target, &args, &env);
+    assert!(out.status.success(), "rerun: {}", text(&out.stderr));
+    assert_eq!(
+        support::table_counts(&lake).await,
+        support::expected_counts(&[&day1]),
+        "the rerun lands everything"
+    );
+    line
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
+    // Stopped after the first dimension is staged: the next data file cannot be written.
+    let line = server_down_mid_run("etl.committed.dim_date", false).await;
+    println!("S3 down mid-run: {line}");
+    assert!(
+        line.starts_with("error: run failed, endpoint unreachable:"),
+        "{line}"
+    );
+    assert!(line.contains("writing the data files of table"), "{line}");
+    assert!(line.contains("Check that the S3 server"), "{line}");
+    assert!(
+        line.contains("nothing of the failed run was published"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
+    // Stopped with everything staged: the publish cannot reach the catalog.
+    let line = server_down_mid_run("etl.before-publish", true).await;
+    println!("catalog down mid-run: {line}");
+    assert!(
+        line.starts_with("error: REST catalog http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(
+        line.contains("publishing the run's tables") && line.contains("rerun"),
         "{line}"
     );
 }

@@ -1,6 +1,7 @@
 //! Shared test helpers: the recorded data, a replay server, expected counts computed
 //! independently from the JSON (with serde_json values, not gamelake's model).
 
+pub mod proxy;
 pub mod seaweed;
 pub mod server;
 
