@@ -163,32 +163,10 @@ async fn server_down_mid_run(stop_at: &str, catalog_fails: bool) -> String {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    while std::fs::read_to_string(format!("/proc/{}/stat", run.id()))
-        .ok()
-        .and_then(|s| {
-            s.rsplit(')')
-                .next()
-                .map(|t| t.trim_start().starts_with('T'))
-        })
-        != Some(true)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never reached {stop_at}"
-        );
-        assert!(
-            run.try_wait().expect("wait").is_none(),
-            "ended before {stop_at}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    support::wait_stopped(&mut run, stop_at);
     let fail = if catalog_fails { &catalog } else { &s3 };
     fail.down();
-    // SAFETY: kill(2) with SIGCONT on a child we spawned.
-    unsafe {
-        libc::kill(run.id() as libc::pid_t, libc::SIGCONT);
-    }
+    support::resume(&run);
     let out = run.wait_with_output().expect("run ends");
     let log = text(&out.stderr);
     assert!(

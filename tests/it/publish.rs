@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::production::{self, Target};
 use crate::support::seaweed;
@@ -390,12 +390,6 @@ async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
     );
 }
 
-/// The state letter of a process (`T` when stopped), from /proc.
-fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(')').next()?.trim_start().chars().next()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_that_lost_its_lease_stops_without_publishing() {
     let sw = seaweed::seaweed();
@@ -420,18 +414,7 @@ async fn a_run_that_lost_its_lease_stops_without_publishing() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .expect("spawn the first run");
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while process_state(first.id()) != Some('T') {
-        assert!(
-            Instant::now() < deadline,
-            "the first run never reached its stop point"
-        );
-        assert!(
-            first.try_wait().expect("wait").is_none(),
-            "the first run ended early"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    support::wait_stopped(&mut first, "etl.before-publish");
 
     // The second run finds the lease stale after 3 s, takes it over and finishes.
     let out = production::gamelake(sw, &cwd, &target, &["run", "--source", source], &stale);
@@ -443,10 +426,7 @@ async fn a_run_that_lost_its_lease_stops_without_publishing() {
     let contents = support::contents_by_natural_key(&lake).await;
 
     // Resumed, the first run must stop before publishing anything.
-    // SAFETY: kill(2) with SIGCONT on a child we spawned.
-    unsafe {
-        libc::kill(first.id() as libc::pid_t, libc::SIGCONT);
-    }
+    support::resume(&first);
     let out = first.wait_with_output().expect("first run ends");
     let log = text(&out.stderr);
     assert!(!out.status.success(), "the fenced run must fail: {log}");

@@ -36,9 +36,14 @@ async fn warehouse(root: &Path) -> PathBuf {
 }
 
 fn report(wh: &Path, out: &Path) -> (String, serde_json::Value) {
+    report_with(wh, out, &[])
+}
+
+fn report_with(wh: &Path, out: &Path, args: &[&str]) -> (String, serde_json::Value) {
     let run = gamelake_at(wh)
         .args(["report", "--out"])
         .arg(out)
+        .args(args)
         .output()
         .expect("run gamelake report");
     assert!(run.status.success(), "{}", text(&run.stderr));
@@ -208,4 +213,54 @@ async fn an_empty_chart_says_why_instead_of_failing() {
         );
     }
     assert!(page.contains("No data: developers and publishers come from game details"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_as_of_an_earlier_run_shows_that_run_and_lists_the_last_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let wh = root.join("wh");
+    for (day, pages) in [
+        ("2015", support::pages_2015()),
+        ("2016", support::pages_2016()),
+    ] {
+        let out = gamelake_at(&wh)
+            .args(["run", "--source"])
+            .arg(&pages)
+            .output()
+            .expect("run gamelake");
+        assert!(out.status.success(), "{day}: {}", text(&out.stderr));
+    }
+    let (_wh, lake) = support::open(&wh).await;
+    let runs = gamelake::runs::load(&lake).await.expect("runs");
+    assert_eq!(runs.len(), 2);
+    let first = &runs[0];
+    let games_then = support::sql_i64(&lake, "SELECT count(*) FROM rawg.fact_games").await[0];
+
+    let (page, figures) = report_with(&wh, &root.join("then.html"), &["--as-of", &first.run_id]);
+    let coverage = &figures["coverage"];
+    assert_eq!(coverage["as_of"].as_str(), Some(first.run_id.as_str()));
+    assert_eq!(coverage["run_id"].as_str(), Some(first.run_id.as_str()));
+    assert!(
+        coverage["games"].as_i64().expect("games") < games_then,
+        "as of the first run, only its games: {coverage}"
+    );
+    assert!(
+        page.contains("--as-of"),
+        "the page says it shows an earlier run"
+    );
+    let listed: Vec<&str> = coverage["last_runs"]
+        .as_array()
+        .expect("last runs")
+        .iter()
+        .filter_map(|r| r["run_id"].as_str())
+        .collect();
+    assert_eq!(listed, [runs[1].run_id.as_str(), first.run_id.as_str()]);
+    for r in &runs {
+        assert!(page.contains(&r.run_id), "the page lists run {}", r.run_id);
+    }
+
+    let (_, now) = report(&wh, &root.join("now.html"));
+    assert_eq!(now["coverage"]["games"].as_i64(), Some(games_then));
+    assert!(now["coverage"]["as_of"].is_null());
 }

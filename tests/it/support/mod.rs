@@ -532,3 +532,38 @@ pub async fn files_and_snapshots(lake: &Lakehouse) -> BTreeMap<String, (Vec<Stri
     }
     out
 }
+
+/// Waits until `child` has stopped itself at a stop point (`GAMELAKE_STOP_AT`): its state
+/// in /proc is `T`. Fails if it ends first or takes more than three minutes.
+pub fn wait_stopped(child: &mut std::process::Child, point: &str) {
+    let stopped = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .map(|t| t.trim_start().starts_with('T'))
+            })
+            == Some(true)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while !stopped(child.id()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached {point}"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "ended before {point}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Resumes a stopped child (SIGCONT).
+pub fn resume(child: &std::process::Child) {
+    // SAFETY: kill(2) with SIGCONT on a child we spawned.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGCONT);
+    }
+}
