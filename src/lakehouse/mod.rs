@@ -5,7 +5,10 @@
 //! The catalog is the embedded one (SQLite next to a local warehouse) or an Iceberg REST
 //! catalog (`crate::catalog::rest`); nothing below this module knows which.
 //!
-//! All table writes go through here. A replace is committed once: if another writer got there
+//! All table writes go through here. An ETL run or a rollback writes through
+//! [`Lakehouse::staged`], whose commits wait for [`Lakehouse::publish`]; `maintain` commits
+//! table by table (it changes no table's contents as readers see them). A replace is
+//! committed once: if another writer got there
 //! first the commit fails with [`Error::Conflict`] instead of overwriting what that
 //! writer wrote from a stale view. Appends and upserts are safe to redo on the reloaded table
 //! (an upsert finds the rows to delete again) and are retried on conflict.
@@ -179,12 +182,6 @@ impl Lakehouse {
         if let Some(staging) = &self.staging {
             staging.discard();
         }
-    }
-
-    /// True when the catalog can publish several tables in one transaction for sure (the
-    /// embedded one); a REST catalog is tried and falls back at publish time.
-    pub fn is_embedded(&self) -> bool {
-        matches!(self.target, Target::Embedded(_))
     }
 
     /// The namespace the tables are in.

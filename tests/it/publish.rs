@@ -373,6 +373,14 @@ async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
         None,
     );
     assert_eq!(runs[2], format!("rollback,rolled-back,{run1}"), "{runs:?}");
+    let status = ok(&cli(&wh, &["status"]), "status");
+    assert!(
+        status.contains("runs (newest first, from gamelake_runs):")
+            && status.contains(&run1)
+            && status.contains("rollback")
+            && status.contains("fact_games"),
+        "status lists the runs and the tables: {status}"
+    );
 
     // The next run processes day 2's raw file again and lands where day 2 had.
     ok(&cli(&wh, &["etl"]), "etl after the rollback");
