@@ -268,13 +268,13 @@ pub(crate) async fn run(
         record.tables = table_states(published, &[]).await?;
         let row = published.staged();
         runs::record(&row, &record).await?;
-        publish(&row, ctx).await?;
+        publish(&row, ctx.fence.as_ref()).await?;
         return Err(Error::ChecksFailed(failed));
     }
     record.tables = table_states(lake, &report.tables).await?;
     runs::record(lake, &record).await?;
     failpoint::hit("etl.before-publish");
-    report.published = Some(publish(lake, ctx).await?);
+    report.published = Some(publish(lake, ctx.fence.as_ref()).await?);
     failpoint::hit("etl.published");
     tracing::info!(run = run_id, "published");
     Ok(report)
@@ -282,8 +282,8 @@ pub(crate) async fn run(
 
 /// Publishes a staged lakehouse, fenced by the lease: checked just before (on S3 that renews
 /// it) and, on the embedded catalog, again inside the publishing transaction.
-async fn publish(lake: &Lakehouse, ctx: &RunContext) -> Result<PublishMode> {
-    let fence: Option<Fence> = match &ctx.fence {
+pub(crate) async fn publish(lake: &Lakehouse, fence: Option<&LeaseFence>) -> Result<PublishMode> {
+    let fence: Option<Fence> = match fence {
         Some(f) => {
             f.check().await?;
             let f = f.clone();

@@ -10,7 +10,7 @@
 
 use super::Gamelake;
 use crate::catalog::staged::PublishMode;
-use crate::etl::{FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, RUN_ID_SUMMARY, table_states};
+use crate::etl::{FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, RUN_ID_SUMMARY, publish, table_states};
 use crate::runs::{self, AsOf, RunRecord};
 use crate::{Error, Result, dims, schema};
 
@@ -98,11 +98,7 @@ impl Gamelake {
                 ..Default::default()
             };
             runs::record(&staged, &record).await?;
-            fence.check().await?;
-            let f = fence.clone();
-            let published = staged
-                .publish(Some(std::sync::Arc::new(move || f.check_local())))
-                .await?;
+            let published = publish(&staged, Some(&fence)).await?;
             Ok(RollbackReport {
                 run_id: own_id,
                 restored: run_id.to_string(),
