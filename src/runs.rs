@@ -107,6 +107,14 @@ impl RunRecord {
             .collect()
     }
 
+    /// True when the run published tables (a run or a rollback, not a refused publish).
+    pub fn published(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            status::PUBLISHED | status::ROLLED_BACK
+        )
+    }
+
     /// Error-level checks that failed.
     pub fn checks_failed(&self) -> usize {
         crate::checks::failures(&self.checks).len()
@@ -293,8 +301,7 @@ impl AsOf {
     /// The run whose published state this names: the run itself, or the last run that
     /// published tables at or before the time.
     pub fn find<'a>(&self, runs: &'a [RunRecord]) -> Result<&'a RunRecord> {
-        let publishing =
-            |r: &&RunRecord| matches!(r.status.as_str(), status::PUBLISHED | status::ROLLED_BACK);
+        let publishing = |r: &&RunRecord| r.published();
         let listed = || {
             let mut ids: Vec<&str> = runs
                 .iter()
@@ -346,10 +353,8 @@ impl AsOf {
 /// the last full list before it plus every published run's files since, up to `run`.
 pub fn processed_as_of(runs: &[RunRecord], run: &RunRecord) -> Option<RawFiles> {
     let upto = runs.iter().position(|r| r.run_id == run.run_id)?;
-    let publishing =
-        |r: &RunRecord| matches!(r.status.as_str(), status::PUBLISHED | status::ROLLED_BACK);
     let mut chain: Vec<&RawFiles> = Vec::new();
-    for r in runs[..=upto].iter().rev().filter(|r| publishing(r)) {
+    for r in runs[..=upto].iter().rev().filter(|r| r.published()) {
         let Some(files) = &r.raw_files else {
             continue;
         };
@@ -371,4 +376,119 @@ pub fn processed_as_of(runs: &[RunRecord], run: &RunRecord) -> Option<RawFiles> 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").expect("time")
+    }
+
+    fn run(id: &str, finished: &str, status: &str, files: Option<RawFiles>) -> RunRecord {
+        RunRecord {
+            run_id: id.into(),
+            command: "run".into(),
+            started: at(finished),
+            finished: at(finished),
+            status: status.into(),
+            raw_files: files,
+            ..Default::default()
+        }
+    }
+
+    fn files(full: bool, games: &[&str]) -> Option<RawFiles> {
+        Some(RawFiles {
+            full,
+            games: games.iter().map(|g| g.to_string()).collect(),
+            details: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_row_reads_back_as_it_was_written() {
+        let mut r = run(
+            "r1",
+            "2026-12-03 06:00:00",
+            status::PUBLISHED,
+            files(true, &["a"]),
+        );
+        r.tables.insert(
+            "fact_games".into(),
+            TableState {
+                snapshot_id: Some(7),
+                rows_added: 3,
+                rows_removed: 1,
+                written: true,
+            },
+        );
+        r.requests = Some(12);
+        let batch = r.to_batch().expect("batch");
+        assert_eq!(from_row(&batch, 0).expect("row"), r);
+    }
+
+    #[test]
+    fn as_of_finds_runs_and_times_and_skips_refused_publishes() {
+        let runs = [
+            run("r1", "2026-12-01 06:00:00", status::PUBLISHED, None),
+            run("r2", "2026-12-02 06:00:00", status::CHECKS_FAILED, None),
+            run("r3", "2026-12-03 06:00:00", status::PUBLISHED, None),
+        ];
+        let find = |text: &str| AsOf::parse(text).find(&runs).map(|r| r.run_id.clone());
+        assert_eq!(find("r1").expect("r1"), "r1");
+        assert_eq!(find("2026-12-02T12:00:00").expect("by time"), "r1");
+        assert_eq!(find("2026-12-03").expect("a day means its end"), "r3");
+        assert!(matches!(find("r2"), Err(Error::AsOf(_))), "refused run");
+        assert!(
+            matches!(find("2026-11-30"), Err(Error::AsOf(_))),
+            "before all"
+        );
+        let err = find("nope").expect_err("unknown").to_string();
+        assert!(err.contains("r1, r3"), "{err}");
+    }
+
+    #[test]
+    fn processed_files_are_the_last_full_list_and_what_published_runs_added_since() {
+        let runs = [
+            run(
+                "r1",
+                "2026-12-01 06:00:00",
+                status::PUBLISHED,
+                files(true, &["a", "b"]),
+            ),
+            run(
+                "r2",
+                "2026-12-02 06:00:00",
+                status::PUBLISHED,
+                files(false, &["c"]),
+            ),
+            run(
+                "r3",
+                "2026-12-03 06:00:00",
+                status::CHECKS_FAILED,
+                files(false, &["d"]),
+            ),
+            run(
+                "r4",
+                "2026-12-04 06:00:00",
+                status::PUBLISHED,
+                files(false, &["d"]),
+            ),
+        ];
+        let games = |i: usize| processed_as_of(&runs, &runs[i]).map(|f| f.games);
+        assert_eq!(games(0), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(games(1), Some(vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(
+            games(3),
+            Some(vec!["a".into(), "b".into(), "c".into(), "d".into()])
+        );
+        let no_full = [run(
+            "x",
+            "2026-12-01 06:00:00",
+            status::PUBLISHED,
+            files(false, &["a"]),
+        )];
+        assert_eq!(processed_as_of(&no_full, &no_full[0]), None);
+    }
 }
