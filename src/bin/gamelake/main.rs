@@ -65,7 +65,19 @@ fn error_line(command: &str, e: &anyhow::Error) -> String {
             chain.push(cause);
         }
     }
-    let chain = chain.join(": ").replace('\n', " ");
+    // One line, except failed data checks: one line each, as `gamelake check` lists them.
+    let checks = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<gamelake::Error>(),
+            Some(gamelake::Error::ChecksFailed(_))
+        )
+    });
+    let chain = chain.join(": ");
+    let chain = if checks {
+        chain
+    } else {
+        chain.replace('\n', " ")
+    };
     let diagnosis = e
         .chain()
         .find_map(|c| c.downcast_ref::<gamelake::Error>())
