@@ -46,13 +46,23 @@ pub enum Error {
         lease: String,
     },
 
-    /// Data checks of error level failed: nothing was published.
+    /// Data checks of error level failed: nothing was published. On Nessie the run's
+    /// tables were kept on a branch of their own (`kept_on`) for an audit.
     #[error(
-        "{} data check(s) failed, nothing was published:\n{}\nFix the cause (or the raw \
+        "{} data check(s) failed, nothing was published:\n{}\n{}Fix the cause (or the raw \
          data) and rerun; `gamelake check` runs the checks on the published tables",
-        .0.len(), .0.join("\n")
+        .failed.len(), .failed.join("\n"),
+        .kept_on.as_ref().map(|b| format!(
+            "What the run built is kept on Nessie branch {b} (query it there, e.g. \
+             `AT BRANCH \"{b}\"` in Dremio); main is untouched. "
+        )).unwrap_or_default()
     )]
-    ChecksFailed(Vec<String>),
+    ChecksFailed {
+        /// One line per failed check.
+        failed: Vec<String>,
+        /// The Nessie branch holding what the run built, if any.
+        kept_on: Option<String>,
+    },
 
     /// `--as-of` names a run or time the warehouse cannot show (unknown, or its snapshots
     /// were expired).
@@ -260,7 +270,7 @@ impl Error {
                 | Error::CatalogUnreachable { .. }
                 | Error::LeaseBusy { .. }
                 | Error::LeaseLost { .. }
-                | Error::ChecksFailed(_)
+                | Error::ChecksFailed { .. }
                 | Error::AsOf(_)
                 | Error::Conflict(_)
                 | Error::BadInput(_)

@@ -80,3 +80,9 @@ pub fn new_run_id() -> String {
         fastrand::u16(..)
     )
 }
+
+/// When the run `run_id` started (UTC), read back from the id; `None` for anything else.
+pub fn run_id_time(run_id: &str) -> Option<chrono::NaiveDateTime> {
+    let (time, _suffix) = run_id.split_once("Z-")?;
+    chrono::NaiveDateTime::parse_from_str(time, "%Y%m%dT%H%M%S%.f").ok()
+}

@@ -96,6 +96,8 @@ pub struct RunRecord {
     pub raw_files: Option<RawFiles>,
     /// For a rollback: the run restored.
     pub rolled_back_to: Option<String>,
+    /// On Nessie, for a run whose checks failed: the branch that keeps what it built.
+    pub audit_branch: Option<String>,
 }
 
 impl RunRecord {
@@ -157,6 +159,7 @@ impl RunRecord {
                         None => text(None),
                     },
                     "rolled_back_to" => text(self.rolled_back_to.as_deref()),
+                    "audit_branch" => text(self.audit_branch.as_deref()),
                     other => {
                         return Err(Error::Schema(format!(
                             "gamelake_runs.{other}: schemas/gamelake_runs.toml has a column \
@@ -261,6 +264,11 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
         checks: parse("checks", text("checks")?)?.unwrap_or_default(),
         raw_files: parse("raw_files", text("raw_files")?)?,
         rolled_back_to: text("rolled_back_to")?,
+        // Appended by a later release: absent from a table no run of it has upgraded yet.
+        audit_branch: match b.column_by_name("audit_branch") {
+            Some(_) => text("audit_branch")?,
+            None => None,
+        },
     })
 }
 
@@ -345,6 +353,79 @@ impl AsOf {
                         listed()
                     ))
                 }),
+        }
+    }
+}
+
+/// How an `--as-of` reads the tables a run left: by the snapshots its row names (they stay
+/// in each table's metadata until `maintain` expires them), or, on Nessie, whose tables keep
+/// only their current snapshot, through the whole catalog at the Nessie commit the run
+/// published (found in the default branch's log by the run id in its message).
+#[derive(Debug, Clone)]
+pub struct AsOfView {
+    /// The run whose published state is read.
+    pub run: RunRecord,
+    /// Where its tables are read.
+    pub read: ReadAt,
+}
+
+/// Where [`AsOfView`] reads.
+#[derive(Debug, Clone)]
+pub enum ReadAt {
+    /// Each star table at the snapshot the run's row names.
+    Snapshots(BTreeMap<String, i64>),
+    /// Every table at a Nessie commit.
+    Commit {
+        /// The lakehouse at that commit.
+        lake: Lakehouse,
+        /// `<branch>@<hash>`.
+        reference: String,
+    },
+}
+
+impl AsOfView {
+    /// Finds the run `as_of` names in `lake`'s runs table and where its tables are.
+    pub async fn resolve(lake: &Lakehouse, as_of: &AsOf) -> Result<Self> {
+        let run = as_of.find(&load(lake).await?)?.clone();
+        let Some(nessie) = lake.nessie() else {
+            return Ok(Self {
+                read: ReadAt::Snapshots(run.snapshots()),
+                run,
+            });
+        };
+        let branch = &nessie.default_branch;
+        let commit = nessie
+            .find_commit(branch, &run.run_id)
+            .await?
+            .ok_or_else(|| {
+                Error::AsOf(format!(
+                    "run {}: no commit of Nessie branch {branch} names it (it may have been \
+                     published on another branch, or the log was rewritten)",
+                    run.run_id
+                ))
+            })?;
+        let reference = format!("{branch}@{}", commit.hash);
+        let at = lake
+            .at_reference(&reference)
+            .ok_or_else(|| Error::Internal("a Nessie catalog without references".into()))?;
+        Ok(Self {
+            run,
+            read: ReadAt::Commit {
+                lake: at,
+                reference,
+            },
+        })
+    }
+
+    /// The lakehouse to read and, where it reads by snapshot, the snapshots; `current` is
+    /// the lakehouse as it is now.
+    pub fn reading<'a>(
+        &'a self,
+        current: &'a Lakehouse,
+    ) -> (&'a Lakehouse, Option<&'a BTreeMap<String, i64>>) {
+        match &self.read {
+            ReadAt::Snapshots(s) => (current, Some(s)),
+            ReadAt::Commit { lake, .. } => (lake, None),
         }
     }
 }

@@ -61,7 +61,8 @@ def current_metadata():
         "gamelake",
         uri=env["CATALOG_URI"],
         warehouse=env["CATALOG_WAREHOUSE"],
-        credential=f'{env["AWS_ACCESS_KEY_ID"]}:{env["AWS_SECRET_ACCESS_KEY"]}',
+        # OAuth2 client credentials where the catalog wants them (SeaweedFS), none for Nessie.
+    **({"credential": env["CATALOG_CREDENTIAL"]} if env.get("CATALOG_CREDENTIAL") else {}),
     )
     namespace = sys.argv[2]
     return [

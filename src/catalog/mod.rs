@@ -9,6 +9,7 @@
 
 pub mod change;
 pub mod embedded;
+pub mod nessie;
 pub(crate) mod rest;
 pub mod staged;
 
@@ -92,4 +93,31 @@ pub fn is_conflict(err: &iceberg_rust::error::Error) -> bool {
         E::InvalidFormat(text) => text.starts_with("Response status: 409"),
         _ => false,
     }
+}
+
+/// A failed HTTP exchange with a catalog in a few words, without the URL reqwest puts in its
+/// message (ours carry no secret, but the line stays short).
+pub(crate) fn http_cause(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        return "connection refused or host unreachable".into();
+    }
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "");
+    }
+    text
+}
+
+/// The start of an error response's body, for a message (a catalog may answer pages of HTML).
+pub(crate) async fn error_body(response: reqwest::Response) -> String {
+    response
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use iceberg_rest_catalog::apis::configuration::Configuration;
-use iceberg_rest_catalog::apis::{catalog_api_api, configuration_api_api};
+use iceberg_rest_catalog::apis::configuration_api_api;
 use iceberg_rest_catalog::catalog::RestCatalog;
 use iceberg_rest_catalog::configuration_rewriter::ConfigurationRewriter;
 use iceberg_rest_catalog::models::CommitTransactionRequest;
@@ -30,6 +30,7 @@ use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::object_store::ObjectStoreBuilder;
 
 use super::RestSettings;
+use super::nessie::{Bearer, Nessie};
 use crate::secret::Secret;
 use crate::storage::s3::{self, S3Settings};
 use crate::{Error, Result};
@@ -103,7 +104,7 @@ impl TokenSource {
                 uri: token_uri.clone(),
                 detail: format!(
                     "cannot reach the catalog ({}); check --catalog and that the server is running",
-                    without_url(&e)
+                    super::http_cause(&e)
                 ),
             })?;
         let status = response.status();
@@ -120,7 +121,7 @@ impl TokenSource {
             .await
             .map_err(|e| Error::CatalogUnreachable {
                 uri: token_uri.clone(),
-                detail: format!("answered without a token ({})", without_url(&e)),
+                detail: format!("answered without a token ({})", super::http_cause(&e)),
             })?;
         // Renew at 70% of the lifetime, as the spec's clients do.
         let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600) * 7 / 10);
@@ -131,6 +132,13 @@ impl TokenSource {
             ));
         }
         Ok(Some(body.access_token))
+    }
+}
+
+#[async_trait]
+impl Bearer for TokenSource {
+    async fn bearer(&self) -> Result<Option<String>> {
+        self.token().await
     }
 }
 
@@ -148,28 +156,19 @@ impl ConfigurationRewriter for TokenSource {
     }
 }
 
-/// reqwest errors print the URL; ours carry no secret in URLs, but keep messages short.
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "");
-    }
-    if e.is_connect() {
-        text = "connection refused or host unreachable".into();
-    } else if e.is_timeout() {
-        text = "timed out".into();
-    }
-    text
-}
-
 /// A connected REST catalog: the `iceberg-rest-catalog` client, and what the multi-table
 /// commit, which that crate does not offer as a catalog method, needs to call the API.
 pub struct RestClient {
     catalog: Arc<RestCatalog>,
     base: Configuration,
     tokens: Arc<TokenSource>,
+    /// The prefix `/v1/config` named, decoded (the crate encodes it into every URL).
     prefix: Option<String>,
     uri: String,
+    /// Set when the catalog is Nessie.
+    nessie: Option<Nessie>,
+    /// Where table files are, for a client at another Nessie reference ([`RestClient::at`]).
+    s3: S3Settings,
 }
 
 impl RestClient {
@@ -178,46 +177,119 @@ impl RestClient {
         self.catalog.clone()
     }
 
-    /// `POST /v1/{prefix}/transactions/commit`: every table's commit at once. `Ok(false)`:
-    /// the server has no such endpoint (nothing was committed); a failed requirement is a
-    /// conflict error, as for a single-table commit.
-    pub async fn commit_transaction(&self, commits: Vec<CommitTable>) -> Result<bool> {
-        use iceberg_rest_catalog::apis::Error as ApiError;
-        let mut conf = self.base.clone();
-        conf.oauth_access_token = self.tokens.token().await?;
-        let request = CommitTransactionRequest::new(commits);
-        match catalog_api_api::commit_transaction(&conf, self.prefix.as_deref(), request).await {
-            Ok(()) => Ok(true),
-            Err(ApiError::ResponseError(r)) => {
-                let status = r.status.as_u16();
-                let body: String = r.content.chars().take(300).collect();
-                // A missing route; a missing table says so in its error type.
-                let unknown_route = matches!(status, 404 | 405 | 501)
-                    && !body.contains("NoSuchTable")
-                    && !body.contains("NoSuchNamespace");
-                if unknown_route {
-                    return Ok(false);
-                }
-                let text = format!("Response status: {} {body}", r.status);
-                Err(super::change::publish_error(
-                    "the run's tables",
-                    IcebergError::InvalidFormat(text),
-                ))
-            }
-            Err(ApiError::Reqwest(e)) => Err(Error::CatalogUnreachable {
+    /// Nessie's own API, when the catalog is Nessie.
+    pub fn nessie(&self) -> Option<&Nessie> {
+        self.nessie.as_ref()
+    }
+
+    /// The catalog as it was at a Nessie reference (`main@<hash>`, `main*<time>`, a branch):
+    /// every table loaded through it is read there. `None` when the catalog is not Nessie.
+    pub fn at(&self, reference: &str) -> Option<Arc<RestClient>> {
+        let nessie = self.nessie.as_ref()?;
+        let prefix = nessie.prefix(reference);
+        Some(Arc::new(RestClient {
+            catalog: Arc::new(rest_catalog(
+                Some(&prefix),
+                &self.base,
+                &self.tokens,
+                &self.s3,
+            )?),
+            base: self.base.clone(),
+            tokens: self.tokens.clone(),
+            prefix: Some(prefix),
+            uri: self.uri.clone(),
+            nessie: self.nessie.clone(),
+            s3: self.s3.clone(),
+        }))
+    }
+
+    /// `POST /v1/{prefix}/transactions/commit`: every table's commit at once, on the
+    /// catalog's own reference or, on Nessie, on `branch`; `message` names the commit in
+    /// Nessie's log (`Nessie-Commit-Message`, ignored elsewhere). `Ok(false)`: the server has
+    /// no such endpoint (nothing was committed); a failed requirement is a conflict.
+    pub async fn commit_transaction(
+        &self,
+        commits: Vec<CommitTable>,
+        branch: Option<&str>,
+        message: &str,
+    ) -> Result<bool> {
+        let prefix = match (branch, &self.nessie) {
+            (Some(b), Some(n)) => Some(n.prefix(b)),
+            _ => self.prefix.clone(),
+        };
+        let url = match &prefix {
+            Some(p) => format!("{}/v1/{}/transactions/commit", self.uri, urlencode(p)),
+            None => format!("{}/v1/transactions/commit", self.uri),
+        };
+        let mut request = self
+            .base
+            .client
+            .post(url)
+            .header("Nessie-Commit-Message", message)
+            .json(&CommitTransactionRequest::new(commits));
+        if let Some(token) = self.tokens.token().await? {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Error::CatalogUnreachable {
                 uri: self.uri.clone(),
                 detail: format!(
                     "publishing the run's tables: {}; nothing of this run is visible unless \
-                     the catalog applied it, rerun the command",
-                    without_url(&e)
+                 the catalog applied it, rerun the command",
+                    super::http_cause(&e)
                 ),
-            }),
-            Err(other) => Err(Error::CatalogUnreachable {
-                uri: self.uri.clone(),
-                detail: format!("publishing the run's tables: {other}"),
-            }),
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(true);
         }
+        let body = super::error_body(response).await;
+        // A missing route; a missing table says so in its error type.
+        let unknown_route = matches!(status.as_u16(), 404 | 405 | 501)
+            && !body.contains("NoSuchTable")
+            && !body.contains("NoSuchNamespace");
+        if unknown_route {
+            return Ok(false);
+        }
+        if status == reqwest::StatusCode::CONFLICT {
+            return Err(Error::Conflict(crate::error::Conflict {
+                table: "the run's tables".into(),
+                detail: format!(
+                    "HTTP 409 {body}; another writer changed a table while this run was \
+                     staging, nothing of this run was published: rerun the command"
+                ),
+            }));
+        }
+        Err(Error::CatalogUnreachable {
+            uri: self.uri.clone(),
+            detail: format!("publishing the run's tables: HTTP {status}: {body}"),
+        })
     }
+}
+
+/// The crate's encoding of a path segment (`form_urlencoded`), so our own URLs match its.
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The crate's catalog client on `prefix`, table files opened with our S3 settings.
+fn rest_catalog(
+    prefix: Option<&str>,
+    base: &Configuration,
+    tokens: &Arc<TokenSource>,
+    s3_settings: &S3Settings,
+) -> Option<RestCatalog> {
+    let builder = s3::builder(s3_settings).ok()?;
+    Some(RestCatalog::new(
+        prefix,
+        base.clone(),
+        Some(tokens.clone()),
+        Some(ObjectStoreBuilder::S3(Box::new(builder))),
+        // Never use storage credentials the server hands out (see the module docs).
+        true,
+    ))
 }
 
 /// Reads `/v1/config` (authenticating first) and builds the catalog client.
@@ -257,32 +329,50 @@ pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Ar
     let config = configuration_api_api::get_config(&authed, rest.warehouse.as_deref())
         .await
         .map_err(|e| config_error(&rest.uri, e))?;
+    // The prefix comes URL-encoded (Nessie: `main%7Cwarehouse`); the crate encodes it again
+    // into every URL, so it gets the decoded form.
     let prefix = config
         .overrides
         .get("prefix")
         .or_else(|| config.defaults.get("prefix"))
-        .cloned();
+        .map(|p| decode(p));
     tracing::debug!(uri = rest.uri, prefix, "REST catalog configured");
+    let mut merged = config.defaults.clone();
+    merged.extend(config.overrides.clone());
+    // On Nessie the prefix is `<branch>|<warehouse>`: later prefixes name other references
+    // of the same warehouse.
+    let warehouse = prefix
+        .as_deref()
+        .and_then(|p| p.split_once('|'))
+        .map(|(_, w)| w);
+    let auth: Arc<dyn Bearer> = tokens.clone();
+    let nessie = Nessie::from_config(&merged, warehouse, base.client.clone(), Some(auth));
+    if nessie.is_some() {
+        tracing::debug!(uri = rest.uri, "the catalog is Nessie");
+    }
 
-    let tables_store =
-        ObjectStoreBuilder::S3(Box::new(s3::builder(s3_settings).map_err(|e| {
-            Error::Config(format!("the REST catalog's tables are in S3: {e}"))
-        })?));
-    let catalog = Arc::new(RestCatalog::new(
-        prefix.as_deref(),
-        base.clone(),
-        Some(tokens.clone()),
-        Some(tables_store),
-        // Never use storage credentials the server hands out (see the module docs).
-        true,
-    ));
+    s3::builder(s3_settings)
+        .map_err(|e| Error::Config(format!("the REST catalog's tables are in S3: {e}")))?;
+    let catalog =
+        rest_catalog(prefix.as_deref(), &base, &tokens, s3_settings).ok_or_else(|| {
+            Error::Config("the REST catalog's tables are in S3: no usable S3 settings".into())
+        })?;
     Ok(Arc::new(RestClient {
-        catalog,
+        catalog: Arc::new(catalog),
         base,
         tokens,
         prefix,
         uri: rest.uri.clone(),
+        nessie,
+        s3: s3_settings.clone(),
     }))
+}
+
+/// A percent-encoded string, decoded (left as it is where it is not valid UTF-8).
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map_or_else(|_| s.to_string(), |d| d.into_owned())
 }
 
 fn config_error<T>(uri: &str, e: iceberg_rest_catalog::apis::Error<T>) -> Error {
@@ -290,7 +380,7 @@ fn config_error<T>(uri: &str, e: iceberg_rest_catalog::apis::Error<T>) -> Error 
     let detail = match &e {
         ApiError::Reqwest(e) => format!(
             "cannot reach the catalog ({}); check --catalog and that the server is running",
-            without_url(e)
+            super::http_cause(e)
         ),
         ApiError::ResponseError(r) if matches!(r.status.as_u16(), 401 | 403) => format!(
             "the catalog refused the credentials (HTTP {}); check GAMELAKE_CATALOG_CREDENTIAL or GAMELAKE_CATALOG_TOKEN",

@@ -126,7 +126,13 @@ impl StagingCatalog {
 
     /// Publishes every staged table at once (see the module docs) and forgets them. `fence`
     /// runs inside the embedded catalog's transaction; callers on REST check before.
-    pub async fn publish(&self, target: &Target, fence: Option<Fence>) -> Result<PublishMode> {
+    /// `message` names the publish where the catalog keeps a log (Nessie's commit message).
+    pub async fn publish(
+        &self,
+        target: &Target,
+        fence: Option<Fence>,
+        message: &str,
+    ) -> Result<PublishMode> {
         let changes = self.changes();
         if changes.is_empty() {
             return Ok(PublishMode::Nothing);
@@ -138,7 +144,10 @@ impl StagingCatalog {
             }
             Target::Rest(client) => {
                 let commits: Vec<CommitTable> = changes.iter().map(rest_commit).collect();
-                if client.commit_transaction(commits.clone()).await? {
+                if client
+                    .commit_transaction(commits.clone(), None, message)
+                    .await?
+                {
                     PublishMode::Atomic
                 } else {
                     tracing::warn!(
@@ -160,6 +169,30 @@ impl StagingCatalog {
         };
         self.discard();
         Ok(mode)
+    }
+
+    /// Publishes every staged table, at once, to Nessie branch `branch` instead of the
+    /// catalog's own (write-audit-publish: a run whose checks failed keeps its tables there)
+    /// and forgets them. The branch must have been made from the state this run read.
+    pub async fn publish_to_branch(
+        &self,
+        client: &RestClient,
+        branch: &str,
+        message: &str,
+    ) -> Result<()> {
+        let commits: Vec<CommitTable> = self.changes().iter().map(rest_commit).collect();
+        if !commits.is_empty()
+            && !client
+                .commit_transaction(commits, Some(branch), message)
+                .await?
+        {
+            return Err(crate::Error::Config(format!(
+                "the catalog has no multi-table commit: the run's tables cannot be kept on \
+                 branch {branch}"
+            )));
+        }
+        self.discard();
+        Ok(())
     }
 }
 

@@ -17,7 +17,8 @@
 //! 5. `publish`: every commit of steps 3–4 was staged ([`Lakehouse::staged`]), so nobody saw
 //!    it yet. The data checks ([`crate::checks`]) run on the staged tables; if one of error
 //!    level fails, nothing is published and only the run's row (status `checks-failed`)
-//!    is. Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
+//!    is; on Nessie what the run built is kept on a branch of its own
+//!    (`gamelake-run-<id>`, write-audit-publish), which the row and the error name. Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
 //!    checked (a run that lost it stops here), and everything is published at once.
 //!
 //! Kill points for the crash tests: `etl.committed.<table>` after each table is staged,
@@ -34,6 +35,7 @@ pub(crate) mod keys;
 pub(crate) mod members;
 pub(crate) mod plan;
 pub(crate) mod read;
+pub mod retired;
 pub(crate) mod star;
 pub(crate) mod stored;
 
@@ -198,7 +200,8 @@ pub(crate) async fn run(
     // Tables written by an earlier release gain this release's columns before they are
     // read back, so stored rows and new rows have one shape.
     lake.upgrade().await?;
-    let existing = stored::load(lake, rebuilt.as_ref(), detailed.as_ref()).await?;
+    let retired = retired::RetiredKeys::load(wh).await?;
+    let existing = stored::load(lake, &retired, rebuilt.as_ref(), detailed.as_ref()).await?;
 
     tracing::info!("building the star schema");
     let star =
@@ -261,20 +264,28 @@ pub(crate) async fn run(
         record.games_unchanged = Some(ingest.games_unchanged as u64);
         record.requests = Some(ingest.requests);
     }
+    let message = crate::catalog::nessie::commit_message(&ctx.command, &run_id);
     if !failed.is_empty() {
-        // Nothing of the run is published; its row says why.
+        // Nothing of the run reaches the published tables. On Nessie what it built is kept on
+        // a branch of its own, to be queried and audited; the row on main names it.
+        let branch = crate::catalog::nessie::audit_branch(&run_id);
+        let kept = lake.publish_to_new_branch(&branch, &message).await?;
         lake.discard();
         record.status = runs::status::CHECKS_FAILED.to_string();
         record.tables = table_states(published, &[]).await?;
+        record.audit_branch = kept.then(|| branch.clone());
         let row = published.staged();
         runs::record(&row, &record).await?;
-        publish(&row, ctx.fence.as_ref()).await?;
-        return Err(Error::ChecksFailed(failed));
+        publish(&row, ctx.fence.as_ref(), &message).await?;
+        return Err(Error::ChecksFailed {
+            failed,
+            kept_on: kept.then_some(branch),
+        });
     }
     record.tables = table_states(lake, &report.tables).await?;
     runs::record(lake, &record).await?;
     failpoint::hit("etl.before-publish");
-    report.published = Some(publish(lake, ctx.fence.as_ref()).await?);
+    report.published = Some(publish(lake, ctx.fence.as_ref(), &message).await?);
     failpoint::hit("etl.published");
     tracing::info!(run = run_id, "published");
     Ok(report)
@@ -282,7 +293,11 @@ pub(crate) async fn run(
 
 /// Publishes a staged lakehouse, fenced by the lease: checked just before (on S3 that renews
 /// it) and, on the embedded catalog, again inside the publishing transaction.
-pub(crate) async fn publish(lake: &Lakehouse, fence: Option<&LeaseFence>) -> Result<PublishMode> {
+pub(crate) async fn publish(
+    lake: &Lakehouse,
+    fence: Option<&LeaseFence>,
+    message: &str,
+) -> Result<PublishMode> {
     let fence: Option<Fence> = match fence {
         Some(f) => {
             f.check().await?;
@@ -291,7 +306,7 @@ pub(crate) async fn publish(lake: &Lakehouse, fence: Option<&LeaseFence>) -> Res
         }
         None => None,
     };
-    lake.publish(fence).await
+    lake.publish(fence, message).await
 }
 
 /// Every star table as `lake` shows it: its current snapshot, and what `outcomes` did to it.

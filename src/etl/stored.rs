@@ -2,12 +2,16 @@
 //! dimension member and game, the current dimension rows, and in an incremental run the date
 //! keys of the games not rebuilt. Read back from the tables themselves.
 //!
+//! Keys a rollback took out of the tables ([`super::retired`]) are read beside them, so a
+//! member that comes back gets the key it had; a key a table holds always wins.
+//!
 //! Must never: write. Keys are only ever read here; [`super::keys`] assigns new ones.
 
 use arrow::array::{Array, Int32Array, Int64Array, RecordBatch};
 
 use super::interop;
 use super::keys::KeyMap;
+use super::retired::RetiredKeys;
 use super::star::Existing;
 use crate::dims::{DIMS, FACT_TABLE};
 use crate::keyset::KeySet;
@@ -20,6 +24,7 @@ use crate::{Error, Result};
 /// are rebuilt; their game keys are kept apart ([`Existing::detail_games`]).
 pub(crate) async fn load(
     lake: &Lakehouse,
+    retired: &RetiredKeys,
     rebuilt: Option<&KeySet>,
     detailed: Option<&KeySet>,
 ) -> Result<Existing> {
@@ -40,17 +45,35 @@ pub(crate) async fn load(
     );
     let (dims, fact) = futures::try_join!(dims, fact)?;
     for (spec, batch) in dims {
-        if let Some(batch) = batch {
-            let keys = KeyMap::from_pairs(pairs(&batch, &spec.id(), &spec.key())?);
-            let frame = interop::batch_to_frame(&batch)?;
-            existing.dims.insert(spec.member, (keys, Some(frame)));
+        let table = spec.dim_table();
+        let retired_pairs = retired.of(&table);
+        match batch {
+            Some(batch) => {
+                // Retired pairs first: a key the table holds overrides them.
+                let stored = pairs(&batch, &spec.id(), &spec.key())?;
+                let keys = KeyMap::from_pairs(retired_pairs.chain(stored));
+                let frame = interop::batch_to_frame(&batch)?;
+                existing.dims.insert(spec.member, (keys, Some(frame)));
+            }
+            None => {
+                let keys = KeyMap::from_pairs(retired_pairs);
+                if keys != KeyMap::default() {
+                    existing.dims.insert(spec.member, (keys, None));
+                }
+            }
         }
     }
+    let retired_games: Vec<(i64, i64)> = retired.of(FACT_TABLE).collect();
     let Some(batches) = fact else {
+        existing.games = KeyMap::from_pairs(retired_games);
         return Ok(existing);
     };
     if let Some(ids) = detailed {
-        let mut found = Vec::with_capacity(ids.len());
+        let mut found: Vec<(i64, i64)> = retired_games
+            .iter()
+            .copied()
+            .filter(|(id, _)| ids.contains(*id))
+            .collect();
         for batch in &batches {
             found.extend(
                 pairs(batch, "game_id", "game_key")?
@@ -62,12 +85,15 @@ pub(crate) async fn load(
     }
     match rebuilt {
         None => {
-            if let Some(batch) = interop::concat(&batches)? {
-                existing.games = KeyMap::from_pairs(pairs(&batch, "game_id", "game_key")?);
-            }
+            let stored = match interop::concat(&batches)? {
+                Some(batch) => pairs(&batch, "game_id", "game_key")?,
+                None => Vec::new(),
+            };
+            existing.games = KeyMap::from_pairs(retired_games.into_iter().chain(stored));
         }
         Some(ids) => {
-            (existing.games, existing.other_fact_dates) = split_stored_facts(&batches, ids)?;
+            (existing.games, existing.other_fact_dates) =
+                split_stored_facts(&batches, ids, &retired_games)?;
         }
     }
     Ok(existing)
@@ -81,11 +107,21 @@ async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>
 }
 
 /// One pass over the stored facts of an incremental run: the key map of the `rebuilt`
-/// games (new keys going above every stored key), and the distinct date keys (released,
-/// updated) of the other games.
-fn split_stored_facts(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<(KeyMap, Vec<i32>)> {
-    let mut games = Vec::with_capacity(rebuilt.len());
-    let mut max_key = 0;
+/// games (retired keys included; new keys going above every stored and retired key), and the
+/// distinct date keys (released, updated) of the other games.
+fn split_stored_facts(
+    batches: &[RecordBatch],
+    rebuilt: &KeySet,
+    retired: &[(i64, i64)],
+) -> Result<(KeyMap, Vec<i32>)> {
+    let mut games: Vec<(i64, i64)> = Vec::with_capacity(rebuilt.len());
+    games.extend(
+        retired
+            .iter()
+            .copied()
+            .filter(|(id, _)| rebuilt.contains(*id)),
+    );
+    let mut max_key = retired.iter().map(|(_, k)| *k).max().unwrap_or(0);
     let mut dates = Vec::new();
     for batch in batches {
         let (ids, keys) = (
@@ -139,7 +175,7 @@ fn stored_column<'a, T: Array + 'static>(
 }
 
 /// (natural, key) pairs of a stored table; rows with a null natural key are skipped.
-fn pairs(batch: &RecordBatch, natural: &str, key: &str) -> Result<Vec<(i64, i64)>> {
+pub(crate) fn pairs(batch: &RecordBatch, natural: &str, key: &str) -> Result<Vec<(i64, i64)>> {
     let (n, k) = (
         stored_column::<Int64Array>(batch, natural, "BIGINT")?,
         stored_column::<Int64Array>(batch, key, "BIGINT")?,

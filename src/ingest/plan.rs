@@ -432,16 +432,15 @@ async fn read_state<T: serde::de::DeserializeOwned>(
     wh: &Warehouse,
     path: &str,
 ) -> Result<Option<T>> {
-    match wh.get(path).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::corrupt(
-                path,
-                format!("{e}; remove it to plan again (what has landed is kept)"),
-            )
-        }),
-        Err(Error::Storage(object_store::Error::NotFound { .. })) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let Some(bytes) = wh.get_opt(path).await? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        Error::corrupt(
+            path,
+            format!("{e}; remove it to plan again (what has landed is kept)"),
+        )
+    })
 }
 
 async fn save<T: Serialize>(wh: &Warehouse, path: &str, state: &T) -> Result<()> {

@@ -12,8 +12,10 @@
 //!   so a write still in flight in another process is never touched. (iceberg-rust 0.10's
 //!   `expire_snapshots` ignores its orphan-file flag, hence this.)
 //!
+//! On Nessie only compaction runs ([`History::InCatalog`]).
+//!
 //! Must never: delete a file a retained snapshot or the current metadata references, or change
-//! what the table reads.
+//! what the table reads; on Nessie, delete any file at all.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -92,13 +94,33 @@ pub struct MaintainReport {
     pub files_removed: usize,
 }
 
+/// Who owns a table's history, and so its expiry and the removal of files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// The table's metadata (embedded catalog, most REST catalogs): gamelake expires
+    /// snapshots and removes files no retained snapshot references.
+    InMetadata,
+    /// The catalog's commit log (Nessie): a file the current metadata no longer references
+    /// may still be read at an earlier commit or on another branch, and tables are created
+    /// with `gc.enabled=false`. Only compaction runs; expiry and file removal are left to the
+    /// catalog's own garbage collector.
+    InCatalog,
+}
+
 /// Runs the policy on one table.
-pub async fn maintain(table: &mut Table, opts: &MaintainOptions) -> Result<MaintainReport> {
+pub async fn maintain(
+    table: &mut Table,
+    opts: &MaintainOptions,
+    history: History,
+) -> Result<MaintainReport> {
     let mut report = MaintainReport {
         table: table.identifier().name().to_string(),
         ..Default::default()
     };
     compact(table, opts.delete_threshold, &mut report).await?;
+    if history == History::InCatalog {
+        return Ok(report);
+    }
 
     let now_ms = chrono::Utc::now().timestamp_millis();
     let cutoff = now_ms - opts.retain.as_millis() as i64;

@@ -70,27 +70,23 @@ pub(crate) fn reuse_files(
     ))
 }
 
-/// Restores `table` to `snapshot_id` (a new snapshot of its files) and sets `properties`, in
-/// one commit through the table's catalog.
+/// Restores `table` to snapshot `from` (a new snapshot of its files) and sets `properties`,
+/// in one commit through the table's catalog. `from` comes from the table's own metadata, or
+/// on Nessie, which keeps only the current snapshot there, from the table as the catalog
+/// shows it at an earlier commit ([`snapshot_then`]).
 pub async fn restore(
     table: &Table,
-    snapshot_id: i64,
+    from: &Snapshot,
     properties: Vec<(String, String)>,
 ) -> Result<()> {
     let metadata = table.metadata();
-    let from = metadata.snapshots.get(&snapshot_id).ok_or_else(|| {
-        Error::AsOf(format!(
-            "{}: snapshot {snapshot_id} is gone (expired by `gamelake maintain`)",
-            table.identifier()
-        ))
-    })?;
     let (requirement, mut updates) = reuse_files(
         metadata,
         from,
         metadata.current_schema_id,
         (
             "gamelake.restored-from".to_string(),
-            snapshot_id.to_string(),
+            from.snapshot_id().to_string(),
         ),
     )?;
     updates.push(TableUpdate::SetProperties {
@@ -105,4 +101,15 @@ pub async fn restore(
         })
         .await?;
     Ok(())
+}
+
+/// Snapshot `snapshot_id` of a table whose metadata `then` shows it (its current metadata,
+/// or its metadata at an earlier Nessie commit); [`Error::AsOf`] when it is gone.
+pub fn snapshot_then(then: Option<&Table>, name: &str, snapshot_id: i64) -> Result<Snapshot> {
+    then.and_then(|t| t.metadata().snapshots.get(&snapshot_id).cloned())
+        .ok_or_else(|| {
+            Error::AsOf(format!(
+                "{name}: snapshot {snapshot_id} is gone (expired by `gamelake maintain`)"
+            ))
+        })
 }

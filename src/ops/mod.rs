@@ -22,6 +22,7 @@ mod sql;
 mod status;
 mod tables;
 
+pub use maintain::MaintainOutcome;
 pub use rollback::RollbackReport;
 pub use run::RunReport;
 pub use status::Status;

@@ -5,7 +5,7 @@ use crate::Result;
 use crate::ingest::cdc::CdcState;
 use crate::ingest::details;
 use crate::report::{self, Report};
-use crate::runs::{self, AsOf};
+use crate::runs::{AsOf, AsOfView};
 
 impl Gamelake {
     /// Runs every chart's query over the published tables, with the details backlog from
@@ -19,12 +19,12 @@ impl Gamelake {
     /// [`Gamelake::sql_as_of`]); the details backlog is today's.
     pub async fn report_as_of(&self, as_of: Option<&AsOf>) -> Result<Report> {
         let lake = self.lakehouse().await?;
-        let run = match as_of {
-            Some(a) => Some(a.find(&runs::load(&lake).await?)?.clone()),
+        let view = match as_of {
+            Some(a) => Some(AsOfView::resolve(&lake, a).await?),
             None => None,
         };
         let cdc = CdcState::load(&self.wh).await?;
         let waiting = details::backlog_len(&self.wh, &cdc).await?;
-        report::build(&lake, Some(waiting), run.as_ref()).await
+        report::build(&lake, Some(waiting), view.as_ref()).await
     }
 }

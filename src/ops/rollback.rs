@@ -11,7 +11,8 @@
 use super::Gamelake;
 use crate::catalog::staged::PublishMode;
 use crate::etl::{FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, RUN_ID_SUMMARY, publish, table_states};
-use crate::runs::{self, AsOf, RunRecord};
+use crate::lakehouse::restore;
+use crate::runs::{self, AsOf, AsOfView, ReadAt, RunRecord};
 use crate::{Error, Result, dims, schema};
 
 /// What a rollback did.
@@ -36,7 +37,9 @@ impl Gamelake {
             let started = chrono::Utc::now().naive_utc();
             let lake = self.lakehouse().await?;
             let history = runs::load(&lake).await?;
-            let target = AsOf::Run(run_id.to_string()).find(&history)?;
+            // Where the run's tables are: on Nessie at the commit that published it.
+            let then = AsOfView::resolve(&lake, &AsOf::Run(run_id.to_string())).await?;
+            let target = &then.run;
             let processed = runs::processed_as_of(&history, target).ok_or_else(|| {
                 Error::AsOf(format!(
                     "run {run_id}: gamelake_runs does not say which raw files had been \
@@ -72,7 +75,12 @@ impl Gamelake {
                 }
                 match target.tables.get(&def.name).and_then(|t| t.snapshot_id) {
                     Some(id) => {
-                        crate::lakehouse::restore::restore(&table, id, props).await?;
+                        let old = match &then.read {
+                            ReadAt::Snapshots(_) => Some(table.clone()),
+                            ReadAt::Commit { lake: at, .. } => at.load(&def.name).await?,
+                        };
+                        let from = restore::snapshot_then(old.as_ref(), &def.name, id)?;
+                        restore::restore(&table, &from, props).await?;
                         restored += 1;
                     }
                     None => {
@@ -97,8 +105,12 @@ impl Gamelake {
                 raw_files: Some(processed.clone()),
                 ..Default::default()
             };
+            // Members only later runs introduced leave the tables: their keys are kept for
+            // when they come back.
+            crate::etl::retired::retire_dropped(&self.wh, &lake, &staged).await?;
             runs::record(&staged, &record).await?;
-            let published = publish(&staged, Some(&fence)).await?;
+            let message = crate::catalog::nessie::commit_message("rollback", &own_id);
+            let published = publish(&staged, Some(&fence), &message).await?;
             Ok(RollbackReport {
                 run_id: own_id,
                 restored: run_id.to_string(),

@@ -6,7 +6,7 @@ use arrow::array::RecordBatch;
 use super::Gamelake;
 use crate::Result;
 use crate::query;
-use crate::runs::{self, AsOf};
+use crate::runs::{AsOf, AsOfView};
 
 impl Gamelake {
     /// Runs one statement; tables are addressed as `<namespace>.<table>`. Read-only, takes
@@ -17,17 +17,19 @@ impl Gamelake {
 
     /// Runs one statement over the star tables as the run `as_of` names left them
     /// ([`AsOf`]: a run id or a time), read from the snapshots its row in `gamelake_runs`
-    /// records. A run whose snapshots `maintain` expired is refused with [`crate::Error::AsOf`].
+    /// records, or on Nessie at the commit that published it ([`AsOfView`]). A run whose
+    /// snapshots `maintain` expired is refused with [`crate::Error::AsOf`].
     pub async fn sql_as_of(
         &self,
         statement: &str,
         as_of: Option<&AsOf>,
     ) -> Result<Vec<RecordBatch>> {
         let lake = self.lakehouse().await?;
-        let snapshots = match as_of {
-            Some(a) => Some(a.find(&runs::load(&lake).await?)?.snapshots()),
-            None => None,
+        let Some(as_of) = as_of else {
+            return query::sql(&lake, statement, None).await;
         };
-        query::sql(&lake, statement, snapshots.as_ref()).await
+        let view = AsOfView::resolve(&lake, as_of).await?;
+        let (at, snapshots) = view.reading(&lake);
+        query::sql(at, statement, snapshots).await
     }
 }

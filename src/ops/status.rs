@@ -46,6 +46,8 @@ pub struct Status {
     pub last_runs: Vec<RunRecord>,
     /// Every star table's state.
     pub tables: Vec<TableInfo>,
+    /// On Nessie: the branches that keep the tables of runs whose checks failed.
+    pub audit_branches: Vec<String>,
 }
 
 /// Runs `status` lists.
@@ -65,6 +67,15 @@ impl Gamelake {
         last_runs.reverse();
         last_runs.truncate(LAST_RUNS);
         let tables = lake.infos().await?;
+        let audit_branches = match lake.nessie() {
+            Some(n) => n
+                .branches(crate::catalog::nessie::AUDIT_BRANCH_PREFIX)
+                .await?
+                .into_iter()
+                .map(|b| b.name)
+                .collect(),
+            None => Vec::new(),
+        };
         let backfills = self
             .wh
             .list("state/backfill")
@@ -87,6 +98,7 @@ impl Gamelake {
             quarantined: quarantine::held(&self.wh).await?,
             last_runs,
             tables,
+            audit_branches,
         })
     }
 }

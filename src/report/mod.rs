@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::lakehouse::Lakehouse;
-use crate::runs::{self, RunRecord};
+use crate::runs::{self, AsOfView, RunRecord};
 use crate::{Result, query};
 
 /// How a chart draws its rows.
@@ -303,11 +303,15 @@ pub struct Report {
 pub async fn build(
     lake: &Lakehouse,
     details_waiting: Option<usize>,
-    as_of: Option<&RunRecord>,
+    as_of: Option<&AsOfView>,
 ) -> Result<Report> {
     let ns = lake.namespace();
-    let snapshots = as_of.map(RunRecord::snapshots);
-    let ctx = query::session_as_of(lake, snapshots.as_ref()).await?;
+    let (read, snapshots) = match as_of {
+        Some(view) => view.reading(lake),
+        None => (lake, None),
+    };
+    let ctx = query::session_as_of(read, snapshots).await?;
+    let as_of = as_of.map(|v| &v.run);
     // The tables the session registered: those that exist.
     let present: Vec<String> = crate::schema::tables()
         .iter()

@@ -183,6 +183,15 @@ impl Warehouse {
         Ok(self.store.get(&Path::from(rel)).await?.bytes().await?)
     }
 
+    /// Reads a whole object, `None` when there is none.
+    pub async fn get_opt(&self, rel: &str) -> Result<Option<Bytes>> {
+        match self.get(rel).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(Error::Storage(object_store::Error::NotFound { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes an object (missing is fine).
     pub async fn delete(&self, rel: &str) -> Result<()> {
         match self.store.delete(&Path::from(rel)).await {

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::nessie;
+use crate::support::seaweed::{self, Stack};
 use crate::support::{self, gamelake_at, text};
 
 fn root_or_fail() {
@@ -137,20 +139,18 @@ fn a_warehouse_gamelake_may_not_write_says_so() {
 /// `gamelake run` on S3 through forwarders to SeaweedFS's S3 and catalog, stopped at
 /// `stop_at`; there `fail` goes down, the run resumes and must fail in plain words, publishing
 /// nothing; with it back up, a rerun lands everything. Returns the failed run's error line.
-async fn server_down_mid_run(stop_at: &str, catalog_fails: bool) -> String {
+async fn server_down_mid_run(sw: &Stack, stop_at: &str, catalog_fails: bool) -> String {
     use crate::production::{self, Target};
     use crate::support::proxy::Proxy;
-    use crate::support::seaweed;
 
-    let sw = seaweed::seaweed();
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
     let cwd = root.join("cwd");
     std::fs::create_dir_all(&cwd).expect("cwd");
-    let (s3, catalog) = (Proxy::start(sw.s3_port), Proxy::start(sw.iceberg_port));
+    let (s3, catalog) = (Proxy::start(sw.s3_port), Proxy::start(sw.catalog_port));
     let mut target = Target::fresh(sw, "down");
-    target.catalog = format!("rest+http://127.0.0.1:{}", catalog.port);
+    target.catalog = sw.with_catalog_port(catalog.port).catalog();
     let endpoint = format!("http://127.0.0.1:{}", s3.port);
     let env = [("AWS_ENDPOINT_URL", endpoint.as_str())];
     let source = day1.to_str().expect("utf8");
@@ -205,9 +205,18 @@ async fn server_down_mid_run(stop_at: &str, catalog_fails: bool) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
+    s3_down_mid_run(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_down_mid_run_on_nessie_fails_in_plain_words_and_a_rerun_finishes() {
+    s3_down_mid_run(nessie::nessie()).await;
+}
+
+async fn s3_down_mid_run(sw: &Stack) {
     // Stopped after the first dimension is staged: the next data file cannot be written.
-    let line = server_down_mid_run("etl.committed.dim_date", false).await;
-    println!("S3 down mid-run: {line}");
+    let line = server_down_mid_run(sw, "etl.committed.dim_date", false).await;
+    println!("S3 down mid-run ({}): {line}", sw.name);
     assert!(
         line.starts_with("error: run failed, endpoint unreachable:"),
         "{line}"
@@ -222,9 +231,18 @@ async fn s3_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
+    catalog_down_mid_run(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nessie_down_mid_run_fails_in_plain_words_and_a_rerun_finishes() {
+    catalog_down_mid_run(nessie::nessie()).await;
+}
+
+async fn catalog_down_mid_run(sw: &Stack) {
     // Stopped with everything staged: the publish cannot reach the catalog.
-    let line = server_down_mid_run("etl.before-publish", true).await;
-    println!("catalog down mid-run: {line}");
+    let line = server_down_mid_run(sw, "etl.before-publish", true).await;
+    println!("catalog down mid-run ({}): {line}", sw.name);
     assert!(
         line.starts_with("error: REST catalog http://127.0.0.1:"),
         "{line}"

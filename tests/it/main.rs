@@ -17,6 +17,7 @@ mod http_ingest;
 mod incremental;
 mod maintain;
 mod merge_on_read;
+mod nessie;
 mod ops;
 mod peers;
 mod pipeline;

@@ -7,7 +7,8 @@ use gamelake::storage::Warehouse;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::seaweed::{self, Seaweed, unique};
+use crate::support::nessie;
+use crate::support::seaweed::{self, Stack, unique};
 use crate::support::{self, pairs, snapshot_ids, table_counts, text};
 
 /// Where a production run goes: the raw warehouse, the catalog, the namespace.
@@ -19,7 +20,7 @@ pub struct Target {
 
 impl Target {
     /// A fresh raw prefix and namespace on the shared server.
-    pub fn fresh(sw: &Seaweed, name: &str) -> Self {
+    pub fn fresh(sw: &Stack, name: &str) -> Self {
         Self {
             warehouse: format!("s3://{}/{}", seaweed::RAW_BUCKET, unique("wh")),
             catalog: sw.catalog(),
@@ -31,7 +32,7 @@ impl Target {
 /// Runs the binary on `target` with the production environment (plus `env`), from `cwd`,
 /// an empty folder: no gamelake.toml, and anything written locally by mistake would show.
 pub fn gamelake(
-    sw: &Seaweed,
+    sw: &Stack,
     cwd: &Path,
     target: &Target,
     args: &[&str],
@@ -44,7 +45,7 @@ pub fn gamelake(
 
 /// The command [`gamelake`] runs, to spawn it instead.
 pub fn command(
-    sw: &Seaweed,
+    sw: &Stack,
     cwd: &Path,
     target: &Target,
     args: &[&str],
@@ -70,7 +71,7 @@ fn ok(out: &Output, what: &str) -> String {
 }
 
 /// A lakehouse on the shared server, in process.
-pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehouse, Lakehouse) {
+pub async fn connect(sw: &Stack, warehouse: &str, namespace: &str) -> (Warehouse, Lakehouse) {
     let (s3, catalog) = sw.settings();
     let wh = Warehouse::connect(warehouse, &s3).await.expect("warehouse");
     let lake = Lakehouse::connect(&wh, namespace, &catalog, &s3)
@@ -80,18 +81,13 @@ pub async fn connect(sw: &Seaweed, warehouse: &str, namespace: &str) -> (Warehou
 }
 
 /// What pyiceberg and DuckDB read (tests/production_read.py).
-pub fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
+pub fn independent_readers(sw: &Stack, namespace: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site = root.join(".venv/lib");
     let out = Command::new(support::python())
         .arg(root.join("tests/production_read.py"))
         .arg(namespace)
-        .envs(sw.env())
-        .env("CATALOG_URI", sw.catalog_http())
-        .env(
-            "CATALOG_WAREHOUSE",
-            format!("s3://{}", seaweed::TABLE_BUCKET),
-        )
+        .envs(sw.reader_env())
         .env("DUCKDB_EXTENSIONS", &site)
         .output()
         .expect("run python");
@@ -104,8 +100,73 @@ pub fn independent_readers(sw: &Seaweed, namespace: &str) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
-    let sw = seaweed::seaweed();
+async fn a_daily_run_on_s3_and_seaweedfs_reads_the_same_everywhere() {
+    a_daily_run_reads_the_same_everywhere(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_run_on_s3_and_nessie_reads_the_same_everywhere_in_one_commit_a_run() {
+    let sw = nessie::nessie();
+    let runs = a_daily_run_reads_the_same_everywhere(sw).await;
+    // Nessie's own log: one commit per publishing run (day 1 and day 2, not the rerun),
+    // named after the run, changing every table the run wrote and its runs row.
+    let log = sw.nessie_log("main");
+    for run in &runs {
+        let mine: Vec<_> = log
+            .iter()
+            .filter(|(_, m)| m.contains(&run.run_id))
+            .collect();
+        assert_eq!(mine.len(), 1, "run {}: commits {mine:?}", run.run_id);
+        let (hash, message) = mine[0];
+        assert_eq!(message, &format!("gamelake run {}", run.run_id));
+        let mut written: Vec<String> = run
+            .tables
+            .iter()
+            .filter(|(_, t)| t.written)
+            .map(|(name, _)| name.clone())
+            .collect();
+        written.push("gamelake_runs".into());
+        written.sort();
+        assert_eq!(nessie_changed(sw, hash), written, "run {}", run.run_id);
+    }
+    assert_eq!(runs.len(), 2, "a rerun with nothing new records nothing");
+}
+
+/// The table names a Nessie commit changed (its diff to its parent).
+fn nessie_changed(sw: &Stack, hash: &str) -> Vec<String> {
+    let api = sw.nessie_api.as_ref().expect("nessie");
+    let out = Command::new("curl")
+        .args([
+            "-sf",
+            &format!("{api}/trees/main@{hash}~1/diff/main@{hash}"),
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "diff of {hash}: {}",
+        text(&out.stderr)
+    );
+    let diff: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut names: Vec<String> = diff["diffs"]
+        .as_array()
+        .expect("diffs")
+        .iter()
+        .filter_map(|d| {
+            d["key"]["elements"]
+                .as_array()?
+                .last()?
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Day 1, a rerun that writes nothing, a merge-on-read day 2, on `sw`; every reader agrees.
+/// Returns the runs recorded.
+async fn a_daily_run_reads_the_same_everywhere(sw: &Stack) -> Vec<gamelake::runs::RunRecord> {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let day1 = support::first_pages(&support::pages_2015(), 20, &root.join("day1"));
@@ -232,16 +293,12 @@ async fn a_daily_run_on_s3_and_a_rest_catalog_reads_the_same_everywhere() {
         assert_eq!(t["duckdb"].as_u64(), Some(*rows as u64), "{table}: duckdb");
     }
     // And ClickHouse (chdb), with its own Iceberg reader, from S3, column by column.
-    let mut env = sw.env();
-    env.push(("CATALOG_URI", sw.catalog_http()));
-    env.push((
-        "CATALOG_WAREHOUSE",
-        format!("s3://{}", seaweed::TABLE_BUCKET),
-    ));
+    let env = sw.reader_env();
     crate::clickhouse::reads_the_same(&crate::clickhouse::chdb_read(&["rest", ns], &env), &lake)
         .await;
     // Nothing landed locally: the working folder is as empty as it started.
     assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 0);
+    gamelake::runs::load(&lake).await.expect("runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

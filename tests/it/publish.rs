@@ -9,7 +9,8 @@ use std::process::Output;
 use std::time::Duration;
 
 use crate::production::{self, Target};
-use crate::support::seaweed;
+use crate::support::nessie;
+use crate::support::seaweed::{self, Stack};
 use crate::support::{self, text};
 
 /// `gamelake run --source <source>` on a local warehouse, with `env`.
@@ -44,6 +45,16 @@ fn sql(warehouse: &Path, statement: &str, as_of: Option<&str>) -> Vec<String> {
         .skip(1)
         .map(str::to_string)
         .collect()
+}
+
+/// The id of the first run recorded in `gamelake_runs`.
+fn first_run(warehouse: &Path) -> String {
+    sql(
+        warehouse,
+        "SELECT run_id FROM rawg.gamelake_runs ORDER BY started",
+        None,
+    )[0]
+    .clone()
 }
 
 /// What pyiceberg reads: per table, rows and key sum.
@@ -121,7 +132,15 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_around_the_publish_on_seaweedfs_leaves_the_old_run_or_the_new_one() {
-    let sw = seaweed::seaweed();
+    a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_around_the_publish_on_nessie_leaves_the_old_run_or_the_new_one() {
+    a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(nessie::nessie()).await;
+}
+
+async fn a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(sw: &Stack) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let [day1, day2] = two_days(&root);
@@ -152,7 +171,8 @@ async fn a_kill_around_the_publish_on_seaweedfs_leaves_the_old_run_or_the_new_on
     assert!(out.status.success(), "day 2: {log}");
     assert!(
         !log.contains("table by table"),
-        "SeaweedFS has the multi-table commit, so a run publishes at once: {log}"
+        "{} has the multi-table commit, so a run publishes at once: {log}",
+        sw.name
     );
     let new = read(&reference);
     assert_ne!(old, new);
@@ -168,7 +188,12 @@ async fn a_kill_around_the_publish_on_seaweedfs_leaves_the_old_run_or_the_new_on
             text(&out.stderr)
         );
         let want = if published { &new } else { &old };
-        assert_eq!(&read(&target), want, "after a kill at {point} on SeaweedFS");
+        assert_eq!(
+            &read(&target),
+            want,
+            "after a kill at {point} on {}",
+            sw.name
+        );
         // On S3 a killed holder's lease is taken over by pid on this host.
         ok(&go(&target, &day2, &[]), "rerun of day 2");
         assert_eq!(read(&target), new, "the rerun after {point} converges");
@@ -185,21 +210,7 @@ async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
 
     // The fixture: a genre row removed by hand while games still point at it.
     let (_wh, lake) = support::open(&wh_root).await;
-    let genre = support::sql_i64(
-        &lake,
-        "SELECT min(genre_key) FROM rawg.bridge_game_genre WHERE genre_key > 0",
-    )
-    .await[0];
-    let def = gamelake::schema::table("dim_genre").expect("dim_genre");
-    lake.upsert(
-        def,
-        "genre_key",
-        &[genre].into_iter().collect(),
-        None,
-        Vec::new(),
-    )
-    .await
-    .expect("remove a genre");
+    let genre = support::remove_a_referenced_genre(&lake).await;
     let before = support::snapshot_ids(&lake).await;
 
     let out = run(&wh_root, &day2, &[]);
@@ -351,12 +362,7 @@ async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
     let new = state(&wh);
     let (_w, lake) = support::open(&wh).await;
     let new_contents = support::contents_by_natural_key(&lake).await;
-    let run1 = sql(
-        &wh,
-        "SELECT run_id FROM rawg.gamelake_runs ORDER BY started",
-        None,
-    )[0]
-    .clone();
+    let run1 = first_run(&wh);
 
     let out = cli(&wh, &["rollback", &run1]);
     let log = ok(&out, "rollback") + &text(&out.stderr);
@@ -400,7 +406,15 @@ async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_that_lost_its_lease_stops_without_publishing() {
-    let sw = seaweed::seaweed();
+    a_run_that_lost_its_lease_stops_without_publishing_on(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_lost_its_lease_stops_without_publishing_on_nessie() {
+    a_run_that_lost_its_lease_stops_without_publishing_on(nessie::nessie()).await;
+}
+
+async fn a_run_that_lost_its_lease_stops_without_publishing_on(sw: &Stack) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
@@ -487,7 +501,10 @@ async fn a_publish_is_all_or_nothing(lake: &gamelake::lakehouse::Lakehouse) {
         .expect("concurrent tag");
     let moved = support::snapshot_ids(lake).await;
 
-    let err = staged.publish(None).await.expect_err("a stale publish");
+    let err = staged
+        .publish(None, "gamelake test")
+        .await
+        .expect_err("a stale publish");
     assert!(
         matches!(err, gamelake::Error::Conflict(_)),
         "a conflict: {err}"
@@ -511,14 +528,83 @@ async fn a_publish_is_all_or_nothing(lake: &gamelake::lakehouse::Lakehouse) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publish_that_conflicts_on_one_table_changes_none_embedded_and_on_seaweedfs() {
+async fn a_publish_that_conflicts_on_one_table_changes_none_embedded_seaweedfs_and_nessie() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_wh, lake) = support::open(dir.path()).await;
     a_publish_is_all_or_nothing(&lake).await;
 
-    // SeaweedFS applies the multi-table commit's requirements to every table before any.
-    let sw = seaweed::seaweed();
-    let target = Target::fresh(sw, "atomic");
-    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
-    a_publish_is_all_or_nothing(&lake).await;
+    // SeaweedFS and Nessie apply the multi-table commit's requirements to every table
+    // before any.
+    for sw in [seaweed::seaweed(), nessie::nessie()] {
+        let target = Target::fresh(sw, "atomic");
+        let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+        a_publish_is_all_or_nothing(&lake).await;
+    }
+}
+
+/// After a rollback, members only later runs had introduced (day 2's new games, a new genre
+/// and tag) are out of the tables; when they come back, behind a newcomer whose ids sort
+/// first (a game with id 1, a genre with a lower id), they get their old keys, and the
+/// newcomers keys above every key ever given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_a_rollback_took_out_comes_back_with_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let wh = root.join("wh");
+    ok(&run(&wh, &day1, &[]), "day 1");
+    ok(&run(&wh, &day2, &[]), "day 2");
+    let (_w, lake) = support::open(&wh).await;
+    let keys_day2 = support::keys(&lake).await;
+    let run1 = first_run(&wh);
+    ok(&cli(&wh, &["rollback", &run1]), "rollback");
+    let cozy = "genre 900001=";
+    assert!(
+        !support::keys(&lake)
+            .await
+            .iter()
+            .any(|k| k.starts_with(cozy)),
+        "day 2's genre is gone after the rollback"
+    );
+
+    // Day 3: one newcomer whose ids sort before day 2's members.
+    let page: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(day2.join("page-0001.json")).expect("day 2"))
+            .expect("json");
+    let mut probe = page["results"]
+        .as_array()
+        .expect("results")
+        .last()
+        .expect("game")
+        .clone();
+    probe["id"] = 1.into();
+    probe["slug"] = "rollback-probe".into();
+    probe["name"] = "Rollback probe".into();
+    probe["genres"] = serde_json::json!([{"id": 900_000, "name": "Probe", "slug": "probe"}]);
+    let day3 = root.join("day3");
+    std::fs::create_dir_all(&day3).expect("mkdir");
+    let page3 = serde_json::json!({"count": 1, "next": null, "previous": null, "results": [probe]});
+    std::fs::write(day3.join("page-0001.json"), page3.to_string()).expect("day 3");
+    ok(&run(&wh, &day3, &[]), "day 3 (reprocesses day 2 too)");
+
+    let after = support::keys(&lake).await;
+    for k in &keys_day2 {
+        assert!(after.contains(k), "{k} moved after the rollback");
+    }
+    let highest = |prefix: &str, keys: &[String]| -> i64 {
+        keys.iter()
+            .filter(|k| k.starts_with(prefix))
+            .filter_map(|k| k.rsplit('=').next()?.parse().ok())
+            .max()
+            .unwrap_or(0)
+    };
+    let probe_key = after
+        .iter()
+        .find(|k| k.starts_with("game 1="))
+        .expect("the newcomer");
+    assert_eq!(
+        probe_key,
+        &format!("game 1={}", highest("game ", &keys_day2) + 1),
+        "the newcomer goes above every key ever given"
+    );
 }

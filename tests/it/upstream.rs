@@ -181,3 +181,43 @@ async fn current_schema_follows_the_snapshot_not_current_schema_id() {
         "current_schema now follows current-schema-id: drop the schema snapshot in lakehouse::evolve?"
     );
 }
+
+/// iceberg-rust 0.10 leaves `stage-create` out of a create-table request unless it is set,
+/// and Nessie 0.99 refuses such a request (HTTP 500 around a 400: "required attributes are
+/// not set [stageCreate]"). Workaround: `Lakehouse::load_or_create` sets it to false. When the
+/// first assertion fails, iceberg-rust sends it by default; when the second does, Nessie
+/// accepts its absence.
+#[test]
+fn nessie_refuses_a_create_request_without_stage_create() {
+    use iceberg_rust::catalog::create::CreateTableBuilder;
+    let sw = crate::support::nessie::nessie();
+    let def = schema::table("dim_genre").expect("def");
+    let create = CreateTableBuilder::default()
+        .with_name("upstream_stage_create")
+        .with_schema(def.iceberg_schema().expect("schema"))
+        .create()
+        .expect("create request");
+    let body = serde_json::to_value(&create).expect("json");
+    assert!(body.get("stage-create").is_none(), "{body}");
+
+    let ns = crate::support::seaweed::unique("upstream");
+    let base = format!("{}/v1/main%7Cwarehouse", sw.catalog_http());
+    let post = |url: String, json: String| -> String {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+            .args(["-H", "Content-Type: application/json", "-d", &json, &url])
+            .output()
+            .expect("curl");
+        support::text(&out.stdout)
+    };
+    let made = post(
+        format!("{base}/namespaces"),
+        serde_json::json!({"namespace": [ns]}).to_string(),
+    );
+    assert_eq!(made, "200", "namespace");
+    let refused = post(format!("{base}/namespaces/{ns}/tables"), body.to_string());
+    assert!(
+        refused.starts_with('4') || refused.starts_with('5'),
+        "Nessie took a create request without stage-create: HTTP {refused}"
+    );
+}

@@ -69,7 +69,7 @@ fn error_line(command: &str, e: &anyhow::Error) -> String {
     let checks = e.chain().any(|c| {
         matches!(
             c.downcast_ref::<gamelake::Error>(),
-            Some(gamelake::Error::ChecksFailed(_))
+            Some(gamelake::Error::ChecksFailed { .. })
         )
     });
     let chain = chain.join(": ");
@@ -202,8 +202,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Maintain(args) => {
-            for report in lake.maintain(&args.options()?).await? {
-                eprintln!("{}", output::maintain_line(&report));
+            let outcome = lake.maintain(&args.options()?).await?;
+            for report in &outcome.tables {
+                eprintln!("{}", output::maintain_line(report));
+            }
+            for branch in &outcome.branches_dropped {
+                eprintln!(
+                    "dropped Nessie branch {branch} (a failed run's tables, past --keep-days)"
+                );
+            }
+            if let Some(line) = &outcome.left_to_catalog {
+                eprintln!("{line}");
             }
         }
         // Handled above, before any warehouse is opened; the same call if it ever got here.

@@ -202,7 +202,7 @@ runs (newest first, from gamelake_runs):",
             let failed = r.checks_failed();
             out.push_str(&format!(
                 "
-  {} {:<8} {:<13} {} UTC{}{}",
+  {} {:<8} {:<13} {} UTC{}{}{}",
                 r.run_id,
                 r.command,
                 r.status,
@@ -213,8 +213,20 @@ runs (newest first, from gamelake_runs):",
                     format!(", {failed} checks failed")
                 } else {
                     String::new()
-                }
+                },
+                r.audit_branch
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(", kept on branch {b}"))
             ));
+        }
+    }
+    if !s.audit_branches.is_empty() {
+        out.push_str(
+            "
+Nessie branches keeping the tables of runs whose checks failed (dropped by `maintain` after --keep-days):",
+        );
+        for b in &s.audit_branches {
+            out.push_str(&format!("\n  {b}"));
         }
     }
     if !s.tables.is_empty() {

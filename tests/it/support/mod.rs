@@ -1,9 +1,11 @@
 //! Shared test helpers: the recorded data, a replay server, expected counts computed
 //! independently from the JSON (with serde_json values, not gamelake's model).
 
+pub mod nessie;
 pub mod proxy;
 pub mod seaweed;
 pub mod server;
+pub mod stack;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -566,4 +568,26 @@ pub fn resume(child: &std::process::Child) {
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGCONT);
     }
+}
+
+/// The fixture of a broken relationship: removes by hand the dimension row of a genre that
+/// games still point at (a foreign commit). Returns its key.
+pub async fn remove_a_referenced_genre(lake: &Lakehouse) -> i64 {
+    let ns = lake.namespace();
+    let genre = sql_i64(
+        lake,
+        &format!("SELECT min(genre_key) FROM {ns}.bridge_game_genre WHERE genre_key > 0"),
+    )
+    .await[0];
+    let def = gamelake::schema::table("dim_genre").expect("dim_genre");
+    lake.upsert(
+        def,
+        "genre_key",
+        &[genre].into_iter().collect(),
+        None,
+        Vec::new(),
+    )
+    .await
+    .expect("remove a genre");
+    genre
 }

@@ -104,3 +104,94 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
         let _ = to.shutdown(Shutdown::Write);
     });
 }
+
+/// An HTTP forwarder on 127.0.0.1 that answers `404 Not Found` to every request whose path
+/// ends with a given suffix and passes every other request to the server behind it: a catalog
+/// that lacks one route, made from a real one. One request per connection (it asks the server
+/// to close after answering), so each request is seen.
+pub struct Gate {
+    pub port: u16,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gate {
+    /// How many requests were answered 404.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+}
+
+impl Proxy {
+    /// A [`Gate`] in front of `target` that refuses paths ending in `suffix`.
+    pub fn refusing(target: u16, suffix: &'static str) -> Gate {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = refused.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let counter = counter.clone();
+                std::thread::spawn(move || gate_one(client, target, suffix, &counter));
+            }
+        });
+        Gate { port, refused }
+    }
+}
+
+/// Serves one request of `client`: refused, or forwarded with `Connection: close`.
+fn gate_one(
+    mut client: TcpStream,
+    target: u16,
+    suffix: &str,
+    refused: &std::sync::atomic::AtomicUsize,
+) {
+    use std::io::{Read, Write};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let path = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let length: usize = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if client.read_exact(&mut body).is_err() {
+        return;
+    }
+    if path.ends_with(suffix) {
+        refused.fetch_add(1, Ordering::SeqCst);
+        let answer = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\
+                      Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+        let _ = client.write_all(answer.as_bytes());
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)) else {
+        return;
+    };
+    let mut forwarded: String = text
+        .trim_end_matches("\r\n")
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    forwarded.push_str("Connection: close\r\n\r\n");
+    if server.write_all(forwarded.as_bytes()).is_err() || server.write_all(&body).is_err() {
+        return;
+    }
+    let _ = std::io::copy(&mut server, &mut client);
+}

@@ -8,9 +8,11 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub use super::stack::Stack;
 
 /// The admin identity (SigV4 keys, and the REST catalog's OAuth2 client credentials).
 pub const KEY_ID: &str = "gamelake-test-admin";
@@ -18,65 +20,6 @@ pub const SECRET: &str = "gamelake-test-secret-5c2e91d7";
 /// Created at start-up: an S3 bucket for raw files, a table bucket for the catalog.
 pub const RAW_BUCKET: &str = "raw";
 pub const TABLE_BUCKET: &str = "warehouse";
-
-pub struct Seaweed {
-    pub s3_port: u16,
-    pub iceberg_port: u16,
-}
-
-impl Seaweed {
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.s3_port)
-    }
-
-    pub fn catalog(&self) -> String {
-        format!("rest+http://127.0.0.1:{}", self.iceberg_port)
-    }
-
-    pub fn catalog_http(&self) -> String {
-        format!("http://127.0.0.1:{}", self.iceberg_port)
-    }
-
-    /// The environment a production run gets (as in the example).
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET.into()),
-            ("GAMELAKE_CATALOG_CREDENTIAL", format!("{KEY_ID}:{SECRET}")),
-            ("GAMELAKE_CATALOG_WAREHOUSE", format!("s3://{TABLE_BUCKET}")),
-        ]
-    }
-
-    /// The same settings for in-process use.
-    pub fn settings(
-        &self,
-    ) -> (
-        gamelake::storage::s3::S3Settings,
-        gamelake::catalog::CatalogSettings,
-    ) {
-        use gamelake::catalog::CatalogSettings;
-        use gamelake::secret::Secret;
-        use gamelake::storage::s3::S3Settings;
-        let s3 = S3Settings {
-            endpoint: Some(self.endpoint()),
-            region: Some("us-east-1".into()),
-            access_key_id: Some(KEY_ID.into()),
-            secret_access_key: Some(Secret::new(SECRET)),
-            session_token: None,
-            path_style: true,
-        };
-        let CatalogSettings::Rest(mut rest) =
-            CatalogSettings::parse(&self.catalog()).expect("catalog uri")
-        else {
-            unreachable!("a rest+ URI parses as REST")
-        };
-        rest.warehouse = Some(format!("s3://{TABLE_BUCKET}"));
-        rest.credential = Some((KEY_ID.into(), Secret::new(SECRET)));
-        (s3, CatalogSettings::Rest(rest))
-    }
-}
 
 /// The `weed` binary: `GAMELAKE_WEED`, else `.venv/bin/weed`.
 fn weed() -> PathBuf {
@@ -106,13 +49,13 @@ fn wait_for_port(port: u16, deadline: Instant, log: &Path) {
     }
 }
 
-/// The shared server, started on first use.
-pub fn seaweed() -> &'static Seaweed {
-    static SERVER: OnceLock<Seaweed> = OnceLock::new();
+/// The shared server, started on first use: its S3 API and its own Iceberg REST catalog.
+pub fn seaweed() -> &'static Stack {
+    static SERVER: OnceLock<Stack> = OnceLock::new();
     SERVER.get_or_init(start)
 }
 
-fn start() -> Seaweed {
+fn start() -> Stack {
     let dir = std::env::temp_dir().join(format!("gamelake-seaweed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
@@ -149,47 +92,27 @@ fn start() -> Seaweed {
         format!("-admin.port={admin}"),
         format!("-admin.port.grpc={}", admin + 10_000),
     ];
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (weed, dir2, log2) = (weed(), dir.clone(), log.clone());
-    // The child dies with the thread that forked it: keep that thread alive for the process.
-    std::thread::spawn(move || {
-        use std::os::unix::process::CommandExt;
-        let log = std::fs::File::create(&log2).expect("log file");
+    let (weed, dir2) = (weed(), dir.clone());
+    super::stack::spawn_for_life("SeaweedFS", &log, move || {
         let mut cmd = Command::new(weed);
         cmd.args(&args)
             .current_dir(&dir2)
             .env("AWS_ACCESS_KEY_ID", KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = cmd.spawn();
-        let ok = child.is_ok();
-        tx.send(child.map(|_| ()).map_err(|e| e.to_string()))
-            .expect("report");
-        if ok {
-            loop {
-                std::thread::park();
-            }
-        }
+            .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        cmd
     });
-    rx.recv()
-        .expect("spawn thread")
-        .unwrap_or_else(|e| panic!("cannot start SeaweedFS: {e}"));
     let deadline = Instant::now() + Duration::from_secs(90);
     for p in [s3, iceberg] {
         wait_for_port(p, deadline, &log);
     }
-    let server = Seaweed {
+    let server = Stack {
+        name: "seaweedfs",
         s3_port: s3,
-        iceberg_port: iceberg,
+        catalog_port: iceberg,
+        catalog_path: String::new(),
+        catalog_warehouse: format!("s3://{TABLE_BUCKET}"),
+        credential: true,
+        nessie_api: None,
     };
     // Ready when the catalog hands out tokens and the buckets (created after the ports open)
     // answer a signed listing.
