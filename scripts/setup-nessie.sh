@@ -34,9 +34,11 @@ echo "$JAVA" > "$DIR/java"
 
 if [ ! -s "$JAR" ]; then
   command -v mvn >/dev/null || { echo "setup-nessie: Maven (mvn) is needed to fetch Nessie from Maven Central" >&2; exit 1; }
-  mvn -B -q -Dmaven.repo.local="$CACHE/m2" dependency:copy \
+  mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" dependency:copy \
     -Dartifact="org.projectnessie.nessie:nessie-quarkus:$NESSIE_VERSION:jar:runner" \
     -DoutputDirectory="$DIR"
   [ -s "$JAR" ] || { echo "setup-nessie: $JAR is missing after Maven ran" >&2; exit 1; }
+  # Maven keeps its own copy of the jar; the one beside the Java path is all the tests use.
+  rm -rf "$CACHE/m2/org/projectnessie/nessie/nessie-quarkus"
   echo "Nessie $NESSIE_VERSION ready in $DIR (Java: $JAVA)"
 fi

@@ -181,6 +181,45 @@ async fn as_of_report_and_rollback_on_nessie_read_the_commit_a_run_published() {
         "after reprocessing"
     );
     assert_eq!(s.sql(sw, question, None), answer2);
+
+    // Nessie owns expiry (its tables say gc.enabled=false): the most eager maintenance
+    // deletes nothing there, so run 1 still reads, as the embedded catalog would not.
+    for def in support::list_tables() {
+        let t = lake.load(&def.name).await.expect("load").expect("table");
+        assert_eq!(
+            t.metadata()
+                .properties
+                .get("gc.enabled")
+                .map(String::as_str),
+            Some("false"),
+            "{}",
+            def.name
+        );
+    }
+    let log = ok(
+        &s.cli(
+            sw,
+            &[
+                "maintain",
+                "--keep-days",
+                "0",
+                "--orphan-grace-minutes",
+                "0",
+            ],
+        ),
+        "maintain",
+    );
+    assert!(log.contains("left to Nessie's GC"), "{log}");
+    assert_eq!(
+        s.sql(sw, question, Some(&run1)),
+        answer1,
+        "--as-of after maintain"
+    );
+    assert_eq!(
+        without_runs(read_at(sw, ns, Some(&format!("main@{hash}")))),
+        tables1,
+        "run 1's commit after maintain"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,6 +234,15 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
     support::remove_a_referenced_genre(&lake).await;
     let before = support::snapshot_ids(&lake).await;
     let main_before = without_runs(read_at(sw, ns, None));
+    // `gamelake check` finds the broken relationship on Nessie's main too.
+    let checked = s.cli(sw, &["check"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked.stderr));
+    assert!(
+        text(&checked.stdout)
+            .contains("FAIL bridge_game_genre: references(genre_key -> dim_genre)"),
+        "{}",
+        text(&checked.stdout)
+    );
 
     let out = s.run(sw, 1);
     let log = text(&out.stderr);
@@ -270,16 +318,16 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catalog_without_the_multi_table_commit_is_published_table_by_table() {
-    use crate::support::proxy::Proxy;
+    use crate::support::proxy::{Proxy, Rule};
     let sw = nessie::nessie();
     // Nessie behind a forwarder that answers 404 for POST …/transactions/commit.
-    let gate = Proxy::refusing(sw.catalog_port, "/transactions/commit");
+    let gate = Proxy::gate(sw.catalog_port, "/transactions/commit", Rule::Refuse);
     let behind = sw.with_catalog_port(gate.port);
     let s = setup(&behind, "nessie_per_table");
     let out = s.run(&behind, 0);
     let log = ok(&out, "day 1");
     assert!(log.contains("published table by table"), "{log}");
-    assert!(gate.refused() > 0, "the route was never asked for");
+    assert!(gate.caught() > 0, "the route was never asked for");
     let want = support::expected_counts(&[&s.days[0]]);
     let (_wh, lake) = production::connect(sw, &s.target.warehouse, &s.target.namespace).await;
     assert_eq!(support::table_counts(&lake).await, want);

@@ -107,10 +107,15 @@ async fn a_daily_run_on_s3_and_seaweedfs_reads_the_same_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daily_run_on_s3_and_nessie_reads_the_same_everywhere_in_one_commit_a_run() {
     let sw = nessie::nessie();
-    let runs = a_daily_run_reads_the_same_everywhere(sw).await;
+    let (ns, runs) = a_daily_run_reads_the_same_everywhere(sw).await;
     // Nessie's own log: one commit per publishing run (day 1 and day 2, not the rerun),
     // named after the run, changing every table the run wrote and its runs row.
     let log = sw.nessie_log("main");
+    let mine: Vec<_> = log
+        .iter()
+        .filter(|(_, m)| runs.iter().any(|r| m.contains(&r.run_id)) || m.contains(&ns))
+        .collect();
+    println!("Nessie's log of main, this two-day run: {mine:#?}");
     for run in &runs {
         let mine: Vec<_> = log
             .iter()
@@ -165,8 +170,10 @@ fn nessie_changed(sw: &Stack, hash: &str) -> Vec<String> {
 }
 
 /// Day 1, a rerun that writes nothing, a merge-on-read day 2, on `sw`; every reader agrees.
-/// Returns the runs recorded.
-async fn a_daily_run_reads_the_same_everywhere(sw: &Stack) -> Vec<gamelake::runs::RunRecord> {
+/// Returns the namespace and the runs recorded.
+async fn a_daily_run_reads_the_same_everywhere(
+    sw: &Stack,
+) -> (String, Vec<gamelake::runs::RunRecord>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let day1 = support::first_pages(&support::pages_2015(), 20, &root.join("day1"));
@@ -298,7 +305,7 @@ async fn a_daily_run_reads_the_same_everywhere(sw: &Stack) -> Vec<gamelake::runs
         .await;
     // Nothing landed locally: the working folder is as empty as it started.
     assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 0);
-    gamelake::runs::load(&lake).await.expect("runs")
+    (ns.clone(), gamelake::runs::load(&lake).await.expect("runs"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

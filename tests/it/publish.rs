@@ -608,3 +608,63 @@ async fn a_member_a_rollback_took_out_comes_back_with_its_key() {
         "the newcomer goes above every key ever given"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_whose_answer_is_lost_on_seaweedfs_is_whole_and_a_rerun_finds_it() {
+    a_publish_whose_answer_is_lost_is_whole_and_a_rerun_finds_it(seaweed::seaweed()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_whose_answer_is_lost_on_nessie_is_whole_and_a_rerun_finds_it() {
+    a_publish_whose_answer_is_lost_is_whole_and_a_rerun_finds_it(nessie::nessie()).await;
+}
+
+/// The catalog applies the multi-table commit but its answer never arrives (a forwarder
+/// cuts the connection after the server answered): the run fails saying the outcome is the
+/// catalog's; readers see the run whole; a rerun finds nothing new and records nothing twice.
+async fn a_publish_whose_answer_is_lost_is_whole_and_a_rerun_finds_it(sw: &Stack) {
+    use crate::support::proxy::{Proxy, Rule};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let source = day1.to_str().expect("utf8");
+    let gate = Proxy::gate(sw.catalog_port, "/transactions/commit", Rule::LoseAnswer);
+    let mut target = Target::fresh(sw, "lost");
+    let direct = std::mem::replace(
+        &mut target.catalog,
+        sw.with_catalog_port(gate.port).catalog(),
+    );
+    let out = production::gamelake(sw, &cwd, &target, &["run", "--source", source], &[]);
+    let log = text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a run without its answer must fail: {log}"
+    );
+    assert_eq!(gate.caught(), 1, "one publish was sent: {log}");
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {log}"));
+    assert!(
+        line.contains("publishing the run's tables")
+            && line.contains("unless the catalog applied it"),
+        "{line}"
+    );
+
+    target.catalog = direct;
+    let (_wh, lake) = production::connect(sw, &target.warehouse, &target.namespace).await;
+    assert_eq!(
+        support::table_counts(&lake).await,
+        support::expected_counts(&[&day1]),
+        "the catalog applied the publish whole"
+    );
+    let published = support::snapshot_ids(&lake).await;
+    let out = production::gamelake(sw, &cwd, &target, &["run", "--source", source], &[]);
+    let log = text(&out.stderr);
+    assert!(out.status.success(), "rerun: {log}");
+    assert!(log.contains("nothing new"), "{log}");
+    assert_eq!(support::snapshot_ids(&lake).await, published);
+    assert_eq!(gamelake::runs::load(&lake).await.expect("runs").len(), 1);
+}

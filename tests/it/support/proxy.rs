@@ -105,45 +105,56 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
     });
 }
 
-/// An HTTP forwarder on 127.0.0.1 that answers `404 Not Found` to every request whose path
-/// ends with a given suffix and passes every other request to the server behind it: a catalog
-/// that lacks one route, made from a real one. One request per connection (it asks the server
-/// to close after answering), so each request is seen.
+/// An HTTP forwarder on 127.0.0.1 that does something else with every request whose path
+/// ends with a given suffix ([`Rule`]) and passes every other request to the server behind
+/// it: a catalog that lacks one route, or one whose answer to it is lost, made from a real
+/// one. One request per connection (it asks the server to close after answering), so each
+/// request is seen.
 pub struct Gate {
     pub port: u16,
-    refused: Arc<std::sync::atomic::AtomicUsize>,
+    caught: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// What a [`Gate`] does with the requests it catches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Answers `404 Not Found`; the server never sees the request.
+    Refuse,
+    /// Lets the server apply the request, then cuts the connection without its answer.
+    LoseAnswer,
 }
 
 impl Gate {
-    /// How many requests were answered 404.
-    pub fn refused(&self) -> usize {
-        self.refused.load(Ordering::SeqCst)
+    /// How many requests were caught.
+    pub fn caught(&self) -> usize {
+        self.caught.load(Ordering::SeqCst)
     }
 }
 
 impl Proxy {
-    /// A [`Gate`] in front of `target` that refuses paths ending in `suffix`.
-    pub fn refusing(target: u16, suffix: &'static str) -> Gate {
+    /// A [`Gate`] in front of `target` that applies `rule` to paths ending in `suffix`.
+    pub fn gate(target: u16, suffix: &'static str, rule: Rule) -> Gate {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = refused.clone();
+        let caught = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = caught.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let counter = counter.clone();
-                std::thread::spawn(move || gate_one(client, target, suffix, &counter));
+                std::thread::spawn(move || gate_one(client, target, suffix, rule, &counter));
             }
         });
-        Gate { port, refused }
+        Gate { port, caught }
     }
 }
 
-/// Serves one request of `client`: refused, or forwarded with `Connection: close`.
+/// Serves one request of `client`: caught by `rule`, or forwarded with `Connection: close`.
 fn gate_one(
     mut client: TcpStream,
     target: u16,
     suffix: &str,
-    refused: &std::sync::atomic::AtomicUsize,
+    rule: Rule,
+    caught: &std::sync::atomic::AtomicUsize,
 ) {
     use std::io::{Read, Write};
     let mut head = Vec::new();
@@ -173,8 +184,11 @@ fn gate_one(
     if client.read_exact(&mut body).is_err() {
         return;
     }
-    if path.ends_with(suffix) {
-        refused.fetch_add(1, Ordering::SeqCst);
+    let catch = path.ends_with(suffix);
+    if catch {
+        caught.fetch_add(1, Ordering::SeqCst);
+    }
+    if catch && rule == Rule::Refuse {
         let answer = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\
                       Content-Length: 2\r\nConnection: close\r\n\r\n{}";
         let _ = client.write_all(answer.as_bytes());
@@ -191,6 +205,12 @@ fn gate_one(
         .collect();
     forwarded.push_str("Connection: close\r\n\r\n");
     if server.write_all(forwarded.as_bytes()).is_err() || server.write_all(&body).is_err() {
+        return;
+    }
+    if catch {
+        // The server applies the request and answers; the answer goes nowhere.
+        let _ = std::io::copy(&mut server, &mut std::io::sink());
+        let _ = client.shutdown(Shutdown::Both);
         return;
     }
     let _ = std::io::copy(&mut server, &mut client);
