@@ -155,6 +155,17 @@ pub async fn backlog_len(wh: &Warehouse, cdc: &CdcState) -> Result<usize> {
     Ok(backlog(cdc, &held, &BTreeMap::new()).len())
 }
 
+/// How many games wait for their detail, or `None` while no run has used the API: only the
+/// API gives details, so a warehouse filled from archived pages awaits none.
+pub async fn awaited(wh: &Warehouse, cdc: &CdcState) -> Result<Option<usize>> {
+    let api_used = super::quota::Ledger::load(wh).await?.ever_spent()
+        || !wh.raw_detail_files().await?.is_empty();
+    if !api_used {
+        return Ok(None);
+    }
+    backlog_len(wh, cdc).await.map(Some)
+}
+
 /// The games whose detail could not be taken (404 or malformed), with the reason, by id.
 pub async fn failures(wh: &Warehouse) -> Result<Vec<(i64, String)>> {
     Ok(Failures::load(wh)

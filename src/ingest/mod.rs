@@ -241,6 +241,7 @@ pub(crate) async fn ingest(
         state,
         lander: Lander::new(&run_id, started, opts.rows_per_file),
         quarantine: quarantine::Quarantine::new(&started.format("%Y-%m-%d").to_string(), &run_id),
+        quarantined: quarantine::Versions::load(wh).await?,
         report: IngestReport {
             run_id: run_id.clone(),
             ..Default::default()
@@ -349,6 +350,8 @@ struct Run {
     state: CdcState,
     lander: Lander,
     quarantine: quarantine::Quarantine,
+    /// The versions the quarantine holds, this run's included.
+    quarantined: quarantine::Versions,
     report: IngestReport,
     /// Archive sources: the date filters applied here (the API applies its own).
     local_filter: Option<(Option<DateRange>, Option<DateRange>)>,
@@ -552,8 +555,15 @@ impl Run {
             let report = &mut self.report;
             report.pages += 1;
             report.games_seen += quarantined.len();
-            report.quarantined += quarantined.len();
             for q in quarantined {
+                // A version quarantined before (or already held) is not set aside again.
+                if self.quarantined.holds(q.id, q.updated) || !self.state.is_newer(q.id, q.updated)
+                {
+                    report.games_unchanged += 1;
+                    continue;
+                }
+                self.quarantined.observe(q.id, q.updated);
+                report.quarantined += 1;
                 self.quarantine.push(&label, q);
             }
             accepted.clear();

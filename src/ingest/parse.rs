@@ -30,6 +30,8 @@ pub struct Page<'a> {
 pub struct Quarantined {
     /// RAWG's id.
     pub id: i64,
+    /// The version's `updated`: the same version is not quarantined twice.
+    pub updated: chrono::NaiveDateTime,
     /// The field over the limit.
     pub field: String,
     /// By how much.
@@ -170,6 +172,7 @@ fn parse_typed_owned(text: &str) -> Option<Page<'static>> {
             None => games.push(game),
             Some((field, reason)) => quarantined.push(Quarantined {
                 id: game.id,
+                updated: game.updated,
                 field,
                 reason,
                 raw: serde_json::to_string(&game).ok()?,
@@ -235,6 +238,7 @@ fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Par
         None => Parsed::Game(Box::new(parsed)),
         Some((field, reason)) => Parsed::Quarantined(Quarantined {
             id: parsed.id,
+            updated: parsed.updated,
             field,
             reason,
             raw: value.to_string(),

@@ -6,11 +6,17 @@
 //! one JSON object a line, `{"page", "id", "field", "reason", "game"}`, `game` being the game
 //! as RAWG sent it. Files are written whole, after the run's raw files, including when the
 //! run fails (what was good is kept). Quarantined games are not recorded by change data
-//! capture, so a later version of the game (a new `updated`) is fetched again.
+//! capture (they are not in the tables), but the quarantine remembers each game's version
+//! ([`Versions`]): the same version met again is counted as unchanged and not quarantined
+//! twice; a later version (a new `updated`) is looked at again.
 //!
 //! Must never: let a quarantined game reach the raw landing, or lose one silently.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
 
 use super::parse::Quarantined;
 use crate::raw::{QUARANTINE_PREFIX, quarantine_path};
@@ -49,9 +55,10 @@ impl Quarantine {
         // `raw` is JSON already: spliced in as it is, never parsed again (it may be megabytes).
         let text = |v: &str| serde_json::Value::from(v).to_string();
         self.pending.push(format!(
-            r#"{{"page":{},"id":{},"field":{},"reason":{},"game":{}}}"#,
+            r#"{{"page":{},"id":{},"updated":{},"field":{},"reason":{},"game":{}}}"#,
             text(page),
             q.id,
+            text(&q.updated.format(UPDATED_FORMAT).to_string()),
             text(&q.field),
             text(&q.reason),
             q.raw
@@ -75,6 +82,65 @@ impl Quarantine {
         self.pending.clear();
         self.files.push(path);
         Ok(())
+    }
+}
+
+/// How a quarantined version's `updated` is written (RAWG's own form).
+const UPDATED_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// The latest version of each game the quarantine holds: id → `updated`.
+#[derive(Debug, Default, Clone)]
+pub struct Versions {
+    latest: HashMap<i64, NaiveDateTime>,
+}
+
+/// What a quarantine line says of its game's version (lines of earlier releases have no
+/// top-level `updated`: the game's own is read).
+#[derive(Deserialize)]
+struct LineVersion {
+    id: i64,
+    updated: Option<String>,
+    game: Option<GameVersion>,
+}
+
+#[derive(Deserialize)]
+struct GameVersion {
+    updated: Option<String>,
+}
+
+impl Versions {
+    /// Reads every quarantine file's ids and versions.
+    pub async fn load(wh: &Warehouse) -> Result<Self> {
+        let mut out = Self::default();
+        for f in wh.list(QUARANTINE_PREFIX).await? {
+            let path = f.location.to_string();
+            let bytes = wh.get(&path).await?;
+            let text = std::str::from_utf8(&bytes).map_err(|e| Error::corrupt(&path, e))?;
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: LineVersion =
+                    serde_json::from_str(line).map_err(|e| Error::corrupt(&path, e))?;
+                let updated = v.updated.or_else(|| v.game.and_then(|g| g.updated));
+                if let Some(t) =
+                    updated.and_then(|t| NaiveDateTime::parse_from_str(&t, UPDATED_FORMAT).ok())
+                {
+                    out.observe(v.id, t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when this version of the game is quarantined already (or an older one is met).
+    pub fn holds(&self, id: i64, updated: NaiveDateTime) -> bool {
+        self.latest.get(&id).is_some_and(|held| updated <= *held)
+    }
+
+    /// Records a quarantined version.
+    pub fn observe(&mut self, id: i64, updated: NaiveDateTime) {
+        let slot = self.latest.entry(id).or_insert(updated);
+        if updated > *slot {
+            *slot = updated;
+        }
     }
 }
 

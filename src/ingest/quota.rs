@@ -62,6 +62,11 @@ impl Ledger {
         }
     }
 
+    /// True when any request was ever sent to the API from this warehouse.
+    pub fn ever_spent(&self) -> bool {
+        self.months.values().any(|n| *n > 0)
+    }
+
     /// Requests sent in `month` (`YYYY-MM`).
     pub fn spent(&self, month: &str) -> u64 {
         self.months.get(month).copied().unwrap_or(0)

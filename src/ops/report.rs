@@ -24,7 +24,7 @@ impl Gamelake {
             None => None,
         };
         let cdc = CdcState::load(&self.wh).await?;
-        let waiting = details::backlog_len(&self.wh, &cdc).await?;
-        report::build(&lake, Some(waiting), view.as_ref()).await
+        let waiting = details::awaited(&self.wh, &cdc).await?;
+        report::build(&lake, waiting, view.as_ref()).await
     }
 }

@@ -36,8 +36,9 @@ pub struct Status {
     pub backfills: Vec<String>,
     /// Games the raw landing holds.
     pub games: usize,
-    /// Games waiting for their detail.
-    pub details_waiting: usize,
+    /// Games waiting for their detail; `None` while no run has used the API (a warehouse
+    /// filled from archived pages, which carry no details, waits for none).
+    pub details_waiting: Option<usize>,
     /// Games whose detail failed (404 or malformed), to be asked again.
     pub details_failed: Vec<(i64, String)>,
     /// Games over a size limit in the quarantine (`raw/quarantine/`), and its files.
@@ -93,7 +94,7 @@ impl Gamelake {
             pass_left: sync.left(),
             backfills,
             games: cdc.len(),
-            details_waiting: details::backlog_len(&self.wh, &cdc).await?,
+            details_waiting: details::awaited(&self.wh, &cdc).await?,
             details_failed: details::failures(&self.wh).await?,
             quarantined: quarantine::held(&self.wh).await?,
             last_runs,

@@ -286,4 +286,37 @@ async fn a_game_over_a_size_limit_is_quarantined_and_the_rest_of_its_page_lands(
         text.contains("quarantine: 2 games over a size limit, in 1 files under raw/quarantine/"),
         "{text}"
     );
+    // A warehouse filled from archived pages waits for no detail.
+    assert!(
+        text.contains("38 held; no details fetched: archived pages carry none"),
+        "{text}"
+    );
+
+    // The same page again: the quarantined versions are remembered, not set aside twice.
+    let again = support::gamelake_at(&wh_path)
+        .args(["run", "--source"])
+        .arg(&pages)
+        .output()
+        .expect("run again");
+    let stderr = support::text(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(!stderr.contains("quarantined in"), "{stderr}");
+    assert_eq!(wh.list("raw/quarantine").await.expect("list").len(), 1);
+
+    // A later version of one of them is looked at again (and is still too big).
+    let games = page["results"].as_array_mut().expect("results");
+    games[5]["updated"] = "2030-01-01T00:00:00".into();
+    let later = as_archive(&[page.to_string().into_bytes()], &root.join("later"));
+    let out = support::gamelake_at(&wh_path)
+        .args(["run", "--source"])
+        .arg(&later)
+        .output()
+        .expect("run a later version");
+    let stderr = support::text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 over a size limit, quarantined in"),
+        "{stderr}"
+    );
+    assert_eq!(wh.list("raw/quarantine").await.expect("list").len(), 2);
 }

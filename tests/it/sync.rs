@@ -149,7 +149,12 @@ async fn a_plain_run_backfills_then_asks_only_for_what_changed() {
     let status = lakehouse.status(0).await.expect("status");
     assert!(status.watermark.is_some(), "{status:?}");
     assert_eq!(
-        (status.details_waiting, status.details_failed.len()),
+        (
+            status
+                .details_waiting
+                .expect("an API warehouse awaits details"),
+            status.details_failed.len()
+        ),
         (2, 2)
     );
     let keys_day1 = support::keys(&lake).await;

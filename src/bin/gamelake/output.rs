@@ -165,11 +165,18 @@ pub fn status(s: &Status) -> String {
     for b in &s.backfills {
         out.push_str(&format!("backfill:  in progress ({b})\n"));
     }
-    out.push_str(&format!(
-        "games:     {} held, {} waiting for their detail",
-        n(s.games as u64),
-        n(s.details_waiting as u64)
-    ));
+    out.push_str(&match s.details_waiting {
+        Some(waiting) => format!(
+            "games:     {} held, {} waiting for their detail",
+            n(s.games as u64),
+            n(waiting as u64)
+        ),
+        None => format!(
+            "games:     {} held; no details fetched: archived pages carry none, a run against \
+             the API fetches them (developers, publishers)",
+            n(s.games as u64)
+        ),
+    });
     if !s.details_failed.is_empty() {
         out.push_str(&format!(
             "\ndetails that failed ({}), asked again on a later run:",
