@@ -9,7 +9,13 @@
 //!
 //! `GAMELAKE_STOP_AT` names a point where the process stops itself (SIGSTOP) instead, as a
 //! process paused by the operating system or a debugger would: the lease-fencing test
-//! resumes it with SIGCONT after another run took the warehouse over.
+//! resumes it with SIGCONT after another run took the warehouse over. `GAMELAKE_PANIC_AT`
+//! makes the code that reaches the point panic, as a bug would.
+
+/// The environment variable that arms a panic point: the thread or task that reaches it
+/// panics, as a bug would make it (`ingest.crawl.page`, in the crawler after each page it
+/// hands over).
+pub const PANIC_AT: &str = "GAMELAKE_PANIC_AT";
 
 /// The environment variable that arms a kill point.
 pub const KILL_AT: &str = "GAMELAKE_KILL_AT";
@@ -17,8 +23,11 @@ pub const KILL_AT: &str = "GAMELAKE_KILL_AT";
 pub const STOP_AT: &str = "GAMELAKE_STOP_AT";
 
 /// Kills (or stops) the process if `GAMELAKE_KILL_AT` (or `GAMELAKE_STOP_AT`) names this
-/// point.
+/// point; panics if `GAMELAKE_PANIC_AT` does.
 pub fn hit(point: &str) {
+    if std::env::var(PANIC_AT).is_ok_and(|armed| armed == point) {
+        panic!("panic point {point} reached ({PANIC_AT})");
+    }
     for (var, signal, what) in [
         (KILL_AT, libc::SIGKILL, "SIGKILL"),
         (STOP_AT, libc::SIGSTOP, "SIGSTOP"),

@@ -442,11 +442,17 @@ impl Run {
                 tx,
             ));
             let outcome = self.consume(rx, wh, progress).await;
-            let crawl = if outcome.is_ok() {
-                (&mut producer).await.unwrap_or_default()
-            } else {
-                producer.abort();
-                source::Crawl::default()
+            // A crawler that ended without finishing (a panic) fails its window: the pages it
+            // did not hand over were never read, and the window must not count as finished.
+            let (crawl, outcome) = match outcome {
+                Ok(()) => match (&mut producer).await {
+                    Ok(crawl) => (crawl, Ok(())),
+                    Err(e) => (source::Crawl::default(), Err(crawler_failed(&query, &e))),
+                },
+                Err(e) => {
+                    producer.abort();
+                    (source::Crawl::default(), Err(e))
+                }
             };
             budget_stop = is_budget_stop(&outcome);
             let outcome = if budget_stop { Ok(()) } else { outcome };
@@ -612,6 +618,25 @@ impl Run {
         flushed?;
         set_aside
     }
+}
+
+/// The error of a window whose crawler task ended without finishing.
+fn crawler_failed(query: &plan::Query, e: &tokio::task::JoinError) -> Error {
+    let window = query
+        .filters
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let cause = if e.is_panic() {
+        "panicked"
+    } else {
+        "was cancelled"
+    };
+    Error::Internal(format!(
+        "the crawler of window {window} {cause}: the pages it handed over have landed, the \
+         window is not marked finished, and a rerun reads it again"
+    ))
 }
 
 fn in_ranges(game: &GameKey, dates: Option<DateRange>, updated: Option<DateRange>) -> bool {

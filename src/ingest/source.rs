@@ -315,6 +315,7 @@ pub async fn send_http(
             return crawl;
         }
         crawl.last_page = page_number;
+        crate::failpoint::hit("ingest.crawl.page");
         if let (Some((prev_url, prev_count)), Some(count)) = (&previous, head.count)
             && count < *prev_count
         {

@@ -499,3 +499,62 @@ async fn games_leaving_a_window_mid_crawl_push_no_other_game_out_of_reach() {
         "{failures:?}"
     );
 }
+
+/// A crawler task that panics mid-window (`GAMELAKE_PANIC_AT`, as a bug would) fails its
+/// window in one line naming it, instead of passing for a finished window whose last pages
+/// were never read; the rerun reads the window again and lands every game.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawler_that_panics_fails_its_window_and_a_rerun_reads_it_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let games = catalogue(120, 0, 0, 0);
+    let ids: std::collections::HashSet<i64> =
+        games.iter().filter_map(|g| g["id"].as_i64()).collect();
+    assert!(ids.len() > 80, "a window of more than two pages");
+    let server = ReplayServer::start_api(games).await;
+    let wh_path = root.join("wh");
+    let ingest = |panic_at: Option<&str>| {
+        let mut cmd = support::gamelake_at(&wh_path);
+        cmd.args([
+            "ingest",
+            "--no-details",
+            "--concurrency",
+            "1",
+            "--source",
+            &server.base,
+        ])
+        .env("GAMELAKE_MONTHLY_REQUEST_LIMIT", "0");
+        if let Some(p) = panic_at {
+            cmd.env("GAMELAKE_PANIC_AT", p);
+        }
+        cmd.output().expect("run gamelake")
+    };
+
+    let out = ingest(Some("ingest.crawl.page"));
+    let log = support::text(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a crawl that panicked must fail: {log}"
+    );
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {log}"));
+    assert!(
+        line.contains("the crawler of window updated=") && line.contains("a rerun reads it again"),
+        "{line}"
+    );
+
+    let out = ingest(None);
+    let log = support::text(&out.stderr);
+    assert!(out.status.success(), "rerun: {log}");
+    let wh = Warehouse::open(wh_path.to_str().expect("utf8")).expect("wh");
+    let held = gamelake::ingest::cdc::CdcState::load(&wh)
+        .await
+        .expect("cdc");
+    assert_eq!(
+        held.len(),
+        ids.len(),
+        "every game of the window landed: {log}"
+    );
+}

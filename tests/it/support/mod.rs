@@ -40,6 +40,7 @@ mod bin {
             .env_remove("GAMELAKE_CONFIG")
             .env_remove(KILL_AT)
             .env_remove("GAMELAKE_STOP_AT")
+            .env_remove("GAMELAKE_PANIC_AT")
             .env_remove("GAMELAKE_LEASE_STALE_SECS")
             .env("NO_COLOR", "1");
         cmd
