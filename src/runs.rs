@@ -386,7 +386,12 @@ pub enum ReadAt {
 impl AsOfView {
     /// Finds the run `as_of` names in `lake`'s runs table and where its tables are.
     pub async fn resolve(lake: &Lakehouse, as_of: &AsOf) -> Result<Self> {
-        let run = as_of.find(&load(lake).await?)?.clone();
+        Self::resolve_in(lake, &load(lake).await?, as_of).await
+    }
+
+    /// The same, among `runs` already read from `lake`'s runs table.
+    pub async fn resolve_in(lake: &Lakehouse, runs: &[RunRecord], as_of: &AsOf) -> Result<Self> {
+        let run = as_of.find(runs)?.clone();
         let Some(nessie) = lake.nessie() else {
             return Ok(Self {
                 read: ReadAt::Snapshots(run.snapshots()),

@@ -269,7 +269,15 @@ pub(crate) async fn run(
         // Nothing of the run reaches the published tables. On Nessie what it built is kept on
         // a branch of its own, to be queried and audited; the row on main names it.
         let branch = crate::catalog::nessie::audit_branch(&run_id);
-        let kept = lake.publish_to_new_branch(&branch, &message).await?;
+        // Keeping them is a help for the audit, not the run's result: if it fails, the run
+        // still fails for its checks, with its row.
+        let kept = match lake.publish_to_new_branch(&branch, &message).await {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!("the run's tables could not be kept on Nessie branch {branch}: {e}");
+                false
+            }
+        };
         lake.discard();
         record.status = runs::status::CHECKS_FAILED.to_string();
         record.tables = table_states(published, &[]).await?;

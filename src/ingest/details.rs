@@ -157,9 +157,12 @@ pub async fn backlog_len(wh: &Warehouse, cdc: &CdcState) -> Result<usize> {
 
 /// How many games wait for their detail, or `None` while no run has used the API: only the
 /// API gives details, so a warehouse filled from archived pages awaits none.
-pub async fn awaited(wh: &Warehouse, cdc: &CdcState) -> Result<Option<usize>> {
-    let api_used = super::quota::Ledger::load(wh).await?.ever_spent()
-        || !wh.raw_detail_files().await?.is_empty();
+pub async fn awaited(
+    wh: &Warehouse,
+    cdc: &CdcState,
+    ledger: &super::quota::Ledger,
+) -> Result<Option<usize>> {
+    let api_used = ledger.ever_spent() || !wh.raw_detail_files().await?.is_empty();
     if !api_used {
         return Ok(None);
     }

@@ -24,7 +24,8 @@ impl Gamelake {
             None => None,
         };
         let cdc = CdcState::load(&self.wh).await?;
-        let waiting = details::awaited(&self.wh, &cdc).await?;
+        let ledger = crate::ingest::quota::Ledger::load(&self.wh).await?;
+        let waiting = details::awaited(&self.wh, &cdc, &ledger).await?;
         report::build(&lake, waiting, view.as_ref()).await
     }
 }

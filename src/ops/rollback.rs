@@ -38,7 +38,8 @@ impl Gamelake {
             let lake = self.lakehouse().await?;
             let history = runs::load(&lake).await?;
             // Where the run's tables are: on Nessie at the commit that published it.
-            let then = AsOfView::resolve(&lake, &AsOf::Run(run_id.to_string())).await?;
+            let then =
+                AsOfView::resolve_in(&lake, &history, &AsOf::Run(run_id.to_string())).await?;
             let target = &then.run;
             let processed = runs::processed_as_of(&history, target).ok_or_else(|| {
                 Error::AsOf(format!(
