@@ -167,8 +167,9 @@ pub struct RestClient {
     uri: String,
     /// Set when the catalog is Nessie.
     nessie: Option<Nessie>,
-    /// Where table files are, for a client at another Nessie reference ([`RestClient::at`]).
-    s3: S3Settings,
+    /// How table files are opened (our S3 settings), for a client at another Nessie
+    /// reference ([`RestClient::at`]).
+    tables: ObjectStoreBuilder,
 }
 
 impl RestClient {
@@ -192,14 +193,14 @@ impl RestClient {
                 Some(&prefix),
                 &self.base,
                 &self.tokens,
-                &self.s3,
-            )?),
+                &self.tables,
+            )),
             base: self.base.clone(),
             tokens: self.tokens.clone(),
             prefix: Some(prefix),
             uri: self.uri.clone(),
             nessie: self.nessie.clone(),
-            s3: self.s3.clone(),
+            tables: self.tables.clone(),
         }))
     }
 
@@ -214,8 +215,16 @@ impl RestClient {
         message: &str,
     ) -> Result<bool> {
         let prefix = match (branch, &self.nessie) {
+            (None, _) => self.prefix.clone(),
             (Some(b), Some(n)) => Some(n.prefix(b)),
-            _ => self.prefix.clone(),
+            // Never fall back to the catalog's own reference: that would publish to main.
+            (Some(b), None) => {
+                return Err(Error::Config(format!(
+                    "publishing to branch {b}: the catalog at {} is not Nessie and has no \
+                     branches",
+                    self.uri
+                )));
+            }
         };
         let url = match &prefix {
             Some(p) => format!("{}/v1/{}/transactions/commit", self.uri, urlencode(p)),
@@ -274,22 +283,21 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The crate's catalog client on `prefix`, table files opened with our S3 settings.
+/// The crate's catalog client on `prefix`, table files opened with `tables`.
 fn rest_catalog(
     prefix: Option<&str>,
     base: &Configuration,
     tokens: &Arc<TokenSource>,
-    s3_settings: &S3Settings,
-) -> Option<RestCatalog> {
-    let builder = s3::builder(s3_settings).ok()?;
-    Some(RestCatalog::new(
+    tables: &ObjectStoreBuilder,
+) -> RestCatalog {
+    RestCatalog::new(
         prefix,
         base.clone(),
         Some(tokens.clone()),
-        Some(ObjectStoreBuilder::S3(Box::new(builder))),
+        Some(tables.clone()),
         // Never use storage credentials the server hands out (see the module docs).
         true,
-    ))
+    )
 }
 
 /// Reads `/v1/config` (authenticating first) and builds the catalog client.
@@ -351,20 +359,19 @@ pub async fn connect(rest: &RestSettings, s3_settings: &S3Settings) -> Result<Ar
         tracing::debug!(uri = rest.uri, "the catalog is Nessie");
     }
 
-    s3::builder(s3_settings)
-        .map_err(|e| Error::Config(format!("the REST catalog's tables are in S3: {e}")))?;
-    let catalog =
-        rest_catalog(prefix.as_deref(), &base, &tokens, s3_settings).ok_or_else(|| {
-            Error::Config("the REST catalog's tables are in S3: no usable S3 settings".into())
-        })?;
+    let tables =
+        ObjectStoreBuilder::S3(Box::new(s3::builder(s3_settings).map_err(|e| {
+            Error::Config(format!("the REST catalog's tables are in S3: {e}"))
+        })?));
+    let catalog = Arc::new(rest_catalog(prefix.as_deref(), &base, &tokens, &tables));
     Ok(Arc::new(RestClient {
-        catalog: Arc::new(catalog),
+        catalog,
         base,
         tokens,
         prefix,
         uri: rest.uri.clone(),
         nessie,
-        s3: s3_settings.clone(),
+        tables,
     }))
 }
 
