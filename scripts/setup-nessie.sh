@@ -12,21 +12,7 @@ DIR="$CACHE/nessie"
 JAR="$DIR/nessie-quarkus-$NESSIE_VERSION-runner.jar"
 mkdir -p "$DIR"
 
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
-find_java() {
-  local candidate
-  for candidate in "${GAMELAKE_JAVA:-}" /usr/lib/jvm/temurin-25-jdk-*/bin/java /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
-    [ -n "$candidate" ] && [ -x "$candidate" ] || continue
-    local major
-    major="$(java_major "$candidate")"
-    if [ -n "$major" ] && [ "${major%%.*}" -ge 21 ]; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
-JAVA="$(find_java)" || {
+JAVA="$("$(dirname "$0")/find-java.sh" 21 GAMELAKE_JAVA)" || {
   echo "setup-nessie: Nessie $NESSIE_VERSION needs Java 21 or later; none found (set GAMELAKE_JAVA to one)" >&2
   exit 1
 }

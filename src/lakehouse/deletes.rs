@@ -202,9 +202,15 @@ pub async fn upsert(
     new_rows: Option<RecordBatch>,
     properties: Vec<(String, String)>,
 ) -> Result<RowChange> {
-    let files = TableFiles::load(table).await?;
-    let positions = positions_of(table, &files, key_column, keys).await?;
+    let mut files = TableFiles::load(table).await?;
+    let mut positions = positions_of(table, &files, key_column, keys).await?;
     let new_rows = new_rows.filter(|b| b.num_rows() > 0);
+    let appends = !positions.is_empty() || new_rows.is_some();
+    if appends && files.needs_relist_before_append() {
+        super::foreign::relist_before_append(table, files).await?;
+        files = TableFiles::load(table).await?;
+        positions = positions_of(table, &files, key_column, keys).await?;
+    }
     let mut change = RowChange {
         rows_removed: positions.iter().map(|(_, p)| p.len() as u64).sum(),
         rows_added: new_rows.as_ref().map_or(0, |b| b.num_rows() as u64),

@@ -143,31 +143,55 @@ async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport)
     if files.delete_files.is_empty() || total == 0 || (deleted as f64 / total as f64) <= threshold {
         return Ok(());
     }
+    let relisted = relist(table, files, "compaction").await?;
+    report.files_compacted = relisted.files_rewritten;
+    report.rows_dropped = relisted.rows_dropped;
+    Ok(())
+}
+
+/// What [`relist`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relisted {
+    /// Data files rewritten without their deleted rows.
+    pub files_rewritten: usize,
+    /// Rows the position deletes had removed, now gone from the files.
+    pub rows_dropped: u64,
+}
+
+/// Commits the table's live contents as its whole contents, in one snapshot of fresh
+/// manifests: the data files that carry position deletes are rewritten without the deleted
+/// rows, the others listed again unchanged, no delete files. The table reads the same before
+/// and after. `why` goes in the snapshot summary (`gamelake.maintenance`).
+pub(crate) async fn relist(table: &mut Table, files: TableFiles, why: &str) -> Result<Relisted> {
     let (affected, untouched): (Vec<_>, Vec<_>) = files
         .files
         .iter()
         .cloned()
         .partition(|f| !f.deleted.is_empty());
-    let rewritten = files.with_files(affected.clone());
-    let ctx = SessionContext::new();
-    let stream = ctx
-        .read_table(Arc::new(IcebergScan::of_files(rewritten)))?
-        .execute_stream()
-        .await?
-        .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)));
-    let mut new_files = write_parquet_partitioned(table, stream, None).await?;
+    let mut new_files = Vec::new();
+    if !affected.is_empty() {
+        let rewritten = files.with_files(affected.clone());
+        let ctx = SessionContext::new();
+        let stream = ctx
+            .read_table(Arc::new(IcebergScan::of_files(rewritten)))?
+            .execute_stream()
+            .await?
+            .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)));
+        new_files = write_parquet_partitioned(table, stream, None).await?;
+    }
     new_files.extend(untouched.into_iter().map(|f| f.data_file));
     table
         .new_transaction(None)
         .replace_with_lineage(
             new_files,
-            HashMap::from([("gamelake.maintenance".to_string(), "compaction".to_string())]),
+            HashMap::from([("gamelake.maintenance".to_string(), why.to_string())]),
         )
         .commit()
         .await?;
-    report.files_compacted = affected.len();
-    report.rows_dropped = deleted;
-    Ok(())
+    Ok(Relisted {
+        files_rewritten: affected.len(),
+        rows_dropped: affected.iter().map(|f| f.deleted.len() as u64).sum(),
+    })
 }
 
 /// Whether the metadata file at `location` is the table's current metadata (same

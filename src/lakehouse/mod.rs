@@ -15,6 +15,7 @@
 
 pub mod deletes;
 pub mod evolve;
+pub mod foreign;
 pub mod maintain;
 pub mod restore;
 pub mod scan;
@@ -497,6 +498,9 @@ impl Lakehouse {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            foreign::make_appendable(&mut table)
+                .await
+                .map_err(|e| self.writing(&def.name, e))?;
             match table
                 .new_transaction(None)
                 .append_data(files.clone())
@@ -531,7 +535,8 @@ impl Lakehouse {
             Error::Conflict(Conflict {
                 table: format!("{}.{table}", self.namespace),
                 detail: format!(
-                    "{e}; another gamelake run wrote this table at the same time, rerun the command"
+                    "{e}; another writer (a gamelake run, or an engine such as Spark or Trino) \
+                     committed to this table meanwhile: rerun the command"
                 ),
             })
         } else {

@@ -29,7 +29,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_plan::ExecutionPlan;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::spec::manifest::{Content, DataFile, Status};
+use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -71,6 +71,12 @@ pub struct TableFiles {
     pub files: Vec<LiveFile>,
     /// Paths of the position delete files in the snapshot.
     pub delete_files: Vec<String>,
+    /// Entries the snapshot's manifests list as DELETED (files another engine's rewrite
+    /// removed; see [`super::foreign`]). Not read.
+    pub dead_entries: usize,
+    /// Live delete files iceberg-rust 0.10 cannot parse the manifest entries of (a Java
+    /// engine's; see [`super::foreign`]), read from the raw entries instead.
+    pub unparsed_entries: usize,
     /// The table's object store, and the URL (`file://`, `s3://bucket`) DataFusion knows it by.
     store: Arc<dyn ObjectStore>,
     store_url: ObjectStoreUrl,
@@ -88,6 +94,12 @@ fn store_url(location: &str) -> Result<ObjectStoreUrl> {
 }
 
 impl TableFiles {
+    /// Whether iceberg-rust's append would corrupt this table: its manifests list a DELETED
+    /// entry or an entry iceberg-rust cannot parse ([`super::foreign`]).
+    pub fn needs_relist_before_append(&self) -> bool {
+        self.dead_entries > 0 || self.unparsed_entries > 0
+    }
+
     /// Lists the current snapshot's files and reads its delete files.
     pub async fn load(table: &Table) -> Result<Self> {
         let arrow_schema: arrow::datatypes::Schema = table
@@ -100,6 +112,8 @@ impl TableFiles {
             schema,
             files: Vec::new(),
             delete_files: Vec::new(),
+            dead_entries: 0,
+            unparsed_entries: 0,
             store: table.object_store(),
             store_url: store_url(&table.metadata().location)?,
         };
@@ -112,34 +126,16 @@ impl TableFiles {
             return Ok(out);
         }
         let manifests = table.manifests(None, None).await?;
-        let entries: Vec<_> = table
-            .datafiles(&manifests, None, (None, None))
-            .await?
-            .collect::<Result<_, IcebergError>>()?;
-
+        let entries = super::foreign::Entries::read(table, &manifests).await?;
+        out.dead_entries = entries.dead;
+        out.unparsed_entries = entries.unparsed_deletes.len();
         let mut deleted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-        let mut data = Vec::new();
-        for (_, entry) in entries {
-            if *entry.status() == Status::Deleted {
-                continue;
-            }
-            let file = entry.data_file();
-            match file.content() {
-                Content::Data => data.push(file.clone()),
-                Content::PositionDeletes => {
-                    out.delete_files.push(file.file_path().clone());
-                    let bytes = get(table, file.file_path()).await?;
-                    read_position_deletes(bytes, file.file_path(), &mut deleted)?;
-                }
-                Content::EqualityDeletes => {
-                    return Err(Error::Schema(format!(
-                        "{}: equality delete file {} found; gamelake reads only position deletes",
-                        table.identifier(),
-                        file.file_path()
-                    )));
-                }
-            }
+        for path in entries.delete_files() {
+            out.delete_files.push(path.to_string());
+            let bytes = get(table, path).await?;
+            read_position_deletes(bytes, path, &mut deleted)?;
         }
+        let data = entries.data;
         for file in data {
             let key = strip_prefix(file.file_path());
             let gone = deleted.remove(&key).unwrap_or_default();
@@ -173,6 +169,8 @@ impl TableFiles {
             schema: self.schema.clone(),
             files,
             delete_files: Vec::new(),
+            dead_entries: 0,
+            unparsed_entries: 0,
             store: self.store.clone(),
             store_url: self.store_url.clone(),
         }
@@ -184,7 +182,7 @@ impl TableFiles {
     }
 }
 
-async fn get(table: &Table, path: &str) -> Result<bytes::Bytes> {
+pub(crate) async fn get(table: &Table, path: &str) -> Result<bytes::Bytes> {
     Ok(table
         .object_store()
         .get(&strip_prefix(path).as_str().into())

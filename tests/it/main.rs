@@ -10,6 +10,7 @@ mod cli;
 mod clickhouse;
 mod concurrent;
 mod crash;
+mod engines;
 mod evolve;
 mod faults;
 mod fuzz;

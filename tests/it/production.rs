@@ -226,23 +226,7 @@ async fn a_daily_run_reads_the_same_everywhere(
         support::contents_by_natural_key(&lake).await,
         support::contents_by_natural_key(&local).await
     );
-    let changed = support::sql_i64(
-        &lake,
-        &format!(
-            "SELECT count(*) FROM rawg.fact_games WHERE game_id IN ({})",
-            day2.changed
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-    )
-    .await;
-    assert_eq!(
-        changed,
-        [day2.changed.len() as i64],
-        "changed games doubled or lost"
-    );
+    support::assert_once_each(&lake, &day2.changed).await;
 
     // The binary's SQL agrees.
     let count = format!("SELECT count(*) AS n FROM {ns}.fact_games");

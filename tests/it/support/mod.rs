@@ -1,6 +1,7 @@
 //! Shared test helpers: the recorded data, a replay server, expected counts computed
 //! independently from the JSON (with serde_json values, not gamelake's model).
 
+pub mod engines;
 pub mod nessie;
 pub mod proxy;
 pub mod seaweed;
@@ -328,6 +329,21 @@ pub async fn sql_strings(lake: &Lakehouse, statement: &str) -> Vec<String> {
     out
 }
 
+/// Asserts that each of `games` has exactly one row in `fact_games` (a changed game is
+/// replaced, neither doubled nor lost).
+pub async fn assert_once_each(lake: &Lakehouse, games: &[i64]) {
+    let ids: Vec<String> = games.iter().map(i64::to_string).collect();
+    let rows = sql_i64(
+        lake,
+        &format!(
+            "SELECT count(*) FROM rawg.fact_games WHERE game_id IN ({})",
+            ids.join(",")
+        ),
+    )
+    .await;
+    assert_eq!(rows, [games.len() as i64], "changed games doubled or lost");
+}
+
 /// What [`second_day`] changed.
 #[derive(Debug)]
 pub struct SecondDay {
@@ -341,6 +357,13 @@ pub struct SecondDay {
 /// tag list cut down plus a new tag, one more platform; the first changed game also renames
 /// one of its tags; 20 games of later pages are new. Written to `into/page-0001.json`.
 pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
+    later_day(src, day1_pages, into, 1)
+}
+
+/// [`second_day`]'s changes `n` days on: other games change (every 40th from the
+/// `13 * (n - 1)`th on), `updated` moves `400 * n` days, and 20 games of another later page
+/// are new. `n = 1` is the second day.
+pub fn later_day(src: &Path, day1_pages: usize, into: &Path, n: usize) -> SecondDay {
     std::fs::create_dir_all(into).expect("mkdir");
     let read = |n: usize| -> Vec<serde_json::Value> {
         let page: serde_json::Value = serde_json::from_slice(
@@ -356,14 +379,15 @@ pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
         new: Vec::new(),
         renamed_tag: 0,
     };
-    for (i, g) in day1.iter().enumerate().filter(|(i, _)| i % 40 == 7) {
+    let offset = (7 + 13 * (n - 1)) % 40;
+    for (i, g) in day1.iter().enumerate().filter(|(i, _)| i % 40 == offset) {
         let mut g = g.clone();
         let updated = chrono::NaiveDateTime::parse_from_str(
             g["updated"].as_str().expect("updated"),
             "%Y-%m-%dT%H:%M:%S",
         )
         .expect("timestamp");
-        g["updated"] = (updated + chrono::Duration::days(400))
+        g["updated"] = (updated + chrono::Duration::days(400 * n as i64))
             .format("%Y-%m-%dT%H:%M:%S")
             .to_string()
             .into();
@@ -401,7 +425,7 @@ pub fn second_day(src: &Path, day1_pages: usize, into: &Path) -> SecondDay {
         out.changed.push(g["id"].as_i64().expect("id"));
         results.push(g);
     }
-    for g in read(day1_pages + 5).into_iter().take(20) {
+    for g in read(day1_pages + 4 + n).into_iter().take(20) {
         out.new.push(g["id"].as_i64().expect("id"));
         results.push(g);
     }

@@ -8,7 +8,6 @@
 //! binary exits, as SeaweedFS is. Tests keep apart by their own namespaces; the commit log is
 //! shared, so a test reads only the commits that name its own runs.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -50,14 +49,6 @@ fn java() -> PathBuf {
     PathBuf::from(recorded.trim())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// The shared Nessie (and the SeaweedFS under it), started on first use.
 pub fn nessie() -> &'static Stack {
     static SERVER: OnceLock<Stack> = OnceLock::new();
@@ -69,7 +60,7 @@ fn start() -> Stack {
     let dir = std::env::temp_dir().join(format!("gamelake-nessie-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("config")).expect("mkdir");
-    let (http, management) = (free_port(), free_port());
+    let (http, management) = (super::stack::free_port(), super::stack::free_port());
     // Quarkus reads ./config/application.properties: the keys stay off the command line.
     let properties = format!(
         "quarkus.http.host=127.0.0.1

@@ -7,6 +7,15 @@ use std::process::{Command, Stdio};
 
 use super::seaweed::{KEY_ID, SECRET};
 
+/// A port free on 127.0.0.1 now (the OS picks it), for a server the tests start.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
 /// Starts the server `make` describes, its output into `log`, so that it lives exactly as long
 /// as the test process: the child gets SIGKILL when the thread that forked it ends
 /// (PR_SET_PDEATHSIG), and that thread is kept alive for the process's life.

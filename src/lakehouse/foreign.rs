@@ -1,0 +1,230 @@
+//! Tables another engine wrote: the one place gamelake works around two gaps of iceberg-rust
+//! 0.10 with manifests the Java Iceberg library (Spark, Trino, Dremio) writes.
+//!
+//! **Entries it cannot parse are dropped without a word.** Its manifest reader skips an
+//! entry whose conversion fails, and Java's position delete files carry bounds for the
+//! reserved `file_path`/`pos` field ids, which are not in the table schema: every delete file
+//! Spark's `rewrite_position_delete_files` writes would be skipped, and the rows it deletes
+//! read again. [`Entries::read`] therefore checks each manifest's entry count against the
+//! manifest list and, where entries are missing, reads that manifest's raw Avro records
+//! (status, content, path): a missing delete file is read from there, a missing data file is
+//! an error, never a gap.
+//!
+//! **An append revives what a rewrite removed.** Its append picks one existing manifest to
+//! append into and writes every entry of it back as EXISTING, DELETED ones included.
+//!
+//! gamelake itself never writes a DELETED entry (its replacements list the live files in
+//! fresh manifests). The Java engines do: Spark's `rewrite_data_files` and
+//! `rewrite_position_delete_files`, Trino's `optimize`, any copy-on-write delete leave
+//! manifests that list the files they removed as DELETED, and iceberg-rust picks the
+//! manifest with the fewest added rows, which is such a manifest. Appending into it would
+//! bring the removed files back beside their rewritten copies: every row in them read twice.
+//! Pinned by `tests/it/upstream.rs`; listed in docs/architecture.md's upstream gaps.
+//!
+//! So before gamelake appends to a table (an upsert, a dimension's new members), it checks
+//! the table's current manifests; when one lists a DELETED entry or one iceberg-rust cannot
+//! parse (its append would drop that one when it rewrites the manifest), it first relists the
+//! table's live files in fresh manifests ([`super::maintain::relist`]), a snapshot of its own
+//! that reads the same, staged and published with the write that needed it. The check reads
+//! the manifests (iceberg-rust reads them for the append anyway).
+//!
+//! Must never: change what the table reads, or let an append through while a DELETED entry
+//! is listed.
+
+use std::collections::HashMap;
+
+use apache_avro::types::Value as Avro;
+use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::spec::manifest::{Content, DataFile, Status};
+use iceberg_rust::spec::manifest_list::ManifestListEntry;
+use iceberg_rust::table::Table;
+
+use super::maintain::{self, Relisted};
+use super::scan::{self, TableFiles};
+use crate::{Error, Result};
+
+/// A snapshot's manifest entries, none lost (see the module's docs).
+#[derive(Debug, Default)]
+pub struct Entries {
+    /// Live data files, as iceberg-rust parsed them.
+    pub data: Vec<DataFile>,
+    /// Live position delete files iceberg-rust parsed.
+    pub parsed_deletes: Vec<String>,
+    /// Live position delete files iceberg-rust skipped, from the raw entries.
+    pub unparsed_deletes: Vec<String>,
+    /// Entries listed DELETED.
+    pub dead: usize,
+}
+
+/// One manifest entry as the Avro file holds it.
+struct RawEntry {
+    status: i32,
+    content: i32,
+    path: String,
+}
+
+impl Entries {
+    /// Reads the entries of `manifests` (the current snapshot's).
+    pub async fn read(table: &Table, manifests: &[ManifestListEntry]) -> Result<Self> {
+        let mut parsed: HashMap<String, Vec<(Status, DataFile)>> = HashMap::new();
+        for item in table.datafiles(manifests, None, (None, None)).await? {
+            let (manifest, entry) = item?;
+            parsed
+                .entry(manifest)
+                .or_default()
+                .push((*entry.status(), entry.data_file().clone()));
+        }
+        let mut out = Self::default();
+        for manifest in manifests {
+            let got = parsed.remove(&manifest.manifest_path).unwrap_or_default();
+            let listed = [
+                manifest.added_files_count,
+                manifest.existing_files_count,
+                manifest.deleted_files_count,
+            ]
+            .iter()
+            .map(|n| n.unwrap_or(0).max(0) as usize)
+            .sum::<usize>();
+            if got.len() >= listed {
+                got.into_iter().try_for_each(|(s, f)| out.take(s, f))?;
+            } else {
+                out.take_raw(table, &manifest.manifest_path, got).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every live delete file's path.
+    pub fn delete_files(&self) -> impl Iterator<Item = &str> {
+        self.parsed_deletes
+            .iter()
+            .chain(&self.unparsed_deletes)
+            .map(String::as_str)
+    }
+
+    fn take(&mut self, status: Status, file: DataFile) -> Result<()> {
+        if status == Status::Deleted {
+            self.dead += 1;
+            return Ok(());
+        }
+        match file.content() {
+            Content::Data => self.data.push(file),
+            Content::PositionDeletes => self.parsed_deletes.push(file.file_path().clone()),
+            Content::EqualityDeletes => return Err(equality_deletes(file.file_path())),
+        }
+        Ok(())
+    }
+
+    /// A manifest iceberg-rust read only in part: every raw entry, the parsed ones taken as
+    /// parsed.
+    async fn take_raw(
+        &mut self,
+        table: &Table,
+        manifest: &str,
+        got: Vec<(Status, DataFile)>,
+    ) -> Result<()> {
+        let mut parsed: HashMap<String, (Status, DataFile)> = got
+            .into_iter()
+            .map(|(s, f)| (f.file_path().clone(), (s, f)))
+            .collect();
+        let bytes = scan::get(table, manifest).await?;
+        for raw in raw_entries(&bytes, manifest)? {
+            if let Some((status, file)) = parsed.remove(&raw.path) {
+                self.take(status, file)?;
+                continue;
+            }
+            match (raw.status, raw.content) {
+                (2, _) => self.dead += 1,
+                (_, 1) => self.unparsed_deletes.push(raw.path),
+                (_, 2) => return Err(equality_deletes(&raw.path)),
+                _ => {
+                    return Err(Error::corrupt(
+                        format!("manifest {manifest}"),
+                        format!(
+                            "iceberg-rust 0.10 cannot read the entry of data file {}; \
+                             gamelake will not read the table without it",
+                            raw.path
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn equality_deletes(path: &str) -> Error {
+    Error::Schema(format!(
+        "equality delete file {path} found; gamelake reads only position deletes"
+    ))
+}
+
+/// `status`, `data_file.content` (0 in v1 manifests, which have none) and
+/// `data_file.file_path` of every entry of an Avro manifest.
+fn raw_entries(bytes: &[u8], manifest: &str) -> Result<Vec<RawEntry>> {
+    let bad = |what: String| Error::corrupt(format!("manifest {manifest}"), what);
+    let reader = apache_avro::Reader::new(bytes).map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::new();
+    for record in reader {
+        let Avro::Record(fields) = record.map_err(|e| bad(e.to_string()))? else {
+            return Err(bad("an entry is not a record".into()));
+        };
+        let field = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let Some(Avro::Int(status)) = field("status") else {
+            return Err(bad("an entry without an int status".into()));
+        };
+        let Some(Avro::Record(file)) = field("data_file") else {
+            return Err(bad("an entry without data_file".into()));
+        };
+        let of_file = |name: &str| file.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let content = match of_file("content") {
+            Some(Avro::Int(c)) => *c,
+            _ => 0,
+        };
+        let Some(Avro::String(path)) = of_file("file_path") else {
+            return Err(bad("an entry without file_path".into()));
+        };
+        out.push(RawEntry {
+            status: *status,
+            content,
+            path: path.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The summary value (`gamelake.maintenance`) of the relisting snapshot.
+pub const RELIST_BEFORE_APPEND: &str = "relist-before-append";
+
+/// Makes `table` safe for iceberg-rust's append: relists it when its current manifests list
+/// a DELETED entry or one iceberg-rust cannot parse (which its append would drop). Returns
+/// what the relisting did, if it ran.
+pub async fn make_appendable(table: &mut Table) -> Result<Option<Relisted>> {
+    if table
+        .metadata()
+        .current_snapshot(None)
+        .map_err(IcebergError::from)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let manifests = table.manifests(None, None).await?;
+    let entries = Entries::read(table, &manifests).await?;
+    if entries.dead == 0 && entries.unparsed_deletes.is_empty() {
+        return Ok(None);
+    }
+    let files = TableFiles::load(table).await?;
+    relist_before_append(table, files).await.map(Some)
+}
+
+/// Relists `table` from `files`, its current files as [`TableFiles::load`] read them (see
+/// [`TableFiles::needs_relist_before_append`]).
+pub async fn relist_before_append(table: &mut Table, files: TableFiles) -> Result<Relisted> {
+    tracing::info!(
+        table = %table.identifier(),
+        removed_files_listed = files.dead_entries,
+        unparsed_delete_files = files.unparsed_entries,
+        "another engine rewrote this table: relisting its files before appending"
+    );
+    maintain::relist(table, files, RELIST_BEFORE_APPEND).await
+}
