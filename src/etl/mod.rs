@@ -1,4 +1,4 @@
-//! ETL: raw parquet to the star schema in Iceberg, in four steps:
+//! ETL: raw parquet to the star schema in Iceberg, in five steps:
 //!
 //! 1. `plan`: which raw files to read. The first run (and `--full-refresh`) reads every
 //!    one; later runs read only those no run has processed (incremental), and a run with

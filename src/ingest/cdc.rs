@@ -26,8 +26,9 @@ struct Held {
 
 /// Game id → the latest `updated` already landed (and that version's `added`).
 ///
-/// `updated` is kept as micros since the epoch and `added` as `u32`: 24 bytes an entry,
-/// most of what an ingest holds per game it has ever seen.
+/// `updated` is kept as micros since the epoch and `added` as `u32`: 24 bytes an entry (the
+/// 8-byte id, and 16 for the value with its padding) plus the map's control byte, most of
+/// what an ingest holds per game it has ever seen.
 #[derive(Debug, Default, Clone)]
 pub struct CdcState {
     latest: HashMap<i64, Held>,

@@ -20,8 +20,8 @@
 //! reading the previous page again (see `source::send_http`). A game that changes after its
 //! page was read has an `updated` later than the pass started, which the next pass asks for.
 //!
-//! RAWG holds days on which more than 10,000 games were updated (2019-01-09 holds 10,826
-//! of the recorded 20,000). Such a day is read twice: newest first up to RAWG's limit, then
+//! RAWG holds days on which more than 10,000 games were updated (the recorded data has one;
+//! `tests/it/sync.rs` replays it). Such a day is read twice: newest first up to RAWG's limit, then
 //! its tail oldest first, as many pages as the rest needs plus one of overlap, so that up
 //! to 20,000 games of one day are read whole; beyond that a warning says how many are out
 //! of reach.

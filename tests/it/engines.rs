@@ -2,7 +2,8 @@
 //! library as Dremio is, read what gamelake writes (every table, value by value, and one
 //! star-schema question), maintain it as they do in production (Spark's
 //! `rewrite_data_files` and `rewrite_position_delete_files`, Trino's `optimize`), and a later
-//! gamelake run carries on over the files they wrote. A commit of theirs while a run is
+//! gamelake run carries on over the files they wrote, read alike by all six readers (gamelake,
+//! Spark, Trino, ClickHouse, pyiceberg, DuckDB). A commit of theirs while a run is
 //! staged makes its publish fail whole, and the rerun converges.
 //!
 //! On Nessie (S3 on SeaweedFS) for both engines; Spark also on the embedded layout, through
@@ -172,6 +173,16 @@ async fn spark_and_trino_read_and_maintain_the_tables_and_a_third_day_carries_on
     let env = sw.reader_env();
     crate::clickhouse::reads_the_same(&crate::clickhouse::chdb_read(&["rest", ns], &env), &lake)
         .await;
+    let read = production::independent_readers(sw, ns);
+    for (table, rows) in support::table_counts(&lake).await {
+        let t = &read[&table];
+        assert_eq!(
+            t["pyiceberg"].as_u64(),
+            Some(rows as u64),
+            "{table}: pyiceberg"
+        );
+        assert_eq!(t["duckdb"].as_u64(), Some(rows as u64), "{table}: duckdb");
+    }
 }
 
 /// While a run waits just before its publish, Spark commits to a table the run writes (a
