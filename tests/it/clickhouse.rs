@@ -7,18 +7,11 @@
 use gamelake::lakehouse::Lakehouse;
 use gamelake::schema::{self, ColumnType};
 
-use crate::support::{self, ingest_etl, text};
+use crate::support::{self, ingest_etl};
 
 /// What chdb reads: `mode` is `embedded WAREHOUSE NAMESPACE` or `rest NAMESPACE`.
 pub fn chdb_read(mode: &[&str], env: &[(&'static str, String)]) -> serde_json::Value {
-    let out = std::process::Command::new(support::python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/chdb_read.py"))
-        .args(mode)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("run python");
-    assert!(out.status.success(), "chdb failed: {}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("chdb prints JSON")
+    support::python_json("tests/chdb_read.py", mode, env)
 }
 
 /// Every table `seen` by ClickHouse reads as gamelake reads it, and gamelake has no other.

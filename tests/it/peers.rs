@@ -4,24 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::{self, ingest_etl, table_counts};
 
 fn peer(name: &str, raw: &Path, out: &Path) -> BTreeMap<String, usize> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let result = Command::new(support::python())
-        .arg(root.join(format!("benches/peers/{name}_star.py")))
-        .arg(raw)
-        .arg(out)
-        .output()
-        .expect("run python (scripts/setup-python.sh)");
-    assert!(
-        result.status.success(),
-        "{name} peer failed: {}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    serde_json::from_slice(&result.stdout).expect("JSON row counts")
+    support::python_json(&format!("benches/peers/{name}_star.py"), [raw, out], &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,21 +82,10 @@ pub async fn connect(sw: &Stack, warehouse: &str, namespace: &str) -> (Warehouse
 
 /// What pyiceberg and DuckDB read (tests/production_read.py).
 pub fn independent_readers(sw: &Stack, namespace: &str) -> serde_json::Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let site = root.join(".venv/lib");
-    let out = Command::new(support::python())
-        .arg(root.join("tests/production_read.py"))
-        .arg(namespace)
-        .envs(sw.reader_env())
-        .env("DUCKDB_EXTENSIONS", &site)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "pyiceberg/duckdb failed: {}",
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/lib");
+    let mut env = sw.reader_env();
+    env.push(("DUCKDB_EXTENSIONS", site.to_string_lossy().into_owned()));
+    support::python_json("tests/production_read.py", [namespace], &env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,21 +141,8 @@ async fn every_figure_is_what_gamelake_sql_answers_and_a_browser_shows_it() {
     std::fs::create_dir_all(&artifacts).expect("target/report");
     std::fs::copy(&out, artifacts.join("report.html")).expect("keep the page");
     let shot = artifacts.join("report.png");
-    let browser = std::process::Command::new(support::python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/report_browser.py"
-        ))
-        .arg(&out)
-        .arg(&shot)
-        .output()
-        .expect("run the browser script");
-    assert!(
-        browser.status.success(),
-        "headless Chromium: {}",
-        text(&browser.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&browser.stdout).expect("JSON");
+    let seen: serde_json::Value =
+        support::python_json("tests/report_browser.py", [&out, &shot], &[]);
     assert_eq!(seen["console"], serde_json::json!([]), "console messages");
     assert_eq!(seen["exceptions"], serde_json::json!([]), "script errors");
     let requests = seen["requests"].as_array().expect("requests");

@@ -270,6 +270,30 @@ pub fn python() -> PathBuf {
     venv_tool("python", "GAMELAKE_PYTHON")
 }
 
+/// Runs one of the repository's Python scripts (`script`, relative to it) with [`python`],
+/// `args` and `env`, and parses what it prints as JSON. Fails the test with the script's
+/// stderr when it fails: every reader script and peer runs through here.
+pub fn python_json<T, I, S>(script: &str, args: I, env: &[(&str, String)]) -> T
+where
+    T: serde::de::DeserializeOwned,
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(script))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v.as_str())))
+        .output()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {}", text(&out.stdout)))
+}
+
 /// Table → current snapshot id.
 pub async fn snapshot_ids(lake: &Lakehouse) -> BTreeMap<String, Option<i64>> {
     lake.infos()
@@ -288,22 +312,9 @@ pub fn pyiceberg_read(root: &Path) -> serde_json::Value {
 
 /// [`pyiceberg_read`] with extra arguments (`history`: every snapshot, read by time travel).
 pub fn pyiceberg_read_with(root: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/pyiceberg_read.py"
-        ))
-        .arg(root)
-        .arg("rawg")
-        .args(extra)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "pyiceberg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("pyiceberg output is JSON")
+    let mut args = vec![root.as_os_str(), "rawg".as_ref()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    python_json("tests/pyiceberg_read.py", args, &[])
 }
 
 /// Runs one SQL query and returns the first column of every row as text.
