@@ -26,7 +26,7 @@
 //! parse (its append would drop that one when it rewrites the manifest), it first relists the
 //! table's live files in fresh manifests ([`super::maintain::relist`]), a snapshot of its own
 //! that reads the same, staged and published with the write that needed it. The check reads
-//! the manifests (iceberg-rust reads them for the append anyway).
+//! the manifest list, and the manifests only of a table with delete files or DELETED entries.
 //!
 //! Must never: change what the table reads, or let an append through while a DELETED entry
 //! is listed.
@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use apache_avro::types::Value as Avro;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{Content, DataFile, Status};
-use iceberg_rust::spec::manifest_list::ManifestListEntry;
+use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
 use iceberg_rust::table::Table;
 
 use super::maintain::{self, Relisted};
@@ -209,6 +209,15 @@ pub async fn make_appendable(table: &mut Table) -> Result<Option<Relisted>> {
         return Ok(None);
     }
     let manifests = table.manifests(None, None).await?;
+    // Only a manifest that counts DELETED entries, or one of delete files (the entries
+    // iceberg-rust cannot parse are Java's delete files), can hold what the append would
+    // break: a table with neither (every dimension) costs no manifest read.
+    let suspect = manifests
+        .iter()
+        .any(|m| m.deleted_files_count.unwrap_or(0) > 0 || m.content == ManifestContent::Deletes);
+    if !suspect {
+        return Ok(None);
+    }
     let entries = Entries::read(table, &manifests).await?;
     if entries.dead == 0 && entries.unparsed_deletes.is_empty() {
         return Ok(None);
