@@ -17,6 +17,7 @@
 //!
 //! Must never: write anything, or fail a run for a warning.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use arrow::array::{Array, Int64Array, RecordBatch};
@@ -93,12 +94,17 @@ pub struct Expectations {
 pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckResult>> {
     let ctx = crate::query::session(lake).await?;
     let ns = lake.namespace();
-    let present = |name: &str| {
-        ctx.table_exist(format!("{ns}.{name}").as_str())
-            .unwrap_or(false)
-    };
+    let mut present = HashSet::new();
+    for def in schema::tables() {
+        if ctx.table_exist(format!("{ns}.{}", def.name).as_str())? {
+            present.insert(def.name.as_str());
+        }
+    }
     let mut out = Vec::new();
-    for def in schema::tables().iter().filter(|d| present(&d.name)) {
+    for def in schema::tables()
+        .iter()
+        .filter(|d| present.contains(d.name.as_str()))
+    {
         let t = format!("{ns}.{}", def.name);
         for set in &def.unique {
             let cols = set.join(", ");
@@ -110,40 +116,11 @@ pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckRes
         out.extend(not_null(&ctx, def, &t).await?);
         for c in &def.columns {
             if let Some(target) = &c.references {
-                let check = format!("references({} -> {target})", c.name);
-                if !present(target) {
-                    let rows = count(&ctx, &format!("SELECT count(*) FROM {t}")).await?;
-                    out.push(CheckResult {
-                        table: def.name.clone(),
-                        check,
-                        level: Level::Error,
-                        passed: rows == 0,
-                        failing: rows,
-                        sample: vec![format!("{target} does not exist")],
-                    });
-                    continue;
-                }
-                let key = &schema::table(target)?.key;
-                let sql = format!(
-                    "SELECT DISTINCT f.{c} FROM {t} f LEFT JOIN {ns}.{target} d ON f.{c} = d.{key} \
-                     WHERE d.{key} IS NULL AND f.{c} IS NOT NULL",
-                    c = c.name
-                );
-                out.push(offending(&ctx, def, check, &sql).await?);
+                let target_present = present.contains(target.as_str());
+                out.push(reference(&ctx, ns, def, c, target, target_present).await?);
             }
             if let Some(values) = &c.accepted {
-                let list = values
-                    .iter()
-                    .map(|v| format!("'{}'", v.replace('\'', "''")))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!(
-                    "SELECT DISTINCT CAST({c} AS VARCHAR) AS value FROM {t} \
-                     WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({list})",
-                    c = c.name
-                );
-                let check = format!("accepted({})", c.name);
-                out.push(offending(&ctx, def, check, &sql).await?);
+                out.push(accepted(&ctx, &t, def, c, values).await?);
             }
         }
         if let (Some(column), Some(age)) = (&def.freshness, expect.freshness) {
@@ -152,7 +129,7 @@ pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckRes
     }
     if let Some(landed) = expect.games_landed {
         let fact = crate::dims::FACT_TABLE;
-        let rows = if present(fact) {
+        let rows = if present.contains(fact) {
             count(&ctx, &format!("SELECT count(*) FROM {ns}.{fact}")).await?
         } else {
             0
@@ -171,6 +148,59 @@ pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckRes
         });
     }
     Ok(out)
+}
+
+/// `references(column -> target)`: every non-null key of `c` is a key of `target`. A table
+/// whose target does not exist passes only while it is empty.
+async fn reference(
+    ctx: &SessionContext,
+    ns: &str,
+    def: &TableDef,
+    c: &schema::ColumnDef,
+    target: &str,
+    target_present: bool,
+) -> Result<CheckResult> {
+    let t = format!("{ns}.{}", def.name);
+    let check = format!("references({} -> {target})", c.name);
+    if !target_present {
+        let rows = count(ctx, &format!("SELECT count(*) FROM {t}")).await?;
+        return Ok(CheckResult {
+            table: def.name.clone(),
+            check,
+            level: Level::Error,
+            passed: rows == 0,
+            failing: rows,
+            sample: vec![format!("{target} does not exist")],
+        });
+    }
+    let key = &schema::table(target)?.key;
+    let sql = format!(
+        "SELECT DISTINCT f.{c} FROM {t} f LEFT JOIN {ns}.{target} d ON f.{c} = d.{key} \
+         WHERE d.{key} IS NULL AND f.{c} IS NOT NULL",
+        c = c.name
+    );
+    offending(ctx, def, check, &sql).await
+}
+
+/// `accepted(column)`: every non-null value of `c` is one of `values`.
+async fn accepted(
+    ctx: &SessionContext,
+    t: &str,
+    def: &TableDef,
+    c: &schema::ColumnDef,
+    values: &[String],
+) -> Result<CheckResult> {
+    let list = values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT DISTINCT CAST({c} AS VARCHAR) AS value FROM {t} \
+         WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({list})",
+        c = c.name
+    );
+    offending(ctx, def, format!("accepted({})", c.name), &sql).await
 }
 
 /// The lines of the error-level checks that failed.

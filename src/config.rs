@@ -5,6 +5,7 @@
 //! flag, and are wrapped in [`Secret`] so that `Debug` and logs cannot show them.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -93,6 +94,9 @@ pub struct Settings {
     /// API requests a month, counted across runs (`GAMELAKE_MONTHLY_REQUEST_LIMIT`,
     /// `monthly_request_limit`; default RAWG's free tier, 20,000); 0: no limit.
     pub monthly_request_limit: u64,
+    /// When an S3 lease not renewed belongs to a dead holder (`GAMELAKE_LEASE_STALE_SECS`,
+    /// default [`crate::lease::STALE_AFTER`]).
+    pub lease_stale_after: Duration,
 }
 
 /// What the command line (and its environment variables) supplied.
@@ -128,6 +132,7 @@ pub const ENV_KEYS: &[&str] = &[
     "GAMELAKE_CATALOG_TOKEN",
     "GAMELAKE_CATALOG_CREDENTIAL",
     "GAMELAKE_MONTHLY_REQUEST_LIMIT",
+    "GAMELAKE_LEASE_STALE_SECS",
 ];
 
 impl Overrides {
@@ -169,69 +174,17 @@ impl Settings {
         let namespace = o
             .namespace
             .clone()
-            .or(file.namespace)
+            .or(file.namespace.clone())
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
         validate_identifier(&namespace)?;
-        let endpoint = o.env("AWS_ENDPOINT_URL").or(file.s3.endpoint);
-        let s3 = S3Settings {
-            path_style: file.s3.path_style.unwrap_or(endpoint.is_some()),
-            endpoint,
-            region: o
-                .env("AWS_REGION")
-                .or_else(|| o.env("AWS_DEFAULT_REGION"))
-                .or(file.s3.region),
-            access_key_id: o.env("AWS_ACCESS_KEY_ID").or(file.s3.access_key_id),
-            secret_access_key: o
-                .env("AWS_SECRET_ACCESS_KEY")
-                .or(file.s3.secret_access_key)
-                .map(Secret::new),
-            session_token: o.env("AWS_SESSION_TOKEN").map(Secret::new),
-        };
-        let catalog = match o.catalog.clone().or(file.catalog.uri) {
-            None => CatalogSettings::Embedded,
-            Some(uri) => match CatalogSettings::parse(&uri)? {
-                CatalogSettings::Rest(mut rest) => {
-                    rest.warehouse = o
-                        .env("GAMELAKE_CATALOG_WAREHOUSE")
-                        .or(file.catalog.warehouse);
-                    rest.token = o
-                        .env("GAMELAKE_CATALOG_TOKEN")
-                        .or(file.catalog.token)
-                        .map(Secret::new);
-                    rest.credential = match o
-                        .env("GAMELAKE_CATALOG_CREDENTIAL")
-                        .or(file.catalog.credential)
-                    {
-                        None => None,
-                        Some(c) => match c.split_once(':') {
-                            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
-                                Some((id.to_string(), Secret::new(secret)))
-                            }
-                            _ => {
-                                return Err(Error::Config(
-                                    "GAMELAKE_CATALOG_CREDENTIAL must be client_id:secret".into(),
-                                ));
-                            }
-                        },
-                    };
-                    CatalogSettings::Rest(rest)
-                }
-                embedded => embedded,
-            },
-        };
-        let monthly_request_limit = match o.env("GAMELAKE_MONTHLY_REQUEST_LIMIT") {
-            Some(v) => v.trim().parse::<u64>().map_err(|_| {
-                Error::Config(format!(
-                    "GAMELAKE_MONTHLY_REQUEST_LIMIT={v:?}: expected a number of requests (0: no limit)"
-                ))
-            })?,
-            None => file
-                .monthly_request_limit
-                .unwrap_or(crate::ingest::quota::DEFAULT_MONTHLY_LIMIT),
-        };
+        let s3 = s3_settings(&o, &file);
+        let catalog = catalog_settings(&o, &file)?;
+        let monthly_request_limit = monthly_request_limit(&o, &file)?;
+        let lease_stale_after = lease_stale_after(&o)?;
         Ok(Self {
             s3,
             catalog,
+            lease_stale_after,
             max_requests: o.max_requests.or(file.max_requests),
             monthly_request_limit,
             warehouse: o
@@ -250,6 +203,90 @@ impl Settings {
                 .map(Secret::new),
         })
     }
+}
+
+fn s3_settings(o: &Overrides, file: &FileConfig) -> S3Settings {
+    let endpoint = o.env("AWS_ENDPOINT_URL").or(file.s3.endpoint.clone());
+    S3Settings {
+        path_style: file.s3.path_style.unwrap_or(endpoint.is_some()),
+        endpoint,
+        region: o
+            .env("AWS_REGION")
+            .or_else(|| o.env("AWS_DEFAULT_REGION"))
+            .or(file.s3.region.clone()),
+        access_key_id: o.env("AWS_ACCESS_KEY_ID").or(file.s3.access_key_id.clone()),
+        secret_access_key: o
+            .env("AWS_SECRET_ACCESS_KEY")
+            .or(file.s3.secret_access_key.clone())
+            .map(Secret::new),
+        session_token: o.env("AWS_SESSION_TOKEN").map(Secret::new),
+    }
+}
+
+fn catalog_settings(o: &Overrides, file: &FileConfig) -> Result<CatalogSettings> {
+    let Some(uri) = o.catalog.clone().or(file.catalog.uri.clone()) else {
+        return Ok(CatalogSettings::Embedded);
+    };
+    let CatalogSettings::Rest(mut rest) = CatalogSettings::parse(&uri)? else {
+        return Ok(CatalogSettings::Embedded);
+    };
+    rest.warehouse = o
+        .env("GAMELAKE_CATALOG_WAREHOUSE")
+        .or(file.catalog.warehouse.clone());
+    rest.token = o
+        .env("GAMELAKE_CATALOG_TOKEN")
+        .or(file.catalog.token.clone())
+        .map(Secret::new);
+    rest.credential = match o
+        .env("GAMELAKE_CATALOG_CREDENTIAL")
+        .or(file.catalog.credential.clone())
+    {
+        None => None,
+        Some(c) => match c.split_once(':') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Some((id.to_string(), Secret::new(secret)))
+            }
+            _ => {
+                return Err(Error::Config(
+                    "GAMELAKE_CATALOG_CREDENTIAL must be client_id:secret".into(),
+                ));
+            }
+        },
+    };
+    Ok(CatalogSettings::Rest(rest))
+}
+
+fn monthly_request_limit(o: &Overrides, file: &FileConfig) -> Result<u64> {
+    match o.env("GAMELAKE_MONTHLY_REQUEST_LIMIT") {
+        Some(v) => v.trim().parse::<u64>().map_err(|_| {
+            Error::Config(format!(
+                "GAMELAKE_MONTHLY_REQUEST_LIMIT={v:?}: expected a number of requests (0: no limit)"
+            ))
+        }),
+        None => Ok(file
+            .monthly_request_limit
+            .unwrap_or(crate::ingest::quota::DEFAULT_MONTHLY_LIMIT)),
+    }
+}
+
+/// `GAMELAKE_LEASE_STALE_SECS`: seconds (fractions allowed, for tests) after which an S3
+/// lease that was not renewed belongs to a dead holder; [`crate::lease::STALE_AFTER`] when
+/// unset.
+fn lease_stale_after(o: &Overrides) -> Result<Duration> {
+    let Some(v) = o.env(crate::lease::STALE_ENV) else {
+        return Ok(crate::lease::STALE_AFTER);
+    };
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{}={v:?}: expected a positive number of seconds",
+                crate::lease::STALE_ENV
+            ))
+        })
 }
 
 #[cfg(test)]

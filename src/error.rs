@@ -1,13 +1,20 @@
 //! Every error type of the library, in one leaf module that depends on nothing else in the
-//! crate. [`Error`] is what the library returns; its variants are the kinds a caller can act
-//! on (a busy warehouse, an unreachable catalog, a lost race, bad input, nothing to do), each
-//! saying what failed and, where it helps, what to do. The binary prints the chain on one line.
+//! crate. [`Error`] is what the library returns; its variants say what failed and, where it
+//! helps, what to do, and keep a library's error as their `source`. [`Error::kind`] is what a
+//! caller matches on (a conflict, an unreachable server, a full disk, bad input, …), read
+//! from the typed errors of the chain ([`kind`]), never from message text. The binary words
+//! its one line from the kind ([`Error::diagnosis`], [`Error::headline`]) and shows the chain
+//! with `-v`.
 //!
 //! Must never: carry a secret. URLs are redacted before they reach an error (see
 //! `ingest::http::redact`), and settings that hold secrets wrap them in
 //! [`crate::secret::Secret`].
 
+mod kind;
+
 use std::path::PathBuf;
+
+pub use kind::{Diagnosis, ErrorKind};
 
 /// Result alias used throughout the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -118,9 +125,11 @@ pub enum Error {
     #[error("object storage: {0}")]
     Storage(#[from] object_store::Error),
 
-    /// Writing one object of the warehouse failed.
-    #[error("writing {path}: {source}")]
-    Write {
+    /// Reading, writing, listing or deleting an object of the warehouse failed.
+    #[error("{action} {path}: {source}")]
+    Object {
+        /// What was being done.
+        action: ObjectAction,
         /// Where (the warehouse root joined with the object's path).
         path: String,
         /// What object storage said.
@@ -134,6 +143,9 @@ pub enum Error {
         table: String,
         /// What failed.
         source: Box<Error>,
+        /// What the table's storage answered when asked right after, when the write's own
+        /// error left its cause as text only (see `lakehouse::storage_fault`).
+        storage: Option<Box<Error>>,
     },
 
     /// The Iceberg layer failed (metadata, manifests, commits).
@@ -184,113 +196,19 @@ pub enum Error {
     Internal(String),
 }
 
-/// A storage or network fault in plain words, and what to do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Diagnosis {
-    /// The cause, e.g. "disk full".
-    pub cause: &'static str,
-    /// What to do, as a sentence.
-    pub todo: &'static str,
-}
-
-/// Known faults: what the operating system, object storage or HTTP client says (lowercase),
-/// and its diagnosis. Libraries below gamelake often turn the original `io::Error` into
-/// text, so the chain's text is what can be read.
-const FAULTS: &[(&[&str], Diagnosis)] = &[
-    (
-        &["no space left on device", "os error 28", "storage full"],
-        Diagnosis {
-            cause: "disk full",
-            todo: "Free space on the warehouse's disk and rerun; nothing of the failed run was \
-                   published, and the rerun goes on from what landed",
-        },
-    ),
-    (
-        &[
-            "permission denied",
-            "operation not permitted",
-            "os error 13",
-            "os error 1)",
-        ],
-        Diagnosis {
-            cause: "access denied",
-            todo: "Give the user running gamelake write access to the warehouse folder (its \
-                   owner, mode and attributes), then rerun",
-        },
-    ),
-    (
-        &["read-only file system", "os error 30"],
-        Diagnosis {
-            cause: "the warehouse's disk is read-only",
-            todo: "Mount it writable or choose another --warehouse, then rerun",
-        },
-    ),
-    (
-        &[
-            "accessdenied",
-            "access denied",
-            "forbidden",
-            "status 403",
-            "403 forbidden",
-        ],
-        Diagnosis {
-            cause: "access denied by the S3 server",
-            todo: "Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy, then \
-                   rerun",
-        },
-    ),
-    (
-        &[
-            "connection refused",
-            "tcp connect error",
-            "error sending request",
-            "dns error",
-            "connection reset",
-            "connection timed out",
-            "operation timed out",
-        ],
-        Diagnosis {
-            cause: "endpoint unreachable",
-            todo: "Check that the S3 server (AWS_ENDPOINT_URL) and the catalog are up and \
-                   reachable, then rerun; nothing of the failed run was published (it \
-                   publishes all tables at once, at its end), and the rerun goes on from what \
-                   landed",
-        },
-    ),
-];
-
 impl Error {
-    /// The fault in plain words, when it is one gamelake knows (a full disk, denied access,
-    /// an unreachable endpoint); `None` otherwise.
-    pub fn diagnosis(&self) -> Option<Diagnosis> {
-        // These say what to do already, in their own words.
-        if matches!(
-            self,
-            Error::Http(_)
-                | Error::CatalogUnreachable { .. }
-                | Error::LeaseBusy { .. }
-                | Error::LeaseLost { .. }
-                | Error::ChecksFailed { .. }
-                | Error::AsOf(_)
-                | Error::Conflict(_)
-                | Error::BadInput(_)
-                | Error::Config(_)
-                | Error::NoData(_)
-        ) {
-            return None;
+    /// What failed, without the library's chain of causes: the operation and the path or
+    /// table for an error that wraps a library's, the whole message otherwise. The binary
+    /// leads its one line with it; `-v` adds the chain.
+    pub fn headline(&self) -> String {
+        match self {
+            Error::Io { path, .. } => path.display().to_string(),
+            Error::Object { action, path, .. } => format!("{action} {path}"),
+            Error::WritingTable { table, .. } => format!("writing the data files of table {table}"),
+            Error::CatalogDb { path, .. } => format!("catalog database {}", path.display()),
+            Error::Storage(_) => "object storage".into(),
+            other => other.to_string(),
         }
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            text.push(' ');
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        let text = text.to_lowercase();
-        FAULTS
-            .iter()
-            .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
-            .map(|(_, d)| *d)
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -311,6 +229,30 @@ impl Error {
 impl From<tokio::task::JoinError> for Error {
     fn from(e: tokio::task::JoinError) -> Self {
         Error::Internal(e.to_string())
+    }
+}
+
+/// What was being done to an object of the warehouse when it failed ([`Error::Object`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectAction {
+    /// Reading it.
+    Reading,
+    /// Writing it.
+    Writing,
+    /// Listing a prefix.
+    Listing,
+    /// Deleting it.
+    Deleting,
+}
+
+impl std::fmt::Display for ObjectAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ObjectAction::Reading => "reading",
+            ObjectAction::Writing => "writing",
+            ObjectAction::Listing => "listing",
+            ObjectAction::Deleting => "deleting",
+        })
     }
 }
 
@@ -412,22 +354,4 @@ pub enum ParseError {
         /// What was wrong.
         reason: String,
     },
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_faults_are_named_in_plain_words_and_others_are_left_alone() {
-        let full =
-            Error::Internal("Unable to copy data: No space left on device (os error 28)".into());
-        assert_eq!(full.diagnosis().map(|d| d.cause), Some("disk full"));
-        let denied =
-            Error::Internal("Unable to open file x: Operation not permitted (os error 1)".into());
-        assert_eq!(denied.diagnosis().map(|d| d.cause), Some("access denied"));
-        assert_eq!(Error::Internal("a bug".into()).diagnosis(), None);
-        // Errors that say what to do already keep their own words.
-        assert_eq!(Error::Config("connection refused".into()).diagnosis(), None);
-    }
 }

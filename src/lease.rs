@@ -20,8 +20,9 @@
 //! transaction. A run that lost its lease stops with [`Error::LeaseLost`] and publishes
 //! nothing.
 //!
-//! The stale time is [`STALE_AFTER`] unless `GAMELAKE_LEASE_STALE_SECS` sets another (tests
-//! use a few seconds); holders renew six times per stale period.
+//! The stale time comes in [`LeaseSettings`] ([`STALE_AFTER`] unless the settings'
+//! `GAMELAKE_LEASE_STALE_SECS` set another; tests use a few seconds); holders renew six times
+//! per stale period. Nothing here reads the environment.
 //!
 //! Must never: hand the lease to a second process while the holder is alive and renewing.
 
@@ -40,22 +41,27 @@ use crate::{Error, Result};
 const LEASE_FILE: &str = ".gamelake-lease";
 /// A lease on S3 not renewed for this long belongs to a dead holder (by default).
 pub const STALE_AFTER: Duration = Duration::from_secs(90);
-/// The environment variable that sets another stale time, in seconds.
+/// The environment variable the settings read another stale time from, in seconds.
 pub const STALE_ENV: &str = "GAMELAKE_LEASE_STALE_SECS";
+/// How long a writing operation waits for another run's lease, by default.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(600);
 
-/// The stale time: [`STALE_ENV`] if set to a positive number, else [`STALE_AFTER`].
-pub fn stale_after() -> Duration {
-    std::env::var(STALE_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(STALE_AFTER)
+/// How a run takes and keeps the lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseSettings {
+    /// How long to wait for another run's lease.
+    pub wait: Duration,
+    /// When an S3 lease not renewed belongs to a dead holder.
+    pub stale_after: Duration,
 }
 
-/// How often a holder on S3 renews its lease.
-fn renew_every() -> Duration {
-    stale_after() / 6
+impl Default for LeaseSettings {
+    fn default() -> Self {
+        Self {
+            wait: DEFAULT_WAIT,
+            stale_after: STALE_AFTER,
+        }
+    }
 }
 
 /// Who holds a lease.
@@ -95,7 +101,7 @@ impl Holder {
     }
 
     /// Stale: its process is gone from this host, or (`by_age`) it stopped renewing.
-    fn is_stale(&self, by_age: bool) -> bool {
+    fn is_stale(&self, by_age: bool, stale_after: Duration) -> bool {
         if self.host == hostname() && !pid_alive(self.pid) {
             return true;
         }
@@ -106,7 +112,7 @@ impl Holder {
                 .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
                 .is_some_and(|r| {
                     chrono::Utc::now().signed_duration_since(r)
-                        > chrono::Duration::from_std(stale_after()).unwrap_or(chrono::Duration::MAX)
+                        > chrono::Duration::from_std(stale_after).unwrap_or(chrono::Duration::MAX)
                 })
     }
 }
@@ -187,8 +193,9 @@ impl LeaseFence {
 }
 
 impl Lease {
-    /// Takes the lease of the warehouse for `command`, waiting up to `wait`.
-    pub async fn acquire(wh: &Warehouse, command: &str, wait: Duration) -> Result<Self> {
+    /// Takes the lease of the warehouse for `command`, waiting up to `settings.wait`.
+    pub async fn acquire(wh: &Warehouse, command: &str, settings: LeaseSettings) -> Result<Self> {
+        let wait = settings.wait;
         // Age-based staleness needs renewals, which only S3 leases get: a local holder is on
         // this host, where the pid tells.
         let remote = wh.local_root().is_none();
@@ -197,14 +204,14 @@ impl Lease {
         let mut announced = false;
         loop {
             if wh.create_if_absent(LEASE_FILE, me.to_bytes()).await? {
-                return Self::held(wh, me).await;
+                return Self::held(wh, me, settings).await;
             }
             let current = wh.get_versioned(LEASE_FILE).await?;
             let holder = current
                 .as_ref()
                 .and_then(|(bytes, _)| serde_json::from_slice::<Holder>(bytes).ok());
             match (&holder, &current) {
-                (Some(h), Some((_, version))) if h.is_stale(remote) => {
+                (Some(h), Some((_, version))) if h.is_stale(remote, settings.stale_after) => {
                     tracing::warn!(
                         pid = h.pid,
                         host = h.host,
@@ -215,7 +222,7 @@ impl Lease {
                         .replace_if_unchanged(LEASE_FILE, me.to_bytes(), version)
                         .await?
                     {
-                        return Self::held(wh, me).await;
+                        return Self::held(wh, me, settings).await;
                     }
                     continue;
                 }
@@ -250,7 +257,7 @@ impl Lease {
         }
     }
 
-    async fn held(wh: &Warehouse, me: Holder) -> Result<Self> {
+    async fn held(wh: &Warehouse, me: Holder, settings: LeaseSettings) -> Result<Self> {
         let (_, version) = wh.get_versioned(LEASE_FILE).await?.ok_or_else(|| {
             Error::Config(format!(
                 "{}/{LEASE_FILE} vanished right after it was taken; is another tool deleting it?",
@@ -261,10 +268,10 @@ impl Lease {
             seen: Mutex::new(version),
             lost: AtomicBool::new(false),
         });
-        let heartbeat = wh
-            .local_root()
-            .is_none()
-            .then(|| tokio::spawn(renew(wh.clone(), me.clone(), shared.clone())));
+        let heartbeat = wh.local_root().is_none().then(|| {
+            let every = settings.stale_after / 6;
+            tokio::spawn(renew(wh.clone(), me.clone(), shared.clone(), every))
+        });
         Ok(Self {
             wh: wh.clone(),
             me,
@@ -298,9 +305,9 @@ impl Lease {
 }
 
 /// Renews the lease six times per stale period, conditional on it still being ours.
-async fn renew(wh: Warehouse, me: Holder, shared: Arc<Shared>) {
+async fn renew(wh: Warehouse, me: Holder, shared: Arc<Shared>, every: Duration) {
     loop {
-        tokio::time::sleep(renew_every()).await;
+        tokio::time::sleep(every).await;
         let mut renewed = me.clone();
         renewed.renewed = Some(chrono::Utc::now().to_rfc3339());
         let mut seen = shared.seen.lock().await;
@@ -372,10 +379,14 @@ mod tests {
     async fn a_second_taker_waits_then_fails_clearly_and_a_dead_holder_is_taken_over() {
         let dir = tempfile::tempdir().expect("tempdir");
         let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("wh");
-        let held = Lease::acquire(&wh, "etl", Duration::ZERO)
+        let waiting = |wait| LeaseSettings {
+            wait,
+            ..LeaseSettings::default()
+        };
+        let held = Lease::acquire(&wh, "etl", waiting(Duration::ZERO))
             .await
             .expect("first");
-        let err = Lease::acquire(&wh, "run", Duration::from_millis(300))
+        let err = Lease::acquire(&wh, "run", waiting(Duration::from_millis(300)))
             .await
             .expect_err("held");
         assert!(err.to_string().contains("gamelake etl"), "{err}");
@@ -390,7 +401,7 @@ mod tests {
                 .await
                 .expect("ghost")
         );
-        let lease = Lease::acquire(&wh, "etl", Duration::ZERO)
+        let lease = Lease::acquire(&wh, "etl", waiting(Duration::ZERO))
             .await
             .expect("stale lease taken over");
         let now: Holder =
@@ -407,9 +418,12 @@ mod tests {
     fn a_remote_holder_is_stale_only_after_it_stopped_renewing() {
         let mut h = Holder::me("run");
         h.host = "another-machine".into();
-        assert!(!h.is_stale(true));
+        assert!(!h.is_stale(true, STALE_AFTER));
         h.renewed = Some((chrono::Utc::now() - chrono::Duration::seconds(600)).to_rfc3339());
-        assert!(h.is_stale(true));
-        assert!(!h.is_stale(false), "local leases go by pid only");
+        assert!(h.is_stale(true, STALE_AFTER));
+        assert!(
+            !h.is_stale(false, STALE_AFTER),
+            "local leases go by pid only"
+        );
     }
 }

@@ -69,7 +69,7 @@ pub mod schema;
 pub mod secret;
 pub mod storage;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use ops::Gamelake;
 
 /// A run id: UTC start time to the microsecond plus a random suffix, so ids sort by start.

@@ -35,103 +35,113 @@ fn list_of(fields: Vec<Field>) -> DataType {
     )))
 }
 
-/// The arrow schema of raw game files.
+/// The arrow schema of raw game files: the game's own fields, its member lists, then the
+/// run's lineage, in this order.
 pub fn raw_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     SCHEMA
         .get_or_init(|| {
-            let i64f = |n: &str| Field::new(n, DataType::Int64, true);
-            let strf = |n: &str| Field::new(n, DataType::Utf8, true);
-            Arc::new(Schema::new(vec![
-                Field::new("id", DataType::Int64, false),
-                Field::new("slug", DataType::Utf8, false),
-                Field::new("name", DataType::Utf8, false),
-                Field::new("released", DataType::Date32, true),
-                Field::new("tba", DataType::Boolean, true),
-                strf("background_image"),
-                Field::new("rating", DataType::Float64, true),
-                Field::new("rating_top", DataType::Int32, true),
-                Field::new(
-                    "ratings",
-                    list_of(vec![
-                        i64f("id"),
-                        strf("title"),
-                        i64f("count"),
-                        Field::new("percent", DataType::Float64, true),
-                    ]),
-                    true,
-                ),
-                i64f("ratings_count"),
-                i64f("reviews_text_count"),
-                i64f("added"),
-                Field::new(
-                    "added_by_status",
-                    DataType::Struct(Fields::from(
-                        ["yet", "owned", "beaten", "toplay", "dropped", "playing"]
-                            .map(i64f)
-                            .to_vec(),
-                    )),
-                    true,
-                ),
-                Field::new("metacritic", DataType::Int32, true),
-                Field::new("playtime", DataType::Int32, true),
-                i64f("suggestions_count"),
-                Field::new(
-                    "updated",
-                    DataType::Timestamp(TimeUnit::Microsecond, None),
-                    false,
-                ),
-                i64f("reviews_count"),
-                Field::new("esrb_rating", named(), true),
-                Field::new(
-                    "platforms",
-                    list_of(vec![
-                        Field::new("platform", named(), true),
-                        strf("released_at"),
-                    ]),
-                    true,
-                ),
-                Field::new(
-                    "parent_platforms",
-                    list_of(vec![Field::new("platform", named(), true)]),
-                    true,
-                ),
-                Field::new(
-                    "stores",
-                    list_of(vec![i64f("id"), Field::new("store", named(), true)]),
-                    true,
-                ),
-                Field::new(
-                    "genres",
-                    list_of(vec![i64f("id"), strf("name"), strf("slug")]),
-                    true,
-                ),
-                Field::new(
-                    "tags",
-                    list_of(vec![
-                        i64f("id"),
-                        strf("name"),
-                        strf("slug"),
-                        strf("language"),
-                        i64f("games_count"),
-                        strf("image_background"),
-                    ]),
-                    true,
-                ),
-                Field::new(
-                    "short_screenshots",
-                    list_of(vec![i64f("id"), strf("image")]),
-                    true,
-                ),
-                Field::new("_run_id", DataType::Utf8, false),
-                Field::new(
-                    "_ingested_at",
-                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                    false,
-                ),
-            ]))
+            let fields: Vec<Field> = game_fields()
+                .into_iter()
+                .chain(member_fields())
+                .chain([
+                    Field::new("_run_id", DataType::Utf8, false),
+                    Field::new(
+                        "_ingested_at",
+                        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                        false,
+                    ),
+                ])
+                .collect();
+            Arc::new(Schema::new(fields))
         })
         .clone()
+}
+
+fn i64f(name: &str) -> Field {
+    Field::new(name, DataType::Int64, true)
+}
+
+fn strf(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+/// The game's own fields, `id` to `reviews_count`.
+fn game_fields() -> Vec<Field> {
+    vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("slug", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        Field::new("released", DataType::Date32, true),
+        Field::new("tba", DataType::Boolean, true),
+        strf("background_image"),
+        Field::new("rating", DataType::Float64, true),
+        Field::new("rating_top", DataType::Int32, true),
+        Field::new(
+            "ratings",
+            list_of(vec![
+                i64f("id"),
+                strf("title"),
+                i64f("count"),
+                Field::new("percent", DataType::Float64, true),
+            ]),
+            true,
+        ),
+        i64f("ratings_count"),
+        i64f("reviews_text_count"),
+        i64f("added"),
+        Field::new(
+            "added_by_status",
+            DataType::Struct(Fields::from(
+                ["yet", "owned", "beaten", "toplay", "dropped", "playing"]
+                    .map(i64f)
+                    .to_vec(),
+            )),
+            true,
+        ),
+        Field::new("metacritic", DataType::Int32, true),
+        Field::new("playtime", DataType::Int32, true),
+        i64f("suggestions_count"),
+        Field::new(
+            "updated",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
+        i64f("reviews_count"),
+    ]
+}
+
+/// The dimension members a game names: `esrb_rating` and the member lists.
+fn member_fields() -> Vec<Field> {
+    let list = |name: &str, items: Vec<Field>| Field::new(name, list_of(items), true);
+    vec![
+        Field::new("esrb_rating", named(), true),
+        list(
+            "platforms",
+            vec![Field::new("platform", named(), true), strf("released_at")],
+        ),
+        list(
+            "parent_platforms",
+            vec![Field::new("platform", named(), true)],
+        ),
+        list(
+            "stores",
+            vec![i64f("id"), Field::new("store", named(), true)],
+        ),
+        list("genres", vec![i64f("id"), strf("name"), strf("slug")]),
+        list(
+            "tags",
+            vec![
+                i64f("id"),
+                strf("name"),
+                strf("slug"),
+                strf("language"),
+                i64f("games_count"),
+                strf("image_background"),
+            ],
+        ),
+        list("short_screenshots", vec![i64f("id"), strf("image")]),
+    ]
 }
 
 /// A raw file's path: `raw/games/run_date=YYYY-MM-DD/<run_id>-NNNNN.parquet`. Names sort by

@@ -24,14 +24,46 @@ use crate::lakehouse::Lakehouse;
 use crate::schema;
 use crate::{Error, Result};
 
-/// A run's status in the table.
-pub mod status {
-    /// Its tables were published.
-    pub const PUBLISHED: &str = "published";
-    /// An error-level data check failed: nothing of it was published.
-    pub const CHECKS_FAILED: &str = "checks-failed";
-    /// A rollback: it published an earlier run's tables.
-    pub const ROLLED_BACK: &str = "rolled-back";
+/// A run's status, as the `status` column spells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Its tables were published (`published`).
+    #[default]
+    Published,
+    /// An error-level data check failed: nothing of it was published (`checks-failed`).
+    ChecksFailed,
+    /// A rollback: it published an earlier run's tables (`rolled-back`).
+    RolledBack,
+    /// A status this release does not know (written by a later one), kept as written.
+    Other(String),
+}
+
+impl RunStatus {
+    /// The column's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunStatus::Published => "published",
+            RunStatus::ChecksFailed => "checks-failed",
+            RunStatus::RolledBack => "rolled-back",
+            RunStatus::Other(text) => text,
+        }
+    }
+
+    /// The status the column's text names.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "published" => RunStatus::Published,
+            "checks-failed" => RunStatus::ChecksFailed,
+            "rolled-back" => RunStatus::RolledBack,
+            other => RunStatus::Other(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One table as a run left it.
@@ -70,8 +102,8 @@ pub struct RunRecord {
     pub started: NaiveDateTime,
     /// When its publish was prepared (UTC).
     pub finished: NaiveDateTime,
-    /// One of [`status`].
-    pub status: String,
+    /// What became of it.
+    pub status: RunStatus,
     /// Where the ingest read (no key), for `run`.
     pub source: Option<String>,
     /// Merge-on-read run.
@@ -111,10 +143,7 @@ impl RunRecord {
 
     /// True when the run published tables (a run or a rollback, not a refused publish).
     pub fn published(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            status::PUBLISHED | status::ROLLED_BACK
-        )
+        matches!(self.status, RunStatus::Published | RunStatus::RolledBack)
     }
 
     /// Error-level checks that failed.
@@ -140,7 +169,7 @@ impl RunRecord {
                     "finished" => {
                         Arc::new(TimestampMicrosecondArray::from(vec![ts(self.finished)]))
                     }
-                    "status" => text(Some(&self.status)),
+                    "status" => text(Some(self.status.as_str())),
                     "source" => text(self.source.as_deref()),
                     "incremental" => Arc::new(BooleanArray::from(vec![self.incremental])),
                     "raw_files_read" => opt_u64(self.raw_files_read),
@@ -251,7 +280,7 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
         command: text("command")?.unwrap_or_default(),
         started: time("started")?,
         finished: time("finished")?,
-        status: text("status")?.unwrap_or_default(),
+        status: RunStatus::parse(&text("status")?.unwrap_or_default()),
         source: text("source")?,
         incremental,
         raw_files_read: long("raw_files_read")?,
@@ -472,13 +501,13 @@ mod tests {
         NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").expect("time")
     }
 
-    fn run(id: &str, finished: &str, status: &str, files: Option<RawFiles>) -> RunRecord {
+    fn run(id: &str, finished: &str, status: RunStatus, files: Option<RawFiles>) -> RunRecord {
         RunRecord {
             run_id: id.into(),
             command: "run".into(),
             started: at(finished),
             finished: at(finished),
-            status: status.into(),
+            status,
             raw_files: files,
             ..Default::default()
         }
@@ -497,7 +526,7 @@ mod tests {
         let mut r = run(
             "r1",
             "2026-12-03 06:00:00",
-            status::PUBLISHED,
+            RunStatus::Published,
             files(true, &["a"]),
         );
         r.tables.insert(
@@ -517,9 +546,9 @@ mod tests {
     #[test]
     fn as_of_finds_runs_and_times_and_skips_refused_publishes() {
         let runs = [
-            run("r1", "2026-12-01 06:00:00", status::PUBLISHED, None),
-            run("r2", "2026-12-02 06:00:00", status::CHECKS_FAILED, None),
-            run("r3", "2026-12-03 06:00:00", status::PUBLISHED, None),
+            run("r1", "2026-12-01 06:00:00", RunStatus::Published, None),
+            run("r2", "2026-12-02 06:00:00", RunStatus::ChecksFailed, None),
+            run("r3", "2026-12-03 06:00:00", RunStatus::Published, None),
         ];
         let find = |text: &str| AsOf::parse(text).find(&runs).map(|r| r.run_id.clone());
         assert_eq!(find("r1").expect("r1"), "r1");
@@ -540,25 +569,25 @@ mod tests {
             run(
                 "r1",
                 "2026-12-01 06:00:00",
-                status::PUBLISHED,
+                RunStatus::Published,
                 files(true, &["a", "b"]),
             ),
             run(
                 "r2",
                 "2026-12-02 06:00:00",
-                status::PUBLISHED,
+                RunStatus::Published,
                 files(false, &["c"]),
             ),
             run(
                 "r3",
                 "2026-12-03 06:00:00",
-                status::CHECKS_FAILED,
+                RunStatus::ChecksFailed,
                 files(false, &["d"]),
             ),
             run(
                 "r4",
                 "2026-12-04 06:00:00",
-                status::PUBLISHED,
+                RunStatus::Published,
                 files(false, &["d"]),
             ),
         ];
@@ -572,7 +601,7 @@ mod tests {
         let no_full = [run(
             "x",
             "2026-12-01 06:00:00",
-            status::PUBLISHED,
+            RunStatus::Published,
             files(false, &["a"]),
         )];
         assert_eq!(processed_as_of(&no_full, &no_full[0]), None);

@@ -109,7 +109,11 @@ impl EmbeddedCatalog {
     }
 
     async fn metadata_location(&self, id: &Identifier) -> Result<Option<String>, IcebergError> {
-        let (name, ns, table) = self.row_key(id)?;
+        let RowKey {
+            catalog: name,
+            namespace: ns,
+            table,
+        } = self.row_key(id)?;
         self.with_db(move |c| {
             c.query_row(
                 "SELECT metadata_location FROM iceberg_tables \
@@ -145,10 +149,26 @@ impl EmbeddedCatalog {
         Ok(location)
     }
 
-    fn row_key(&self, id: &Identifier) -> Result<(String, String, String), IcebergError> {
+    /// Removes a metadata file no catalog row references, best effort: one left behind is
+    /// an orphan that `maintain` removes, and the caller's error says what happened.
+    async fn remove_unreferenced(&self, location: &str) {
+        let path = strip_prefix(location);
+        if let Err(e) = self.store.delete(&path.as_str().into()).await {
+            tracing::debug!(
+                location,
+                "unreferenced metadata file left for maintain: {e}"
+            );
+        }
+    }
+
+    fn row_key(&self, id: &Identifier) -> Result<RowKey, IcebergError> {
         let ns = namespace_name(id.namespace())?;
         validate_identifier(id.name()).map_err(external)?;
-        Ok((self.name.clone(), ns, id.name().to_string()))
+        Ok(RowKey {
+            catalog: self.name.clone(),
+            namespace: ns,
+            table: id.name().to_string(),
+        })
     }
 
     /// Publishes several tables at once: writes each table's new metadata file, then in one
@@ -173,8 +193,12 @@ impl EmbeddedCatalog {
                 }
                 let new = self.write_metadata(&change.result).await?;
                 written.push(new.clone());
-                let (name, ns, table) = self.row_key(id)?;
-                swaps.push((name, ns, table, current, new, id.to_string()));
+                swaps.push(Swap {
+                    key: self.row_key(id)?,
+                    old: current,
+                    new,
+                    table: id.to_string(),
+                });
             }
             Ok::<_, IcebergError>(())
         }
@@ -186,15 +210,15 @@ impl EmbeddedCatalog {
                 tokio::task::spawn_blocking(move || swap_all(&path, &swaps, fence))
                     .await?
                     .map_err(|e| match e {
-                        Swap::Db(source) => Error::CatalogDb { path: db, source },
-                        Swap::Moved(table) => Error::Conflict(Conflict {
+                        SwapFailed::Db(source) => Error::CatalogDb { path: db, source },
+                        SwapFailed::Moved(table) => Error::Conflict(Conflict {
                             table,
                             detail: "another writer committed to the table while this run was \
                                      publishing; nothing of this run was published: rerun the \
                                      command"
                                 .into(),
                         }),
-                        Swap::Fenced(e) => e,
+                        SwapFailed::Fenced(e) => e,
                     })
             }
             Err(e) => Err(super::change::publish_error("a table of this run", e)),
@@ -212,7 +236,7 @@ impl EmbeddedCatalog {
 }
 
 /// Why [`swap_all`] changed nothing.
-enum Swap {
+enum SwapFailed {
     Db(rusqlite::Error),
     /// This table's pointer moved since it was checked.
     Moved(String),
@@ -220,35 +244,57 @@ enum Swap {
     Fenced(Error),
 }
 
+/// A table's row in `iceberg_tables`.
+struct RowKey {
+    catalog: String,
+    namespace: String,
+    table: String,
+}
+
+/// One table's pointer moved from `old` to `new` metadata in a publish.
+struct Swap {
+    key: RowKey,
+    old: String,
+    new: String,
+    /// `namespace.table`, for a conflict's message.
+    table: String,
+}
+
 /// One transaction: the fence, then every pointer swap; rolled back unless all succeed.
 fn swap_all(
     path: &Path,
-    swaps: &[(String, String, String, String, String, String)],
+    swaps: &[Swap],
     fence: Option<Fence>,
-) -> std::result::Result<(), Swap> {
-    let mut conn = connect(path).map_err(Swap::Db)?;
+) -> std::result::Result<(), SwapFailed> {
+    let mut conn = connect(path).map_err(SwapFailed::Db)?;
     // IMMEDIATE: the write lock is taken now, so nothing commits between the fence and the
     // swaps.
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(Swap::Db)?;
+        .map_err(SwapFailed::Db)?;
     if let Some(fence) = fence {
-        fence().map_err(Swap::Fenced)?;
+        fence().map_err(SwapFailed::Fenced)?;
     }
-    for (name, ns, table, old, new, display) in swaps {
+    for Swap {
+        key,
+        old,
+        new,
+        table,
+    } in swaps
+    {
         let swapped = tx
             .execute(
                 "UPDATE iceberg_tables SET metadata_location = ?1, previous_metadata_location = ?2 \
                  WHERE catalog_name = ?3 AND table_namespace = ?4 AND table_name = ?5 \
                  AND metadata_location = ?2",
-                params![new, old, name, ns, table],
+                params![new, old, key.catalog, key.namespace, key.table],
             )
-            .map_err(Swap::Db)?;
+            .map_err(SwapFailed::Db)?;
         if swapped != 1 {
-            return Err(Swap::Moved(display.clone()));
+            return Err(SwapFailed::Moved(table.clone()));
         }
     }
-    tx.commit().map_err(Swap::Db)
+    tx.commit().map_err(SwapFailed::Db)
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -452,7 +498,11 @@ impl Catalog for EmbeddedCatalog {
     }
 
     async fn drop_table(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        let (name, ns, table) = self.row_key(identifier)?;
+        let RowKey {
+            catalog: name,
+            namespace: ns,
+            table,
+        } = self.row_key(identifier)?;
         self.with_db(move |c| {
             c.execute(
                 "DELETE FROM iceberg_tables \
@@ -492,7 +542,11 @@ impl Catalog for EmbeddedCatalog {
         identifier: Identifier,
         create_table: CreateTable,
     ) -> Result<Table, IcebergError> {
-        let (name, ns, table) = self.row_key(&identifier)?;
+        let RowKey {
+            catalog: name,
+            namespace: ns,
+            table,
+        } = self.row_key(&identifier)?;
         let metadata: TableMetadata = create_table.try_into()?;
         let location = self.write_metadata(&metadata).await?;
         let inserted = {
@@ -508,11 +562,8 @@ impl Catalog for EmbeddedCatalog {
             .await?
         };
         if inserted != 1 {
-            // Somebody created it first; our metadata file is unreferenced, remove it.
-            let _ = self
-                .store
-                .delete(&strip_prefix(&location).as_str().into())
-                .await;
+            // Somebody created it first; our metadata file is unreferenced.
+            self.remove_unreferenced(&location).await;
             return Err(conflict(&identifier, "table was created concurrently"));
         }
         let store = self.store.clone();
@@ -537,7 +588,11 @@ impl Catalog for EmbeddedCatalog {
 
     async fn update_table(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
         let identifier = commit.identifier;
-        let (name, ns, table) = self.row_key(&identifier)?;
+        let RowKey {
+            catalog: name,
+            namespace: ns,
+            table,
+        } = self.row_key(&identifier)?;
         let current_location = self
             .metadata_location(&identifier)
             .await?
@@ -569,10 +624,7 @@ impl Catalog for EmbeddedCatalog {
             .await?
         };
         if swapped != 1 {
-            let _ = self
-                .store
-                .delete(&strip_prefix(&new_location).as_str().into())
-                .await;
+            self.remove_unreferenced(&new_location).await;
             return Err(conflict(
                 &identifier,
                 "another writer committed between load and swap",
@@ -601,7 +653,11 @@ impl Catalog for EmbeddedCatalog {
         identifier: Identifier,
         metadata_location: &str,
     ) -> Result<Table, IcebergError> {
-        let (name, ns, table) = self.row_key(&identifier)?;
+        let RowKey {
+            catalog: name,
+            namespace: ns,
+            table,
+        } = self.row_key(&identifier)?;
         let metadata = self.read_metadata(metadata_location).await?;
         let location = metadata_location.to_string();
         let inserted = self

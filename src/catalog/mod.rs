@@ -111,13 +111,36 @@ pub(crate) fn http_cause(e: &reqwest::Error) -> String {
     text
 }
 
-/// The start of an error response's body, for a message (a catalog may answer pages of HTML).
-pub(crate) async fn error_body(response: reqwest::Response) -> String {
-    response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(300)
-        .collect()
+/// A catalog's error answer: the start of its body, for a message (a catalog may answer
+/// pages of HTML), and the error type the Iceberg REST spec's `ErrorModel` names
+/// (`{"error": {"type": "NoSuchTableException", …}}`), when the body is one.
+pub(crate) struct ErrorAnswer {
+    /// The first 300 characters of the body.
+    pub body: String,
+    /// `error.type`, e.g. `NoSuchTableException`.
+    pub error_type: Option<String>,
+}
+
+/// Reads a failed response's body into an [`ErrorAnswer`]. A body that cannot be read is
+/// said to be so: the status alone is then what the caller reports.
+pub(crate) async fn error_answer(response: reqwest::Response) -> ErrorAnswer {
+    #[derive(serde::Deserialize)]
+    struct Model {
+        error: ModelError,
+    }
+    #[derive(serde::Deserialize)]
+    struct ModelError {
+        r#type: String,
+    }
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => format!("(the body could not be read: {})", http_cause(&e)),
+    };
+    let error_type = serde_json::from_str::<Model>(&text)
+        .ok()
+        .map(|m| m.error.r#type);
+    ErrorAnswer {
+        body: text.chars().take(300).collect(),
+        error_type,
+    }
 }

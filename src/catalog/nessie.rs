@@ -198,7 +198,7 @@ impl Nessie {
         if status.is_success() {
             return Ok(response);
         }
-        let body = super::error_body(response).await;
+        let body = super::error_answer(response).await.body;
         let detail = format!("Nessie API, {what}: HTTP {status}: {body}");
         Err(match status.as_u16() {
             409 => Error::Conflict(crate::error::Conflict {

@@ -254,11 +254,14 @@ impl RestClient {
         if status.is_success() {
             return Ok(true);
         }
-        let body = super::error_body(response).await;
-        // A missing route; a missing table says so in its error type.
-        let unknown_route = matches!(status.as_u16(), 404 | 405 | 501)
-            && !body.contains("NoSuchTable")
-            && !body.contains("NoSuchNamespace");
+        let answer = super::error_answer(response).await;
+        // A missing route; a missing table or namespace says so in its error type.
+        let missing_entity = answer
+            .error_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("NoSuchTable") || t.starts_with("NoSuchNamespace"));
+        let unknown_route = matches!(status.as_u16(), 404 | 405 | 501) && !missing_entity;
+        let body = answer.body;
         if unknown_route {
             return Ok(false);
         }

@@ -21,6 +21,7 @@ use super::{
     RUN_ID_SUMMARY, TableOutcome, interop,
 };
 use crate::failpoint;
+use crate::lakehouse::deletes::RowChange;
 use crate::lakehouse::{Lakehouse, Staged};
 use crate::progress::Progress;
 use crate::schema::TableDef;
@@ -278,7 +279,7 @@ fn per_game_properties(run_id: &str, raw_files_json: Option<&str>) -> Vec<(Strin
 }
 
 /// Replaces the changed games' rows of a bridge or the fact with the built rows,
-/// merge-on-read; the upsert adds the rows it removed to the same commit.
+/// merge-on-read; the rows it removed join the properties of the same commit.
 async fn upsert_changed(
     lake: &Lakehouse,
     built: Built,
@@ -290,8 +291,16 @@ async fn upsert_changed(
     drop(frame);
     let rows = batch.num_rows();
     props.push((ROWS_ADDED_PROPERTY.to_string(), rows.to_string()));
+    let properties = |change: &RowChange| {
+        let mut props = props.clone();
+        props.push((
+            ROWS_REMOVED_PROPERTY.to_string(),
+            change.rows_removed.to_string(),
+        ));
+        props
+    };
     let change = lake
-        .upsert(def, "game_key", changed_games, Some(batch), props)
+        .upsert(def, "game_key", changed_games, Some(batch), &properties)
         .await?;
     Ok(TableOutcome {
         name: def.name.clone(),

@@ -46,14 +46,13 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
-use crate::lakehouse::Lakehouse;
+use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
 use crate::runs::{self, RawFiles, RunRecord, TableState};
+use crate::schema::TableDef;
 use crate::storage::Warehouse;
 use crate::{Error, Result, failpoint};
-
-pub use crate::lakehouse::deletes::ROWS_REMOVED_PROPERTY;
 
 /// Table property: the raw files the table's contents were built from (on `fact_games` the
 /// list landing's, on `dim_game` the detail landing's).
@@ -67,6 +66,9 @@ pub const RUN_ID_SUMMARY: &str = "gamelake.run-id";
 /// removed. They stand in for snapshot-summary fields because iceberg-rust 0.10's append
 /// (which merge-on-read commits through) takes no caller summary.
 pub const ROWS_ADDED_PROPERTY: &str = "gamelake.last-run.rows-added";
+/// Table property set in the same commit as each write: rows the last run removed
+/// (`all` for a whole-table write), for the reason given at [`ROWS_ADDED_PROPERTY`].
+pub const ROWS_REMOVED_PROPERTY: &str = "gamelake.last-run.rows-removed";
 
 /// How old the newest `updated` may be before the freshness check warns, by default.
 pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(7 * 86_400);
@@ -89,14 +91,23 @@ impl Default for EtlOptions {
     }
 }
 
+/// The ingest a `gamelake run` did before its ETL.
+#[derive(Debug, Clone)]
+pub struct IngestRun {
+    /// What it did.
+    pub report: IngestReport,
+    /// Where it read from (shown with any key redacted).
+    pub source: crate::ingest::Source,
+}
+
 /// Who runs the ETL, for its row in `gamelake_runs`, and the lease it must still hold to
 /// publish.
 #[derive(Debug, Clone, Default)]
 pub struct RunContext {
     /// `etl` or `run`.
     pub command: String,
-    /// The ingest that ran before it (`gamelake run`), and where it read from (no key).
-    pub ingest: Option<(IngestReport, String)>,
+    /// The ingest that ran before it (`gamelake run`).
+    pub ingest: Option<IngestRun>,
     /// The lease's fence; `None` only for callers that hold no lease (tests).
     pub fence: Option<LeaseFence>,
 }
@@ -161,91 +172,157 @@ pub(crate) async fn run(
         tracing::info!("every raw file was processed already: nothing to do");
         return Ok(report);
     }
+    let landing = Landing::read(wh, &plan).await?;
+    report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
+    // Everything from here is staged: nobody sees it before the publish. `staged` reads what
+    // the run wrote; `lake` still shows what is published.
+    let staged = lake.staged();
+    report.tables = build_and_commit(wh, &staged, landing, &plan, opts, &run_id, progress).await?;
+    report.checks = check_staged(wh, &staged, &plan, report.games, opts).await?;
+    let record = run_record(&run_id, started, &plan, &report, ctx);
+    let failed = checks::failures(&report.checks);
+    if !failed.is_empty() {
+        return Err(refuse_publish(lake, staged, record, failed, ctx).await);
+    }
+    report.published = Some(publish_run(staged, record, &report.tables, ctx).await?);
+    tracing::info!(run = run_id, "published");
+    Ok(report)
+}
 
-    tracing::info!(
-        files = plan.games.to_read.len(),
-        detail_files = plan.details.to_read.len(),
-        incremental = plan.incremental,
-        "reading raw"
-    );
-    // An incremental run with new details only reads no list file.
-    let games = if plan.incremental && plan.games.to_read.is_empty() {
-        None
-    } else {
-        Some(read::read_games(wh, &plan.games.to_read).await?)
-    };
-    let details = read::read_details(wh, &plan.details.to_read).await?;
-    report.games = games.as_ref().map_or(0, |g| g.latest.height());
-    tracing::info!(games = report.games, "reading existing keys");
-    let ids_of = |frame: &polars::prelude::DataFrame| -> Result<KeySet> {
-        let ids = frame.column("id")?.as_materialized_series().i64()?;
-        Ok(KeySet::new(ids.iter().flatten()))
-    };
-    let (rebuilt, detailed) = if plan.incremental {
-        (
-            games.as_ref().map(|g| ids_of(&g.latest)).transpose()?,
-            details.latest.as_ref().map(ids_of).transpose()?,
-        )
-    } else {
-        (None, None)
-    };
-    let rebuilt = match (plan.incremental, rebuilt) {
-        // Nothing of the list part is rebuilt: no game's dates are left out.
-        (true, None) => Some(KeySet::new([])),
-        (_, r) => r,
-    };
-    // Everything from here is staged: nobody sees it before the publish.
-    let published = lake;
-    let lake = &published.staged();
+/// What an ETL run reads from the raw landing, and which games it rebuilds.
+struct Landing {
+    /// The list landing's new games (`None`: an incremental run with new details only).
+    games: Option<star::RawGames>,
+    details: star::RawDetails,
+    /// Incremental runs: the games whose list part is rebuilt.
+    rebuilt: Option<KeySet>,
+    /// Incremental runs: the games whose detail part is rebuilt.
+    detailed: Option<KeySet>,
+}
+
+impl Landing {
+    async fn read(wh: &Warehouse, plan: &plan::Plan) -> Result<Self> {
+        tracing::info!(
+            files = plan.games.to_read.len(),
+            detail_files = plan.details.to_read.len(),
+            incremental = plan.incremental,
+            "reading raw"
+        );
+        // An incremental run with new details only reads no list file.
+        let games = if plan.incremental && plan.games.to_read.is_empty() {
+            None
+        } else {
+            Some(read::read_games(wh, &plan.games.to_read).await?)
+        };
+        let details = read::read_details(wh, &plan.details.to_read).await?;
+        let ids_of = |frame: &polars::prelude::DataFrame| -> Result<KeySet> {
+            let ids = frame.column("id")?.as_materialized_series().i64()?;
+            Ok(KeySet::new(ids.iter().flatten()))
+        };
+        let (rebuilt, detailed) = if plan.incremental {
+            (
+                // Nothing of the list part rebuilt: no game's dates are left out.
+                Some(match &games {
+                    Some(g) => ids_of(&g.latest)?,
+                    None => KeySet::new([]),
+                }),
+                details.latest.as_ref().map(ids_of).transpose()?,
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            games,
+            details,
+            rebuilt,
+            detailed,
+        })
+    }
+}
+
+/// Builds the star schema from the landing and the stored keys, and stages its tables.
+async fn build_and_commit(
+    wh: &Warehouse,
+    lake: &Lakehouse,
+    landing: Landing,
+    plan: &plan::Plan,
+    opts: &EtlOptions,
+    run_id: &str,
+    progress: &mut dyn Progress,
+) -> Result<Vec<TableOutcome>> {
     // Tables written by an earlier release gain this release's columns before they are
     // read back, so stored rows and new rows have one shape.
     lake.upgrade().await?;
     let retired = retired::RetiredKeys::load(wh).await?;
+    tracing::info!("reading existing keys");
+    let Landing {
+        games,
+        details,
+        rebuilt,
+        detailed,
+    } = landing;
     let existing = stored::load(lake, &retired, rebuilt.as_ref(), detailed.as_ref()).await?;
-
     tracing::info!("building the star schema");
     let star =
         tokio::task::spawn_blocking(move || star::build(games, details, &existing)).await??;
-
     progress.begin("tables", Some(star.len() as u64));
     let commit = commit::Commit {
         lake,
-        run_id: &run_id,
+        run_id,
         game_files_json: plan.games.json()?,
         detail_files_json: plan.details.json()?,
         full_refresh: opts.full_refresh,
     };
-    report.tables = if plan.incremental {
+    let tables = if plan.incremental {
         commit.incremental(star, progress).await?
     } else {
         commit.whole(star, progress).await?
     };
     progress.finish();
+    Ok(tables)
+}
 
+/// The data checks on the staged tables; warnings are logged.
+async fn check_staged(
+    wh: &Warehouse,
+    lake: &Lakehouse,
+    plan: &plan::Plan,
+    games_read: usize,
+    opts: &EtlOptions,
+) -> Result<Vec<CheckResult>> {
     tracing::info!("checking the data before publishing");
     // The fact has one row per distinct game landed: a full build read them all; otherwise
     // the change-data-capture state, derived from every raw list file, counts them.
     let landed = if plan.incremental {
         crate::ingest::cdc::CdcState::load(wh).await?.len() as u64
     } else {
-        report.games as u64
+        games_read as u64
     };
     let expect = Expectations {
         games_landed: Some(landed),
         freshness: Some(opts.freshness),
     };
-    report.checks = checks::run(lake, &expect).await?;
-    for warning in report.checks.iter().filter(|c| !c.passed) {
+    let results = checks::run(lake, &expect).await?;
+    for warning in results.iter().filter(|c| !c.passed) {
         tracing::warn!("data check: {}", warning.line());
     }
-    let failed = checks::failures(&report.checks);
+    Ok(results)
+}
 
+/// The run's row in `gamelake_runs`, as if it publishes (the tables are added at the end).
+fn run_record(
+    run_id: &str,
+    started: chrono::NaiveDateTime,
+    plan: &plan::Plan,
+    report: &EtlReport,
+    ctx: &RunContext,
+) -> RunRecord {
     let mut record = RunRecord {
-        run_id: run_id.clone(),
+        run_id: run_id.to_string(),
         command: ctx.command.clone(),
         started,
         finished: chrono::Utc::now().naive_utc(),
-        status: runs::status::PUBLISHED.to_string(),
+        status: runs::RunStatus::Published,
         incremental: Some(plan.incremental),
         raw_files_read: Some(report.new_raw_files as u64),
         games_processed: Some(report.games as u64),
@@ -257,52 +334,107 @@ pub(crate) async fn run(
         }),
         ..Default::default()
     };
-    if let Some((ingest, source)) = &ctx.ingest {
-        record.source = Some(source.clone());
+    if let Some(IngestRun {
+        report: ingest,
+        source,
+    }) = &ctx.ingest
+    {
+        record.source = Some(source.to_string());
         record.games_seen = Some(ingest.games_seen as u64);
         record.games_kept = Some(ingest.games_kept as u64);
         record.games_unchanged = Some(ingest.games_unchanged as u64);
         record.requests = Some(ingest.requests);
     }
-    let message = crate::catalog::nessie::commit_message(&ctx.command, &run_id);
-    if !failed.is_empty() {
-        // Nothing of the run reaches the published tables. On Nessie what it built is kept on
-        // a branch of its own, to be queried and audited; the row on main names it.
-        let branch = crate::catalog::nessie::audit_branch(&run_id);
-        // Keeping them is a help for the audit, not the run's result: if it fails, the run
-        // still fails for its checks, with its row.
-        let kept = match lake.publish_to_new_branch(&branch, &message).await {
-            Ok(kept) => kept,
-            Err(e) => {
-                tracing::warn!("the run's tables could not be kept on Nessie branch {branch}: {e}");
-                false
-            }
-        };
-        lake.discard();
-        record.status = runs::status::CHECKS_FAILED.to_string();
+    record
+}
+
+/// Publishes the staged tables with the run's row, fenced by the lease.
+async fn publish_run(
+    staged: StagedLakehouse,
+    mut record: RunRecord,
+    outcomes: &[TableOutcome],
+    ctx: &RunContext,
+) -> Result<PublishMode> {
+    record.tables = table_states(&staged, outcomes).await?;
+    runs::record(&staged, &record).await?;
+    failpoint::hit("etl.before-publish");
+    let message = crate::catalog::nessie::commit_message(&ctx.command, &record.run_id);
+    let published = publish(staged, ctx.fence.as_ref(), &message).await?;
+    failpoint::hit("etl.published");
+    Ok(published)
+}
+
+/// Checks failed: nothing of the run reaches the published tables, only its row
+/// (`checks-failed`). On Nessie what it built is kept on a branch of its own, to be queried
+/// and audited; the row names it. Returns the run's error (or what failed in recording it).
+async fn refuse_publish(
+    published: &Lakehouse,
+    staged: StagedLakehouse,
+    mut record: RunRecord,
+    failed: Vec<String>,
+    ctx: &RunContext,
+) -> Error {
+    let message = crate::catalog::nessie::commit_message(&ctx.command, &record.run_id);
+    let branch = crate::catalog::nessie::audit_branch(&record.run_id);
+    // Keeping them is a help for the audit, not the run's result: if it fails, the run
+    // still fails for its checks, with its row.
+    let kept = match staged.publish_to_new_branch(&branch, &message).await {
+        Ok(kept) => kept,
+        Err(e) => {
+            tracing::warn!("the run's tables could not be kept on Nessie branch {branch}: {e}");
+            false
+        }
+    };
+    record.status = runs::RunStatus::ChecksFailed;
+    record.audit_branch = kept.then(|| branch.clone());
+    let recorded = async {
         record.tables = table_states(published, &[]).await?;
-        record.audit_branch = kept.then(|| branch.clone());
         let row = published.staged();
         runs::record(&row, &record).await?;
-        publish(&row, ctx.fence.as_ref(), &message).await?;
-        return Err(Error::ChecksFailed {
+        publish(row, ctx.fence.as_ref(), &message).await
+    };
+    match recorded.await {
+        Ok(_) => Error::ChecksFailed {
             failed,
             kept_on: kept.then_some(branch),
-        });
+        },
+        Err(e) => e,
     }
-    record.tables = table_states(lake, &report.tables).await?;
-    runs::record(lake, &record).await?;
-    failpoint::hit("etl.before-publish");
-    report.published = Some(publish(lake, ctx.fence.as_ref(), &message).await?);
-    failpoint::hit("etl.published");
-    tracing::info!(run = run_id, "published");
-    Ok(report)
+}
+
+/// The properties a rollback to a run sets on table `def`, as the ETL reads them: the
+/// rollback's run id; a fingerprint that matches no contents, so the next full build writes
+/// the table again; and on the tables that carry a processed-files list, the list as it was
+/// after that run (`processed`), so the next run processes again what came later.
+pub fn rollback_properties(
+    def: &TableDef,
+    rollback_run_id: &str,
+    processed: &RawFiles,
+) -> Result<Vec<(String, String)>> {
+    let mut props = vec![
+        (RUN_ID_SUMMARY.to_string(), rollback_run_id.to_string()),
+        (
+            FINGERPRINT_PROPERTY.to_string(),
+            format!("rollback:{rollback_run_id}"),
+        ),
+    ];
+    let files = match def.name.as_str() {
+        crate::dims::FACT_TABLE => Some(&processed.games),
+        crate::dims::GAME_DETAIL_TABLE => Some(&processed.details),
+        _ => None,
+    };
+    if let Some(files) = files {
+        let json = serde_json::to_string(files)
+            .map_err(|e| Error::Internal(format!("raw file list: {e}")))?;
+        props.push((RAW_FILES_PROPERTY.to_string(), json));
+    }
+    Ok(props)
 }
 
 /// Publishes a staged lakehouse, fenced by the lease: checked just before (on S3 that renews
 /// it) and, on the embedded catalog, again inside the publishing transaction.
 pub(crate) async fn publish(
-    lake: &Lakehouse,
+    staged: StagedLakehouse,
     fence: Option<&LeaseFence>,
     message: &str,
 ) -> Result<PublishMode> {
@@ -314,7 +446,7 @@ pub(crate) async fn publish(
         }
         None => None,
     };
-    lake.publish(fence, message).await
+    staged.publish(fence, message).await
 }
 
 /// Every star table as `lake` shows it: its current snapshot, and what `outcomes` did to it.

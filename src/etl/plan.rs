@@ -44,8 +44,10 @@ pub(crate) struct Plan {
 impl Plan {
     /// Plans a run; `full_refresh` rebuilds everything from all raw files.
     pub async fn make(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> Result<Self> {
-        let (game_files, detail_files) =
-            futures::try_join!(wh.raw_game_files(), wh.raw_detail_files())?;
+        let (game_files, detail_files) = futures::try_join!(
+            wh.parquet_files(crate::raw::RAW_GAMES_PREFIX),
+            wh.parquet_files(crate::raw::RAW_DETAILS_PREFIX)
+        )?;
         let (processed_games, processed_details) = futures::try_join!(
             processed_files(lake, FACT_TABLE),
             processed_files(lake, GAME_DETAIL_TABLE)

@@ -336,3 +336,44 @@ fn flatten_details(batch: &RecordBatch, path: &str) -> Result<RecordBatch> {
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::datatypes::{DataType, Field};
+
+    use super::{GAME_COLUMNS, UNUSED_LEAVES};
+    use crate::raw::raw_schema;
+
+    /// Dotted leaf paths of a field, list levels left out (as the reader names them).
+    fn leaves(prefix: &str, field: &Field, out: &mut Vec<String>) {
+        let name = if prefix.is_empty() {
+            field.name().clone()
+        } else {
+            format!("{prefix}.{}", field.name())
+        };
+        match field.data_type() {
+            DataType::Struct(children) => children.iter().for_each(|c| leaves(&name, c, out)),
+            DataType::List(item) => match item.data_type() {
+                DataType::Struct(children) => children.iter().for_each(|c| leaves(&name, c, out)),
+                _ => out.push(name),
+            },
+            _ => out.push(name),
+        }
+    }
+
+    #[test]
+    fn the_reader_names_only_columns_of_the_raw_layout() {
+        let schema = raw_schema();
+        for name in GAME_COLUMNS {
+            assert!(
+                schema.field_with_name(name).is_ok(),
+                "{name} is no raw column"
+            );
+        }
+        let mut all = Vec::new();
+        schema.fields().iter().for_each(|f| leaves("", f, &mut all));
+        for leaf in UNUSED_LEAVES {
+            assert!(all.iter().any(|l| l == leaf), "{leaf} is no raw leaf");
+        }
+    }
+}

@@ -38,7 +38,7 @@ impl CdcState {
     /// Reads the state from every raw games file under the warehouse.
     pub async fn load(wh: &Warehouse) -> Result<Self> {
         let mut state = Self::default();
-        for path in wh.raw_game_files().await? {
+        for path in wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await? {
             let bytes = wh.get(&path).await?;
             state.absorb_file(bytes, &path)?;
         }
@@ -46,35 +46,15 @@ impl CdcState {
     }
 
     fn absorb_file(&mut self, bytes: bytes::Bytes, path: &str) -> Result<()> {
-        let ctx = |e: parquet::errors::ParquetError| Error::corrupt(path, e);
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ctx)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "updated", "added"]);
-        for batch in builder.with_projection(mask).build().map_err(ctx)? {
-            let batch = batch?;
-            let ids = batch
-                .column_by_name("id")
-                .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
-            let updated = batch
-                .column_by_name("updated")
-                .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
-            let added = batch
-                .column_by_name("added")
-                .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
-            let (Some(ids), Some(updated), Some(added)) = (ids, updated, added) else {
-                return Err(Error::corrupt(
-                    path,
-                    "no id, updated and added columns of the expected types",
-                ));
-            };
-            for i in 0..batch.num_rows() {
-                if ids.is_null(i) || updated.is_null(i) {
-                    continue;
-                }
-                let added = if added.is_null(i) { 0 } else { added.value(i) };
-                self.observe_micros(ids.value(i), updated.value(i), added);
-            }
-        }
-        Ok(())
+        for_each_version(
+            bytes,
+            path,
+            "updated",
+            Some("added"),
+            |id, updated, added| {
+                self.observe_micros(id, updated, added.unwrap_or(0));
+            },
+        )
     }
 
     /// True when this version is new or later than what is held.
@@ -121,6 +101,48 @@ impl CdcState {
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }
+}
+
+/// Reads a raw file's `id` and version column `version` (microseconds), and `extra` (an
+/// Int64 column, null where absent) when asked, and calls `each` for every row with an id
+/// and a version. The one reader of versions for change data capture, list and detail
+/// landings alike.
+pub(crate) fn for_each_version(
+    bytes: bytes::Bytes,
+    path: &str,
+    version: &str,
+    extra: Option<&str>,
+    mut each: impl FnMut(i64, i64, Option<i64>),
+) -> Result<()> {
+    let ctx = |e: parquet::errors::ParquetError| Error::corrupt(path, e);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ctx)?;
+    let columns = ["id", version].into_iter().chain(extra);
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
+    for batch in builder.with_projection(mask).build().map_err(ctx)? {
+        let batch = batch?;
+        let ints = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        };
+        let versions = batch
+            .column_by_name(version)
+            .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
+        let extras = extra.map(ints);
+        let (Some(ids), Some(versions), None | Some(Some(_))) = (ints("id"), versions, extras)
+        else {
+            return Err(Error::corrupt(
+                path,
+                format!("no id and {version} columns of the expected types"),
+            ));
+        };
+        let extras = extras.flatten();
+        for i in (0..batch.num_rows()).filter(|i| ids.is_valid(*i) && versions.is_valid(*i)) {
+            let extra = extras.filter(|e| e.is_valid(i)).map(|e| e.value(i));
+            each(ids.value(i), versions.value(i), extra);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Typed games to arrow columns in the raw schema ([`crate::raw::raw_schema`]).
 //!
-//! Each column is built straight from the [`Game`] fields: nested lists become a list array
+//! Each column is built by its name in the raw schema, straight from the [`Game`] fields: nested lists become a list array
 //! over one struct array of all the items, structs keep their nulls. This replaced a detour
 //! through arrow-json's serde tape (serialise every game to JSON tokens, then decode the
 //! tokens by field name), which cost a large share of the ingest's time (docs/benchmarks.md).
@@ -24,163 +24,183 @@ use crate::raw::raw_schema;
 use crate::{Error, Result};
 
 /// The games as one batch of the raw schema, with the run's id and ingest time (`micros`
-/// since the epoch, UTC) on every row.
+/// since the epoch, UTC) on every row. Columns come in the raw schema's order, each built by
+/// its name: the order is [`raw_schema`]'s alone.
 pub fn batch(games: &[Game<'_>], run_id: &str, ingested_at_micros: i64) -> Result<RecordBatch> {
     let schema = raw_schema();
-    let field = |name: &str| -> Result<DataType> {
-        Ok(schema
-            .field_with_name(name)
-            .map_err(|e| Error::Schema(format!("raw schema: {e}")))?
-            .data_type()
-            .clone())
+    let stamp = Stamp {
+        run_id,
+        ingested_at_micros,
     };
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| column(field.name(), field.data_type(), games, &stamp))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// What every row of a run carries.
+struct Stamp<'a> {
+    run_id: &'a str,
+    ingested_at_micros: i64,
+}
+
+/// The raw column `name` (of type `t`) of `games`.
+fn column(name: &str, t: &DataType, games: &[Game<'_>], stamp: &Stamp<'_>) -> Result<ArrayRef> {
     let n = games.len();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(games.iter().map(|g| g.id))),
-        Arc::new(StringArray::from_iter_values(games.iter().map(|g| &g.slug))),
-        Arc::new(StringArray::from_iter_values(games.iter().map(|g| &g.name))),
-        Arc::new(Date32Array::from_iter(games.iter().map(|g| {
+    let int32 = |f: fn(&Game<'_>) -> Option<i32>| -> ArrayRef {
+        Arc::new(Int32Array::from_iter(games.iter().map(f)))
+    };
+    Ok(match name {
+        "id" => ints(games.iter().map(|g| Some(g.id))),
+        "slug" => strs(games.iter().map(|g| Some(g.slug.as_ref()))),
+        "name" => strs(games.iter().map(|g| Some(g.name.as_ref()))),
+        "released" => Arc::new(Date32Array::from_iter(games.iter().map(|g| {
             g.released
                 .map(|d| d.num_days_from_ce() - DAYS_FROM_CE_TO_EPOCH)
         }))),
-        Arc::new(BooleanArray::from_iter(games.iter().map(|g| Some(g.tba)))),
-        Arc::new(StringArray::from_iter(
-            games.iter().map(|g| g.background_image.as_deref()),
-        )),
-        Arc::new(Float64Array::from_iter_values(
+        "tba" => Arc::new(BooleanArray::from_iter(games.iter().map(|g| Some(g.tba)))),
+        "background_image" => strs(games.iter().map(|g| g.background_image.as_deref())),
+        "rating" => Arc::new(Float64Array::from_iter_values(
             games.iter().map(|g| g.rating),
         )),
-        Arc::new(Int32Array::from_iter_values(
-            games.iter().map(|g| g.rating_top),
-        )),
-        list(
-            &field("ratings")?,
-            games.iter().map(|g| g.ratings.as_deref()),
-            |items| {
-                Ok(vec![
-                    ints(items.iter().map(|r| Some(r.id))),
-                    strs(items.iter().map(|r| Some(r.title.as_str()))),
-                    ints(items.iter().map(|r| Some(r.count))),
-                    Arc::new(Float64Array::from_iter_values(
-                        items.iter().map(|r| r.percent),
-                    )),
-                ])
-            },
-        )?,
-        ints(games.iter().map(|g| Some(g.ratings_count))),
-        ints(games.iter().map(|g| Some(g.reviews_text_count))),
-        ints(games.iter().map(|g| Some(g.added))),
-        {
-            let status: Vec<_> = games.iter().map(|g| g.added_by_status.as_ref()).collect();
-            let each = |f: fn(&super::model::AddedByStatus) -> Option<i64>| {
-                ints(status.iter().map(|s| s.and_then(f)))
-            };
-            structure(
-                &field("added_by_status")?,
-                vec![
-                    each(|s| s.yet),
-                    each(|s| s.owned),
-                    each(|s| s.beaten),
-                    each(|s| s.toplay),
-                    each(|s| s.dropped),
-                    each(|s| s.playing),
-                ],
-                status.iter().map(Option::is_some),
-            )?
-        },
-        Arc::new(Int32Array::from_iter(games.iter().map(|g| g.metacritic))),
-        Arc::new(Int32Array::from_iter_values(
-            games.iter().map(|g| g.playtime),
-        )),
-        ints(games.iter().map(|g| Some(g.suggestions_count))),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(
+        "rating_top" => int32(|g| Some(g.rating_top)),
+        "ratings" => ratings(t, games)?,
+        "ratings_count" => ints(games.iter().map(|g| Some(g.ratings_count))),
+        "reviews_text_count" => ints(games.iter().map(|g| Some(g.reviews_text_count))),
+        "added" => ints(games.iter().map(|g| Some(g.added))),
+        "added_by_status" => added_by_status(t, games)?,
+        "metacritic" => int32(|g| g.metacritic),
+        "playtime" => int32(|g| Some(g.playtime)),
+        "suggestions_count" => ints(games.iter().map(|g| Some(g.suggestions_count))),
+        "updated" => Arc::new(TimestampMicrosecondArray::from_iter_values(
             games.iter().map(|g| g.updated.and_utc().timestamp_micros()),
         )),
-        ints(games.iter().map(|g| Some(g.reviews_count))),
-        named(
-            &field("esrb_rating")?,
-            &games
-                .iter()
-                .map(|g| g.esrb_rating.as_ref())
-                .collect::<Vec<_>>(),
-        )?,
-        list(
-            &field("platforms")?,
-            games.iter().map(|g| g.platforms.as_deref()),
-            |items| {
-                let platforms: Vec<_> = items.iter().map(|p| Some(&p.platform)).collect();
-                Ok(vec![
-                    named(&list_item(&field("platforms")?, 0)?, &platforms)?,
-                    strs(items.iter().map(|p| p.released_at.as_deref())),
-                ])
-            },
-        )?,
-        list(
-            &field("parent_platforms")?,
-            games.iter().map(|g| g.parent_platforms.as_deref()),
-            |items| {
-                let platforms: Vec<_> = items.iter().map(|p| Some(&p.platform)).collect();
-                Ok(vec![named(
-                    &list_item(&field("parent_platforms")?, 0)?,
-                    &platforms,
-                )?])
-            },
-        )?,
-        list(
-            &field("stores")?,
-            games.iter().map(|g| g.stores.as_deref()),
-            |items| {
-                let stores: Vec<_> = items.iter().map(|s| Some(&s.store)).collect();
-                Ok(vec![
-                    ints(items.iter().map(|s| s.id)),
-                    named(&list_item(&field("stores")?, 1)?, &stores)?,
-                ])
-            },
-        )?,
-        list(
-            &field("genres")?,
-            games.iter().map(|g| g.genres.as_deref()),
-            |items| {
-                Ok(vec![
-                    ints(items.iter().map(|x| Some(x.id))),
-                    strs(items.iter().map(|x| Some(x.name.as_str()))),
-                    strs(items.iter().map(|x| Some(x.slug.as_str()))),
-                ])
-            },
-        )?,
-        list(
-            &field("tags")?,
-            games.iter().map(|g| g.tags.as_deref()),
-            |items| {
-                Ok(vec![
-                    ints(items.iter().map(|t| Some(t.id))),
-                    strs(items.iter().map(|t| Some(t.name.as_str()))),
-                    strs(items.iter().map(|t| Some(t.slug.as_str()))),
-                    strs(items.iter().map(|t| t.language.as_deref())),
-                    ints(items.iter().map(|t| t.games_count)),
-                    strs(items.iter().map(|t| t.image_background.as_deref())),
-                ])
-            },
-        )?,
-        list(
-            &field("short_screenshots")?,
-            games.iter().map(|g| g.short_screenshots.as_deref()),
-            |items| {
-                Ok(vec![
-                    ints(items.iter().map(|s| Some(s.id))),
-                    strs(items.iter().map(|s| s.image.as_deref())),
-                ])
-            },
-        )?,
-        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-            run_id, n,
-        ))),
-        Arc::new(
-            TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(ingested_at_micros, n))
-                .with_timezone("UTC"),
+        "reviews_count" => ints(games.iter().map(|g| Some(g.reviews_count))),
+        "esrb_rating" => {
+            let ratings: Vec<_> = games.iter().map(|g| g.esrb_rating.as_ref()).collect();
+            named(t, &ratings)?
+        }
+        "platforms" => platforms(t, games)?,
+        "parent_platforms" => parent_platforms(t, games)?,
+        "stores" => stores(t, games)?,
+        "genres" => genres(t, games)?,
+        "tags" => tags(t, games)?,
+        "short_screenshots" => short_screenshots(t, games)?,
+        "_run_id" => strs(std::iter::repeat_n(Some(stamp.run_id), n)),
+        "_ingested_at" => Arc::new(
+            TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(
+                stamp.ingested_at_micros,
+                n,
+            ))
+            .with_timezone("UTC"),
         ),
-    ];
-    Ok(RecordBatch::try_new(schema, columns)?)
+        other => {
+            return Err(Error::Schema(format!(
+                "raw schema: column {other} has no builder in ingest::columns"
+            )));
+        }
+    })
+}
+
+fn ratings(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(t, games.iter().map(|g| g.ratings.as_deref()), |items| {
+        Ok(vec![
+            ints(items.iter().map(|r| Some(r.id))),
+            strs(items.iter().map(|r| Some(r.title.as_str()))),
+            ints(items.iter().map(|r| Some(r.count))),
+            Arc::new(Float64Array::from_iter_values(
+                items.iter().map(|r| r.percent),
+            )),
+        ])
+    })
+}
+
+fn added_by_status(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    let status: Vec<_> = games.iter().map(|g| g.added_by_status.as_ref()).collect();
+    let each = |f: fn(&super::model::AddedByStatus) -> Option<i64>| {
+        ints(status.iter().map(|s| s.and_then(f)))
+    };
+    structure(
+        t,
+        vec![
+            each(|s| s.yet),
+            each(|s| s.owned),
+            each(|s| s.beaten),
+            each(|s| s.toplay),
+            each(|s| s.dropped),
+            each(|s| s.playing),
+        ],
+        status.iter().map(Option::is_some),
+    )
+}
+
+fn platforms(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(t, games.iter().map(|g| g.platforms.as_deref()), |items| {
+        let platforms: Vec<_> = items.iter().map(|p| Some(&p.platform)).collect();
+        Ok(vec![
+            named(&list_item(t, 0)?, &platforms)?,
+            strs(items.iter().map(|p| p.released_at.as_deref())),
+        ])
+    })
+}
+
+fn parent_platforms(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(
+        t,
+        games.iter().map(|g| g.parent_platforms.as_deref()),
+        |items| {
+            let platforms: Vec<_> = items.iter().map(|p| Some(&p.platform)).collect();
+            Ok(vec![named(&list_item(t, 0)?, &platforms)?])
+        },
+    )
+}
+
+fn stores(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(t, games.iter().map(|g| g.stores.as_deref()), |items| {
+        let stores: Vec<_> = items.iter().map(|s| Some(&s.store)).collect();
+        Ok(vec![
+            ints(items.iter().map(|s| s.id)),
+            named(&list_item(t, 1)?, &stores)?,
+        ])
+    })
+}
+
+fn genres(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(t, games.iter().map(|g| g.genres.as_deref()), |items| {
+        Ok(vec![
+            ints(items.iter().map(|x| Some(x.id))),
+            strs(items.iter().map(|x| Some(x.name.as_str()))),
+            strs(items.iter().map(|x| Some(x.slug.as_str()))),
+        ])
+    })
+}
+
+fn tags(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(t, games.iter().map(|g| g.tags.as_deref()), |items| {
+        Ok(vec![
+            ints(items.iter().map(|t| Some(t.id))),
+            strs(items.iter().map(|t| Some(t.name.as_str()))),
+            strs(items.iter().map(|t| Some(t.slug.as_str()))),
+            strs(items.iter().map(|t| t.language.as_deref())),
+            ints(items.iter().map(|t| t.games_count)),
+            strs(items.iter().map(|t| t.image_background.as_deref())),
+        ])
+    })
+}
+
+fn short_screenshots(t: &DataType, games: &[Game<'_>]) -> Result<ArrayRef> {
+    list(
+        t,
+        games.iter().map(|g| g.short_screenshots.as_deref()),
+        |items| {
+            Ok(vec![
+                ints(items.iter().map(|s| Some(s.id))),
+                strs(items.iter().map(|s| s.image.as_deref())),
+            ])
+        },
+    )
 }
 
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.

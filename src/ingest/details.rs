@@ -18,12 +18,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{Array, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use arrow::array::RecordBatch;
 use arrow::json::ReaderBuilder;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::StreamExt;
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::cdc::CdcState;
@@ -64,7 +62,7 @@ impl DetailState {
     /// Reads the state from every raw detail file.
     pub async fn load(wh: &Warehouse) -> Result<Self> {
         let mut state = Self::default();
-        for path in wh.raw_detail_files().await? {
+        for path in wh.parquet_files(crate::raw::RAW_DETAILS_PREFIX).await? {
             let bytes = wh.get(&path).await?;
             state.absorb(bytes, &path)?;
         }
@@ -72,29 +70,10 @@ impl DetailState {
     }
 
     fn absorb(&mut self, bytes: bytes::Bytes, path: &str) -> Result<()> {
-        let ctx = |e: parquet::errors::ParquetError| Error::corrupt(path, e);
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ctx)?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "list_updated"]);
-        for batch in builder.with_projection(mask).build().map_err(ctx)? {
-            let batch = batch?;
-            let ids = batch
-                .column_by_name("id")
-                .and_then(|c| c.as_any().downcast_ref::<Int64Array>());
-            let updated = batch
-                .column_by_name("list_updated")
-                .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>());
-            let (Some(ids), Some(updated)) = (ids, updated) else {
-                return Err(Error::corrupt(
-                    path,
-                    "no id and list_updated columns of the expected types",
-                ));
-            };
-            for i in (0..batch.num_rows()).filter(|i| ids.is_valid(*i) && updated.is_valid(*i)) {
-                let slot = self.held.entry(ids.value(i)).or_insert(i64::MIN);
-                *slot = (*slot).max(updated.value(i));
-            }
-        }
-        Ok(())
+        super::cdc::for_each_version(bytes, path, "list_updated", None, |id, updated, _| {
+            let slot = self.held.entry(id).or_insert(i64::MIN);
+            *slot = (*slot).max(updated);
+        })
     }
 }
 
@@ -112,10 +91,10 @@ struct Failures {
 
 impl Failures {
     async fn load(wh: &Warehouse) -> Result<Self> {
-        match wh.get(FAILURES).await {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+        match wh.get_opt(FAILURES).await {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
                 .map_err(|e| Error::corrupt(FAILURES, format!("{e}; remove it to retry them all"))),
-            Err(Error::Storage(object_store::Error::NotFound { .. })) => Ok(Self::default()),
+            Ok(None) => Ok(Self::default()),
             Err(e) => Err(e),
         }
     }
@@ -162,7 +141,11 @@ pub async fn awaited(
     cdc: &CdcState,
     ledger: &super::quota::Ledger,
 ) -> Result<Option<usize>> {
-    let api_used = ledger.ever_spent() || !wh.raw_detail_files().await?.is_empty();
+    let api_used = ledger.ever_spent()
+        || !wh
+            .parquet_files(crate::raw::RAW_DETAILS_PREFIX)
+            .await?
+            .is_empty();
     if !api_used {
         return Ok(None);
     }
@@ -288,6 +271,16 @@ impl DetailLander {
         });
     }
 
+    fn new(run_id: &str, started: DateTime<Utc>) -> Self {
+        Self {
+            run_id: run_id.to_string(),
+            run_date: started.format("%Y-%m-%d").to_string(),
+            ingested_at: started.to_rfc3339(),
+            rows: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
     async fn flush(&mut self, wh: &Warehouse) -> Result<()> {
         if self.rows.is_empty() {
             return Ok(());
@@ -301,7 +294,7 @@ impl DetailLander {
         let path = raw_detail_path(&self.run_date, &self.run_id, self.files.len() + 1);
         wh.put(&path, bytes).await?;
         self.files.push(path);
-        failpoint::hit(&format!("ingest.detail-file.{}", self.files.len()));
+        failpoint::hit_nth("ingest.detail-file", self.files.len());
         Ok(())
     }
 }
@@ -350,24 +343,9 @@ pub(crate) async fn fetch(
     }
     tracing::info!(games = queue.len(), "fetching game details");
     progress.begin("details", Some(queue.len() as u64));
-    let mut lander = DetailLander {
-        run_id: run_id.to_string(),
-        run_date: started.format("%Y-%m-%d").to_string(),
-        ingested_at: started.to_rfc3339(),
-        rows: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut lander = DetailLander::new(run_id, started);
     let total = queue.len();
-    let concurrency = client_concurrency(client);
-    let mut answers = futures::stream::iter(queue)
-        .map(|(id, list_updated)| {
-            let client = client.clone();
-            async move {
-                let url = client.detail_url(id);
-                (id, list_updated, client.fetch(&url).await, url)
-            }
-        })
-        .buffered(concurrency);
+    let mut answers = requests(client, queue);
     let mut outcome: Result<Stopped> = Ok(Stopped::No);
     let mut done = 0usize;
     while let Some((id, list_micros, answer, url)) = answers.next().await {
@@ -375,25 +353,16 @@ pub(crate) async fn fetch(
         let list_updated = DateTime::from_timestamp_micros(list_micros)
             .map(|t| t.naive_utc())
             .ok_or_else(|| Error::Internal(format!("game {id}: updated out of range")))?;
-        let failure = match answer {
-            Ok(Fetched::Body(bytes)) => match parse_detail(&bytes, id, &label) {
-                Ok(detail) => {
-                    lander.push(detail, list_updated);
-                    failures.games.remove(&id);
-                    report.landed += 1;
-                    None
-                }
-                Err(e) => Some(e.to_string()),
-            },
-            Ok(Fetched::NotFound) => Some(format!(
-                "{label}: RAWG answers 404 (the game is gone or merged)"
-            )),
-            Err(HttpError::BudgetSpent { .. }) => {
-                outcome = Ok(Stopped::Budget);
-                break;
+        let failure = match judge(answer, id, &label) {
+            Answer::Detail(detail) => {
+                lander.push(*detail, list_updated);
+                failures.games.remove(&id);
+                report.landed += 1;
+                None
             }
-            Err(e) => {
-                outcome = Err(e.into());
+            Answer::NotTaken(reason) => Some(reason),
+            Answer::Stop(stop) => {
+                outcome = stop;
                 break;
             }
         };
@@ -402,13 +371,11 @@ pub(crate) async fn fetch(
                 game = id,
                 "detail not taken, list data kept, asked again on a later run: {reason}"
             );
-            failures.games.insert(
-                id,
-                Failure {
-                    list_updated: list_micros,
-                    reason,
-                },
-            );
+            let failure = Failure {
+                list_updated: list_micros,
+                reason,
+            };
+            failures.games.insert(id, failure);
             report.failed += 1;
         }
         done += 1;
@@ -416,7 +383,7 @@ pub(crate) async fn fetch(
             lander.flush(wh).await?;
         }
         progress.advance(1, &format!("{} details landed", report.landed));
-        failpoint::hit(&format!("ingest.detail.{done}"));
+        failpoint::hit_nth("ingest.detail", done);
     }
     drop(answers);
     // Keep what was good, whatever stopped the run.
@@ -428,6 +395,48 @@ pub(crate) async fn fetch(
     flushed?;
     saved?;
     outcome.map(|stopped| (report, stopped))
+}
+
+/// What one detail request gave.
+enum Answer {
+    /// A detail to land.
+    Detail(Box<DetailIn>),
+    /// Not taken (a 404, a malformed body): the game goes to the back of the backlog.
+    NotTaken(String),
+    /// The run's details stop here: the budget is spent, or a fault retries did not fix.
+    Stop(Result<Stopped>),
+}
+
+fn judge(answer: Result<Fetched, HttpError>, id: i64, label: &str) -> Answer {
+    match answer {
+        Ok(Fetched::Body(bytes)) => match parse_detail(&bytes, id, label) {
+            Ok(detail) => Answer::Detail(Box::new(detail)),
+            Err(e) => Answer::NotTaken(e.to_string()),
+        },
+        Ok(Fetched::NotFound) => Answer::NotTaken(format!(
+            "{label}: RAWG answers 404 (the game is gone or merged)"
+        )),
+        Err(HttpError::BudgetSpent { .. }) => Answer::Stop(Ok(Stopped::Budget)),
+        Err(e) => Answer::Stop(Err(e.into())),
+    }
+}
+
+/// The detail requests of `queue`, a few in flight, answered in order: each game's id, its
+/// list `updated` (micros), the answer and the URL asked.
+fn requests(
+    client: &RawgClient,
+    queue: Vec<(i64, i64)>,
+) -> impl futures::Stream<Item = (i64, i64, Result<Fetched, HttpError>, url::Url)> + '_ {
+    let concurrency = client_concurrency(client);
+    futures::stream::iter(queue)
+        .map(move |(id, list_updated)| {
+            let client = client.clone();
+            async move {
+                let url = client.detail_url(id);
+                (id, list_updated, client.fetch(&url).await, url)
+            }
+        })
+        .buffered(concurrency)
 }
 
 fn client_concurrency(client: &RawgClient) -> usize {

@@ -38,10 +38,11 @@ use self::cdc::CdcState;
 use self::details::DetailsReport;
 use self::http::{Budget, HttpError, HttpOptions, RawgClient};
 use self::land::{GameKey, Lander, PageRows};
-use self::plan::{MAX_GAMES_PER_QUERY, Plan, SyncState};
+use self::plan::{MAX_GAMES_PER_QUERY, Plan, Query, SyncState};
 use self::quota::Ledger;
 use self::source::RawPage;
 
+pub use self::plan::WindowsLeft;
 pub use self::source::archived_pages;
 
 /// The public RAWG API. Only contacted when the user runs an ingest without `--source`, and
@@ -84,11 +85,42 @@ impl std::fmt::Display for DateRange {
     }
 }
 
+/// Where pages come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An http(s) base URL of the RAWG API (or a server that behaves like it), such as
+    /// `https://api.rawg.io/api`.
+    Api(String),
+    /// A folder of archived `page-*.json` files.
+    Folder(std::path::PathBuf),
+}
+
+impl Source {
+    /// An http(s) URL is an API; anything else a folder.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("http://") || text.starts_with("https://") {
+            Source::Api(text.to_string())
+        } else {
+            Source::Folder(text.into())
+        }
+    }
+}
+
+/// As given, with any key in a URL redacted: fit for logs and the runs table.
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Api(url) => f.write_str(&http::redact(url)),
+            Source::Folder(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
 /// What to ingest and how.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
-    /// A folder of `page-*.json` or an http(s) base URL such as `https://api.rawg.io/api`.
-    pub source: String,
+    /// Where pages come from.
+    pub source: Source,
     /// The RAWG key, sent only to the source's host.
     pub api_key: Option<Secret>,
     /// Games whose `updated` date falls in this range.
@@ -116,7 +148,7 @@ impl IngestOptions {
     /// quota, details on, 10,000 games a raw file.
     pub fn new(source: impl Into<String>) -> Self {
         Self {
-            source: source.into(),
+            source: Source::parse(&source.into()),
             api_key: None,
             updated: None,
             dates: None,
@@ -131,7 +163,7 @@ impl IngestOptions {
     }
 
     fn is_http(&self) -> bool {
-        self.source.starts_with("http://") || self.source.starts_with("https://")
+        matches!(self.source, Source::Api(_))
     }
 }
 
@@ -227,7 +259,7 @@ pub(crate) async fn ingest(
     let started = Utc::now();
     let run_id = crate::new_run_id();
     let is_http = opts.is_http();
-    if is_http && opts.api_key.is_none() && opts.source == DEFAULT_SOURCE {
+    if opts.api_key.is_none() && opts.source == Source::Api(DEFAULT_SOURCE.into()) {
         // RAWG answers 401 without a key; say so before any traffic leaves the machine.
         return Err(Error::Config(
             "the RAWG API needs a key: set RAWG_API_KEY (or rawg_api_key in gamelake.toml), \
@@ -246,68 +278,17 @@ pub(crate) async fn ingest(
             run_id: run_id.clone(),
             ..Default::default()
         },
-        local_filter: (!is_http).then_some((opts.dates, opts.updated)),
+        local_filter: (!is_http).then_some(LocalFilter {
+            dates: opts.dates,
+            updated: opts.updated,
+        }),
         spend: None,
         window_page: 0,
     };
 
-    if is_http {
-        let ledger = Ledger::load(wh).await?;
-        let month = quota::month_of(started);
-        let monthly_left = quota::remaining(opts.monthly_request_limit, ledger.spent(&month));
-        let limit = match (opts.max_requests, monthly_left) {
-            (Some(r), Some(m)) if m < r => Some(Limit::Monthly(m)),
-            (Some(r), _) => Some(Limit::Run(r)),
-            (None, Some(m)) => Some(Limit::Monthly(m)),
-            (None, None) => None,
-        };
-        let budget = Budget::new(limit.map(|l| match l {
-            Limit::Run(n) | Limit::Monthly(n) => n,
-        }));
-        let client = RawgClient::new(
-            &opts.source,
-            opts.api_key.clone(),
-            opts.http.clone(),
-            budget,
-        )?;
-        run.spend = Some(Spend {
-            ledger,
-            recorded: 0,
-            budget: client.budget().clone(),
-        });
-        let outcome = run.crawl_api(wh, &client, opts, started, progress).await;
-        // Whatever happened, the requests sent are counted.
-        let spend = run.spend.take();
-        if let Some(mut spend) = spend {
-            let unrecorded = spend.budget.sent() - spend.recorded;
-            let saved = spend.ledger.record(wh, unrecorded, Utc::now()).await;
-            run.report.requests = spend.budget.sent();
-            run.report.quota = QuotaUse {
-                spent: spend.ledger.spent(&month),
-                month,
-                limit: (opts.monthly_request_limit > 0).then_some(opts.monthly_request_limit),
-                resets: Some(quota::resets_on(started)),
-            };
-            if outcome.is_ok()
-                && spend.budget.is_spent()
-                && run.report.backlog != Backlog::default()
-            {
-                run.report.stopped_by = limit;
-            }
-            outcome?;
-            saved?;
-        } else {
-            outcome?;
-        }
-    } else {
-        progress.begin("pages", opts.max_pages.map(|n| n as u64));
-        let pages = source::archived_pages(Path::new(&opts.source))?;
-        let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
-        let producer = tokio::spawn(source::send_archived(pages, opts.max_pages, tx));
-        let outcome = run.consume(rx, wh, progress).await;
-        producer.abort();
-        run.finish(wh, outcome).await?;
-        progress.finish();
+    match &opts.source {
+        Source::Api(url) => run.ingest_api(wh, url, opts, started, progress).await?,
+        Source::Folder(folder) => run.ingest_archive(wh, folder, opts, progress).await?,
     }
     let report = run.report;
     tracing::info!(
@@ -354,7 +335,7 @@ struct Run {
     quarantined: quarantine::Versions,
     report: IngestReport,
     /// Archive sources: the date filters applied here (the API applies its own).
-    local_filter: Option<(Option<DateRange>, Option<DateRange>)>,
+    local_filter: Option<LocalFilter>,
     /// API sources: the request budget and ledger.
     spend: Option<Spend>,
     /// The highest page number of the current query whose games were taken in.
@@ -367,6 +348,95 @@ fn is_budget_stop<T>(outcome: &Result<T>) -> bool {
 }
 
 impl Run {
+    /// An ingest from the API within the run's budget: the smaller of `--max-requests` and
+    /// what the month's quota leaves. Whatever happens, the requests sent are counted.
+    async fn ingest_api(
+        &mut self,
+        wh: &Warehouse,
+        url: &str,
+        opts: &IngestOptions,
+        started: DateTime<Utc>,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        let ledger = Ledger::load(wh).await?;
+        let month = quota::month_of(started);
+        let monthly_left = quota::remaining(opts.monthly_request_limit, ledger.spent(&month));
+        let limit = match (opts.max_requests, monthly_left) {
+            (Some(r), Some(m)) if m < r => Some(Limit::Monthly(m)),
+            (Some(r), _) => Some(Limit::Run(r)),
+            (None, Some(m)) => Some(Limit::Monthly(m)),
+            (None, None) => None,
+        };
+        let budget = Budget::new(limit.map(|l| match l {
+            Limit::Run(n) | Limit::Monthly(n) => n,
+        }));
+        let client = RawgClient::new(url, opts.api_key.clone(), opts.http.clone(), budget)?;
+        self.spend = Some(Spend {
+            ledger,
+            recorded: 0,
+            budget: client.budget().clone(),
+        });
+        let outcome = self.crawl_api(wh, &client, opts, started, progress).await;
+        let Some(mut spend) = self.spend.take() else {
+            return Err(Error::Internal("the request ledger left the run".into()));
+        };
+        let unrecorded = spend.budget.sent() - spend.recorded;
+        let saved = spend.ledger.record(wh, unrecorded, Utc::now()).await;
+        self.report.requests = spend.budget.sent();
+        self.report.quota = QuotaUse {
+            spent: spend.ledger.spent(&month),
+            month,
+            limit: (opts.monthly_request_limit > 0).then_some(opts.monthly_request_limit),
+            resets: Some(quota::resets_on(started)),
+        };
+        if outcome? == CrawlEnd::Budget && self.report.backlog != Backlog::default() {
+            self.report.stopped_by = limit;
+        }
+        saved
+    }
+
+    /// An ingest from archived pages in a folder.
+    async fn ingest_archive(
+        &mut self,
+        wh: &Warehouse,
+        folder: &Path,
+        opts: &IngestOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
+        progress.begin("pages", opts.max_pages.map(|n| n as u64));
+        let pages = source::archived_pages(folder)?;
+        let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
+        let producer = tokio::spawn(source::send_archived(pages, opts.max_pages, tx));
+        let outcome = self.consume(rx, wh, progress).await;
+        producer.abort();
+        self.finish(wh, outcome).await?;
+        progress.finish();
+        Ok(())
+    }
+}
+
+/// How a crawl of the API ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrawlEnd {
+    /// Everything asked for was read (or `--max-pages` was reached).
+    Done,
+    /// The request budget ran out first: what is left waits for a later run.
+    Budget,
+}
+
+/// How the crawl of one window ended.
+enum WindowEnd {
+    /// All its pages came through: the window is finished.
+    Finished,
+    /// It outgrew RAWG's page cap and was split; its parts are read later.
+    Resplit,
+    /// `--max-pages` was reached: the window stays open.
+    MaxPages,
+    /// The request budget ran out inside it: where it stopped is recorded.
+    Budget,
+}
+
+impl Run {
     /// An ingest from the API: plan (or resume) the windows, crawl them in order, then fetch
     /// the details of new and changed games, all within the request budget.
     async fn crawl_api(
@@ -376,13 +446,13 @@ impl Run {
         opts: &IngestOptions,
         started: DateTime<Utc>,
         progress: &mut dyn Progress,
-    ) -> Result<()> {
+    ) -> Result<CrawlEnd> {
         let now = started.naive_utc();
         let planned = Plan::new(wh, client, opts.dates, opts.updated, now).await;
         if is_budget_stop(&planned) {
             tracing::warn!("the request budget is spent before the plan was made");
             self.report.backlog = self.backlog_without_plan(wh).await?;
-            return Ok(());
+            return Ok(CrawlEnd::Budget);
         }
         let mut plan = planned?;
         self.report.probes = plan.probes;
@@ -395,95 +465,18 @@ impl Run {
             );
         }
         if opts.plan_only {
-            let (_, list_pages) = plan.left();
-            let held = details::DetailState::load(wh).await?;
-            self.report.estimate = Some(Estimate {
-                probes: plan.probes,
-                list_pages,
-                list_games: plan.games_left(),
-                details: details::backlog(&self.state, &held, &Default::default()).len(),
-            });
-            self.report.backlog = self.backlog(wh, &plan).await?;
-            return Ok(());
+            self.estimate(wh, &plan).await?;
+            return Ok(CrawlEnd::Done);
         }
-        let (_, pages_left) = plan.left();
-        progress.begin(
-            "pages",
-            Some(
-                opts.max_pages
-                    .map_or(pages_left, |m| (m as u64).min(pages_left)),
-            ),
-        );
-        let mut budget_stop = false;
-        for query in plan.pending()? {
-            let remaining = opts.max_pages.map(|m| m.saturating_sub(self.report.pages));
-            if remaining == Some(0) {
-                break;
-            }
-            let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
-            let mut first = client.games_url(&query.filters);
-            if query.start_page > 1 {
-                first = http::with_param(&first, "page", &query.start_page.to_string());
-            }
-            self.window_page = 0;
-            // An overfull day's tail needs only its own pages.
-            let own = query
-                .max_pages
-                .map(|m| m.saturating_sub(query.start_page - 1).max(1));
-            let limit = match (remaining, own) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let mut producer = tokio::spawn(source::send_http(
-                client.clone(),
-                first,
-                limit,
-                opts.http.concurrency,
-                tx,
-            ));
-            let outcome = self.consume(rx, wh, progress).await;
-            // A crawler that ended without finishing (a panic) fails its window: the pages it
-            // did not hand over were never read, and the window must not count as finished.
-            let (crawl, outcome) = match outcome {
-                Ok(()) => match (&mut producer).await {
-                    Ok(crawl) => (crawl, Ok(())),
-                    Err(e) => (source::Crawl::default(), Err(crawler_failed(&query, &e))),
-                },
-                Err(e) => {
-                    producer.abort();
-                    (source::Crawl::default(), Err(e))
-                }
-            };
-            budget_stop = is_budget_stop(&outcome);
-            let outcome = if budget_stop { Ok(()) } else { outcome };
-            self.finish(wh, outcome).await?;
-            if budget_stop {
-                plan.stopped(wh, &query, self.window_page).await?;
-                break;
-            }
-            // Only a window whose pages all came through is finished; --max-pages may have
-            // cut it short, and one that outgrew RAWG's limit is split and read again.
-            if opts.max_pages.is_some_and(|m| self.report.pages >= m) {
-                break;
-            }
-            let single_day = query.window.is_some_and(|w| w.from == w.to);
-            if crawl.max_count.is_some_and(|c| c > MAX_GAMES_PER_QUERY) && !single_day {
-                let resplit = plan.resplit(wh, client, &query).await;
-                if is_budget_stop(&resplit) {
-                    budget_stop = true;
-                    break;
-                }
-                if resplit? {
-                    continue;
-                }
-            }
-            plan.finish(wh, &query, self.state.newest_updated(), now)
-                .await?;
-        }
-        progress.finish();
+        let mut end = self
+            .crawl_windows(wh, client, opts, &mut plan, now, progress)
+            .await?;
         self.report.probes = plan.probes;
-        if opts.details && !budget_stop && !client.budget().is_spent() {
-            let fetched = details::fetch(
+        if opts.details && end == CrawlEnd::Done && client.budget().is_spent() {
+            // The details wait for a later run, as the rest of a window would.
+            end = CrawlEnd::Budget;
+        } else if opts.details && end == CrawlEnd::Done {
+            let (fetched, stopped) = details::fetch(
                 wh,
                 client,
                 &self.state,
@@ -492,15 +485,158 @@ impl Run {
                 progress,
             )
             .await?;
-            self.report.details = fetched.0;
+            self.report.details = fetched;
+            if stopped == details::Stopped::Budget {
+                end = CrawlEnd::Budget;
+            }
         }
         self.report.backlog = self.backlog(wh, &plan).await?;
+        Ok(end)
+    }
+
+    /// `--plan`: what the run would send, with nothing sent but the plan's probes.
+    async fn estimate(&mut self, wh: &Warehouse, plan: &Plan) -> Result<()> {
+        let held = details::DetailState::load(wh).await?;
+        self.report.estimate = Some(Estimate {
+            probes: plan.probes,
+            list_pages: plan.left().list_pages,
+            list_games: plan.games_left(),
+            details: details::backlog(&self.state, &held, &Default::default()).len(),
+        });
+        self.report.backlog = self.backlog(wh, plan).await?;
         Ok(())
+    }
+
+    /// Crawls the plan's pending windows in order until they are done, `--max-pages` is
+    /// reached or the budget runs out.
+    async fn crawl_windows(
+        &mut self,
+        wh: &Warehouse,
+        client: &RawgClient,
+        opts: &IngestOptions,
+        plan: &mut Plan,
+        now: chrono::NaiveDateTime,
+        progress: &mut dyn Progress,
+    ) -> Result<CrawlEnd> {
+        let pages_left = plan.left().list_pages;
+        let expected = opts
+            .max_pages
+            .map_or(pages_left, |m| (m as u64).min(pages_left));
+        progress.begin("pages", Some(expected));
+        let mut end = CrawlEnd::Done;
+        for query in plan.pending()? {
+            let remaining = opts.max_pages.map(|m| m.saturating_sub(self.report.pages));
+            if remaining == Some(0) {
+                break;
+            }
+            let window = self
+                .crawl_window(wh, client, opts, plan, &query, progress)
+                .await?;
+            match window {
+                WindowEnd::Resplit => continue,
+                WindowEnd::MaxPages => break,
+                WindowEnd::Budget => {
+                    end = CrawlEnd::Budget;
+                    break;
+                }
+                WindowEnd::Finished => {
+                    plan.finish(wh, &query, self.state.newest_updated(), now)
+                        .await?;
+                }
+            }
+        }
+        progress.finish();
+        Ok(end)
+    }
+
+    /// Reads one window's pages and lands its games; says how it ended. Only a window whose
+    /// pages all came through is finished: `--max-pages` may have cut it short, and one
+    /// that outgrew RAWG's limit is split and read again.
+    async fn crawl_window(
+        &mut self,
+        wh: &Warehouse,
+        client: &RawgClient,
+        opts: &IngestOptions,
+        plan: &mut Plan,
+        query: &Query,
+        progress: &mut dyn Progress,
+    ) -> Result<WindowEnd> {
+        let (crawl, outcome) = self.read_window(wh, client, opts, query, progress).await;
+        let budget_stop = is_budget_stop(&outcome);
+        self.finish(wh, if budget_stop { Ok(()) } else { outcome })
+            .await?;
+        if budget_stop {
+            plan.stopped(wh, query, self.window_page).await?;
+            return Ok(WindowEnd::Budget);
+        }
+        if opts.max_pages.is_some_and(|m| self.report.pages >= m) {
+            return Ok(WindowEnd::MaxPages);
+        }
+        let single_day = query.window.is_some_and(|w| w.from == w.to);
+        if crawl.max_count.is_some_and(|c| c > MAX_GAMES_PER_QUERY) && !single_day {
+            let resplit = plan.resplit(wh, client, query).await;
+            if is_budget_stop(&resplit) {
+                return Ok(WindowEnd::Budget);
+            }
+            if resplit? {
+                return Ok(WindowEnd::Resplit);
+            }
+        }
+        Ok(WindowEnd::Finished)
+    }
+
+    /// One crawler task fetches the window's pages while this task parses and keeps them.
+    /// A crawler that ended without finishing (a panic) fails its window: the pages it did
+    /// not hand over were never read, and the window must not count as finished.
+    async fn read_window(
+        &mut self,
+        wh: &Warehouse,
+        client: &RawgClient,
+        opts: &IngestOptions,
+        query: &Query,
+        progress: &mut dyn Progress,
+    ) -> (source::Crawl, Result<()>) {
+        let remaining = opts.max_pages.map(|m| m.saturating_sub(self.report.pages));
+        let (tx, rx) = mpsc::channel::<Result<RawPage>>(4);
+        let mut first = client.games_url(&query.filters);
+        if query.start_page > 1 {
+            first = http::with_param(&first, "page", &query.start_page.to_string());
+        }
+        self.window_page = 0;
+        // An overfull day's tail needs only its own pages.
+        let own = query
+            .max_pages
+            .map(|m| m.saturating_sub(query.start_page - 1).max(1));
+        let limit = match (remaining, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let concurrency = opts.http.concurrency;
+        let mut producer = tokio::spawn(source::send_http(
+            client.clone(),
+            first,
+            limit,
+            concurrency,
+            tx,
+        ));
+        match self.consume(rx, wh, progress).await {
+            Ok(()) => match (&mut producer).await {
+                Ok(crawl) => (crawl, Ok(())),
+                Err(e) => (source::Crawl::default(), Err(crawler_failed(query, &e))),
+            },
+            Err(e) => {
+                producer.abort();
+                (source::Crawl::default(), Err(e))
+            }
+        }
     }
 
     /// What is left after this run: the plan's open windows and the details backlog.
     async fn backlog(&self, wh: &Warehouse, plan: &Plan) -> Result<Backlog> {
-        let (windows, list_pages) = plan.left();
+        let WindowsLeft {
+            windows,
+            list_pages,
+        } = plan.left();
         Ok(Backlog {
             windows,
             list_pages,
@@ -510,7 +646,10 @@ impl Run {
 
     /// The backlog when no plan could be made: the sync pass in progress, if any.
     async fn backlog_without_plan(&self, wh: &Warehouse) -> Result<Backlog> {
-        let (windows, list_pages) = SyncState::load(wh).await?.left();
+        let WindowsLeft {
+            windows,
+            list_pages,
+        } = SyncState::load(wh).await?.left();
         Ok(Backlog {
             windows,
             list_pages,
@@ -558,41 +697,13 @@ impl Run {
         while let Some(page) = parsed.next().await {
             let (number, (page, quarantined, label)) = page?;
             self.window_page = self.window_page.max(number);
-            let report = &mut self.report;
-            report.pages += 1;
-            report.games_seen += quarantined.len();
-            for q in quarantined {
-                // A version quarantined before (or already held) is not set aside again.
-                if self.quarantined.holds(q.id, q.updated) || !self.state.is_newer(q.id, q.updated)
-                {
-                    report.games_unchanged += 1;
-                    continue;
-                }
-                self.quarantined.observe(q.id, q.updated);
-                report.quarantined += 1;
-                self.quarantine.push(&label, q);
-            }
-            accepted.clear();
-            for (row, game) in page.keys.iter().enumerate() {
-                report.games_seen += 1;
-                if let Some((dates, updated)) = self.local_filter
-                    && !in_ranges(game, dates, updated)
-                {
-                    report.games_filtered += 1;
-                    continue;
-                }
-                if self.state.is_newer(game.id, game.updated) {
-                    self.state.observe(game.id, game.updated, game.added);
-                    accepted.push(row);
-                } else {
-                    report.games_unchanged += 1;
-                }
-            }
-            report.games_kept += self.lander.push(page, &accepted);
+            self.report.pages += 1;
+            self.set_aside(quarantined, &label);
+            self.keep_changed(page, &mut accepted);
             if self.lander.is_full() {
                 self.lander.flush_in_background(wh).await?;
             }
-            failpoint::hit(&format!("ingest.page.{}", self.report.pages));
+            failpoint::hit_nth("ingest.page", self.report.pages);
             if let Some(spend) = &mut self.spend {
                 spend.checkpoint(wh).await?;
             }
@@ -605,6 +716,43 @@ impl Run {
             );
         }
         Ok(())
+    }
+
+    /// Sets aside the page's games over a size limit, each version once.
+    fn set_aside(&mut self, quarantined: Vec<parse::Quarantined>, label: &str) {
+        let report = &mut self.report;
+        report.games_seen += quarantined.len();
+        for q in quarantined {
+            // A version quarantined before (or already held) is not set aside again.
+            if self.quarantined.holds(q.id, q.updated) || !self.state.is_newer(q.id, q.updated) {
+                report.games_unchanged += 1;
+                continue;
+            }
+            self.quarantined.observe(q.id, q.updated);
+            report.quarantined += 1;
+            self.quarantine.push(label, q);
+        }
+    }
+
+    /// Keeps the page's new or changed games (within the local filter) for landing;
+    /// `accepted` is scratch space for their rows.
+    fn keep_changed(&mut self, page: PageRows, accepted: &mut Vec<usize>) {
+        let report = &mut self.report;
+        accepted.clear();
+        for (row, game) in page.keys.iter().enumerate() {
+            report.games_seen += 1;
+            if self.local_filter.is_some_and(|f| !f.keeps(game)) {
+                report.games_filtered += 1;
+                continue;
+            }
+            if self.state.is_newer(game.id, game.updated) {
+                self.state.observe(game.id, game.updated, game.added);
+                accepted.push(row);
+            } else {
+                report.games_unchanged += 1;
+            }
+        }
+        report.games_kept += self.lander.push(page, accepted);
     }
 
     /// Lands what was accepted, even when the pages failed (keep what was good), then
@@ -639,11 +787,23 @@ fn crawler_failed(query: &plan::Query, e: &tokio::task::JoinError) -> Error {
     ))
 }
 
-fn in_ranges(game: &GameKey, dates: Option<DateRange>, updated: Option<DateRange>) -> bool {
-    let released_ok =
-        dates.is_none_or(|r| game.released.is_some_and(|d| (r.from..=r.to).contains(&d)));
-    let updated_ok = updated.is_none_or(|r| (r.from..=r.to).contains(&game.updated.date()));
-    released_ok && updated_ok
+/// `--dates` and `--updated` applied to archived pages (the API applies its own).
+#[derive(Debug, Clone, Copy)]
+struct LocalFilter {
+    dates: Option<DateRange>,
+    updated: Option<DateRange>,
+}
+
+impl LocalFilter {
+    fn keeps(&self, game: &GameKey) -> bool {
+        let released_ok = self
+            .dates
+            .is_none_or(|r| game.released.is_some_and(|d| (r.from..=r.to).contains(&d)));
+        let updated_ok = self
+            .updated
+            .is_none_or(|r| (r.from..=r.to).contains(&game.updated.date()));
+        released_ok && updated_ok
+    }
 }
 
 #[cfg(test)]

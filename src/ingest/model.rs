@@ -298,18 +298,30 @@ pub mod limits {
     pub const PAGE_BYTES: usize = 32 * 1024 * 1024;
 }
 
+/// A field over a size limit ([`limits`]): which, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverLimit {
+    /// The field's path, e.g. `tags[3].name`.
+    pub field: String,
+    /// By how much, e.g. "1200 characters, over the limit of 500".
+    pub reason: String,
+}
+
 /// `text` over `max` characters: the field (named only then) and by how much.
-fn over_chars(field: impl FnOnce() -> String, text: &str, max: usize) -> Option<(String, String)> {
+fn over_chars(field: impl FnOnce() -> String, text: &str, max: usize) -> Option<OverLimit> {
     // Bytes bound characters: most strings need no count.
     if text.len() <= max {
         return None;
     }
     let n = text.chars().count();
-    (n > max).then(|| (field(), format!("{n} characters, over the limit of {max}")))
+    (n > max).then(|| OverLimit {
+        field: field(),
+        reason: format!("{n} characters, over the limit of {max}"),
+    })
 }
 
 /// Member `i` of list `field` with a name or slug over [`limits::MEMBER_NAME`].
-fn over_member(field: &str, i: usize, m: &Named<'_>) -> Option<(String, String)> {
+fn over_member(field: &str, i: usize, m: &Named<'_>) -> Option<OverLimit> {
     over_chars(
         || format!("{field}[{i}].name"),
         &m.name.0,
@@ -328,7 +340,7 @@ fn over_member(field: &str, i: usize, m: &Named<'_>) -> Option<(String, String)>
 fn first_member_over<'m, 'a: 'm>(
     field: &str,
     members: impl Iterator<Item = &'m Named<'a>>,
-) -> Option<(String, String)> {
+) -> Option<OverLimit> {
     members
         .enumerate()
         .find_map(|(i, m)| over_member(field, i, m))
@@ -337,7 +349,25 @@ fn first_member_over<'m, 'a: 'm>(
 impl Game<'_> {
     /// The first size limit ([`limits`]) this game is over: the field and by how much.
     /// Runs on every game of every page: nothing is allocated unless a limit is crossed.
-    pub fn over_limit(&self) -> Option<(String, String)> {
+    pub fn over_limit(&self) -> Option<OverLimit> {
+        self.text_over_limit()
+            .or_else(|| self.list_over_limit())
+            .or_else(|| self.tag_over_limit())
+            .or_else(|| self.member_over_limit())
+            .or_else(|| self.item_over_limit())
+    }
+
+    fn text_over_limit(&self) -> Option<OverLimit> {
+        over_chars(|| "name".into(), &self.name.0, limits::NAME)
+            .or_else(|| over_chars(|| "slug".into(), &self.slug.0, limits::NAME))
+            .or_else(|| {
+                self.background_image
+                    .as_ref()
+                    .and_then(|u| over_chars(|| "background_image".into(), &u.0, limits::URL))
+            })
+    }
+
+    fn list_over_limit(&self) -> Option<OverLimit> {
         let n = |l: Option<usize>| l.unwrap_or(0);
         let lists = [
             ("tags", n(self.tags.as_ref().map(Vec::len))),
@@ -354,41 +384,30 @@ impl Game<'_> {
                 n(self.short_screenshots.as_ref().map(Vec::len)),
             ),
         ];
-        over_chars(|| "name".into(), &self.name.0, limits::NAME)
-            .or_else(|| over_chars(|| "slug".into(), &self.slug.0, limits::NAME))
-            .or_else(|| {
-                self.background_image
-                    .as_ref()
-                    .and_then(|u| over_chars(|| "background_image".into(), &u.0, limits::URL))
+        lists.iter().find_map(|(field, len)| {
+            (*len > limits::LIST).then(|| OverLimit {
+                field: field.to_string(),
+                reason: format!("{len} entries, over the limit of {}", limits::LIST),
             })
-            .or_else(|| {
-                lists.iter().find_map(|(field, len)| {
-                    (*len > limits::LIST).then(|| {
-                        (
-                            field.to_string(),
-                            format!("{len} entries, over the limit of {}", limits::LIST),
-                        )
+        })
+    }
+
+    fn tag_over_limit(&self) -> Option<OverLimit> {
+        self.tags.iter().flatten().enumerate().find_map(|(i, t)| {
+            over_chars(|| format!("tags[{i}].name"), &t.name.0, limits::MEMBER_NAME)
+                .or_else(|| {
+                    over_chars(|| format!("tags[{i}].slug"), &t.slug.0, limits::MEMBER_NAME)
+                })
+                .or_else(|| {
+                    t.image_background.as_ref().and_then(|u| {
+                        over_chars(|| format!("tags[{i}].image_background"), &u.0, limits::URL)
                     })
                 })
-            })
-            .or_else(|| {
-                self.tags.iter().flatten().enumerate().find_map(|(i, t)| {
-                    over_chars(|| format!("tags[{i}].name"), &t.name.0, limits::MEMBER_NAME)
-                        .or_else(|| {
-                            over_chars(|| format!("tags[{i}].slug"), &t.slug.0, limits::MEMBER_NAME)
-                        })
-                        .or_else(|| {
-                            t.image_background.as_ref().and_then(|u| {
-                                over_chars(
-                                    || format!("tags[{i}].image_background"),
-                                    &u.0,
-                                    limits::URL,
-                                )
-                            })
-                        })
-                })
-            })
-            .or_else(|| first_member_over("genres", self.genres.iter().flatten()))
+        })
+    }
+
+    fn member_over_limit(&self) -> Option<OverLimit> {
+        first_member_over("genres", self.genres.iter().flatten())
             .or_else(|| {
                 first_member_over(
                     "platforms",
@@ -403,32 +422,29 @@ impl Game<'_> {
             })
             .or_else(|| first_member_over("stores", self.stores.iter().flatten().map(|s| &s.store)))
             .or_else(|| first_member_over("esrb_rating", self.esrb_rating.iter()))
-            .or_else(|| {
-                self.ratings
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, r)| {
-                        over_chars(
-                            || format!("ratings[{i}].title"),
-                            &r.title.0,
-                            limits::MEMBER_NAME,
-                        )
-                    })
+    }
+
+    /// Rating titles and screenshot URLs.
+    fn item_over_limit(&self) -> Option<OverLimit> {
+        let mut ratings = self.ratings.iter().flatten().enumerate();
+        let screenshots = self.short_screenshots.iter().flatten().enumerate();
+        ratings
+            .find_map(|(i, r)| {
+                over_chars(
+                    || format!("ratings[{i}].title"),
+                    &r.title.0,
+                    limits::MEMBER_NAME,
+                )
             })
             .or_else(|| {
-                self.short_screenshots
-                    .iter()
-                    .flatten()
-                    .enumerate()
-                    .find_map(|(i, s)| {
-                        s.image.as_ref().and_then(|u| {
-                            over_chars(
-                                || format!("short_screenshots[{i}].image"),
-                                &u.0,
-                                limits::URL,
-                            )
-                        })
+                screenshots
+                    .filter_map(|(i, s)| s.image.as_ref().map(|u| (i, u)))
+                    .find_map(|(i, u)| {
+                        over_chars(
+                            || format!("short_screenshots[{i}].image"),
+                            &u.0,
+                            limits::URL,
+                        )
                     })
             })
     }

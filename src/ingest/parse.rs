@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::model::{Game, limits};
+use super::model::{Game, OverLimit, limits};
 
 pub use crate::error::ParseError;
 
@@ -170,7 +170,7 @@ fn parse_typed_owned(text: &str) -> Option<Page<'static>> {
     for game in page.results {
         match game.over_limit() {
             None => games.push(game),
-            Some((field, reason)) => quarantined.push(Quarantined {
+            Some(OverLimit { field, reason }) => quarantined.push(Quarantined {
                 id: game.id,
                 updated: game.updated,
                 field,
@@ -236,7 +236,7 @@ fn parse_game(value: serde_json::Value, label: &str, index: usize) -> Result<Par
         .map_err(|(field, reason)| game_err(field.to_string(), reason))?;
     Ok(match parsed.over_limit() {
         None => Parsed::Game(Box::new(parsed)),
-        Some((field, reason)) => Parsed::Quarantined(Quarantined {
+        Some(OverLimit { field, reason }) => Parsed::Quarantined(Quarantined {
             id: parsed.id,
             updated: parsed.updated,
             field,

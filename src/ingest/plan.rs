@@ -103,6 +103,15 @@ pub struct SyncState {
     pass: Option<Pass>,
 }
 
+/// What a pass has left to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowsLeft {
+    /// Windows not yet finished.
+    pub windows: usize,
+    /// Their list pages, as RAWG counted them when planned.
+    pub list_pages: u64,
+}
+
 impl SyncState {
     /// Reads `state/sync.json` (the default state when there is none).
     pub async fn load(wh: &Warehouse) -> Result<Self> {
@@ -112,13 +121,13 @@ impl SyncState {
     }
 
     /// Windows and estimated list pages a pass in progress has left.
-    pub fn left(&self) -> (usize, u64) {
+    pub fn left(&self) -> WindowsLeft {
         self.pass.as_ref().map(Pass::left).unwrap_or_default()
     }
 }
 
 impl Pass {
-    fn left(&self) -> (usize, u64) {
+    fn left(&self) -> WindowsLeft {
         let open: Vec<&String> = self
             .windows
             .iter()
@@ -135,7 +144,10 @@ impl Pass {
                 }
             })
             .sum();
-        (open.len(), pages)
+        WindowsLeft {
+            windows: open.len(),
+            list_pages: pages,
+        }
     }
 }
 
@@ -310,7 +322,7 @@ impl Plan {
     }
 
     /// Windows and estimated list pages left.
-    pub fn left(&self) -> (usize, u64) {
+    pub fn left(&self) -> WindowsLeft {
         self.pass.left()
     }
 
@@ -567,7 +579,13 @@ mod tests {
             planned_at: None,
         };
         // b: 25 pages, 10 read; c: 2 pages.
-        assert_eq!(pass.left(), (2, 15 + 2));
+        assert_eq!(
+            pass.left(),
+            WindowsLeft {
+                windows: 2,
+                list_pages: 15 + 2
+            }
+        );
         assert_eq!(pages_for(20_000), 250);
         assert_eq!(pages_for(0), 0);
     }

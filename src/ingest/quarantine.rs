@@ -144,8 +144,17 @@ impl Versions {
     }
 }
 
-/// Games the warehouse's quarantine holds (every run's), and its files.
-pub async fn held(wh: &Warehouse) -> Result<(usize, usize)> {
+/// What the warehouse's quarantine holds (every run's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Games set aside (one line each).
+    pub games: usize,
+    /// The files they are in.
+    pub files: usize,
+}
+
+/// What the warehouse's quarantine holds.
+pub async fn held(wh: &Warehouse) -> Result<Held> {
     let files = wh.list(QUARANTINE_PREFIX).await?;
     let mut games = 0;
     for f in &files {
@@ -157,5 +166,8 @@ pub async fn held(wh: &Warehouse) -> Result<(usize, usize)> {
             .filter(|l| !l.trim().is_empty())
             .count();
     }
-    Ok((games, files.len()))
+    Ok(Held {
+        games,
+        files: files.len(),
+    })
 }

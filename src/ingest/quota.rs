@@ -47,8 +47,8 @@ pub fn resets_on(at: DateTime<Utc>) -> NaiveDate {
 impl Ledger {
     /// Reads the ledger (empty when there is none yet).
     pub async fn load(wh: &Warehouse) -> Result<Self> {
-        match wh.get(LEDGER).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+        match wh.get_opt(LEDGER).await {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::corrupt(
                     LEDGER,
                     format!(
@@ -57,7 +57,7 @@ impl Ledger {
                     ),
                 )
             }),
-            Err(Error::Storage(object_store::Error::NotFound { .. })) => Ok(Self::default()),
+            Ok(None) => Ok(Self::default()),
             Err(e) => Err(e),
         }
     }

@@ -226,24 +226,106 @@ pub async fn send_http(
     concurrency: usize,
     tx: mpsc::Sender<Result<RawPage>>,
 ) -> Crawl {
+    let mut crawler = Crawler {
+        client,
+        tx,
+        seen: HashSet::new(),
+        ahead: Ahead::default(),
+        crawl: Crawl::default(),
+        previous: None,
+        limit: max_pages.unwrap_or(usize::MAX),
+        concurrency: concurrency.max(1),
+    };
     let mut url = first;
-    let mut seen = HashSet::new();
-    let mut ahead = Ahead::default();
-    let mut crawl = Crawl::default();
-    let mut previous: Option<(url::Url, i64)> = None;
-    let limit = max_pages.unwrap_or(usize::MAX);
-    for number in 1..=limit {
-        if !seen.insert(url.to_string()) {
-            let _ = tx
-                .send(Err(Error::Http(HttpError::BadUrl {
-                    url: redact(url.as_str()),
-                    reason: "the `next` links loop back to a page already fetched".into(),
-                })))
-                .await;
-            return crawl;
+    for number in 1..=crawler.limit {
+        match crawler.step(&url, number).await {
+            Ok(Some(next)) => url = next,
+            Ok(None) | Err(Halt::Closed) => break,
+            Err(Halt::Failed(e)) => {
+                // The receiver learns of it as the crawl's last item.
+                let _ = crawler.tx.send(Err(e)).await;
+                break;
+            }
         }
-        let page_number = page_of(&url);
-        let fetched = match ahead.take(&url) {
+    }
+    crawler.crawl
+}
+
+/// Why a crawl stops before the query's last page.
+enum Halt {
+    /// A fault retries did not fix, or a link that cannot be followed.
+    Failed(Error),
+    /// The receiver is gone: nobody wants more pages.
+    Closed,
+}
+
+impl From<HttpError> for Halt {
+    fn from(e: HttpError) -> Self {
+        Halt::Failed(e.into())
+    }
+}
+
+/// One query's crawl in progress ([`send_http`]).
+struct Crawler {
+    client: RawgClient,
+    tx: mpsc::Sender<Result<RawPage>>,
+    /// Pages already fetched: a `next` link back to one is a loop.
+    seen: HashSet<String>,
+    ahead: Ahead,
+    crawl: Crawl,
+    /// The page before, and the `count` it gave.
+    previous: Option<(url::Url, i64)>,
+    limit: usize,
+    concurrency: usize,
+}
+
+impl Crawler {
+    /// Fetches page `number` at `url` and hands it over; the next page's URL, `None` at
+    /// the end of the query.
+    async fn step(&mut self, url: &url::Url, number: usize) -> Result<Option<url::Url>, Halt> {
+        if !self.seen.insert(url.to_string()) {
+            return Err(Halt::Failed(Error::Http(HttpError::BadUrl {
+                url: redact(url.as_str()),
+                reason: "the `next` links loop back to a page already fetched".into(),
+            })));
+        }
+        let page_number = page_of(url);
+        let Some(bytes) = self.fetch(url, number, page_number).await? else {
+            return Ok(None);
+        };
+        let head = head(&bytes);
+        self.crawl.max_count = self.crawl.max_count.max(head.count);
+        let next = match head.next.as_deref() {
+            None => None,
+            Some(link) => Some(self.client.follow(link)?),
+        };
+        if let Some(next) = next.as_ref().filter(|n| !self.seen.contains(n.as_str())) {
+            self.send_ahead(next, number, head.count);
+        }
+        let label = format!("{} (page {number})", redact(url.as_str()));
+        self.hand_over(RawPage {
+            label,
+            bytes,
+            page: page_number,
+        })
+        .await?;
+        self.crawl.last_page = page_number;
+        crate::failpoint::hit("ingest.crawl.page");
+        if let Some(count) = head.count {
+            self.reread_if_shrunk(page_number, count).await?;
+            self.previous = Some((url.clone(), count));
+        }
+        Ok(next)
+    }
+
+    /// The page's body, from what was sent ahead or a new request; `None` past the end.
+    async fn fetch(
+        &mut self,
+        url: &url::Url,
+        number: usize,
+        page_number: usize,
+    ) -> Result<Option<Bytes>, Halt> {
+        let fetched = match self.ahead.take(url) {
             Some(task) => task.await.unwrap_or_else(|e| {
                 Err(HttpError::Transport {
                     url: redact(url.as_str()),
@@ -251,105 +333,76 @@ pub async fn send_http(
                     attempts: 1,
                 })
             }),
-            None => client.fetch(&url).await,
+            None => self.client.fetch(url).await,
         };
-        let bytes = match fetched {
-            Ok(Fetched::Body(b)) => b,
+        match fetched? {
+            Fetched::Body(bytes) => Ok(Some(bytes)),
             // Past the end, or a resumed query that has shrunk below its page.
-            Ok(Fetched::NotFound) if number > 1 || page_number > 1 => return crawl,
-            Ok(Fetched::NotFound) => {
-                let _ = tx
-                    .send(Err(Error::Http(HttpError::Status {
-                        url: redact(url.as_str()),
-                        status: 404,
-                        attempts: 1,
-                        body: "the first page does not exist; check --source".into(),
-                    })))
-                    .await;
-                return crawl;
+            Fetched::NotFound if number > 1 || page_number > 1 => Ok(None),
+            Fetched::NotFound => Err(HttpError::Status {
+                url: redact(url.as_str()),
+                status: 404,
+                attempts: 1,
+                body: "the first page does not exist; check --source".into(),
             }
-            Err(e) => {
-                let _ = tx.send(Err(e.into())).await;
-                return crawl;
-            }
-        };
-        let head = head(&bytes);
-        crawl.max_count = crawl.max_count.max(head.count);
-        let next = match head.next.as_deref().map(|n| client.follow(n)) {
-            None => None,
-            Some(Ok(u)) => Some(u),
-            Some(Err(e)) => {
-                let _ = tx.send(Err(e.into())).await;
-                return crawl;
-            }
-        };
-        if let Some(next) = next.as_ref().filter(|n| !seen.contains(n.as_str())) {
-            // The next page is requested now (if it was not already), and the ones after it
-            // as predicted, up to `concurrency` in flight and never past `max_pages`.
-            if ahead.0.front().is_some_and(|(u, _)| !same_request(u, next)) {
-                ahead.clear();
-            }
-            while ahead.0.len() < concurrency.max(1) && number + ahead.0.len() < limit {
-                let candidate = match ahead.0.back() {
-                    None => Some(next.clone()),
-                    Some((last, _)) => predicted_successor(last, head.count),
-                };
-                let Some(candidate) = candidate else { break };
-                let c = client.clone();
-                let u = candidate.clone();
-                ahead
-                    .0
-                    .push_back((candidate, tokio::spawn(async move { c.fetch(&u).await })));
-            }
-        }
-        let label = format!("{} (page {number})", redact(url.as_str()));
-        if tx
-            .send(Ok(RawPage {
-                label,
-                bytes,
-                page: page_number,
-            }))
-            .await
-            .is_err()
-        {
-            return crawl;
-        }
-        crawl.last_page = page_number;
-        crate::failpoint::hit("ingest.crawl.page");
-        if let (Some((prev_url, prev_count)), Some(count)) = (&previous, head.count)
-            && count < *prev_count
-        {
-            tracing::info!(
-                page = page_number - 1,
-                before = prev_count,
-                now = count,
-                "games left the query while it was read; reading the previous page again"
-            );
-            let again = match client.fetch(prev_url).await {
-                Ok(Fetched::Body(bytes)) => Some(bytes),
-                Ok(Fetched::NotFound) => None,
-                Err(e) => {
-                    let _ = tx.send(Err(e.into())).await;
-                    return crawl;
-                }
-            };
-            if let Some(bytes) = again {
-                let label = format!("{} (read again)", redact(prev_url.as_str()));
-                let page = page_of(prev_url);
-                if tx.send(Ok(RawPage { label, bytes, page })).await.is_err() {
-                    return crawl;
-                }
-            }
-        }
-        if let Some(count) = head.count {
-            previous = Some((url.clone(), count));
-        }
-        match next {
-            None => return crawl,
-            Some(next) => url = next,
+            .into()),
         }
     }
-    crawl
+
+    /// Requests `next` now (if it was not already), and the pages predicted after it, up to
+    /// `concurrency` in flight and never past the page limit.
+    fn send_ahead(&mut self, next: &url::Url, number: usize, count: Option<i64>) {
+        if self
+            .ahead
+            .0
+            .front()
+            .is_some_and(|(u, _)| !same_request(u, next))
+        {
+            self.ahead.clear();
+        }
+        let ahead = &mut self.ahead.0;
+        while ahead.len() < self.concurrency && number + ahead.len() < self.limit {
+            let candidate = match ahead.back() {
+                None => Some(next.clone()),
+                Some((last, _)) => predicted_successor(last, count),
+            };
+            let Some(candidate) = candidate else { break };
+            let client = self.client.clone();
+            let u = candidate.clone();
+            ahead.push_back((
+                candidate,
+                tokio::spawn(async move { client.fetch(&u).await }),
+            ));
+        }
+    }
+
+    /// When this page's `count` is lower than the previous page's, reads that page again.
+    async fn reread_if_shrunk(&mut self, page_number: usize, count: i64) -> Result<(), Halt> {
+        let Some((prev_url, prev_count)) = self.previous.clone() else {
+            return Ok(());
+        };
+        if count >= prev_count {
+            return Ok(());
+        }
+        tracing::info!(
+            page = page_number - 1,
+            before = prev_count,
+            now = count,
+            "games left the query while it was read; reading the previous page again"
+        );
+        match self.client.fetch(&prev_url).await? {
+            Fetched::Body(bytes) => {
+                let label = format!("{} (read again)", redact(prev_url.as_str()));
+                let page = page_of(&prev_url);
+                self.hand_over(RawPage { label, bytes, page }).await
+            }
+            Fetched::NotFound => Ok(()),
+        }
+    }
+
+    async fn hand_over(&self, page: RawPage) -> Result<(), Halt> {
+        self.tx.send(Ok(page)).await.map_err(|_| Halt::Closed)
+    }
 }
 
 /// The `page` parameter of a list URL (1 when absent).

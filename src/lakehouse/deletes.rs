@@ -29,9 +29,10 @@ use super::scan::TableFiles;
 use crate::keyset::KeySet;
 use crate::{Error, Result};
 
-/// Table property set in each upsert's commit: how many rows it removed (the snapshot
-/// summary cannot say: iceberg-rust 0.10's append takes no caller summary).
-pub const ROWS_REMOVED_PROPERTY: &str = "gamelake.last-run.rows-removed";
+/// The table properties an upsert sets in its own commit, given what it changes. Which
+/// properties a table carries is its writer's policy (the ETL's, `crate::etl`); the
+/// lakehouse only commits them.
+pub type PropertiesFor<'a> = &'a (dyn Fn(&RowChange) -> Vec<(String, String)> + Send + Sync);
 
 /// Iceberg's reserved field ids of a position delete file's columns.
 const FILE_PATH_FIELD_ID: i32 = 2_147_483_546;
@@ -200,7 +201,7 @@ pub async fn upsert(
     key_column: &str,
     keys: &HashSet<i64>,
     new_rows: Option<RecordBatch>,
-    properties: Vec<(String, String)>,
+    properties: PropertiesFor<'_>,
 ) -> Result<RowChange> {
     let mut files = TableFiles::load(table).await?;
     let mut positions = positions_of(table, &files, key_column, keys).await?;
@@ -218,6 +219,7 @@ pub async fn upsert(
     };
     if change.rows_removed == 0 && change.rows_added == 0 {
         change.files_touched = 0;
+        let properties = properties(&change);
         if !properties.is_empty() {
             table
                 .new_transaction(None)
@@ -237,12 +239,9 @@ pub async fn upsert(
     } else {
         vec![write_position_deletes(table, &positions).await?]
     };
-    let mut properties = properties;
-    properties.push((
-        ROWS_REMOVED_PROPERTY.to_string(),
-        change.rows_removed.to_string(),
-    ));
-    let mut tx = table.new_transaction(None).update_properties(properties);
+    let mut tx = table
+        .new_transaction(None)
+        .update_properties(properties(&change));
     if !transaction_files.is_empty() {
         tx = tx.append_data(transaction_files);
     }

@@ -34,6 +34,7 @@
 use std::collections::HashMap;
 
 use apache_avro::types::Value as Avro;
+use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{Content, DataFile, Status};
 use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
@@ -86,7 +87,9 @@ impl Entries {
             .map(|n| n.unwrap_or(0).max(0) as usize)
             .sum::<usize>();
             if got.len() >= listed {
-                got.into_iter().try_for_each(|(s, f)| out.take(s, f))?;
+                let table = table.identifier();
+                got.into_iter()
+                    .try_for_each(|(s, f)| out.take(table, s, f))?;
             } else {
                 out.take_raw(table, &manifest.manifest_path, got).await?;
             }
@@ -102,7 +105,7 @@ impl Entries {
             .map(String::as_str)
     }
 
-    fn take(&mut self, status: Status, file: DataFile) -> Result<()> {
+    fn take(&mut self, table: &Identifier, status: Status, file: DataFile) -> Result<()> {
         if status == Status::Deleted {
             self.dead += 1;
             return Ok(());
@@ -110,7 +113,7 @@ impl Entries {
         match file.content() {
             Content::Data => self.data.push(file),
             Content::PositionDeletes => self.parsed_deletes.push(file.file_path().clone()),
-            Content::EqualityDeletes => return Err(equality_deletes(file.file_path())),
+            Content::EqualityDeletes => return Err(equality_deletes(table, file.file_path())),
         }
         Ok(())
     }
@@ -130,13 +133,13 @@ impl Entries {
         let bytes = scan::get(table, manifest).await?;
         for raw in raw_entries(&bytes, manifest)? {
             if let Some((status, file)) = parsed.remove(&raw.path) {
-                self.take(status, file)?;
+                self.take(table.identifier(), status, file)?;
                 continue;
             }
             match (raw.status, raw.content) {
                 (2, _) => self.dead += 1,
                 (_, 1) => self.unparsed_deletes.push(raw.path),
-                (_, 2) => return Err(equality_deletes(&raw.path)),
+                (_, 2) => return Err(equality_deletes(table.identifier(), &raw.path)),
                 _ => {
                     return Err(Error::corrupt(
                         format!("manifest {manifest}"),
@@ -153,9 +156,11 @@ impl Entries {
     }
 }
 
-fn equality_deletes(path: &str) -> Error {
+fn equality_deletes(table: &Identifier, path: &str) -> Error {
     Error::Schema(format!(
-        "equality delete file {path} found; gamelake reads only position deletes"
+        "table {table}: equality delete file {path} found; gamelake reads only position \
+         deletes: rewrite the table's delete files with the engine that wrote them (Spark's \
+         rewrite_position_delete_files, or rewrite_data_files) and rerun"
     ))
 }
 

@@ -5,8 +5,8 @@
 //! The catalog is the embedded one (SQLite next to a local warehouse) or an Iceberg REST
 //! catalog (`crate::catalog::rest`); nothing below this module knows which.
 //!
-//! All table writes go through here. An ETL run or a rollback writes through
-//! [`Lakehouse::staged`], whose commits wait for [`Lakehouse::publish`]; `maintain` commits
+//! All table writes go through here. An ETL run or a rollback writes through a
+//! [`StagedLakehouse`], whose commits wait for [`StagedLakehouse::publish`]; `maintain` commits
 //! table by table (it changes no table's contents as readers see them). A replace is
 //! committed once: if another writer got there
 //! first the commit fails with [`Error::Conflict`] instead of overwriting what that
@@ -44,7 +44,7 @@ use crate::ident::validate_identifier;
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
 use crate::storage::s3::S3Settings;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How often an append or upsert is tried when it keeps losing commit races.
 const COMMIT_ATTEMPTS: u32 = 8;
@@ -73,17 +73,13 @@ pub struct Staged {
     files: Vec<DataFile>,
 }
 
-/// The tables of one namespace in one catalog.
-///
-/// A lakehouse from [`Lakehouse::staged`] holds its commits back until
-/// [`Lakehouse::publish`] makes them visible all at once (see [`crate::catalog::staged`]).
+/// The tables of one namespace in one catalog, as published: every commit through it is
+/// visible at once. [`Lakehouse::staged`] gives the same tables with commits held back.
 #[derive(Clone)]
 pub struct Lakehouse {
     catalog: Arc<dyn Catalog>,
     /// Where a staged run publishes to.
     target: Target,
-    /// Set on a staged lakehouse: the commits held back.
-    staging: Option<Arc<StagingCatalog>>,
     namespace: String,
     /// Where new tables go: `<warehouse>/<namespace>/<table>` for the embedded catalog; `None`
     /// lets a REST catalog decide.
@@ -97,6 +93,69 @@ impl std::fmt::Debug for Lakehouse {
             .field("namespace", &self.namespace)
             .field("tables_root", &self.tables_root)
             .finish_non_exhaustive()
+    }
+}
+
+/// A run's writes to the tables, held back until they are published all at once (see
+/// [`crate::catalog::staged`]). Only a staged lakehouse can publish, and publishing (or
+/// discarding) consumes it. It derefs to the staged view: reads through it see what was
+/// staged, while the [`Lakehouse`] it came from shows what is published.
+pub struct StagedLakehouse {
+    view: Lakehouse,
+    staging: Arc<StagingCatalog>,
+}
+
+impl std::ops::Deref for StagedLakehouse {
+    type Target = Lakehouse;
+
+    fn deref(&self) -> &Lakehouse {
+        &self.view
+    }
+}
+
+impl StagedLakehouse {
+    /// Makes everything staged visible at once; `fence` runs inside the publishing
+    /// transaction where the catalog has one; `message` names the publish in a catalog that
+    /// keeps a log (Nessie).
+    pub async fn publish(self, fence: Option<Fence>, message: &str) -> Result<PublishMode> {
+        self.staging
+            .publish(&self.view.target, fence, message)
+            .await
+    }
+
+    /// On Nessie, publishes everything staged to a new branch `branch` made from the default
+    /// branch's head, which stays as it is (write-audit-publish). `Ok(false)` where the
+    /// catalog is not Nessie or nothing was staged: nothing was kept. Either way nothing of
+    /// it reaches the default branch.
+    pub async fn publish_to_new_branch(self, branch: &str, message: &str) -> Result<bool> {
+        let kept = self.keep_on_branch(branch, message).await;
+        self.staging.discard();
+        kept
+    }
+
+    async fn keep_on_branch(&self, branch: &str, message: &str) -> Result<bool> {
+        let Target::Rest(client) = &self.view.target else {
+            return Ok(false);
+        };
+        let Some(nessie) = client.nessie() else {
+            return Ok(false);
+        };
+        if self.staging.changes().is_empty() {
+            return Ok(false);
+        }
+        let head = nessie.head(&nessie.default_branch).await?;
+        nessie
+            .create_branch(branch, &nessie.default_branch, &head)
+            .await?;
+        self.staging
+            .publish_to_branch(client, branch, message)
+            .await?;
+        Ok(true)
+    }
+
+    /// Drops what was staged: nothing of it is published.
+    pub fn discard(self) {
+        self.staging.discard();
     }
 }
 
@@ -152,53 +211,23 @@ impl Lakehouse {
         Ok(Self {
             catalog,
             target,
-            staging: None,
             namespace: namespace.to_string(),
             tables_root,
         })
     }
 
-    /// The same tables, with every commit held back until [`Lakehouse::publish`]. Reads
-    /// through it see what was staged.
-    pub fn staged(&self) -> Self {
+    /// The same tables, with every commit held back until [`StagedLakehouse::publish`].
+    /// Reads through it see what was staged; reads through `self` still see the published
+    /// tables.
+    pub fn staged(&self) -> StagedLakehouse {
         let staging = StagingCatalog::new(self.catalog.clone());
-        Self {
-            catalog: staging.clone(),
-            staging: Some(staging),
-            ..self.clone()
+        StagedLakehouse {
+            view: Self {
+                catalog: staging.clone(),
+                ..self.clone()
+            },
+            staging,
         }
-    }
-
-    /// Makes everything staged visible at once (see [`crate::catalog::staged`]); `fence`
-    /// runs inside the publishing transaction where the catalog has one; `message` names the
-    /// publish in a catalog that keeps a log (Nessie). A lakehouse that is not staged has
-    /// nothing to publish.
-    pub async fn publish(&self, fence: Option<Fence>, message: &str) -> Result<PublishMode> {
-        match &self.staging {
-            Some(staging) => staging.publish(&self.target, fence, message).await,
-            None => Ok(PublishMode::Nothing),
-        }
-    }
-
-    /// On Nessie, publishes everything staged to a new branch `branch` made from the default
-    /// branch's head, which stays as it is (write-audit-publish). `Ok(false)` where the
-    /// catalog is not Nessie or nothing was staged: nothing was kept.
-    pub async fn publish_to_new_branch(&self, branch: &str, message: &str) -> Result<bool> {
-        let (Some(staging), Target::Rest(client)) = (&self.staging, &self.target) else {
-            return Ok(false);
-        };
-        let Some(nessie) = client.nessie() else {
-            return Ok(false);
-        };
-        if staging.changes().is_empty() {
-            return Ok(false);
-        }
-        let head = nessie.head(&nessie.default_branch).await?;
-        nessie
-            .create_branch(branch, &nessie.default_branch, &head)
-            .await?;
-        staging.publish_to_branch(client, branch, message).await?;
-        Ok(true)
     }
 
     /// Nessie's API, when the catalog is Nessie.
@@ -219,17 +248,9 @@ impl Lakehouse {
         Some(Self {
             catalog: client.catalog(),
             target: Target::Rest(client),
-            staging: None,
             namespace: self.namespace.clone(),
             tables_root: self.tables_root.clone(),
         })
-    }
-
-    /// Drops what was staged: nothing of it is published.
-    pub fn discard(&self) {
-        if let Some(staging) = &self.staging {
-            staging.discard();
-        }
     }
 
     /// The namespace the tables are in.
@@ -379,9 +400,10 @@ impl Lakehouse {
     /// orphans, which `maintain` removes.
     pub async fn stage(&self, def: &TableDef, batch: RecordBatch) -> Result<Staged> {
         let table = self.load_or_create(def).await?;
-        let files = write_files(&table, batch)
-            .await
-            .map_err(|e| self.writing(&def.name, e))?;
+        let files = match write_files(&table, batch).await {
+            Ok(files) => files,
+            Err(e) => return Err(self.writing(&table, e).await),
+        };
         Ok(Staged {
             name: def.name.clone(),
             table,
@@ -412,8 +434,8 @@ impl Lakehouse {
             .map_err(|e| self.commit_error(&name, e))
     }
 
-    /// Replaces the rows whose `key_column` is in `keys` with `new_rows` and sets
-    /// `properties`, in one commit, merge-on-read (position deletes): untouched data files are
+    /// Replaces the rows whose `key_column` is in `keys` with `new_rows` and sets the
+    /// `properties` of what changed, in one commit, merge-on-read (position deletes): untouched data files are
     /// not rewritten. See [`deletes::upsert`].
     pub async fn upsert(
         &self,
@@ -421,20 +443,13 @@ impl Lakehouse {
         key_column: &str,
         keys: &HashSet<i64>,
         new_rows: Option<RecordBatch>,
-        properties: Vec<(String, String)>,
+        properties: deletes::PropertiesFor<'_>,
     ) -> Result<deletes::RowChange> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut table = self.load_or_create(def).await?;
-            match deletes::upsert(
-                &mut table,
-                key_column,
-                keys,
-                new_rows.clone(),
-                properties.clone(),
-            )
-            .await
+            match deletes::upsert(&mut table, key_column, keys, new_rows.clone(), properties).await
             {
                 Ok(change) => return Ok(change),
                 Err(Error::Iceberg(e)) if is_conflict(&e) && attempt < COMMIT_ATTEMPTS => {
@@ -442,7 +457,7 @@ impl Lakehouse {
                     backoff(attempt).await;
                 }
                 Err(Error::Iceberg(e)) => return Err(self.commit_error(&def.name, e)),
-                Err(other) => return Err(self.writing(&def.name, other)),
+                Err(other) => return Err(self.writing(&table, other).await),
             }
         }
     }
@@ -492,15 +507,16 @@ impl Lakehouse {
     /// depend on what others wrote, so reloading and committing again is safe).
     pub async fn append(&self, def: &TableDef, batch: RecordBatch) -> Result<()> {
         let mut table = self.load_or_create(def).await?;
-        let files = write_files(&table, batch)
-            .await
-            .map_err(|e| self.writing(&def.name, e))?;
+        let files = match write_files(&table, batch).await {
+            Ok(files) => files,
+            Err(e) => return Err(self.writing(&table, e).await),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            foreign::make_appendable(&mut table)
-                .await
-                .map_err(|e| self.writing(&def.name, e))?;
+            if let Err(e) = foreign::make_appendable(&mut table).await {
+                return Err(self.writing(&table, e).await);
+            }
             match table
                 .new_transaction(None)
                 .append_data(files.clone())
@@ -520,13 +536,20 @@ impl Lakehouse {
 
     /// A failed data-file write, named by its table (a storage fault deep in the parquet
     /// writer otherwise reads as a parquet error).
-    fn writing(&self, table: &str, e: Error) -> Error {
+    async fn writing(&self, table: &Table, e: Error) -> Error {
         match e {
             e @ (Error::WritingTable { .. } | Error::Conflict(_)) => e,
-            e => Error::WritingTable {
-                table: format!("{}.{table}", self.namespace),
-                source: Box::new(e),
-            },
+            e => {
+                let storage = match e.kind() {
+                    ErrorKind::Other => storage_fault(table).await.map(Box::new),
+                    _ => None,
+                };
+                Error::WritingTable {
+                    table: format!("{}.{}", self.namespace, table.identifier().name()),
+                    source: Box::new(e),
+                    storage,
+                }
+            }
         }
     }
 
@@ -587,4 +610,26 @@ async fn backoff(attempt: u32) {
 
 async fn write_files(table: &Table, batch: RecordBatch) -> Result<Vec<DataFile>> {
     Ok(write_parquet_partitioned(table, futures::stream::iter(vec![Ok(batch)]), None).await?)
+}
+
+/// The fault of a table's storage, asked once with a HEAD of a key that need not exist,
+/// when a write failed with an error whose cause is text only: the parquet writer turns
+/// its `ParquetError` into `ArrowError::ParquetError(String)` (parquet 58's
+/// `From<ParquetError> for ArrowError`), which iceberg-rust 0.10's writer returns, so an
+/// unreachable S3 server reads as a parquet error. A missing key (the usual answer) or a
+/// fault of no known kind is `None`. Pinned by
+/// `tests/it/upstream.rs::parquet_errors_reach_arrow_as_text_only`.
+async fn storage_fault(table: &Table) -> Option<Error> {
+    let probe = object_store::path::Path::from(".gamelake-probe");
+    use object_store::ObjectStoreExt;
+    match table.object_store().head(&probe).await {
+        Ok(_) => None,
+        Err(e) => {
+            let e = Error::Storage(e);
+            match e.kind() {
+                ErrorKind::NotFound | ErrorKind::Other => None,
+                _ => Some(e),
+            }
+        }
+    }
 }

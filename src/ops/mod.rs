@@ -33,13 +33,13 @@ use std::time::Duration;
 use crate::catalog::{CatalogSettings, EMBEDDED_CATALOG_FILE};
 use crate::config::Settings;
 use crate::lakehouse::Lakehouse;
-use crate::lease::{Lease, LeaseFence};
+use crate::lease::{Lease, LeaseFence, LeaseSettings};
 use crate::storage::Warehouse;
 use crate::storage::s3::S3Settings;
 use crate::{Error, Result};
 
 /// How long a writing operation waits for another run's lease by default.
-pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(600);
+pub const DEFAULT_LEASE_WAIT: Duration = crate::lease::DEFAULT_WAIT;
 
 /// An opened warehouse and its catalog settings: the handle every operation runs on.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub struct Gamelake {
     namespace: String,
     catalog: CatalogSettings,
     s3: S3Settings,
-    lease_wait: Duration,
+    lease: LeaseSettings,
 }
 
 impl Gamelake {
@@ -61,7 +61,10 @@ impl Gamelake {
             namespace: settings.namespace.clone(),
             catalog: settings.catalog.clone(),
             s3: settings.s3.clone(),
-            lease_wait: DEFAULT_LEASE_WAIT,
+            lease: LeaseSettings {
+                wait: DEFAULT_LEASE_WAIT,
+                stale_after: settings.lease_stale_after,
+            },
         })
     }
 
@@ -88,13 +91,13 @@ impl Gamelake {
             namespace: namespace.to_string(),
             catalog: CatalogSettings::Embedded,
             s3: S3Settings::default(),
-            lease_wait: DEFAULT_LEASE_WAIT,
+            lease: LeaseSettings::default(),
         }
     }
 
     /// How long writing operations wait for another run's lease ([`DEFAULT_LEASE_WAIT`]).
     pub fn with_lease_wait(mut self, wait: Duration) -> Self {
-        self.lease_wait = wait;
+        self.lease.wait = wait;
         self
     }
 
@@ -116,7 +119,7 @@ impl Gamelake {
         command: &'static str,
         work: impl FnOnce(LeaseFence) -> F,
     ) -> Result<T> {
-        let lease = Lease::acquire(&self.wh, command, self.lease_wait).await?;
+        let lease = Lease::acquire(&self.wh, command, self.lease).await?;
         let result = work(lease.fence()).await;
         lease.release().await;
         result

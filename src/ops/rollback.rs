@@ -10,10 +10,10 @@
 
 use super::Gamelake;
 use crate::catalog::staged::PublishMode;
-use crate::etl::{FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, RUN_ID_SUMMARY, publish, table_states};
+use crate::etl::{publish, table_states};
 use crate::lakehouse::restore;
 use crate::runs::{self, AsOf, AsOfView, ReadAt, RunRecord};
-use crate::{Error, Result, dims, schema};
+use crate::{Error, Result, schema};
 
 /// What a rollback did.
 #[derive(Debug, Clone)]
@@ -22,12 +22,21 @@ pub struct RollbackReport {
     pub run_id: String,
     /// The run restored.
     pub restored: String,
-    /// Tables restored to a snapshot, and tables emptied (the run did not have them).
-    pub tables: (usize, usize),
+    /// What became of the tables.
+    pub tables: RolledBackTables,
     /// Raw files the next run will process again (list and detail landings).
     pub to_reprocess: usize,
     /// How the tables were published.
     pub published: PublishMode,
+}
+
+/// The tables a rollback published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RolledBackTables {
+    /// Restored to the snapshot the run left.
+    pub restored: usize,
+    /// Emptied: the run did not have them.
+    pub emptied: usize,
 }
 
 impl Gamelake {
@@ -50,30 +59,12 @@ impl Gamelake {
             })?;
             let own_id = crate::new_run_id();
             let staged = lake.staged();
-            let (mut restored, mut emptied) = (0, 0);
+            let mut tables = RolledBackTables::default();
             for def in schema::tables() {
                 let Some(table) = staged.load(&def.name).await? else {
                     continue;
                 };
-                let mut props = vec![
-                    (RUN_ID_SUMMARY.to_string(), own_id.clone()),
-                    // Contents are no longer what the fingerprint described: the next full
-                    // build writes the table again.
-                    (
-                        FINGERPRINT_PROPERTY.to_string(),
-                        format!("rollback:{own_id}"),
-                    ),
-                ];
-                let files = match def.name.as_str() {
-                    dims::FACT_TABLE => Some(&processed.games),
-                    dims::GAME_DETAIL_TABLE => Some(&processed.details),
-                    _ => None,
-                };
-                if let Some(files) = files {
-                    let json = serde_json::to_string(files)
-                        .map_err(|e| Error::Internal(format!("raw file list: {e}")))?;
-                    props.push((RAW_FILES_PROPERTY.to_string(), json));
-                }
+                let props = crate::etl::rollback_properties(def, &own_id, &processed)?;
                 match target.tables.get(&def.name).and_then(|t| t.snapshot_id) {
                     Some(id) => {
                         let old = match &then.read {
@@ -82,25 +73,33 @@ impl Gamelake {
                         };
                         let from = restore::snapshot_then(old.as_ref(), &def.name, id)?;
                         restore::restore(&table, &from, props).await?;
-                        restored += 1;
+                        tables.restored += 1;
                     }
                     None => {
                         let empty = staged.stage(def, empty_batch(def)?).await?;
                         staged
                             .commit_staged(empty, props, Default::default())
                             .await?;
-                        emptied += 1;
+                        tables.emptied += 1;
                     }
                 }
             }
-            let all_files =
-                self.wh.raw_game_files().await?.len() + self.wh.raw_detail_files().await?.len();
+            let all_files = self
+                .wh
+                .parquet_files(crate::raw::RAW_GAMES_PREFIX)
+                .await?
+                .len()
+                + self
+                    .wh
+                    .parquet_files(crate::raw::RAW_DETAILS_PREFIX)
+                    .await?
+                    .len();
             let record = RunRecord {
                 run_id: own_id.clone(),
                 command: "rollback".to_string(),
                 started,
                 finished: chrono::Utc::now().naive_utc(),
-                status: runs::status::ROLLED_BACK.to_string(),
+                status: runs::RunStatus::RolledBack,
                 tables: table_states(&staged, &[]).await?,
                 rolled_back_to: Some(run_id.to_string()),
                 raw_files: Some(processed.clone()),
@@ -111,11 +110,11 @@ impl Gamelake {
             crate::etl::retired::retire_dropped(&self.wh, &lake, &staged).await?;
             runs::record(&staged, &record).await?;
             let message = crate::catalog::nessie::commit_message("rollback", &own_id);
-            let published = publish(&staged, Some(&fence), &message).await?;
+            let published = publish(staged, Some(&fence), &message).await?;
             Ok(RollbackReport {
                 run_id: own_id,
                 restored: run_id.to_string(),
-                tables: (restored, emptied),
+                tables,
                 to_reprocess: all_files
                     .saturating_sub(processed.games.len() + processed.details.len()),
                 published,

@@ -3,7 +3,6 @@
 use super::Gamelake;
 use crate::Result;
 use crate::etl::{self, EtlOptions, EtlReport, RunContext};
-use crate::ingest::http::redact;
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::progress::Progress;
 
@@ -30,7 +29,10 @@ impl Gamelake {
             let ingest = ingest::ingest(&self.wh, ingest_opts, progress).await?;
             let ctx = RunContext {
                 command: "run".into(),
-                ingest: Some((ingest.clone(), redact(&ingest_opts.source))),
+                ingest: Some(crate::etl::IngestRun {
+                    report: ingest.clone(),
+                    source: ingest_opts.source.clone(),
+                }),
                 fence: Some(fence),
             };
             let etl = etl::run(&self.wh, &lake, etl_opts, &ctx, progress).await?;

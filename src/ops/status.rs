@@ -31,7 +31,7 @@ pub struct Status {
     /// When the last sync pass finished.
     pub last_pass_finished: Option<NaiveDateTime>,
     /// Windows of the sync pass in progress not yet read, and their estimated list pages.
-    pub pass_left: (usize, u64),
+    pub pass_left: crate::ingest::WindowsLeft,
     /// Backfills (`--dates`/`--updated`) in progress: their state files.
     pub backfills: Vec<String>,
     /// Games the raw landing holds.
@@ -42,7 +42,7 @@ pub struct Status {
     /// Games whose detail failed (404 or malformed), to be asked again.
     pub details_failed: Vec<(i64, String)>,
     /// Games over a size limit in the quarantine (`raw/quarantine/`), and its files.
-    pub quarantined: (usize, usize),
+    pub quarantined: crate::ingest::quarantine::Held,
     /// The last runs recorded in `gamelake_runs`, newest first.
     pub last_runs: Vec<RunRecord>,
     /// Every star table's state.

@@ -378,7 +378,7 @@ async fn coverage(
             .map(|r| RunLine {
                 run_id: r.run_id.clone(),
                 command: r.command.clone(),
-                status: r.status.clone(),
+                status: r.status.to_string(),
                 finished: r.finished.format("%Y-%m-%d %H:%M UTC").to_string(),
                 games_processed: r.games_processed,
                 checks_failed: r.checks_failed(),

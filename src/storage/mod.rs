@@ -10,6 +10,9 @@
 //! Local writes are not fsynced: a power loss may lose the newest files, never corrupt old ones.
 //! Writes that must not race (the lease) use the conditional operations
 //! [`Warehouse::create_if_absent`] and [`Warehouse::replace_if_unchanged`].
+//!
+//! Must never: know what the objects are. Where the raw landing, state and tables go is
+//! their owners' business (`raw`, `ingest`, `catalog`); this module only stores bytes.
 
 pub mod s3;
 
@@ -25,8 +28,11 @@ use object_store::{
     ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
 };
 
-use crate::raw::{RAW_DETAILS_PREFIX, RAW_GAMES_PREFIX};
-use crate::{Error, Result};
+use crate::error::ObjectAction;
+use crate::{Error, ErrorKind, Result};
+
+/// A key the S3 probe asks for; it need not exist (only the answer's status matters).
+const PROBE_KEY: &str = ".gamelake-probe";
 use s3::{S3Location, S3Settings};
 
 /// A warehouse root and the object store behind it.
@@ -119,32 +125,37 @@ impl Warehouse {
         })
     }
 
+    /// Lists the warehouse root once, so a wrong endpoint, bucket or key fails here in one
+    /// line rather than deep inside a run. S3's answer to a failed list reaches us without a
+    /// status a caller can read (object_store keeps it private), so a failed list is followed
+    /// by a HEAD of a key that need not exist, whose 403 and 404 object_store does type.
     async fn probe(&self, s3: &S3Settings) -> Result<()> {
         let Err(e) = self.store.list_with_delimiter(None).await else {
             return Ok(());
         };
         let endpoint = s3.endpoint.as_deref().unwrap_or("AWS S3");
         let url = self.root_url();
-        let text = e.to_string();
-        let hint = if text.contains("NoSuchBucket")
-            || matches!(e, object_store::Error::NotFound { .. })
-        {
-            "the bucket does not exist: create it first (e.g. `mc mb` or the S3 console)"
-        } else if matches!(
-            e,
-            object_store::Error::Unauthenticated { .. }
-                | object_store::Error::PermissionDenied { .. }
-        ) || text.contains("403")
-            || text.contains("SignatureDoesNotMatch")
-            || text.contains("InvalidAccessKeyId")
-        {
-            "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        } else {
-            "check AWS_ENDPOINT_URL and that the server is running"
+        let listing = Error::Storage(e);
+        let kind = match listing.kind() {
+            ErrorKind::Other => match self.store.head(&Path::from(PROBE_KEY)).await {
+                Ok(_) => ErrorKind::Other,
+                Err(e) => Error::Storage(e).kind(),
+            },
+            kind => kind,
+        };
+        let hint = match kind {
+            ErrorKind::NotFound => {
+                "the bucket does not exist: create it first (e.g. `mc mb` or the S3 console)"
+            }
+            ErrorKind::AccessDenied => {
+                "the server refused the credentials: check AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY"
+            }
+            _ => "check AWS_ENDPOINT_URL and that the server is running",
         };
         Err(Error::Config(format!(
             "warehouse {url} at {endpoint}: {hint} ({})",
-            text.lines().next().unwrap_or_default()
+            listing.to_string().lines().next().unwrap_or_default()
         )))
     }
 
@@ -171,23 +182,34 @@ impl Warehouse {
         self.store
             .put(&Path::from(rel), PutPayload::from_bytes(bytes))
             .await
-            .map_err(|source| Error::Write {
-                path: format!("{}/{rel}", self.root_url()),
-                source,
-            })?;
+            .map_err(|e| self.failed(ObjectAction::Writing, rel, e))?;
         Ok(())
+    }
+
+    /// An object store's error, with what was being done where.
+    fn failed(&self, action: ObjectAction, rel: &str, source: object_store::Error) -> Error {
+        Error::Object {
+            action,
+            path: format!("{}/{rel}", self.root_url()),
+            source,
+        }
     }
 
     /// Reads a whole object.
     pub async fn get(&self, rel: &str) -> Result<Bytes> {
-        Ok(self.store.get(&Path::from(rel)).await?.bytes().await?)
+        let read = |e| self.failed(ObjectAction::Reading, rel, e);
+        let got = self.store.get(&Path::from(rel)).await.map_err(read)?;
+        got.bytes().await.map_err(read)
     }
 
     /// Reads a whole object, `None` when there is none.
     pub async fn get_opt(&self, rel: &str) -> Result<Option<Bytes>> {
         match self.get(rel).await {
             Ok(bytes) => Ok(Some(bytes)),
-            Err(Error::Storage(object_store::Error::NotFound { .. })) => Ok(None),
+            Err(Error::Object {
+                source: object_store::Error::NotFound { .. },
+                ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -196,7 +218,7 @@ impl Warehouse {
     pub async fn delete(&self, rel: &str) -> Result<()> {
         match self.store.delete(&Path::from(rel)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(self.failed(ObjectAction::Deleting, rel, e)),
         }
     }
 
@@ -206,23 +228,15 @@ impl Warehouse {
             .store
             .list(Some(&Path::from(prefix)))
             .try_collect()
-            .await?;
+            .await
+            .map_err(|e| self.failed(ObjectAction::Listing, prefix, e))?;
         items.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(items)
     }
 
-    /// The raw game files of the landing ([`crate::raw::RAW_GAMES_PREFIX`]), sorted by path:
-    /// by run, then by file within the run.
-    pub async fn raw_game_files(&self) -> Result<Vec<String>> {
-        self.parquet_files(RAW_GAMES_PREFIX).await
-    }
-
-    /// The raw game-detail files ([`crate::raw::RAW_DETAILS_PREFIX`]), sorted by path.
-    pub async fn raw_detail_files(&self) -> Result<Vec<String>> {
-        self.parquet_files(RAW_DETAILS_PREFIX).await
-    }
-
-    async fn parquet_files(&self, prefix: &str) -> Result<Vec<String>> {
+    /// The parquet files under `prefix`, sorted by path (for the raw landing: by run, then by
+    /// file within the run).
+    pub async fn parquet_files(&self, prefix: &str) -> Result<Vec<String>> {
         Ok(self
             .list(prefix)
             .await?
@@ -254,7 +268,7 @@ impl Warehouse {
                 | object_store::Error::Precondition { .. }
                 | object_store::Error::NotFound { .. },
             ) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(self.failed(ObjectAction::Writing, rel, e)),
         }
     }
 
@@ -263,13 +277,16 @@ impl Warehouse {
         let got = match self.store.get(&Path::from(rel)).await {
             Ok(got) => got,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(self.failed(ObjectAction::Reading, rel, e)),
         };
         let tag = UpdateVersion {
             e_tag: got.meta.e_tag.clone(),
             version: got.meta.version.clone(),
         };
-        let bytes = got.bytes().await?;
+        let bytes = got
+            .bytes()
+            .await
+            .map_err(|e| self.failed(ObjectAction::Reading, rel, e))?;
         Ok(Some((bytes.clone(), Version { bytes, tag })))
     }
 
@@ -291,8 +308,11 @@ impl Warehouse {
             Location::Local(root) => {
                 let path = root.join(rel);
                 let aside = path.with_extension(format!("aside-{}", std::process::id()));
-                if std::fs::rename(&path, &aside).is_err() {
-                    return Ok(false);
+                match std::fs::rename(&path, &aside) {
+                    Ok(()) => {}
+                    // Removed by another writer meanwhile.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                    Err(e) => return Err(Error::io(&path, e)),
                 }
                 let moved = std::fs::read(&aside).map_err(|e| Error::io(&aside, e))?;
                 if moved != seen.bytes {

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use gamelake::catalog::EmbeddedCatalog;
-use gamelake::etl::EtlOptions;
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::evolve::{self, Evolution};
 use gamelake::schema::{self, TableDef};
@@ -155,16 +154,7 @@ async fn a_table_from_an_earlier_release_gains_new_columns_in_place() {
     );
 
     // A full refresh fills the column for every game, keys still in place.
-    support::etl(
-        &wh,
-        &lake,
-        &EtlOptions {
-            full_refresh: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("full refresh");
+    support::full_refresh(&wh, &lake).await;
     assert_eq!(
         sql_i64(
             &lake,

@@ -128,16 +128,7 @@ async fn a_second_day_folds_in_like_a_build_from_scratch() {
     }
 
     // A full refresh gives the same rows and keys as the incremental history.
-    support::etl(
-        &wh,
-        &lake,
-        &EtlOptions {
-            full_refresh: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("full refresh");
+    support::full_refresh(&wh, &lake).await;
     assert_eq!(contents_by_natural_key(&lake).await, got);
     assert_eq!(keys(&lake).await, keys_day2);
 }

@@ -63,7 +63,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
                 "bridge_game_tag",
                 &[(5, 7), (250, 8), (1000, 9)],
             )),
-            Vec::new(),
+            &|_| Vec::new(),
         )
         .await
         .expect("upsert");
@@ -100,7 +100,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
             "game_key",
             &HashSet::from([5]),
             Some(support::pairs("bridge_game_tag", &[(5, 11)])),
-            Vec::new(),
+            &|_| Vec::new(),
         )
         .await
         .expect("second upsert");
@@ -112,13 +112,9 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     // Nothing to change: no new snapshot.
     let before = lake.infos().await.expect("infos");
     let none = lake
-        .upsert(
-            def(),
-            "game_key",
-            &HashSet::from([424_242]),
-            None,
-            Vec::new(),
-        )
+        .upsert(def(), "game_key", &HashSet::from([424_242]), None, &|_| {
+            Vec::new()
+        })
         .await
         .expect("no-op");
     assert_eq!(none, RowChange::default());

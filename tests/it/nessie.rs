@@ -250,7 +250,7 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
     assert!(log.contains("nothing was published"), "{log}");
     let runs = gamelake::runs::load(&lake).await.expect("runs");
     let failed = runs.last().expect("the failed run's row");
-    assert_eq!(failed.status, "checks-failed");
+    assert_eq!(failed.status, gamelake::runs::RunStatus::ChecksFailed);
     let branch = format!("gamelake-run-{}", failed.run_id);
     assert_eq!(failed.audit_branch.as_deref(), Some(branch.as_str()));
     assert!(

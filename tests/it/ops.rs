@@ -48,7 +48,7 @@ async fn writing_operations_take_the_lease_and_errors_are_kinds() {
     assert!(matches!(err, Error::NoData(_)), "{err:?}");
 
     // Another holder of the lease: every writing operation refuses, and writes nothing.
-    let held = Lease::acquire(&wh, "etl", Duration::ZERO)
+    let held = Lease::acquire(&wh, "etl", support::waiting(Duration::ZERO))
         .await
         .expect("lease");
     let busy = |e: &Error| matches!(e, Error::LeaseBusy { .. });
@@ -70,7 +70,12 @@ async fn writing_operations_take_the_lease_and_errors_are_kinds() {
     assert!(busy(&err), "run: {err:?}");
     let err = lake.maintain(&Default::default()).await.expect_err("busy");
     assert!(busy(&err), "maintain: {err:?}");
-    assert!(wh.raw_game_files().await.expect("list").is_empty());
+    assert!(
+        wh.parquet_files(gamelake::raw::RAW_GAMES_PREFIX)
+            .await
+            .expect("list")
+            .is_empty()
+    );
     // Reading never waits for the lease.
     assert!(lake.tables().await.expect("tables").is_empty());
     held.release().await;
@@ -89,7 +94,7 @@ async fn writing_operations_take_the_lease_and_errors_are_kinds() {
     );
     assert_eq!(progress.advanced, 3 + tables);
     assert_eq!(progress.finished, 2);
-    Lease::acquire(&wh, "etl", Duration::ZERO)
+    Lease::acquire(&wh, "etl", support::waiting(Duration::ZERO))
         .await
         .expect("the run released the lease")
         .release()

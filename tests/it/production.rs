@@ -447,15 +447,20 @@ async fn the_lease_works_on_s3_too() {
     let wh = Warehouse::connect(&format!("s3://raw/{}", unique("lease")), &s3)
         .await
         .expect("warehouse");
-    let held = gamelake::lease::Lease::acquire(&wh, "etl", std::time::Duration::ZERO)
-        .await
-        .expect("first");
-    let err = gamelake::lease::Lease::acquire(&wh, "run", std::time::Duration::from_millis(500))
-        .await
-        .expect_err("held");
+    let held =
+        gamelake::lease::Lease::acquire(&wh, "etl", support::waiting(std::time::Duration::ZERO))
+            .await
+            .expect("first");
+    let err = gamelake::lease::Lease::acquire(
+        &wh,
+        "run",
+        support::waiting(std::time::Duration::from_millis(500)),
+    )
+    .await
+    .expect_err("held");
     assert!(err.to_string().contains("gamelake etl"), "{err}");
     held.release().await;
-    gamelake::lease::Lease::acquire(&wh, "run", std::time::Duration::ZERO)
+    gamelake::lease::Lease::acquire(&wh, "run", support::waiting(std::time::Duration::ZERO))
         .await
         .expect("free again")
         .release()
@@ -472,9 +477,10 @@ async fn the_lease_works_on_s3_too() {
     wh.put(".gamelake-lease", ghost.to_string().into())
         .await
         .expect("ghost");
-    let lease = gamelake::lease::Lease::acquire(&wh, "etl", std::time::Duration::ZERO)
-        .await
-        .expect("stale lease taken over");
+    let lease =
+        gamelake::lease::Lease::acquire(&wh, "etl", support::waiting(std::time::Duration::ZERO))
+            .await
+            .expect("stale lease taken over");
     let holder: serde_json::Value =
         serde_json::from_slice(&wh.get(".gamelake-lease").await.expect("get")).expect("json");
     assert_eq!(holder["pid"], std::process::id());

@@ -46,46 +46,65 @@ fn main() -> ExitCode {
         }
     };
     let command = cli.command_name();
+    let verbose = cli.verbose > 0;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", error_line(command, &e));
+            eprintln!("{}", error_line(command, &e, verbose));
             ExitCode::FAILURE
         }
     }
 }
 
-/// One line: the failed command, the fault in plain words when it is a known one, the chain
-/// of causes, and what to do.
-fn error_line(command: &str, e: &anyhow::Error) -> String {
-    // Library errors often display their source too: skip a cause the line says already.
-    let mut chain: Vec<String> = Vec::new();
-    for cause in e.chain().map(|c| c.to_string()) {
-        if !chain.last().is_some_and(|last| last.contains(&cause)) {
-            chain.push(cause);
+/// The longest error line printed without `-v`, failed data checks aside (one line each).
+const MAX_LINE: usize = 300;
+
+/// What a person reads when a command fails: one line built from the error's kind (the
+/// failed command, the fault in plain words, what failed, what to do) when it is a fault
+/// gamelake knows how to word, the error's own words otherwise. `-v` adds the chain of
+/// causes beneath, one per line.
+fn error_line(command: &str, e: &anyhow::Error, verbose: bool) -> String {
+    // Context the binary added (e.g. "opening warehouse …"), then the library's error.
+    let mut said: Vec<String> = e
+        .chain()
+        .take_while(|c| !c.is::<gamelake::Error>())
+        .map(|c| c.to_string())
+        .collect();
+    let lake = e.chain().find_map(|c| c.downcast_ref::<gamelake::Error>());
+    let diagnosis = lake.and_then(gamelake::Error::diagnosis);
+    match (lake, diagnosis) {
+        (Some(err), Some(_)) => said.push(err.headline()),
+        (Some(err), None) => said.push(err.to_string()),
+        (None, _) => {}
+    }
+    let mut line = match diagnosis {
+        Some(d) => format!(
+            "error: {command} failed, {}: {}. {}",
+            d.cause,
+            said.join(": "),
+            d.todo
+        ),
+        None => format!("error: {}", said.join(": ")),
+    };
+    let checks = lake.is_some_and(|l| l.kind() == gamelake::ErrorKind::ChecksFailed);
+    if !checks {
+        line = shortened(&line.replace('\n', " "), verbose);
+    }
+    if verbose {
+        for cause in e.chain().skip(1) {
+            line.push_str(&format!("\n  caused by: {cause}"));
         }
     }
-    // One line, except failed data checks: one line each, as `gamelake check` lists them.
-    let checks = e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<gamelake::Error>(),
-            Some(gamelake::Error::ChecksFailed { .. })
-        )
-    });
-    let chain = chain.join(": ");
-    let chain = if checks {
-        chain
-    } else {
-        chain.replace('\n', " ")
-    };
-    let diagnosis = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<gamelake::Error>())
-        .and_then(gamelake::Error::diagnosis);
-    match diagnosis {
-        Some(d) => format!("error: {command} failed, {}: {chain}. {}", d.cause, d.todo),
-        None => format!("error: {chain}"),
+    line
+}
+
+/// `line` cut to [`MAX_LINE`] characters, saying where the rest is.
+fn shortened(line: &str, verbose: bool) -> String {
+    if verbose || line.chars().count() <= MAX_LINE {
+        return line.to_string();
     }
+    let cut: String = line.chars().take(MAX_LINE).collect();
+    format!("{cut}… (-v shows the whole chain)")
 }
 
 /// mimalloc asks the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`) on the
@@ -121,23 +140,29 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
+/// The warehouse the command works on: created if missing for commands that write, else it
+/// must exist.
+async fn open(cli: &Cli, settings: &gamelake::config::Settings) -> anyhow::Result<Gamelake> {
+    let writes = matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Etl(_) | Command::Run { .. }
+    );
+    let lake = if writes {
+        Gamelake::open(settings).await
+    } else {
+        Gamelake::open_existing(settings).await
+    }
+    .with_context(|| format!("opening warehouse {}", settings.warehouse))?;
+    Ok(lake.with_lease_wait(cli.lease_wait()))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Generate(args) = &cli.command {
         return generate::run(args);
     }
     let settings = cli.settings()?;
-    let writes = matches!(
-        cli.command,
-        Command::Ingest(_) | Command::Etl(_) | Command::Run { .. }
-    );
+    let lake = open(&cli, &settings).await?;
     let as_of = |text: &Option<String>| text.as_deref().map(gamelake::runs::AsOf::parse);
-    let lake = if writes {
-        Gamelake::open(&settings).await
-    } else {
-        Gamelake::open_existing(&settings).await
-    }
-    .with_context(|| format!("opening warehouse {}", settings.warehouse))?
-    .with_lease_wait(cli.lease_wait());
     let mut bar = output::Bar::default();
     match cli.command {
         Command::Ingest(args) => {
@@ -203,16 +228,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Maintain(args) => {
             let outcome = lake.maintain(&args.options()?).await?;
-            for report in &outcome.tables {
-                eprintln!("{}", output::maintain_line(report));
-            }
-            for branch in &outcome.branches_dropped {
-                eprintln!(
-                    "dropped Nessie branch {branch} (a failed run's tables, past --keep-days)"
-                );
-            }
-            if let Some(line) = &outcome.left_to_catalog {
-                eprintln!("{line}");
+            let lines = output::maintain_lines(&outcome);
+            if !lines.is_empty() {
+                eprintln!("{lines}");
             }
         }
         // Handled above, before any warehouse is opened; the same call if it ever got here.

@@ -155,7 +155,10 @@ pub fn status(s: &Status) -> String {
             _ => "none yet: the next `gamelake run` against the API backfills the catalogue".into(),
         }
     ));
-    let (windows, pages) = s.pass_left;
+    let gamelake::ingest::WindowsLeft {
+        windows,
+        list_pages: pages,
+    } = s.pass_left;
     if windows > 0 {
         out.push_str(&format!(
             "sync pass: in progress, {windows} windows (about {} list pages) left\n",
@@ -177,6 +180,15 @@ pub fn status(s: &Status) -> String {
             n(s.games as u64)
         ),
     });
+    out.push_str(&status_details(s));
+    out.push_str(&status_runs(s));
+    out.push_str(&status_tables(s));
+    out
+}
+
+/// `status`: details that failed, and the quarantine.
+fn status_details(s: &Status) -> String {
+    let mut out = String::new();
     if !s.details_failed.is_empty() {
         out.push_str(&format!(
             "\ndetails that failed ({}), asked again on a later run:",
@@ -186,7 +198,7 @@ pub fn status(s: &Status) -> String {
             out.push_str(&format!("\n  game {id}: {reason}"));
         }
     }
-    let (games, files) = s.quarantined;
+    let gamelake::ingest::quarantine::Held { games, files } = s.quarantined;
     if games > 0 {
         out.push_str(&format!(
             "\nquarantine: {} games over a size limit, in {} files under raw/quarantine/ \
@@ -195,6 +207,12 @@ pub fn status(s: &Status) -> String {
             n(files as u64)
         ));
     }
+    out
+}
+
+/// `status`: the last runs and the branches kept for audits.
+fn status_runs(s: &Status) -> String {
+    let mut out = String::new();
     if s.last_runs.is_empty() {
         out.push_str(
             "
@@ -236,6 +254,12 @@ Nessie branches keeping the tables of runs whose checks failed (dropped by `main
             out.push_str(&format!("\n  {b}"));
         }
     }
+    out
+}
+
+/// `status`: every table's rows and snapshot.
+fn status_tables(s: &Status) -> String {
+    let mut out = String::new();
     if !s.tables.is_empty() {
         out.push_str(
             "
@@ -285,8 +309,8 @@ pub fn rollback_line(r: &gamelake::ops::RollbackReport) -> String {
          the next run processes {} raw files again",
         r.run_id,
         r.restored,
-        r.tables.0,
-        r.tables.1,
+        r.tables.restored,
+        r.tables.emptied,
         match r.published {
             gamelake::catalog::staged::PublishMode::PerTable => "table by table",
             _ => "at once",
@@ -324,6 +348,19 @@ pub fn etl_line(r: &EtlReport) -> String {
             ""
         }
     )
+}
+
+/// `gamelake maintain`: one line per table, the branches dropped, what is left to the
+/// catalog.
+pub fn maintain_lines(outcome: &gamelake::ops::MaintainOutcome) -> String {
+    let mut lines: Vec<String> = outcome.tables.iter().map(maintain_line).collect();
+    for branch in &outcome.branches_dropped {
+        lines.push(format!(
+            "dropped Nessie branch {branch} (a failed run's tables, past --keep-days)"
+        ));
+    }
+    lines.extend(outcome.left_to_catalog.clone());
+    lines.join("\n")
 }
 
 /// One maintenance line per table.

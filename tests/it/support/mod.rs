@@ -135,6 +135,15 @@ pub async fn etl(
         .await
 }
 
+/// `gamelake etl --full-refresh`: every table rebuilt from every raw file, keys kept.
+pub async fn full_refresh(wh: &Warehouse, lake: &Lakehouse) -> EtlReport {
+    let opts = EtlOptions {
+        full_refresh: true,
+        ..Default::default()
+    };
+    etl(wh, lake, &opts).await.expect("full refresh")
+}
+
 pub async fn open(dir: &Path) -> (Warehouse, Lakehouse) {
     let wh = Warehouse::open(dir.to_str().expect("utf8")).expect("warehouse");
     let lake = Lakehouse::open(&wh, "rawg").await.expect("lakehouse");
@@ -621,9 +630,17 @@ pub async fn remove_a_referenced_genre(lake: &Lakehouse) -> i64 {
         "genre_key",
         &[genre].into_iter().collect(),
         None,
-        Vec::new(),
+        &|_| Vec::new(),
     )
     .await
     .expect("remove a genre");
     genre
+}
+
+/// Lease settings that wait `wait` for another holder, stale time as by default.
+pub fn waiting(wait: std::time::Duration) -> gamelake::lease::LeaseSettings {
+    gamelake::lease::LeaseSettings {
+        wait,
+        ..Default::default()
+    }
 }
