@@ -57,12 +57,14 @@ fn main() -> ExitCode {
 }
 
 /// The longest error line printed without `-v`, failed data checks aside (one line each).
-const MAX_LINE: usize = 300;
+const MAX_LINE: usize = 250;
+/// The longest "what failed" part of a line that also says the fault and what to do.
+const MAX_WHAT: usize = 110;
 
 /// What a person reads when a command fails: one line built from the error's kind (the
 /// failed command, the fault in plain words, what failed, what to do) when it is a fault
 /// gamelake knows how to word, the error's own words otherwise. `-v` adds the chain of
-/// causes beneath, one per line.
+/// causes beneath, one per line, and cuts nothing.
 fn error_line(command: &str, e: &anyhow::Error, verbose: bool) -> String {
     // Context the binary added (e.g. "opening warehouse …"), then the library's error.
     let mut said: Vec<String> = e
@@ -77,34 +79,37 @@ fn error_line(command: &str, e: &anyhow::Error, verbose: bool) -> String {
         (Some(err), None) => said.push(err.to_string()),
         (None, _) => {}
     }
+    let said = said.join(": ");
+    let checks = lake.is_some_and(|l| l.kind() == gamelake::ErrorKind::ChecksFailed);
     let mut line = match diagnosis {
         Some(d) => format!(
             "error: {command} failed, {}: {}. {}",
             d.cause,
-            said.join(": "),
+            cut(&one_line(&said), MAX_WHAT, verbose),
             d.todo
         ),
-        None => format!("error: {}", said.join(": ")),
+        None if checks => format!("error: {said}"),
+        None => cut(&format!("error: {}", one_line(&said)), MAX_LINE, verbose),
     };
-    let checks = lake.is_some_and(|l| l.kind() == gamelake::ErrorKind::ChecksFailed);
-    if !checks {
-        line = shortened(&line.replace('\n', " "), verbose);
-    }
     if verbose {
         for cause in e.chain().skip(1) {
-            line.push_str(&format!("\n  caused by: {cause}"));
+            line.push_str(&format!("\n  caused by: {}", one_line(&cause.to_string())));
         }
     }
     line
 }
 
-/// `line` cut to [`MAX_LINE`] characters, saying where the rest is.
-fn shortened(line: &str, verbose: bool) -> String {
-    if verbose || line.chars().count() <= MAX_LINE {
-        return line.to_string();
+fn one_line(text: &str) -> String {
+    text.replace('\n', " ")
+}
+
+/// `text` cut to `max` characters (unless `verbose`), saying where the rest is.
+fn cut(text: &str, max: usize, verbose: bool) -> String {
+    if verbose || text.chars().count() <= max {
+        return text.to_string();
     }
-    let cut: String = line.chars().take(MAX_LINE).collect();
-    format!("{cut}… (-v shows the whole chain)")
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}… (-v shows all)")
 }
 
 /// mimalloc asks the kernel for transparent huge pages (`madvise(MADV_HUGEPAGE)`) on the
@@ -237,4 +242,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(&args)?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disk_full(path: &str) -> anyhow::Error {
+        let store = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::from_raw_os_error(28)),
+        };
+        anyhow::Error::from(gamelake::Error::Object {
+            action: gamelake::error::ObjectAction::Writing,
+            path: path.to_string(),
+            source: store,
+        })
+    }
+
+    #[test]
+    fn a_known_fault_reads_as_the_command_the_fault_the_object_and_what_to_do() {
+        let line = error_line("run", &disk_full("file:///wh/raw/x.parquet"), false);
+        assert_eq!(
+            line,
+            "error: run failed, disk full: writing file:///wh/raw/x.parquet. Free space on the \
+             warehouse's disk and rerun; nothing of the failed run was published, and the rerun \
+             goes on from what landed"
+        );
+        let verbose = error_line("run", &disk_full("file:///wh/raw/x.parquet"), true);
+        assert!(
+            verbose.starts_with(&line)
+                && verbose.contains("\n  caused by: Generic LocalFileSystem"),
+            "{verbose}"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_and_says_where_the_rest_is() {
+        let long = format!("file:///wh/{}", "a/".repeat(200));
+        let line = error_line("run", &disk_full(&long), false);
+        assert!(line.chars().count() < MAX_LINE + 150, "{line}");
+        assert!(line.contains("… (-v shows all). Free space"), "{line}");
+        let other = anyhow::Error::from(gamelake::Error::Internal("x".repeat(400)));
+        let line = error_line("sql", &other, false);
+        assert!(
+            line.chars().count() <= MAX_LINE + 20 && line.ends_with("(-v shows all)"),
+            "{line}"
+        );
+        assert!(error_line("sql", &other, true).contains(&"x".repeat(400)));
+    }
 }
