@@ -94,12 +94,8 @@ pub struct Expectations {
 pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckResult>> {
     let ctx = crate::query::session(lake).await?;
     let ns = lake.namespace();
-    let mut present = HashSet::new();
-    for def in schema::tables() {
-        if ctx.table_exist(format!("{ns}.{}", def.name).as_str())? {
-            present.insert(def.name.as_str());
-        }
-    }
+    let names = crate::query::present_tables(&ctx, ns)?;
+    let present: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     for def in schema::tables()
         .iter()

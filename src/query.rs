@@ -52,6 +52,18 @@ pub async fn session_as_of(
     Ok(ctx)
 }
 
+/// The star tables (of `schemas/`) a session has registered under namespace `ns`: those
+/// that exist.
+pub fn present_tables(ctx: &SessionContext, ns: &str) -> Result<Vec<String>> {
+    let mut present = Vec::new();
+    for def in crate::schema::tables() {
+        if ctx.table_exist(format!("{ns}.{}", def.name).as_str())? {
+            present.push(def.name.clone());
+        }
+    }
+    Ok(present)
+}
+
 /// Runs one SQL statement and returns its result; `as_of`: over the tables at those
 /// snapshots (see [`session_as_of`]).
 pub async fn sql(

@@ -313,14 +313,7 @@ pub async fn build(
     let ctx = query::session_as_of(read, snapshots).await?;
     let as_of = as_of.map(|v| &v.run);
     // The tables the session registered: those that exist.
-    let present: Vec<String> = crate::schema::tables()
-        .iter()
-        .filter(|d| {
-            ctx.table_exist(format!("{ns}.{}", d.name).as_str())
-                .unwrap_or(false)
-        })
-        .map(|d| d.name.clone())
-        .collect();
+    let present = query::present_tables(&ctx, ns)?;
     let mut charts = Vec::with_capacity(CHARTS.len());
     for def in CHARTS {
         let query = def.sql.replace("{ns}", ns);
