@@ -206,7 +206,17 @@ impl Error {
             Error::Object { action, path, .. } => format!("{action} {path}"),
             Error::WritingTable { table, .. } => format!("writing the data files of table {table}"),
             Error::CatalogDb { path, .. } => format!("catalog database {}", path.display()),
-            Error::Storage(_) => "object storage".into(),
+            Error::Storage(e) => match e {
+                object_store::Error::NotFound { path, .. }
+                | object_store::Error::AlreadyExists { path, .. }
+                | object_store::Error::Precondition { path, .. }
+                | object_store::Error::NotModified { path, .. }
+                | object_store::Error::PermissionDenied { path, .. }
+                | object_store::Error::Unauthenticated { path, .. } => {
+                    format!("object storage, {path}")
+                }
+                _ => "object storage".into(),
+            },
             other => other.to_string(),
         }
     }
