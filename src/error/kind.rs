@@ -66,7 +66,7 @@ pub struct Diagnosis {
 /// A fault found in an error's chain: the kind, and for denied access whether a server or
 /// the local file system refused (they are fixed in different places).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fault {
+enum Fault {
     Kind(ErrorKind),
     DeniedByServer,
 }
@@ -146,7 +146,7 @@ impl Error {
         )
     }
 
-    pub(crate) fn fault(&self) -> Fault {
+    fn fault(&self) -> Fault {
         let kind = match self {
             Error::Config(_) => ErrorKind::Config,
             Error::LeaseBusy { .. } => ErrorKind::Busy,

@@ -28,26 +28,23 @@ use crate::{Error, Result};
 /// its name: the order is [`raw_schema`]'s alone.
 pub fn batch(games: &[Game<'_>], run_id: &str, ingested_at_micros: i64) -> Result<RecordBatch> {
     let schema = raw_schema();
-    let stamp = Stamp {
-        run_id,
-        ingested_at_micros,
-    };
     let columns = schema
         .fields()
         .iter()
-        .map(|field| column(field.name(), field.data_type(), games, &stamp))
+        .map(|f| column(f.name(), f.data_type(), games, run_id, ingested_at_micros))
         .collect::<Result<Vec<_>>>()?;
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
-/// What every row of a run carries.
-struct Stamp<'a> {
-    run_id: &'a str,
+/// The raw column `name` (of type `t`) of `games`; every row carries the run's id and ingest
+/// time.
+fn column(
+    name: &str,
+    t: &DataType,
+    games: &[Game<'_>],
+    run_id: &str,
     ingested_at_micros: i64,
-}
-
-/// The raw column `name` (of type `t`) of `games`.
-fn column(name: &str, t: &DataType, games: &[Game<'_>], stamp: &Stamp<'_>) -> Result<ArrayRef> {
+) -> Result<ArrayRef> {
     let n = games.len();
     let int32 = |f: fn(&Game<'_>) -> Option<i32>| -> ArrayRef {
         Arc::new(Int32Array::from_iter(games.iter().map(f)))
@@ -88,13 +85,10 @@ fn column(name: &str, t: &DataType, games: &[Game<'_>], stamp: &Stamp<'_>) -> Re
         "genres" => genres(t, games)?,
         "tags" => tags(t, games)?,
         "short_screenshots" => short_screenshots(t, games)?,
-        "_run_id" => strs(std::iter::repeat_n(Some(stamp.run_id), n)),
+        "_run_id" => strs(std::iter::repeat_n(Some(run_id), n)),
         "_ingested_at" => Arc::new(
-            TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(
-                stamp.ingested_at_micros,
-                n,
-            ))
-            .with_timezone("UTC"),
+            TimestampMicrosecondArray::from_iter_values(std::iter::repeat_n(ingested_at_micros, n))
+                .with_timezone("UTC"),
         ),
         other => {
             return Err(Error::Schema(format!(

@@ -161,10 +161,6 @@ impl IngestOptions {
             rows_per_file: 10_000,
         }
     }
-
-    fn is_http(&self) -> bool {
-        matches!(self.source, Source::Api(_))
-    }
 }
 
 /// Which limit stopped a run.
@@ -258,7 +254,6 @@ pub(crate) async fn ingest(
 ) -> Result<IngestReport> {
     let started = Utc::now();
     let run_id = crate::new_run_id();
-    let is_http = opts.is_http();
     if opts.api_key.is_none() && opts.source == Source::Api(DEFAULT_SOURCE.into()) {
         // RAWG answers 401 without a key; say so before any traffic leaves the machine.
         return Err(Error::Config(
@@ -278,7 +273,7 @@ pub(crate) async fn ingest(
             run_id: run_id.clone(),
             ..Default::default()
         },
-        local_filter: (!is_http).then_some(LocalFilter {
+        local_filter: matches!(opts.source, Source::Folder(_)).then_some(LocalFilter {
             dates: opts.dates,
             updated: opts.updated,
         }),

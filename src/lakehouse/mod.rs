@@ -620,7 +620,7 @@ async fn write_files(table: &Table, batch: RecordBatch) -> Result<Vec<DataFile>>
 /// fault of no known kind is `None`. Pinned by
 /// `tests/it/upstream.rs::parquet_errors_reach_arrow_as_text_only`.
 async fn storage_fault(table: &Table) -> Option<Error> {
-    let probe = object_store::path::Path::from(".gamelake-probe");
+    let probe = object_store::path::Path::from(crate::storage::PROBE_KEY);
     use object_store::ObjectStoreExt;
     match table.object_store().head(&probe).await {
         Ok(_) => None,

@@ -39,7 +39,7 @@ use crate::storage::s3::S3Settings;
 use crate::{Error, Result};
 
 /// How long a writing operation waits for another run's lease by default.
-pub const DEFAULT_LEASE_WAIT: Duration = crate::lease::DEFAULT_WAIT;
+pub use crate::lease::DEFAULT_WAIT as DEFAULT_LEASE_WAIT;
 
 /// An opened warehouse and its catalog settings: the handle every operation runs on.
 #[derive(Debug, Clone)]

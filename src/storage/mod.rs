@@ -31,8 +31,9 @@ use object_store::{
 use crate::error::ObjectAction;
 use crate::{Error, ErrorKind, Result};
 
-/// A key the S3 probe asks for; it need not exist (only the answer's status matters).
-const PROBE_KEY: &str = ".gamelake-probe";
+/// A key a probe of object storage asks for (the S3 check at open, and
+/// `lakehouse::storage_fault`); it need not exist: only the answer's status matters.
+pub(crate) const PROBE_KEY: &str = ".gamelake-probe";
 use s3::{S3Location, S3Settings};
 
 /// A warehouse root and the object store behind it.
