@@ -10,7 +10,7 @@ cargo test --lib --bins
 # (SeaweedFS, Nessie, pyiceberg, Spark or Chromium). `backfill::` needs none either but takes
 # a minute alone (20,000 games through the RAWG stand-in): the full suite runs it.
 exec cargo test --test it -- \
-  bad_input:: catalog:: cli:: concurrent:: evolve:: fuzz:: http_ingest:: ops:: \
+  bad_input:: catalog:: checks:: cli:: concurrent:: daily:: evolve:: fuzz:: http_ingest:: ops:: \
   pipeline:: publish:: report:: secrets:: sync:: upstream:: \
   --skip evolve::a_table_from_an_earlier_release_gains_new_columns_in_place \
   --skip publish::a_kill_around_the_publish \

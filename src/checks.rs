@@ -15,17 +15,30 @@
 //! `gamelake check` on the published ones. Each is one SQL statement over the
 //! [`crate::query`] session, so a failure can be reproduced by hand.
 //!
+//! **Every row, or only what a run changed.** Given the [`Changes`] of a run (per table it
+//! wrote: the rows it added and the rows it removed, against the published table), the
+//! checks read only what could have broken, and catch what a check of every row catches as
+//! long as the published tables passed before the run: a duplicate involves an added row
+//! (so it shares the added row's first unique column); a null or an unaccepted value is in
+//! an added row; a broken relationship is an added row without its target, or a row whose
+//! target key the run removed and did not add back. The fact's row count and freshness
+//! always read the whole fact (one column). Whether the published tables did pass is the
+//! caller's to know ([`crate::etl`] decides, from `gamelake_runs`).
+//!
 //! Must never: write anything, or fail a run for a warning.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{Array, Int64Array, RecordBatch};
 use arrow::util::display::array_value_to_string;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
 use crate::lakehouse::Lakehouse;
+use crate::lakehouse::scan::{IcebergScan, TableFiles};
 use crate::schema::{self, TableDef};
 use crate::{Error, Result};
 
@@ -60,6 +73,19 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// An error-level check that held without reading a row: the table is as it was when
+    /// it last passed.
+    fn held(def: &TableDef, check: String) -> Self {
+        Self {
+            table: def.name.clone(),
+            check,
+            level: Level::Error,
+            passed: true,
+            failing: 0,
+            sample: Vec::new(),
+        }
+    }
+
     /// One line: table, check, how many, a few offending keys.
     pub fn line(&self) -> String {
         let what = if self.sample.is_empty() {
@@ -89,10 +115,86 @@ pub struct Expectations {
     pub freshness: Option<Duration>,
 }
 
+/// What one run changed, per table it wrote, against the published tables.
+#[derive(Debug)]
+pub struct Changes {
+    tables: BTreeMap<String, TableChange>,
+}
+
+/// One table's change: rows added, rows removed.
+#[derive(Debug)]
+struct TableChange {
+    added: TableFiles,
+    removed: TableFiles,
+}
+
+/// Schemas the changed-rows session registers beside the tables' namespace.
+const ADDED: &str = "gamelake_added";
+const REMOVED: &str = "gamelake_removed";
+
+impl Changes {
+    /// What `after` (a staged lakehouse) holds that `before` (the published one) did not,
+    /// and the other way round, for every table whose current snapshot differs.
+    pub async fn between(before: &Lakehouse, after: &Lakehouse) -> Result<Self> {
+        let mut tables = BTreeMap::new();
+        for def in schema::tables() {
+            let Some(now) = after.load(&def.name).await? else {
+                continue;
+            };
+            let then = before.load(&def.name).await?;
+            let snapshot = |t: &iceberg_rust::table::Table| t.metadata().current_snapshot_id;
+            if then.as_ref().map(snapshot) == Some(snapshot(&now)) {
+                continue;
+            }
+            let now = TableFiles::load(&now).await?;
+            let then = match then {
+                Some(t) => TableFiles::load(&t).await?,
+                None => now.with_files(Vec::new()),
+            };
+            let change = TableChange {
+                added: now.added_since(&then),
+                removed: now.removed_since(&then).await?,
+            };
+            tables.insert(def.name.clone(), change);
+        }
+        Ok(Self { tables })
+    }
+
+    /// Registers each changed table's added and removed rows in `ctx`, under the schemas
+    /// [`ADDED`] and [`REMOVED`].
+    fn register(&self, ctx: &SessionContext) -> Result<()> {
+        let catalog = ctx
+            .catalog("datafusion")
+            .ok_or_else(|| Error::Internal("DataFusion has no default catalog".into()))?;
+        let added = Arc::new(MemorySchemaProvider::new());
+        let removed = Arc::new(MemorySchemaProvider::new());
+        for (name, change) in &self.tables {
+            let scan = |files: &TableFiles| Arc::new(IcebergScan::of_files(files.clone()));
+            added.register_table(name.clone(), scan(&change.added))?;
+            removed.register_table(name.clone(), scan(&change.removed))?;
+        }
+        catalog.register_schema(ADDED, added)?;
+        catalog.register_schema(REMOVED, removed)?;
+        Ok(())
+    }
+
+    fn wrote(&self, table: &str) -> bool {
+        self.tables.contains_key(table)
+    }
+}
+
 /// Runs every declared check on the tables `lake` shows (a staged lakehouse shows what its
-/// run is about to publish). Tables that do not exist are skipped.
-pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckResult>> {
+/// run is about to publish). Tables that do not exist are skipped. With `changes`, only the
+/// rows the run changed are read (see the module's docs); the results are the same checks.
+pub async fn run(
+    lake: &Lakehouse,
+    expect: &Expectations,
+    changes: Option<&Changes>,
+) -> Result<Vec<CheckResult>> {
     let ctx = crate::query::session(lake).await?;
+    if let Some(changes) = changes {
+        changes.register(&ctx)?;
+    }
     let ns = lake.namespace();
     let names = crate::query::present_tables(&ctx, ns)?;
     let present: HashSet<&str> = names.iter().map(String::as_str).collect();
@@ -101,81 +203,202 @@ pub async fn run(lake: &Lakehouse, expect: &Expectations) -> Result<Vec<CheckRes
         .iter()
         .filter(|d| present.contains(d.name.as_str()))
     {
-        let t = format!("{ns}.{}", def.name);
-        for set in &def.unique {
-            let cols = set.join(", ");
-            let sql = format!(
-                "SELECT {cols}, count(*) AS copies FROM {t} GROUP BY {cols} HAVING count(*) > 1"
-            );
-            out.push(offending(&ctx, def, format!("unique({cols})"), &sql).await?);
-        }
-        out.extend(not_null(&ctx, def, &t).await?);
+        let on = Checked {
+            ctx: &ctx,
+            ns,
+            def,
+            changes,
+        };
+        out.extend(on.rows().await?);
         for c in &def.columns {
             if let Some(target) = &c.references {
-                let target_present = present.contains(target.as_str());
-                out.push(reference(&ctx, ns, def, c, target, target_present).await?);
-            }
-            if let Some(values) = &c.accepted {
-                out.push(accepted(&ctx, &t, def, c, values).await?);
+                out.push(
+                    on.reference(c, target, present.contains(target.as_str()))
+                        .await?,
+                );
             }
         }
         if let (Some(column), Some(age)) = (&def.freshness, expect.freshness) {
-            out.push(freshness(&ctx, def, &t, column, age).await?);
+            out.push(freshness(&ctx, def, &on.table(), column, age).await?);
         }
     }
     if let Some(landed) = expect.games_landed {
         let fact = crate::dims::FACT_TABLE;
-        let rows = if present.contains(fact) {
-            count(&ctx, &format!("SELECT count(*) FROM {ns}.{fact}")).await?
-        } else {
-            0
-        };
-        out.push(CheckResult {
-            table: fact.to_string(),
-            check: "row_count = distinct games landed".to_string(),
-            level: Level::Error,
-            passed: rows == landed,
-            failing: rows.abs_diff(landed),
-            sample: if rows == landed {
-                Vec::new()
-            } else {
-                vec![format!("{rows} rows, {landed} games landed")]
-            },
-        });
+        out.push(fact_rows(&ctx, ns, present.contains(fact), landed).await?);
     }
     Ok(out)
 }
 
-/// `references(column -> target)`: every non-null key of `c` is a key of `target`. A table
-/// whose target does not exist passes only while it is empty.
-async fn reference(
+/// `fact_games` has one row per distinct game landed.
+async fn fact_rows(
     ctx: &SessionContext,
     ns: &str,
-    def: &TableDef,
-    c: &schema::ColumnDef,
-    target: &str,
-    target_present: bool,
+    present: bool,
+    landed: u64,
 ) -> Result<CheckResult> {
-    let t = format!("{ns}.{}", def.name);
-    let check = format!("references({} -> {target})", c.name);
-    if !target_present {
-        let rows = count(ctx, &format!("SELECT count(*) FROM {t}")).await?;
-        return Ok(CheckResult {
-            table: def.name.clone(),
-            check,
-            level: Level::Error,
-            passed: rows == 0,
-            failing: rows,
-            sample: vec![format!("{target} does not exist")],
-        });
+    let fact = crate::dims::FACT_TABLE;
+    let rows = if present {
+        count(ctx, &format!("SELECT count(*) FROM {ns}.{fact}")).await?
+    } else {
+        0
+    };
+    Ok(CheckResult {
+        table: fact.to_string(),
+        check: "row_count = distinct games landed".to_string(),
+        level: Level::Error,
+        passed: rows == landed,
+        failing: rows.abs_diff(landed),
+        sample: if rows == landed {
+            Vec::new()
+        } else {
+            vec![format!("{rows} rows, {landed} games landed")]
+        },
+    })
+}
+
+/// One table's checks, over every row or over what a run changed.
+struct Checked<'a> {
+    ctx: &'a SessionContext,
+    ns: &'a str,
+    def: &'a TableDef,
+    changes: Option<&'a Changes>,
+}
+
+impl Checked<'_> {
+    /// The table, as SQL names it.
+    fn table(&self) -> String {
+        format!("{}.{}", self.ns, self.def.name)
     }
-    let key = &schema::table(target)?.key;
-    let sql = format!(
-        "SELECT DISTINCT f.{c} FROM {t} f LEFT JOIN {ns}.{target} d ON f.{c} = d.{key} \
-         WHERE d.{key} IS NULL AND f.{c} IS NOT NULL",
-        c = c.name
-    );
-    offending(ctx, def, check, &sql).await
+
+    /// The rows the row-level checks read: every row, the rows the run added, or none (a
+    /// table the run did not write held before it).
+    fn rows_to_check(&self) -> Option<String> {
+        match self.changes {
+            None => Some(self.table()),
+            Some(c) if c.wrote(&self.def.name) => Some(format!("{ADDED}.{}", self.def.name)),
+            Some(_) => None,
+        }
+    }
+
+    /// Uniqueness, required columns and accepted values.
+    async fn rows(&self) -> Result<Vec<CheckResult>> {
+        let (def, ctx) = (self.def, self.ctx);
+        let rows = self.rows_to_check();
+        let mut out = Vec::new();
+        for set in &def.unique {
+            let cols = set.join(", ");
+            let check = format!("unique({cols})");
+            let Some(rows) = &rows else {
+                out.push(CheckResult::held(def, check));
+                continue;
+            };
+            let sql = match self.changes {
+                None => format!(
+                    "SELECT {cols}, count(*) AS copies FROM {t} GROUP BY {cols} \
+                     HAVING count(*) > 1",
+                    t = self.table()
+                ),
+                // Only rows sharing an added row's first column can be a new duplicate
+                // (null included, as GROUP BY groups nulls).
+                Some(_) => {
+                    let of_t = |c: &String| format!("t.{c}");
+                    let t_cols = set.iter().map(of_t).collect::<Vec<_>>().join(", ");
+                    format!(
+                        "SELECT {t_cols}, count(*) AS copies FROM {t} t \
+                         JOIN (SELECT DISTINCT {first} AS k FROM {rows}) a \
+                         ON t.{first} IS NOT DISTINCT FROM a.k \
+                         GROUP BY {t_cols} HAVING count(*) > 1",
+                        t = self.table(),
+                        first = set[0]
+                    )
+                }
+            };
+            out.push(offending(ctx, def, check, &sql).await?);
+        }
+        match &rows {
+            Some(rows) => out.extend(not_null(ctx, def, rows).await?),
+            None => {
+                let held = required(ctx, def, &self.table()).await?;
+                out.extend(
+                    held.iter()
+                        .map(|c| CheckResult::held(def, not_null_check(c))),
+                );
+            }
+        }
+        for c in &def.columns {
+            if let Some(values) = &c.accepted {
+                out.push(match &rows {
+                    Some(rows) => accepted(ctx, rows, def, c, values).await?,
+                    None => CheckResult::held(def, accepted_check(c)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `references(column -> target)`: every non-null key of `c` is a key of `target`. A
+    /// table whose target does not exist passes only while it is empty.
+    async fn reference(
+        &self,
+        c: &schema::ColumnDef,
+        target: &str,
+        target_present: bool,
+    ) -> Result<CheckResult> {
+        let (ns, def, ctx) = (self.ns, self.def, self.ctx);
+        let t = self.table();
+        let check = format!("references({} -> {target})", c.name);
+        if !target_present {
+            let rows = count(ctx, &format!("SELECT count(*) FROM {t}")).await?;
+            return Ok(CheckResult {
+                table: def.name.clone(),
+                check,
+                level: Level::Error,
+                passed: rows == 0,
+                failing: rows,
+                sample: vec![format!("{target} does not exist")],
+            });
+        }
+        let key = &schema::table(target)?.key;
+        // Values of `c` in `rows` that `keys` (the target, or part of it) does not hold.
+        let missing = |rows: &str, keys: &str| {
+            format!(
+                "SELECT DISTINCT f.{c} FROM {rows} f LEFT JOIN {keys} d \
+                 ON f.{c} = d.{key} WHERE d.{key} IS NULL AND f.{c} IS NOT NULL",
+                c = c.name
+            )
+        };
+        let whole_target = format!("{ns}.{target}");
+        let Some(changes) = self.changes else {
+            return offending(ctx, def, check, &missing(&t, &whole_target)).await;
+        };
+        let mut sql = Vec::new();
+        let added = format!("{ADDED}.{}", def.name);
+        let target_added = format!("{ADDED}.{target}");
+        if changes.wrote(&def.name) {
+            // A run adds a changed game's rows to the target and its bridges together: when
+            // the target's added rows hold every key, the whole target need not be read.
+            let held_by_added =
+                changes.wrote(target) && rows(ctx, &missing(&added, &target_added)).await? == 0;
+            if !held_by_added {
+                sql.push(missing(&added, &whole_target));
+            }
+        }
+        // Keys the run removed from the target and did not add back: no row may still point
+        // at one. (A key both removed and kept in an untouched row would be a duplicate key,
+        // which the target's own checks caught before this run.)
+        let vanished =
+            format!("SELECT {key} FROM {REMOVED}.{target} EXCEPT SELECT {key} FROM {target_added}");
+        if changes.wrote(target) && rows(ctx, &vanished).await? > 0 {
+            sql.push(format!(
+                "SELECT DISTINCT f.{c} FROM {t} f WHERE f.{c} IN ({vanished})",
+                c = c.name
+            ));
+        }
+        if sql.is_empty() {
+            return Ok(CheckResult::held(def, check));
+        }
+        offending(ctx, def, check, &sql.join(" UNION ")).await
+    }
 }
 
 /// `accepted(column)`: every non-null value of `c` is one of `values`.
@@ -196,7 +419,31 @@ async fn accepted(
          WHERE {c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({list})",
         c = c.name
     );
-    offending(ctx, def, format!("accepted({})", c.name), &sql).await
+    offending(ctx, def, accepted_check(c), &sql).await
+}
+
+fn accepted_check(c: &schema::ColumnDef) -> String {
+    format!("accepted({})", c.name)
+}
+
+fn not_null_check(column: &str) -> String {
+    format!("not_null({column})")
+}
+
+/// The columns `not_null` checks in table `t`: required by `schemas/` and by the table.
+async fn required<'a>(ctx: &SessionContext, def: &'a TableDef, t: &str) -> Result<Vec<&'a str>> {
+    let schema = ctx.table(t).await?.schema().clone();
+    Ok(def
+        .columns
+        .iter()
+        .filter(|c| c.required)
+        .filter(|c| {
+            schema
+                .field_with_unqualified_name(&c.name)
+                .is_ok_and(|f| !f.is_nullable())
+        })
+        .map(|c| c.name.as_str())
+        .collect())
 }
 
 /// The lines of the error-level checks that failed.
@@ -215,7 +462,14 @@ async fn offending(
     check: String,
     sql: &str,
 ) -> Result<CheckResult> {
+    let t0 = std::time::Instant::now();
     let batches = ctx.sql(sql).await?.collect().await?;
+    tracing::debug!(
+        table = def.name,
+        check,
+        ms = t0.elapsed().as_millis() as u64,
+        "check"
+    );
     let failing: usize = batches.iter().map(RecordBatch::num_rows).sum();
     Ok(CheckResult {
         table: def.name.clone(),
@@ -233,18 +487,7 @@ async fn offending(
 /// ([`crate::lakehouse::evolve`]), so only columns the table itself declares required are
 /// checked.
 async fn not_null(ctx: &SessionContext, def: &TableDef, t: &str) -> Result<Vec<CheckResult>> {
-    let schema = ctx.table(t).await?.schema().clone();
-    let required: Vec<&str> = def
-        .columns
-        .iter()
-        .filter(|c| c.required)
-        .filter(|c| {
-            schema
-                .field_with_unqualified_name(&c.name)
-                .is_ok_and(|f| !f.is_nullable())
-        })
-        .map(|c| c.name.as_str())
-        .collect();
+    let required = required(ctx, def, t).await?;
     if required.is_empty() {
         return Ok(Vec::new());
     }
@@ -265,7 +508,7 @@ async fn not_null(ctx: &SessionContext, def: &TableDef, t: &str) -> Result<Vec<C
             let nulls = first_i64(&batches, i).unwrap_or(0).max(0) as u64;
             CheckResult {
                 table: def.name.clone(),
-                check: format!("not_null({c})"),
+                check: not_null_check(c),
                 level: Level::Error,
                 passed: nulls == 0,
                 failing: nulls,
@@ -310,6 +553,11 @@ async fn freshness(
             newest.as_deref().unwrap_or("none")
         )],
     })
+}
+
+/// Rows a query returns.
+async fn rows(ctx: &SessionContext, sql: &str) -> Result<u64> {
+    count(ctx, &format!("SELECT count(*) FROM ({sql})")).await
 }
 
 async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {

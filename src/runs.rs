@@ -34,6 +34,9 @@ pub enum RunStatus {
     ChecksFailed,
     /// A rollback: it published an earlier run's tables (`rolled-back`).
     RolledBack,
+    /// Every raw file was processed already: no table was written, only this row
+    /// (`nothing-new`).
+    NothingNew,
     /// A status this release does not know (written by a later one), kept as written.
     Other(String),
 }
@@ -45,6 +48,7 @@ impl RunStatus {
             RunStatus::Published => "published",
             RunStatus::ChecksFailed => "checks-failed",
             RunStatus::RolledBack => "rolled-back",
+            RunStatus::NothingNew => "nothing-new",
             RunStatus::Other(text) => text,
         }
     }
@@ -55,6 +59,7 @@ impl RunStatus {
             "published" => RunStatus::Published,
             "checks-failed" => RunStatus::ChecksFailed,
             "rolled-back" => RunStatus::RolledBack,
+            "nothing-new" => RunStatus::NothingNew,
             other => RunStatus::Other(other.to_string()),
         }
     }
@@ -63,6 +68,34 @@ impl RunStatus {
 impl std::fmt::Display for RunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Which rows a run's data checks read, as the `checks_scope` column spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckScope {
+    /// Every row of every table (`all`).
+    All,
+    /// Only the rows the run added or removed (`changed`).
+    Changed,
+}
+
+impl CheckScope {
+    /// The column's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckScope::All => "all",
+            CheckScope::Changed => "changed",
+        }
+    }
+
+    /// The scope the column's text names.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "all" => Some(CheckScope::All),
+            "changed" => Some(CheckScope::Changed),
+            _ => None,
+        }
     }
 }
 
@@ -124,6 +157,11 @@ pub struct RunRecord {
     pub tables: BTreeMap<String, TableState>,
     /// Data check results.
     pub checks: Vec<CheckResult>,
+    /// Which rows the checks read (`None`: no checks, or a row from before this was
+    /// recorded).
+    pub checks_scope: Option<CheckScope>,
+    /// Why the checks read every row.
+    pub checks_why: Option<String>,
     /// The raw files processed.
     pub raw_files: Option<RawFiles>,
     /// For a rollback: the run restored.
@@ -144,6 +182,16 @@ impl RunRecord {
     /// True when the run published tables (a run or a rollback, not a refused publish).
     pub fn published(&self) -> bool {
         matches!(self.status, RunStatus::Published | RunStatus::RolledBack)
+    }
+
+    /// True when the run published tables that passed a check of every row. Rows from
+    /// before the scope was recorded checked every row whenever they checked anything.
+    pub fn checked_all_rows(&self) -> bool {
+        self.status == RunStatus::Published
+            && match self.checks_scope {
+                Some(scope) => scope == CheckScope::All,
+                None => !self.checks.is_empty(),
+            }
     }
 
     /// Error-level checks that failed.
@@ -189,6 +237,8 @@ impl RunRecord {
                     },
                     "rolled_back_to" => text(self.rolled_back_to.as_deref()),
                     "audit_branch" => text(self.audit_branch.as_deref()),
+                    "checks_scope" => text(self.checks_scope.map(CheckScope::as_str)),
+                    "checks_why" => text(self.checks_why.as_deref()),
                     other => {
                         return Err(Error::Schema(format!(
                             "gamelake_runs.{other}: schemas/gamelake_runs.toml has a column \
@@ -275,6 +325,13 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
             .ok_or_else(|| bad("incremental"))?;
         (!a.is_null(row)).then(|| a.value(row))
     };
+    // Appended by a later release: absent from a table no run of it has upgraded yet.
+    let optional = |name: &str| -> Result<Option<String>> {
+        match b.column_by_name(name) {
+            Some(_) => text(name),
+            None => Ok(None),
+        }
+    };
     Ok(RunRecord {
         run_id: text("run_id")?.unwrap_or_default(),
         command: text("command")?.unwrap_or_default(),
@@ -293,11 +350,11 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
         checks: parse("checks", text("checks")?)?.unwrap_or_default(),
         raw_files: parse("raw_files", text("raw_files")?)?,
         rolled_back_to: text("rolled_back_to")?,
-        // Appended by a later release: absent from a table no run of it has upgraded yet.
-        audit_branch: match b.column_by_name("audit_branch") {
-            Some(_) => text("audit_branch")?,
-            None => None,
-        },
+        audit_branch: optional("audit_branch")?,
+        checks_scope: optional("checks_scope")?
+            .map(|s| CheckScope::parse(&s).ok_or_else(|| bad("checks_scope")))
+            .transpose()?,
+        checks_why: optional("checks_why")?,
     })
 }
 

@@ -58,9 +58,15 @@ pub fn measure(what: &str, cmd: &mut Command, out: &Path, log: &Path) -> Cost {
     }
 }
 
+/// The binary to run: [`GAMELAKE`], or a copy named by `GAMELAKE_BENCH_BIN` (so a long
+/// benchmark can run while the tree is rebuilt).
+pub fn binary() -> PathBuf {
+    std::env::var_os("GAMELAKE_BENCH_BIN").map_or_else(|| PathBuf::from(GAMELAKE), PathBuf::from)
+}
+
 /// `gamelake` on `warehouse` with `args`, quiet and without an API key.
 pub fn gamelake(warehouse: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(GAMELAKE);
+    let mut cmd = Command::new(binary());
     cmd.arg("--warehouse")
         .arg(warehouse)
         .args(args)

@@ -30,6 +30,7 @@
 //! around it, and hands in its fence.
 
 pub(crate) mod commit;
+pub mod coverage;
 pub(crate) mod interop;
 pub(crate) mod keys;
 pub(crate) mod members;
@@ -46,6 +47,7 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
+use crate::lakehouse::maintain::TidyPolicy;
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
@@ -53,6 +55,7 @@ use crate::runs::{self, RawFiles, RunRecord, TableState};
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
 use crate::{Error, Result, failpoint};
+use coverage::{Coverage, WhyAll};
 
 /// Table property: the raw files the table's contents were built from (on `fact_games` the
 /// list landing's, on `dim_game` the detail landing's).
@@ -80,13 +83,28 @@ pub struct EtlOptions {
     pub full_refresh: bool,
     /// The freshness check warns when the newest `updated` is older than this.
     pub freshness: Duration,
+    /// An incremental run checks every row when the last such check is older than this
+    /// ([`coverage`]); otherwise only the rows it changed.
+    pub full_check_every: Duration,
+    /// When an incremental run tidies a table's files in its own publish (one table a run,
+    /// the most overdue).
+    pub tidy: TidyPolicy,
+    /// An incremental run expires snapshots older than this in its own publish (once a
+    /// table has [`EXPIRE_BATCH`] of them), so `--as-of` and rollback reach back this far.
+    pub keep_snapshots: Duration,
 }
+
+/// A run expires a table's old snapshots once it has this many, not one a day.
+pub const EXPIRE_BATCH: usize = 8;
 
 impl Default for EtlOptions {
     fn default() -> Self {
         Self {
             full_refresh: false,
             freshness: DEFAULT_FRESHNESS,
+            full_check_every: coverage::DEFAULT_FULL_CHECK_EVERY,
+            tidy: TidyPolicy::default(),
+            keep_snapshots: crate::lakehouse::maintain::MaintainOptions::default().retain,
         }
     }
 }
@@ -125,6 +143,17 @@ pub struct TableOutcome {
     pub rows_removed: u64,
 }
 
+/// A table a run tidied ([`crate::lakehouse::maintain::tidy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tidied {
+    /// The table.
+    pub table: String,
+    /// Data files rewritten into fresh ones.
+    pub files_rewritten: usize,
+    /// Deleted rows dropped from them, with their delete files.
+    pub rows_dropped: u64,
+}
+
 /// What an ETL run did.
 #[derive(Debug, Clone, Default)]
 pub struct EtlReport {
@@ -144,6 +173,10 @@ pub struct EtlReport {
     pub tables: Vec<TableOutcome>,
     /// The data checks' results (empty when nothing was new).
     pub checks: Vec<CheckResult>,
+    /// Which rows the checks read (`None` when nothing was new).
+    pub coverage: Option<Coverage>,
+    /// The table this run tidied in its publish, if one was due.
+    pub tidied: Option<Tidied>,
     /// How the tables were published.
     pub published: Option<PublishMode>,
 }
@@ -170,21 +203,53 @@ pub(crate) async fn run(
     };
     if plan.nothing_new {
         tracing::info!("every raw file was processed already: nothing to do");
+        let mut record = run_record(&run_id, started, &plan, &report, ctx);
+        record.status = runs::RunStatus::NothingNew;
+        record.raw_files = None;
+        report.published = Some(publish_row(lake, record, ctx).await?);
         return Ok(report);
     }
+    // Decided before anything is written: from the published tables and the runs table.
+    let coverage = if plan.incremental {
+        coverage::decide(lake, opts.full_check_every).await?
+    } else {
+        Coverage::All(WhyAll::FullBuild)
+    };
     let landing = Landing::read(wh, &plan).await?;
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
     // Everything from here is staged: nobody sees it before the publish. `staged` reads what
     // the run wrote; `lake` still shows what is published.
     let staged = lake.staged();
     report.tables = build_and_commit(wh, &staged, landing, &plan, opts, &run_id, progress).await?;
-    report.checks = check_staged(wh, &staged, &plan, report.games, opts).await?;
+    // What the run changed, taken before a tidy rewrites a table's files: the tidy keeps
+    // every row (it refuses to commit otherwise), so its files need no check of their own.
+    let changes = match coverage {
+        Coverage::Changed => Some(checks::Changes::between(lake, &staged).await?),
+        Coverage::All(_) => None,
+    };
+    if plan.incremental {
+        report.tidied = tidy(&staged, &opts.tidy).await?;
+        for (table, gone) in staged
+            .expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH)
+            .await?
+        {
+            tracing::info!(
+                table,
+                snapshots = gone,
+                "expired snapshots older than the keep period"
+            );
+        }
+    }
+    report.checks =
+        check_staged(wh, &staged, &plan, report.games, opts, &coverage, changes).await?;
+    report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
     let failed = checks::failures(&report.checks);
     if !failed.is_empty() {
         return Err(refuse_publish(lake, staged, record, failed, ctx).await);
     }
-    report.published = Some(publish_run(staged, record, &report.tables, ctx).await?);
+    let tidied = report.tidied.as_ref();
+    report.published = Some(publish_run(staged, record, &report.tables, tidied, ctx).await?);
     tracing::info!(run = run_id, "published");
     Ok(report)
 }
@@ -282,15 +347,39 @@ async fn build_and_commit(
     Ok(tables)
 }
 
-/// The data checks on the staged tables; warnings are logged.
+/// Tidies the most overdue table, staged with the run.
+async fn tidy(staged: &Lakehouse, policy: &TidyPolicy) -> Result<Option<Tidied>> {
+    let Some((table, done)) = staged.tidy_most_overdue(policy).await? else {
+        return Ok(None);
+    };
+    tracing::info!(
+        table,
+        files = done.files_rewritten,
+        rows_dropped = done.rows_dropped,
+        "tidied"
+    );
+    Ok(Some(Tidied {
+        table,
+        files_rewritten: done.files_rewritten,
+        rows_dropped: done.rows_dropped,
+    }))
+}
+
+/// The data checks on the staged tables (every row, or `changes`: what the run changed
+/// against the published tables); warnings are logged.
 async fn check_staged(
     wh: &Warehouse,
     lake: &Lakehouse,
     plan: &plan::Plan,
     games_read: usize,
     opts: &EtlOptions,
+    coverage: &Coverage,
+    changes: Option<checks::Changes>,
 ) -> Result<Vec<CheckResult>> {
-    tracing::info!("checking the data before publishing");
+    match coverage {
+        Coverage::Changed => tracing::info!("checking the rows this run changed before publishing"),
+        Coverage::All(why) => tracing::info!("checking every row before publishing: {why}"),
+    }
     // The fact has one row per distinct game landed: a full build read them all; otherwise
     // the change-data-capture state, derived from every raw list file, counts them.
     let landed = if plan.incremental {
@@ -302,7 +391,7 @@ async fn check_staged(
         games_landed: Some(landed),
         freshness: Some(opts.freshness),
     };
-    let results = checks::run(lake, &expect).await?;
+    let results = checks::run(lake, &expect, changes.as_ref()).await?;
     for warning in results.iter().filter(|c| !c.passed) {
         tracing::warn!("data check: {}", warning.line());
     }
@@ -327,6 +416,14 @@ fn run_record(
         raw_files_read: Some(report.new_raw_files as u64),
         games_processed: Some(report.games as u64),
         checks: report.checks.clone(),
+        checks_scope: report.coverage.as_ref().map(|c| match c {
+            Coverage::All(_) => runs::CheckScope::All,
+            Coverage::Changed => runs::CheckScope::Changed,
+        }),
+        checks_why: match &report.coverage {
+            Some(Coverage::All(why)) => Some(why.to_string()),
+            _ => None,
+        },
         raw_files: Some(RawFiles {
             full: !plan.incremental,
             games: plan.games.to_read.clone(),
@@ -353,9 +450,13 @@ async fn publish_run(
     staged: StagedLakehouse,
     mut record: RunRecord,
     outcomes: &[TableOutcome],
+    tidied: Option<&Tidied>,
     ctx: &RunContext,
 ) -> Result<PublishMode> {
     record.tables = table_states(&staged, outcomes).await?;
+    if let Some(t) = tidied.and_then(|t| record.tables.get_mut(&t.table)) {
+        t.written = true;
+    }
     runs::record(&staged, &record).await?;
     failpoint::hit("etl.before-publish");
     let message = crate::catalog::nessie::commit_message(&ctx.command, &record.run_id);
@@ -387,19 +488,27 @@ async fn refuse_publish(
     };
     record.status = runs::RunStatus::ChecksFailed;
     record.audit_branch = kept.then(|| branch.clone());
-    let recorded = async {
-        record.tables = table_states(published, &[]).await?;
-        let row = published.staged();
-        runs::record(&row, &record).await?;
-        publish(row, ctx.fence.as_ref(), &message).await
-    };
-    match recorded.await {
+    match publish_row(published, record, ctx).await {
         Ok(_) => Error::ChecksFailed {
             failed,
             kept_on: kept.then_some(branch),
         },
         Err(e) => e,
     }
+}
+
+/// Publishes the run's row alone (no table of the run): the tables are recorded as `lake`
+/// shows them.
+async fn publish_row(
+    lake: &Lakehouse,
+    mut record: RunRecord,
+    ctx: &RunContext,
+) -> Result<PublishMode> {
+    let message = crate::catalog::nessie::commit_message(&ctx.command, &record.run_id);
+    record.tables = table_states(lake, &[]).await?;
+    let row = lake.staged();
+    runs::record(&row, &record).await?;
+    publish(row, ctx.fence.as_ref(), &message).await
 }
 
 /// The properties a rollback to a run sets on table `def`, as the ETL reads them: the

@@ -5,13 +5,26 @@
 //! `updated` and `added` columns. So it advances exactly when a raw file is durably
 //! written, and can never disagree with what landed: a crash before a file is written leaves
 //! the state where it was, and a rerun refetches what was in flight.
+//!
+//! **The index.** A year of daily runs lands hundreds of raw files, and every run needs the
+//! state (the ingest, and the ETL's row-count check). So the state of a set of raw files is
+//! kept in `state/cdc-index.parquet` (id, updated, added), which names in its footer the
+//! raw files it covers; a load reads the index and only the raw files it does not cover. It
+//! is derived data, written whole in one put: an index that names a raw file no longer there,
+//! or cannot be read, is ignored (with a warning) and the raw files are read, so it can never
+//! make the state disagree with the landing. The ingest writes a fresh one when
+//! [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array, TimestampMicrosecondArray};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, NaiveDateTime};
-use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::file::metadata::{KeyValue, ParquetMetaDataReader};
+use parquet::file::properties::WriterProperties;
 
 use crate::storage::Warehouse;
 use crate::{Error, Result};
@@ -35,14 +48,104 @@ pub struct CdcState {
 }
 
 impl CdcState {
-    /// Reads the state from every raw games file under the warehouse.
+    /// Reads the state of every raw games file under the warehouse: the index, and the raw
+    /// files it does not cover.
     pub async fn load(wh: &Warehouse) -> Result<Self> {
-        let mut state = Self::default();
-        for path in wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await? {
-            let bytes = wh.get(&path).await?;
-            state.absorb_file(bytes, &path)?;
+        Ok(Self::load_counting(wh).await?.0)
+    }
+
+    /// [`Self::load`], then a fresh index when [`INDEX_AFTER`] raw files or more were
+    /// outside it. For writers (the ingest): read-only commands only load.
+    pub async fn load_and_index(wh: &Warehouse) -> Result<Self> {
+        let (state, files, outside) = Self::load_counting(wh).await?;
+        if outside >= INDEX_AFTER {
+            state.write_index(wh, &files).await?;
         }
         Ok(state)
+    }
+
+    /// The state, every raw file, and how many of them the index did not cover.
+    async fn load_counting(wh: &Warehouse) -> Result<(Self, Vec<String>, usize)> {
+        let files = wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await?;
+        let mut state = Self::default();
+        let covered = state.absorb_index(wh, &files).await?;
+        let outside: Vec<&String> = files.iter().filter(|f| !covered.contains(*f)).collect();
+        for path in &outside {
+            let bytes = wh.get(path).await?;
+            state.absorb_file(bytes, path)?;
+        }
+        let outside = outside.len();
+        Ok((state, files, outside))
+    }
+
+    /// Takes in the index when it is usable for `files` (the landing now); returns the raw
+    /// files it covers (none when there is no usable index).
+    async fn absorb_index(&mut self, wh: &Warehouse, files: &[String]) -> Result<BTreeSet<String>> {
+        let Some(bytes) = wh.get_opt(INDEX).await? else {
+            return Ok(BTreeSet::new());
+        };
+        let covers = match index_covers(&bytes) {
+            Ok(covers) => covers,
+            Err(e) => {
+                tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
+                return Ok(BTreeSet::new());
+            }
+        };
+        let landed: BTreeSet<&String> = files.iter().collect();
+        if let Some(gone) = covers.iter().find(|f| !landed.contains(f)) {
+            tracing::warn!(
+                "{INDEX} covers {gone}, which is not in the landing; reading the raw files instead"
+            );
+            return Ok(BTreeSet::new());
+        }
+        let mut from_index = Self::default();
+        if let Err(e) = from_index.absorb_file(bytes, INDEX) {
+            tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
+            return Ok(BTreeSet::new());
+        }
+        *self = from_index;
+        Ok(covers)
+    }
+
+    /// Writes the state as the index of `files` (every raw file it was read from).
+    async fn write_index(&self, wh: &Warehouse, files: &[String]) -> Result<()> {
+        let covers =
+            serde_json::to_string(files).map_err(|e| Error::Internal(format!("cdc index: {e}")))?;
+        let (mut ids, mut updated, mut added) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, held) in &self.latest {
+            ids.push(*id);
+            updated.push(held.updated);
+            added.push(i64::from(held.added));
+        }
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new(
+                "updated",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                false,
+            ),
+            Field::new("added", DataType::Int64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(TimestampMicrosecondArray::from(updated)),
+            Arc::new(Int64Array::from(added)),
+        ];
+        let batch = RecordBatch::try_new(schema, columns)?;
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(COVERS.to_string(), covers)]))
+            .build();
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
+        writer.write(&batch)?;
+        writer.close()?;
+        wh.put(INDEX, bytes::Bytes::from(out)).await?;
+        tracing::debug!(
+            games = self.len(),
+            files = files.len(),
+            "change data capture index written"
+        );
+        Ok(())
     }
 
     fn absorb_file(&mut self, bytes: bytes::Bytes, path: &str) -> Result<()> {
@@ -101,6 +204,27 @@ impl CdcState {
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }
+}
+
+/// Where the index of the state lives.
+pub const INDEX: &str = "state/cdc-index.parquet";
+/// The index's footer key naming the raw files it covers (a JSON list).
+const COVERS: &str = "gamelake.covers";
+/// The ingest writes a fresh index when this many raw files or more are outside it.
+pub const INDEX_AFTER: usize = 8;
+
+/// The raw files an index covers, from its footer.
+fn index_covers(bytes: &bytes::Bytes) -> Result<BTreeSet<String>> {
+    let metadata = ParquetMetaDataReader::new()
+        .parse_and_finish(bytes)
+        .map_err(|e| Error::corrupt(INDEX, e))?;
+    let json = metadata
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|e| e.key == COVERS))
+        .and_then(|e| e.value.clone())
+        .ok_or_else(|| Error::corrupt(INDEX, format!("no {COVERS} in its footer")))?;
+    serde_json::from_str(&json).map_err(|e| Error::corrupt(INDEX, e))
 }
 
 /// Reads a raw file's `id` and version column `version` (microseconds), and `extra` (an
@@ -173,5 +297,75 @@ mod tests {
         );
         s.observe(2, ts("2021-05-01T10:00:00"), -1);
         assert_eq!(s.newest_updated(), Some(ts("2021-05-01T10:00:00")));
+    }
+
+    /// A raw file holding only what the state reads: ids, `updated` (seconds), `added`.
+    fn raw(rows: &[(i64, i64, i64)]) -> bytes::Bytes {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new(
+                "updated",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                false,
+            ),
+            Field::new("added", DataType::Int64, false),
+        ]));
+        let col = |f: fn(&(i64, i64, i64)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(col(|r| r.0))),
+            Arc::new(TimestampMicrosecondArray::from(col(|r| r.1 * 1_000_000))),
+            Arc::new(Int64Array::from(col(|r| r.2))),
+        ];
+        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        crate::ingest::land::encode_batch(&batch).expect("encode")
+    }
+
+    fn sorted(state: &CdcState) -> Vec<(i64, i64, u32)> {
+        let mut games: Vec<_> = state.games().collect();
+        games.sort_unstable();
+        games
+    }
+
+    #[tokio::test]
+    async fn the_index_gives_the_state_the_raw_files_give_and_is_ignored_when_stale() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        let path = |i: usize| format!("raw/games/run_date=2026-01-01/r-{i:05}.parquet");
+        // Day i changes game i % 5 and adds game 100 + i.
+        let day = |i: usize| raw(&[((i % 5) as i64, i as i64, i as i64), (100 + i as i64, 1, 7)]);
+        for i in 0..INDEX_AFTER - 1 {
+            wh.put(&path(i), day(i)).await.expect("put");
+        }
+        CdcState::load_and_index(&wh).await.expect("load");
+        assert!(
+            wh.get_opt(INDEX).await.expect("get").is_none(),
+            "indexed too early"
+        );
+        wh.put(&path(INDEX_AFTER - 1), day(INDEX_AFTER - 1))
+            .await
+            .expect("put");
+        let all = sorted(&CdcState::load_and_index(&wh).await.expect("load"));
+        let index = wh.get(INDEX).await.expect("an index");
+        assert_eq!(index_covers(&index).expect("covers").len(), INDEX_AFTER);
+
+        // The index and one newer raw file: the same state as every raw file read.
+        wh.put(&path(50), day(50)).await.expect("put");
+        let from_index = sorted(&CdcState::load(&wh).await.expect("load"));
+        let mut want = all.clone();
+        want.retain(|g| g.0 != 0);
+        want.extend([(0, 50_000_000, 50), (150, 1_000_000, 7)]);
+        want.sort_unstable();
+        assert_eq!(from_index, want);
+
+        // A covered raw file gone: the index is ignored, the raw files read.
+        wh.delete(&path(0)).await.expect("delete");
+        let without = sorted(&CdcState::load(&wh).await.expect("load"));
+        assert!(without.iter().all(|g| g.0 != 100), "{without:?}");
+        // An unreadable index is ignored too.
+        wh.put(&path(0), day(0)).await.expect("put");
+        wh.put(INDEX, bytes::Bytes::from_static(b"not parquet"))
+            .await
+            .expect("put");
+        assert_eq!(sorted(&CdcState::load(&wh).await.expect("load")), want);
     }
 }

@@ -262,7 +262,7 @@ pub(crate) async fn ingest(
                 .into(),
         ));
     }
-    let state = CdcState::load(wh).await?;
+    let state = CdcState::load_and_index(wh).await?;
     tracing::info!(run_id, known_games = state.len(), "ingest starting");
     let mut run = Run {
         state,

@@ -25,11 +25,12 @@ use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use super::scan::{IcebergScan, TableFiles};
+use super::scan::{IcebergScan, LiveFile, TableFiles};
 use crate::{Error, Result};
 
 /// Maintenance policy.
@@ -122,18 +123,39 @@ pub async fn maintain(
         return Ok(report);
     }
 
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let cutoff = now_ms - opts.retain.as_millis() as i64;
+    let cutoff = cutoff(opts.retain);
+    report.snapshots_expired = expire(table, cutoff).await?;
+
+    report.files_removed = remove_orphans(table, cutoff, opts.orphan_grace).await?;
+    Ok(report)
+}
+
+/// The time (ms since the epoch) before which snapshots older than `retain` were taken.
+pub(crate) fn cutoff(retain: Duration) -> i64 {
+    chrono::Utc::now().timestamp_millis() - retain.as_millis() as i64
+}
+
+/// Snapshots of `table` taken before `cutoff` (ms), the current one never counted.
+pub(crate) fn expirable(table: &Table, cutoff: i64) -> usize {
+    let meta = table.metadata();
+    meta.snapshots
+        .values()
+        .filter(|s| {
+            *s.timestamp_ms() < cutoff && Some(*s.snapshot_id()) != meta.current_snapshot_id
+        })
+        .count()
+}
+
+/// Expires the snapshots taken before `cutoff` (ms), the current one always kept; returns how
+/// many went.
+pub(crate) async fn expire(table: &mut Table, cutoff: i64) -> Result<usize> {
     let before = table.metadata().snapshots.len();
     table
         .new_transaction(None)
         .expire_snapshots(Some(cutoff), Some(1), false, true, false)
         .commit()
         .await?;
-    report.snapshots_expired = before.saturating_sub(table.metadata().snapshots.len());
-
-    report.files_removed = remove_orphans(table, cutoff, opts.orphan_grace).await?;
-    Ok(report)
+    Ok(before.saturating_sub(table.metadata().snapshots.len()))
 }
 
 async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport) -> Result<()> {
@@ -147,6 +169,66 @@ async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport)
     report.files_compacted = relisted.files_rewritten;
     report.rows_dropped = relisted.rows_dropped;
     Ok(())
+}
+
+/// When a run tidies a table in its own publish (see [`tidy`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TidyPolicy {
+    /// Due when the table has more position delete files than this.
+    pub max_delete_files: usize,
+    /// Due when it has more data files than this.
+    pub max_data_files: usize,
+    /// Due when deleted rows exceed this share of its rows.
+    pub delete_threshold: f64,
+}
+
+impl Default for TidyPolicy {
+    fn default() -> Self {
+        Self {
+            max_delete_files: 8,
+            max_data_files: 16,
+            delete_threshold: MaintainOptions::default().delete_threshold,
+        }
+    }
+}
+
+/// A data file under this size is rewritten with the rest when a table is tidied: daily
+/// merge-on-read runs add one small file per table, which tidying merges.
+const SMALL_FILE: u64 = 64 * 1024 * 1024;
+
+impl TidyPolicy {
+    /// How far past the policy a snapshot is (its delete files plus data files), `None`
+    /// within it; from its manifest list's counts alone, so no manifest is read.
+    pub fn overdue(&self, manifests: &[ManifestListEntry]) -> Option<usize> {
+        let live = |m: &ManifestListEntry| {
+            let files = m.added_files_count.unwrap_or(0) + m.existing_files_count.unwrap_or(0);
+            let rows = m.added_rows_count.unwrap_or(0) + m.existing_rows_count.unwrap_or(0);
+            (files.max(0) as usize, rows.max(0) as u64)
+        };
+        let (mut data_files, mut delete_files, mut rows, mut deleted) = (0, 0, 0, 0);
+        for m in manifests {
+            let (files, n) = live(m);
+            match m.content {
+                ManifestContent::Data => (data_files, rows) = (data_files + files, rows + n),
+                ManifestContent::Deletes => {
+                    (delete_files, deleted) = (delete_files + files, deleted + n)
+                }
+            }
+        }
+        let due = delete_files > self.max_delete_files
+            || data_files > self.max_data_files
+            || (rows > 0 && deleted as f64 / rows as f64 > self.delete_threshold);
+        due.then_some(delete_files + data_files)
+    }
+}
+
+/// Tidies a table a run is due to tidy: its live rows in files that carry deletes or are
+/// small are rewritten together, the large clean files listed again, no delete files; one
+/// snapshot, same rows. A run does this inside its own publish (`etl`), so a daily job
+/// keeps its tables' files bounded without a separate maintenance job.
+pub(crate) async fn tidy(table: &mut Table, files: TableFiles) -> Result<Relisted> {
+    let rewrite = |f: &LiveFile| !f.deleted.is_empty() || f.size < SMALL_FILE;
+    relist_where(table, files, rewrite, "tidy").await
 }
 
 /// What [`relist`] did.
@@ -163,11 +245,18 @@ pub struct Relisted {
 /// rows, the others listed again unchanged, no delete files. The table reads the same before
 /// and after. `why` goes in the snapshot summary (`gamelake.maintenance`).
 pub(crate) async fn relist(table: &mut Table, files: TableFiles, why: &str) -> Result<Relisted> {
-    let (affected, untouched): (Vec<_>, Vec<_>) = files
-        .files
-        .iter()
-        .cloned()
-        .partition(|f| !f.deleted.is_empty());
+    relist_where(table, files, |f| !f.deleted.is_empty(), why).await
+}
+
+/// [`relist`], rewriting the data files `rewrite` picks (the others are listed again).
+async fn relist_where(
+    table: &mut Table,
+    files: TableFiles,
+    rewrite: impl Fn(&LiveFile) -> bool,
+    why: &str,
+) -> Result<Relisted> {
+    let (affected, untouched): (Vec<_>, Vec<_>) =
+        files.files.iter().cloned().partition(|f| rewrite(f));
     let mut new_files = Vec::new();
     if !affected.is_empty() {
         let rewritten = files.with_files(affected.clone());
@@ -178,6 +267,17 @@ pub(crate) async fn relist(table: &mut Table, files: TableFiles, why: &str) -> R
             .await?
             .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)));
         new_files = write_parquet_partitioned(table, stream, None).await?;
+        // The rewrite must keep every live row: checked before anything is committed.
+        let live: u64 = affected.iter().map(LiveFile::live_rows).sum();
+        let written: u64 = new_files.iter().map(|f| *f.record_count() as u64).sum();
+        if written != live {
+            return Err(Error::Internal(format!(
+                "{}: rewriting {} files gave {written} rows, not the {live} they hold; \
+                 nothing was committed",
+                table.identifier(),
+                affected.len()
+            )));
+        }
     }
     new_files.extend(untouched.into_iter().map(|f| f.data_file));
     table

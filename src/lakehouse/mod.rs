@@ -488,6 +488,83 @@ impl Lakehouse {
         Ok(reports)
     }
 
+    /// Tidies the one table most overdue under `policy` ([`maintain::tidy`]), if any: what a
+    /// run does in its own publish so its tables' files stay bounded. Returns the table and
+    /// what was done.
+    pub async fn tidy_most_overdue(
+        &self,
+        policy: &maintain::TidyPolicy,
+    ) -> Result<Option<(String, maintain::Relisted)>> {
+        let mut most: Option<(usize, Table)> = None;
+        let names = crate::schema::tables()
+            .iter()
+            .chain([crate::schema::runs_table()])
+            .map(|d| d.name.as_str());
+        for name in names {
+            let Some(table) = self.load(name).await? else {
+                continue;
+            };
+            if table.metadata().current_snapshot_id.is_none() {
+                continue;
+            }
+            let manifests = table.manifests(None, None).await?;
+            match policy.overdue(&manifests) {
+                Some(debt) if most.as_ref().is_none_or(|(d, _)| debt > *d) => {
+                    most = Some((debt, table))
+                }
+                _ => {}
+            }
+        }
+        let Some((_, mut table)) = most else {
+            return Ok(None);
+        };
+        let name = table.identifier().name().to_string();
+        let files = scan::TableFiles::load(&table).await?;
+        let done = maintain::tidy(&mut table, files)
+            .await
+            .map_err(|e| match e {
+                Error::Iceberg(e) => self.commit_error(&name, e),
+                other => other,
+            })?;
+        Ok(Some((name, done)))
+    }
+
+    /// Expires, on every table once `batch` or more of its snapshots are older than `keep`,
+    /// those snapshots (the current one always stays): what a run does in its own publish so
+    /// each table's history stays bounded. Not on Nessie, whose history is its commit log
+    /// (see [`maintain::History`]). Files only expired snapshots referenced stay until
+    /// `gamelake maintain` removes them. Returns the tables and how many snapshots each lost.
+    pub async fn expire_old_snapshots(
+        &self,
+        keep: std::time::Duration,
+        batch: usize,
+    ) -> Result<Vec<(String, usize)>> {
+        if self.nessie().is_some() {
+            return Ok(Vec::new());
+        }
+        let cutoff = maintain::cutoff(keep);
+        let mut out = Vec::new();
+        let defs = crate::schema::tables()
+            .iter()
+            .chain([crate::schema::runs_table()]);
+        for def in defs {
+            let Some(mut table) = self.load(&def.name).await? else {
+                continue;
+            };
+            if maintain::expirable(&table, cutoff) < batch.max(1) {
+                continue;
+            }
+            let gone = maintain::expire(&mut table, cutoff)
+                .await
+                .map_err(|e| match e {
+                    Error::Iceberg(e) => self.commit_error(&def.name, e),
+                    other => other,
+                })?;
+            out.push((def.name.clone(), gone));
+        }
+        Ok(out)
+    }
+
     /// Sets table properties without writing data (no new snapshot).
     pub async fn set_properties(
         &self,

@@ -11,7 +11,7 @@
 //! a row a position delete removed.
 
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array, StringArray};
@@ -34,6 +34,7 @@ use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::file::metadata::ParquetMetaDataReader;
 
 use crate::{Error, Result};
@@ -53,12 +54,22 @@ pub struct LiveFile {
     pub data_file: DataFile,
     /// Set when `deleted` is not empty: the rows to read, per row group.
     access_plan: Option<ParquetAccessPlan>,
+    /// Set when `deleted` is not empty: rows per row group, from the file's footer.
+    row_groups: Option<Arc<[u64]>>,
+    /// Set when the access plan reads only some listed positions (rows a run removed): how
+    /// many.
+    only: Option<u64>,
 }
 
 impl LiveFile {
     /// Rows of this file that are still live.
     pub fn live_rows(&self) -> u64 {
         self.record_count - self.deleted.len() as u64
+    }
+
+    /// Rows a scan of this file yields.
+    fn rows_read(&self) -> u64 {
+        self.only.unwrap_or_else(|| self.live_rows())
     }
 }
 
@@ -82,6 +93,40 @@ pub struct TableFiles {
     store_url: ObjectStoreUrl,
 }
 
+/// Which snapshot a [`Recent`] entry lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RecentKey {
+    location: String,
+    snapshot: i64,
+    schema: i32,
+}
+
+/// The files of the last few snapshots loaded in this process.
+struct Recent;
+
+/// Snapshots [`Recent`] keeps.
+const RECENT: usize = 32;
+
+static RECENT_FILES: std::sync::Mutex<Vec<(RecentKey, TableFiles)>> =
+    std::sync::Mutex::new(Vec::new());
+
+impl Recent {
+    fn get(key: &RecentKey) -> Option<TableFiles> {
+        // A poisoned lock only means another thread panicked mid-update: the list is
+        // still whole (entries are pushed and removed whole), so it is used.
+        let list = RECENT_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter().find(|(k, _)| k == key).map(|(_, f)| f.clone())
+    }
+
+    fn put(key: RecentKey, files: &TableFiles) {
+        let mut list = RECENT_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        if list.len() == RECENT {
+            list.remove(0);
+        }
+        list.push((key, files.clone()));
+    }
+}
+
 /// The object-store URL of a table location: its scheme and bucket.
 fn store_url(location: &str) -> Result<ObjectStoreUrl> {
     match url::Url::parse(location) {
@@ -100,8 +145,29 @@ impl TableFiles {
         self.dead_entries > 0 || self.unparsed_entries > 0
     }
 
-    /// Lists the current snapshot's files and reads its delete files.
+    /// Lists the current snapshot's files and reads its delete files. A snapshot's files
+    /// never change, and one run reads the same snapshots several times (stored keys, the
+    /// upserts' positions, the checks): the last few are kept ([`Recent`]).
     pub async fn load(table: &Table) -> Result<Self> {
+        let meta = table.metadata();
+        let Some(snapshot) = meta.current_snapshot_id else {
+            return Self::read(table).await;
+        };
+        let key = RecentKey {
+            location: meta.location.clone(),
+            snapshot,
+            schema: meta.current_schema_id,
+        };
+        if let Some(files) = Recent::get(&key) {
+            return Ok(files);
+        }
+        let files = Self::read(table).await?;
+        Recent::put(key, &files);
+        Ok(files)
+    }
+
+    /// [`Self::load`] without the cache.
+    async fn read(table: &Table) -> Result<Self> {
         let arrow_schema: arrow::datatypes::Schema = table
             .current_schema(None)?
             .fields()
@@ -139,19 +205,22 @@ impl TableFiles {
         for file in data {
             let key = strip_prefix(file.file_path());
             let gone = deleted.remove(&key).unwrap_or_default();
-            let access_plan = if gone.is_empty() {
-                None
+            let size = *file.file_size_in_bytes() as u64;
+            let (access_plan, row_groups) = if gone.is_empty() {
+                (None, None)
             } else {
-                let bytes = get(table, file.file_path()).await?;
-                Some(access_plan(bytes, &gone, file.file_path())?)
+                let groups = row_groups(&out.store, file.file_path(), size).await?;
+                (Some(access_plan(&groups, &gone, Pick::Skip)), Some(groups))
             };
             out.files.push(LiveFile {
                 path: file.file_path().clone(),
-                size: *file.file_size_in_bytes() as u64,
+                size,
                 record_count: *file.record_count() as u64,
                 deleted: gone,
                 data_file: file,
                 access_plan,
+                row_groups,
+                only: None,
             });
         }
         if let Some((path, _)) = deleted.into_iter().next() {
@@ -174,6 +243,42 @@ impl TableFiles {
             store: self.store.clone(),
             store_url: self.store_url.clone(),
         }
+    }
+
+    /// The rows of this table (after a run) in files `before` (the same table before the run)
+    /// did not have: the rows the run added.
+    pub fn added_since(&self, before: &TableFiles) -> TableFiles {
+        let old: HashSet<&str> = before.files.iter().map(|f| f.path.as_str()).collect();
+        let added = self.files.iter().filter(|f| !old.contains(f.path.as_str()));
+        self.with_files(added.cloned().collect())
+    }
+
+    /// The rows live in `before` (the same table before a run) that this table no longer
+    /// has: every live row of a file it dropped, and the positions it deleted since.
+    pub async fn removed_since(&self, before: &TableFiles) -> Result<TableFiles> {
+        let now: HashMap<&str, &LiveFile> =
+            self.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        let mut removed = Vec::new();
+        for old in &before.files {
+            let Some(new) = now.get(old.path.as_str()) else {
+                removed.push(old.clone());
+                continue;
+            };
+            let newly: BTreeSet<u64> = new.deleted.difference(&old.deleted).copied().collect();
+            if newly.is_empty() {
+                continue;
+            }
+            let groups = match &new.row_groups {
+                Some(groups) => groups.clone(),
+                None => row_groups(&self.store, &new.path, new.size).await?,
+            };
+            removed.push(LiveFile {
+                access_plan: Some(access_plan(&groups, &newly, Pick::Only)),
+                only: Some(newly.len() as u64),
+                ..(*new).clone()
+            });
+        }
+        Ok(before.with_files(removed))
     }
 
     /// Live rows in the table.
@@ -224,42 +329,81 @@ fn read_position_deletes(
     Ok(())
 }
 
-/// The rows to read per row group of a data file, skipping `deleted` positions.
-fn access_plan(
-    bytes: bytes::Bytes,
-    deleted: &BTreeSet<u64>,
-    path: &str,
-) -> Result<ParquetAccessPlan> {
+/// Rows per row group of a data file, from its footer alone (a ranged read: the file's
+/// rows are not fetched).
+async fn row_groups(store: &Arc<dyn ObjectStore>, path: &str, size: u64) -> Result<Arc<[u64]>> {
+    let mut reader = ParquetObjectReader::new(store.clone(), strip_prefix(path).as_str().into())
+        .with_file_size(size);
     let metadata = ParquetMetaDataReader::new()
-        .parse_and_finish(&bytes)
-        .map_err(|e| Error::corrupt(path, e))?;
-    let groups = metadata.row_groups();
+        .with_prefetch_hint(Some(FOOTER_PREFETCH))
+        .load_and_finish(&mut reader, size)
+        .await
+        .map_err(|e| match e {
+            // The store's own error (a missing file, a refused request) keeps its type.
+            parquet::errors::ParquetError::External(inner) => {
+                match inner.downcast::<object_store::Error>() {
+                    Ok(store_error) => Error::from(*store_error),
+                    Err(other) => Error::corrupt(path, other),
+                }
+            }
+            other => Error::corrupt(path, other),
+        })?;
+    Ok(metadata
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows().max(0) as u64)
+        .collect())
+}
+
+/// Bytes read from a data file's end in one request to find its footer; a larger footer
+/// takes a second request.
+const FOOTER_PREFETCH: usize = 64 * 1024;
+
+/// What an access plan does with the positions it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    /// Read every row but these (deleted rows).
+    Skip,
+    /// Read only these (rows a run removed).
+    Only,
+}
+
+/// The rows to read per row group (`groups`: rows in each) of a data file, given
+/// `positions` and what to do with them.
+fn access_plan(groups: &[u64], positions: &BTreeSet<u64>, pick: Pick) -> ParquetAccessPlan {
     let mut plan = ParquetAccessPlan::new_all(groups.len());
     let mut start = 0u64;
-    for (i, group) in groups.iter().enumerate() {
-        let rows = group.num_rows() as u64;
+    for (i, &rows) in groups.iter().enumerate() {
         let end = start + rows;
-        let in_group: Vec<u64> = deleted.range(start..end).map(|p| p - start).collect();
-        if in_group.len() as u64 == rows {
+        let in_group: Vec<u64> = positions.range(start..end).map(|p| p - start).collect();
+        let (listed, rest) = match pick {
+            Pick::Skip => (RowSelector::skip(1), RowSelector::select as fn(usize) -> _),
+            Pick::Only => (RowSelector::select(1), RowSelector::skip as fn(usize) -> _),
+        };
+        if in_group.is_empty() {
+            if pick == Pick::Only {
+                plan.set(i, RowGroupAccess::Skip);
+            }
+        } else if pick == Pick::Skip && in_group.len() as u64 == rows {
             plan.set(i, RowGroupAccess::Skip);
-        } else if !in_group.is_empty() {
+        } else {
             let mut selectors = Vec::new();
             let mut cursor = 0u64;
             for pos in in_group {
                 if pos > cursor {
-                    selectors.push(RowSelector::select((pos - cursor) as usize));
+                    selectors.push(rest((pos - cursor) as usize));
                 }
-                selectors.push(RowSelector::skip(1));
+                selectors.push(listed);
                 cursor = pos + 1;
             }
             if cursor < rows {
-                selectors.push(RowSelector::select((rows - cursor) as usize));
+                selectors.push(rest((rows - cursor) as usize));
             }
             plan.scan_selection(i, RowSelection::from(selectors));
         }
         start = end;
     }
-    Ok(plan)
+    plan
 }
 
 /// A [`TableProvider`] over one table snapshot, position deletes applied.
@@ -310,7 +454,7 @@ impl TableProvider for IcebergScan {
         let partitions = state.config().target_partitions().max(1);
         let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); partitions];
         for (i, f) in self.files.files.iter().enumerate() {
-            if f.live_rows() == 0 {
+            if f.rows_read() == 0 {
                 continue;
             }
             let mut pf = PartitionedFile::new(strip_prefix(&f.path), f.size);

@@ -16,6 +16,6 @@ impl Gamelake {
             games_landed: (landed > 0).then_some(landed),
             freshness: Some(freshness),
         };
-        checks::run(&lake, &expect).await
+        checks::run(&lake, &expect, None).await
     }
 }

@@ -6,10 +6,12 @@
 mod backfill;
 mod bad_input;
 mod catalog;
+mod checks;
 mod cli;
 mod clickhouse;
 mod concurrent;
 mod crash;
+mod daily;
 mod engines;
 mod evolve;
 mod faults;

@@ -126,7 +126,12 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
             "after a kill at {point}, pyiceberg reads a mix"
         );
         ok(&run(&wh, &day2, &[]), "rerun of day 2");
-        assert_eq!(state(&wh), new, "the rerun after {point} converges");
+        // After the publish, the rerun finds nothing new: the same tables, and its row.
+        let mut converged = new.clone();
+        if published {
+            converged.get_mut("gamelake_runs").expect("runs").0 += 1;
+        }
+        assert_eq!(state(&wh), converged, "the rerun after {point} converges");
     }
 }
 
@@ -196,7 +201,17 @@ async fn a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(sw: &Stack)
         );
         // On S3 a killed holder's lease is taken over by pid on this host.
         ok(&go(&target, &day2, &[]), "rerun of day 2");
-        assert_eq!(read(&target), new, "the rerun after {point} converges");
+        // After the publish, the rerun finds nothing new: the same tables, and its row.
+        let mut converged = new.clone();
+        if published {
+            let runs = converged.get_mut("gamelake_runs").expect("runs");
+            (runs.0, runs.1) = (runs.0 + 1, runs.1 + 1);
+        }
+        assert_eq!(
+            read(&target),
+            converged,
+            "the rerun after {point} converges"
+        );
     }
 }
 
@@ -228,13 +243,19 @@ async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
 
     let (_wh, lake) = support::open(&wh_root).await;
     assert_eq!(support::snapshot_ids(&lake).await, before, "no table moved");
+    // The hand edit is a commit no gamelake run made: day 2 checked every row, and says why.
     let runs = sql(
         &wh_root,
-        "SELECT status, checks_failed FROM rawg.gamelake_runs ORDER BY started",
+        "SELECT status, checks_failed, checks_scope, checks_why FROM rawg.gamelake_runs \
+         ORDER BY started",
         None,
     );
     assert_eq!(runs.len(), 2, "{runs:?}");
-    assert!(runs[1].starts_with("checks-failed,"), "{runs:?}");
+    assert!(runs[1].starts_with("checks-failed,1,all,"), "{runs:?}");
+    assert!(
+        runs[1].contains("dim_genre has a commit that is not a gamelake run's"),
+        "{runs:?}"
+    );
 
     // `gamelake check` finds it on the published tables too, and exits non-zero.
     let out = cli(&wh_root, &["check"]);
@@ -243,6 +264,71 @@ async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
         text(&out.stdout).contains("FAIL bridge_game_genre: references(genre_key -> dim_genre)"),
         "{}",
         text(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_run_checks_the_rows_it_changed_and_every_row_when_a_full_check_is_due() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let scopes = |wh: &Path| {
+        sql(
+            wh,
+            "SELECT status, checks_scope, checks_why FROM rawg.gamelake_runs ORDER BY started",
+            None,
+        )
+    };
+
+    let daily = root.join("daily");
+    ok(&run(&daily, &day1, &[]), "day 1");
+    let out = run(&daily, &day2, &[]);
+    ok(&out, "day 2");
+    let line = text(&out.stderr);
+    assert!(line.contains("checks passed on the changed rows"), "{line}");
+    // A rerun with nothing new records that it ran, and writes nothing else.
+    let before = support::snapshot_ids(&support::open(&daily).await.1).await;
+    let out = run(&daily, &day2, &[]);
+    assert!(
+        text(&out.stderr).contains("nothing new"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        support::snapshot_ids(&support::open(&daily).await.1).await,
+        before
+    );
+    assert_eq!(
+        scopes(&daily),
+        [
+            "published,all,a full build",
+            "published,changed,",
+            "nothing-new,,",
+        ]
+    );
+
+    // With a period of 0 days, the full check is always due.
+    let due = root.join("due");
+    ok(&run(&due, &day1, &[]), "day 1");
+    let out = run(&due, &day2, &[("GAMELAKE_FULL_CHECK_DAYS", "0")]);
+    ok(&out, "day 2");
+    let line = text(&out.stderr);
+    assert!(
+        line.contains("checks passed on every row (the last full check"),
+        "{line}"
+    );
+    let rows = scopes(&due);
+    assert!(
+        rows[1].starts_with("published,all,the last full check ("),
+        "{rows:?}"
+    );
+
+    // Both checked the same tables the same way: same contents.
+    let (_, a) = support::open(&daily).await;
+    let (_, b) = support::open(&due).await;
+    assert_eq!(
+        support::contents_by_natural_key(&a).await,
+        support::contents_by_natural_key(&b).await
     );
 }
 
@@ -666,5 +752,8 @@ async fn a_publish_whose_answer_is_lost_is_whole_and_a_rerun_finds_it(sw: &Stack
     assert!(out.status.success(), "rerun: {log}");
     assert!(log.contains("nothing new"), "{log}");
     assert_eq!(support::snapshot_ids(&lake).await, published);
-    assert_eq!(gamelake::runs::load(&lake).await.expect("runs").len(), 1);
+    // The lost answer's run is recorded once; the rerun records that it found nothing new.
+    let runs = gamelake::runs::load(&lake).await.expect("runs");
+    let statuses: Vec<&str> = runs.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["published", "nothing-new"], "{runs:?}");
 }

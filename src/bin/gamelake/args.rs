@@ -160,13 +160,27 @@ pub struct EtlArgs {
     /// The freshness check warns when the newest `updated` is older than this many days.
     #[arg(long, env = "GAMELAKE_FRESHNESS_DAYS", default_value_t = 7.0)]
     freshness_days: f64,
+    /// An incremental run checks only the rows it changed, and every row when the last
+    /// such check is older than this many days (or when anything but a gamelake run
+    /// committed to the tables since the last run, or after a rollback).
+    #[arg(long, env = "GAMELAKE_FULL_CHECK_DAYS", default_value_t = 7.0)]
+    full_check_days: f64,
+    /// An incremental run expires table snapshots older than this many days (a few at a
+    /// time): `--as-of` and rollback reach back this far. Not on Nessie.
+    #[arg(long, env = "GAMELAKE_KEEP_DAYS", default_value_t = 7.0)]
+    keep_days: f64,
 }
 
-/// Days as a duration; a bad number (negative, not finite) is refused.
+/// `--freshness-days` as a duration; a bad number (negative, not finite) is refused.
 pub fn days(days: f64) -> gamelake::Result<Duration> {
+    days_of("--freshness-days", days)
+}
+
+/// A flag's number of days as a duration; a bad number (negative, not finite) is refused.
+fn days_of(flag: &str, days: f64) -> gamelake::Result<Duration> {
     if !(days.is_finite() && days >= 0.0) {
         return Err(gamelake::Error::Config(format!(
-            "--freshness-days {days}: expected a number of days, 0 or more"
+            "{flag} {days}: expected a number of days, 0 or more"
         )));
     }
     Ok(Duration::from_secs_f64(days * 86_400.0))
@@ -186,6 +200,10 @@ pub struct GenerateArgs {
     /// Share of games the delta changes (0.01 = 1%); no delta unless given.
     #[arg(long)]
     pub delta_changed: Option<f64>,
+    /// Days of deltas, each over the games as the days before left them, in OUT-day-001,
+    /// OUT-day-002, … (instead of one OUT-delta); needs --delta-changed.
+    #[arg(long, requires = "delta_changed")]
+    pub days: Option<usize>,
     /// Share of new games in the delta.
     #[arg(long, default_value_t = 0.0)]
     pub delta_new: f64,
@@ -284,6 +302,9 @@ impl EtlArgs {
         Ok(EtlOptions {
             full_refresh: self.full_refresh,
             freshness: days(self.freshness_days)?,
+            full_check_every: days_of("--full-check-days", self.full_check_days)?,
+            keep_snapshots: days_of("--keep-days", self.keep_days)?,
+            ..EtlOptions::default()
         })
     }
 }

@@ -42,6 +42,9 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         args.games,
         args.out.display()
     );
+    if let (Some(changed), Some(days)) = (args.delta_changed, args.days) {
+        return write_days(&sampler, base, changed, args, days);
+    }
     if let Some(changed) = args.delta_changed {
         let delta = sampler.delta(&base, changed, args.delta_new, args.seed);
         let dir = PathBuf::from(format!("{}-delta", args.out.display()));
@@ -52,6 +55,36 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// `days` daily deltas, each over the games as the days before left them (changed games
+/// replaced, new ones added), in `OUT-day-NNN`.
+fn write_days(
+    sampler: &Sampler,
+    mut games: Vec<Game<'static>>,
+    changed: f64,
+    args: &GenerateArgs,
+    days: usize,
+) -> Result<()> {
+    let mut total = 0;
+    for day in 1..=days {
+        let delta = sampler.delta(&games, changed, args.delta_new, args.seed + day as u64);
+        let dir = PathBuf::from(format!("{}-day-{day:03}", args.out.display()));
+        write_pages(&delta, &dir)?;
+        total += delta.len();
+        for g in delta {
+            // Ids run 1..=n without gaps: a game's index is its id less one.
+            match usize::try_from(g.id - 1).ok().filter(|&i| i < games.len()) {
+                Some(i) => games[i] = g,
+                None => games.push(g),
+            }
+        }
+    }
+    eprintln!(
+        "generate: {days} daily deltas ({total} games) under {}-day-NNN",
+        args.out.display()
+    );
     Ok(())
 }
 

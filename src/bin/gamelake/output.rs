@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use arrow::array::RecordBatch;
 use gamelake::etl::EtlReport;
+use gamelake::etl::coverage::{Coverage, WhyAll};
 use gamelake::ingest::{IngestReport, Limit};
 use gamelake::lakehouse::TableInfo;
 use gamelake::lakehouse::maintain::MaintainReport;
@@ -323,14 +324,26 @@ pub fn rollback_line(r: &gamelake::ops::RollbackReport) -> String {
 pub fn etl_line(r: &EtlReport) -> String {
     if r.nothing_new {
         return format!(
-            "etl: nothing new since the last run ({} raw files)",
-            r.raw_files
+            "etl {}: nothing new since the last run ({} raw files); recorded in gamelake_runs",
+            r.run_id, r.raw_files
         );
     }
     let written = r.tables.iter().filter(|t| t.written).count();
     let warnings = r.checks.iter().filter(|c| !c.passed).count();
+    let scope = match &r.coverage {
+        Some(Coverage::Changed) => " on the changed rows".to_string(),
+        Some(Coverage::All(why)) if *why != WhyAll::FullBuild => format!(" on every row ({why})"),
+        _ => String::new(),
+    };
+    let tidied = match &r.tidied {
+        Some(t) => format!(
+            "; tidied {} ({} files rewritten)",
+            t.table, t.files_rewritten
+        ),
+        None => String::new(),
+    };
     format!(
-        "etl {}: {} games from {} raw files; {} tables written, {} unchanged; {} checks passed{}{}",
+        "etl {}: {} games from {} raw files; {} tables written, {} unchanged{tidied}; {} checks passed{scope}{}{}",
         r.run_id,
         r.games,
         r.raw_files,

@@ -1,0 +1,278 @@
+//! A year of daily runs: does a day's `gamelake run` cost what changed that day, or what the
+//! warehouse has become?
+//!
+//! `gamelake generate` draws N games (day 1) and D daily deltas from the recorded pages, each
+//! changing a share of the games as the days before left them and adding new ones. Day 1 is
+//! `gamelake run --source <pages>`; every later day is one plain `gamelake run --source
+//! <that day's pages>`, nothing else (no `maintain`). Each run is its own process: wall and
+//! CPU time and peak RSS come from the kernel (`wait4`); after each, the warehouse's files
+//! and bytes are counted. It reports; it asserts only that every run succeeds and that the
+//! fact ends with one row per game.
+//!
+//! A day here lasts as long as its run, so the periods a daily job lives by are scaled to
+//! `--day-seconds` (default 1) of wall time: the keep period of snapshots
+//! (`GAMELAKE_KEEP_DAYS`) and the period of the full check (`GAMELAKE_FULL_CHECK_DAYS`), both
+//! 7 days, become 7 of those seconds, so runs expire snapshots and check every row about once
+//! a week of runs, as they would in a year of real days.
+//!
+//! Run: `cargo bench --bench daily -- [--games N] [--days D] [--changed 0.005] [--new 0.001]
+//! [--day-seconds 1] [--keep DIR] [--warehouse s3://… --metrics http://127.0.0.1:PORT/metrics]`.
+//! With `--warehouse s3://…` the runs go to S3 and its catalog as the environment configures
+//! them (`AWS_*`, `GAMELAKE_CATALOG`, docs/production.md), and with `--metrics` (SeaweedFS
+//! started with `-s3.metricsPort`) each run's S3 requests are counted from the server's
+//! `SeaweedFS_s3_request_total`; files and bytes are counted on local warehouses only. (add `--profile dev` for the profile tests use; `GAMELAKE_BENCH_BIN=<copy>`
+//! runs a copy of the binary). Every day's figures go to
+//! `daily.csv` in the work folder (printed at the end); the table shows a few days and the
+//! ratio of the last day to day 2. Needs ../shared/data/rawg.
+
+#[allow(dead_code)]
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use support::{Cost, arg, binary, gamelake, measure};
+
+/// Files and bytes under `dir`.
+fn footprint(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+/// One day's figures.
+struct Day {
+    day: usize,
+    cost: Cost,
+    files: u64,
+    bytes: u64,
+    /// S3 requests the run made, when counted.
+    requests: Option<u64>,
+    line: String,
+}
+
+/// Where the runs go, and what is counted there.
+struct Target {
+    /// A local folder, or an `s3://` warehouse (its settings from the environment).
+    warehouse: PathBuf,
+    /// SeaweedFS's S3 metrics (`http://127.0.0.1:PORT/metrics`), to count requests.
+    metrics: Option<String>,
+}
+
+impl Target {
+    fn local(&self) -> bool {
+        !self.warehouse.to_string_lossy().starts_with("s3://")
+    }
+}
+
+/// SeaweedFS's count of S3 requests served so far (`SeaweedFS_s3_request_total`, summed).
+fn s3_requests(metrics: &str) -> u64 {
+    use std::io::Read;
+    let rest = metrics
+        .strip_prefix("http://")
+        .expect("an http:// metrics URL");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut conn = std::net::TcpStream::connect(host).expect("metrics endpoint");
+    write!(conn, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request");
+    let mut text = String::new();
+    conn.read_to_string(&mut text).expect("metrics");
+    text.lines()
+        .filter(|l| l.starts_with("SeaweedFS_s3_request_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+fn run_day(target: &Target, pages: &Path, logs: &Path, day: usize, week: &str) -> Day {
+    let name = format!("day-{day:03}");
+    let (out, log) = (
+        logs.join(format!("{name}.out")),
+        logs.join(format!("{name}.log")),
+    );
+    let source = pages.to_str().expect("UTF-8 path");
+    let mut cmd = gamelake(&target.warehouse, &["run", "--source", source]);
+    cmd.env("GAMELAKE_KEEP_DAYS", week)
+        .env("GAMELAKE_FULL_CHECK_DAYS", week);
+    let before = target.metrics.as_deref().map(s3_requests);
+    let cost = measure(&name, &mut cmd, &out, &log);
+    let requests = before.map(|b| s3_requests(target.metrics.as_deref().unwrap_or_default()) - b);
+    let (files, bytes) = if target.local() {
+        footprint(&target.warehouse)
+    } else {
+        (0, 0)
+    };
+    let line = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    Day {
+        day,
+        cost,
+        files,
+        bytes,
+        requests,
+        line,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let num = |name: &str, default: &str| arg(&args, name).unwrap_or_else(|| default.into());
+    let games = num("--games", "200000");
+    let days: usize = num("--days", "365").parse().expect("--days D");
+    let (changed, new) = (num("--changed", "0.005"), num("--new", "0.001"));
+    let day_seconds: f64 = num("--day-seconds", "1").parse().expect("--day-seconds S");
+    // A week of `day_seconds`-long days, in days.
+    let week = format!("{}", 7.0 * day_seconds / 86_400.0);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/rawg");
+    let work = match arg(&args, "--keep") {
+        Some(dir) => PathBuf::from(dir),
+        None => tempfile::Builder::new()
+            .prefix("gamelake-daily-")
+            .tempdir()
+            .expect("temp dir")
+            .keep(),
+    };
+    let (pages, logs) = (work.join("pages"), work.join("logs"));
+    let target = Target {
+        warehouse: arg(&args, "--warehouse").map_or_else(|| work.join("wh"), PathBuf::from),
+        metrics: arg(&args, "--metrics"),
+    };
+    std::fs::create_dir_all(&logs).expect("logs dir");
+    let from = [
+        shared.join("games-released-2015"),
+        shared.join("games-released-2016"),
+    ];
+    let status = std::process::Command::new(binary())
+        .args(["generate", "--games", &games, "--days", &days.to_string()])
+        .args(["--delta-changed", &changed, "--delta-new", &new, "--out"])
+        .arg(&pages)
+        .arg("--from")
+        .args(&from)
+        .status()
+        .expect("generate");
+    assert!(status.success(), "generate failed");
+
+    let mut csv = std::fs::File::create(work.join("daily.csv")).expect("csv");
+    writeln!(csv, "day,wall_s,cpu_s,peak_rss_mib,files,bytes,s3_requests").expect("csv");
+    let mut all = Vec::new();
+    for day in 0..=days {
+        let dir = if day == 0 {
+            pages.clone()
+        } else {
+            PathBuf::from(format!("{}-day-{day:03}", pages.display()))
+        };
+        let d = run_day(&target, &dir, &logs, day + 1, &week);
+        let c = &d.cost;
+        writeln!(
+            csv,
+            "{},{:.3},{:.3},{:.0},{},{},{}",
+            d.day,
+            c.wall,
+            c.cpu,
+            c.peak_rss_mib,
+            d.files,
+            d.bytes,
+            d.requests.map_or(String::new(), |r| r.to_string())
+        )
+        .expect("csv");
+        eprintln!("day {}: {:.2} s wall, {} files", d.day, c.wall, d.files);
+        if day > 0 {
+            // Its pages are not needed again.
+            std::fs::remove_dir_all(&dir).ok();
+        }
+        all.push(d);
+    }
+    print(&all, &games, &changed, &new);
+    println!("a week: 7 days of {day_seconds} s of wall time");
+    println!("\nevery day: {}", work.join("daily.csv").display());
+}
+
+fn print(all: &[Day], games: &str, changed: &str, new: &str) {
+    println!(
+        "\n{games} games, then {} daily runs of {changed} changed and {new} new games, {} cores\n",
+        all.len() - 1,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "| day | wall s | CPU s | peak RSS MiB | files | MiB | S3 requests | the run's line |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    let last = all.len();
+    let shown = [1, 2, 3, 7, 8, 14, 30, 60, 90, 120, 180, 240, 300, 365, last];
+    for d in all.iter().filter(|d| shown.contains(&d.day)) {
+        let c = &d.cost;
+        println!(
+            "| {} | {:.2} | {:.2} | {:.0} | {} | {:.1} | {} | {} |",
+            d.day,
+            c.wall,
+            c.cpu,
+            c.peak_rss_mib,
+            d.files,
+            d.bytes as f64 / 1048576.0,
+            d.requests.map_or("-".to_string(), |r| r.to_string()),
+            d.line.replace('|', "/")
+        );
+    }
+    if let (Some(day2), Some(end)) = (all.get(1), all.last()) {
+        println!(
+            "\nday {} / day 2: wall {:.2}, CPU {:.2}",
+            end.day,
+            end.cost.wall / day2.cost.wall,
+            end.cost.cpu / day2.cost.cpu
+        );
+    }
+    by_month(all);
+}
+
+/// Days 2 on in 30-day windows: mean and worst wall time, mean CPU, and the warehouse at
+/// the window's end; then the last week against the first, which a tidy day or a full check
+/// cannot tip either way.
+fn by_month(all: &[Day]) {
+    println!(
+        "\n| days | mean wall s | worst wall s | mean CPU s | files at end | MiB at end | \
+         mean S3 requests |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let daily = all.get(1..).unwrap_or_default();
+    for window in daily.chunks(30) {
+        let n = window.len() as f64;
+        let (first, last) = (&window[0], &window[window.len() - 1]);
+        println!(
+            "| {}–{} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {} |",
+            first.day,
+            last.day,
+            window.iter().map(|d| d.cost.wall).sum::<f64>() / n,
+            window.iter().map(|d| d.cost.wall).fold(0.0, f64::max),
+            window.iter().map(|d| d.cost.cpu).sum::<f64>() / n,
+            last.files,
+            last.bytes as f64 / 1048576.0,
+            match window.iter().map(|d| d.requests).sum::<Option<u64>>() {
+                Some(r) => format!("{:.0}", r as f64 / n),
+                None => "-".into(),
+            }
+        );
+    }
+    let mean = |days: &[Day]| days.iter().map(|d| d.cost.wall).sum::<f64>() / days.len() as f64;
+    if daily.len() >= 14 {
+        let (first, last) = (&daily[..7], &daily[daily.len() - 7..]);
+        println!(
+            "\nmean wall of the last 7 days / of days 2–8: {:.2}",
+            mean(last) / mean(first)
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Which rows a run's data checks read: every row, or only the rows the run changed
+//! ([`crate::checks::Changes`]).
+//!
+//! Changed rows catch what a check of every row catches only when the published tables are
+//! a state that passed, changed since by nothing but the run itself. So a run checks only
+//! what it changed when all of these hold, read from `gamelake_runs` and the tables:
+//!
+//! - it is incremental (a full build writes every table whole);
+//! - every star table's current snapshot is the one the last publishing run recorded:
+//!   nothing committed since (another engine's compaction, a hand edit, `gamelake maintain`,
+//!   a rollback by another engine) — a `nothing-new` or `checks-failed` row publishes no
+//!   table and proves nothing, so the comparison is with the last run that published;
+//! - no rollback published since the last check of every row (a rollback publishes an
+//!   earlier state without checks);
+//! - that last check of every row is younger than the period (`--full-check-days`,
+//!   default a week), so whatever a narrow check could miss is found within it.
+//!
+//! Otherwise every row is checked, and the run says why. `gamelake check` always checks
+//! every row.
+//!
+//! Must never: choose changed rows when any of the above is unknown.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::Result;
+use crate::lakehouse::Lakehouse;
+use crate::runs::{self, RunRecord, RunStatus};
+
+/// How often every row is checked at least, by default.
+pub const DEFAULT_FULL_CHECK_EVERY: Duration = Duration::from_secs(7 * 86_400);
+
+/// Which rows a run's checks read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every row of every table, and why.
+    All(WhyAll),
+    /// Only what the run changed.
+    Changed,
+}
+
+/// Why a run checks every row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhyAll {
+    /// The run rebuilds every table.
+    FullBuild,
+    /// No run that checked every row is recorded.
+    NoCheckedRun,
+    /// A table's current snapshot is not the one the last publishing run left.
+    ChangedOutside {
+        /// The first such table.
+        table: String,
+        /// The last publishing run.
+        since_run: String,
+    },
+    /// A rollback published an earlier state since the last full check.
+    Rollback {
+        /// The rollback's run id.
+        run_id: String,
+    },
+    /// The last check of every row is older than the period.
+    PeriodDue {
+        /// When that run finished.
+        last: NaiveDateTime,
+        /// The period.
+        every: Duration,
+    },
+}
+
+impl std::fmt::Display for WhyAll {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WhyAll::FullBuild => f.write_str("a full build"),
+            WhyAll::NoCheckedRun => f.write_str("no earlier run checked every row"),
+            WhyAll::ChangedOutside { table, since_run } => write!(
+                f,
+                "{table} has a commit that is not a gamelake run's since run {since_run} \
+                 (another engine, a hand edit or gamelake maintain)"
+            ),
+            WhyAll::Rollback { run_id } => write!(f, "rollback {run_id} since the last full check"),
+            WhyAll::PeriodDue { last, every } => write!(
+                f,
+                "the last full check ({}) is older than {} days",
+                last.format("%Y-%m-%d %H:%M"),
+                every.as_secs_f64() / 86_400.0
+            ),
+        }
+    }
+}
+
+/// Decides what an incremental run checks, before it writes anything: from the runs table
+/// and the published tables' current snapshots.
+pub(crate) async fn decide(lake: &Lakehouse, every: Duration) -> Result<Coverage> {
+    let runs = runs::load(lake).await?;
+    let current = super::table_states(lake, &[])
+        .await?
+        .into_iter()
+        .map(|(table, state)| (table, state.snapshot_id))
+        .collect();
+    Ok(judge(
+        &runs,
+        &current,
+        every,
+        chrono::Utc::now().naive_utc(),
+    ))
+}
+
+/// The rule of the module's docs, over the recorded runs (oldest first) and each star
+/// table's current snapshot.
+fn judge(
+    runs: &[RunRecord],
+    current: &BTreeMap<String, Option<i64>>,
+    every: Duration,
+    now: NaiveDateTime,
+) -> Coverage {
+    let Some(full) = runs.iter().rposition(RunRecord::checked_all_rows) else {
+        return Coverage::All(WhyAll::NoCheckedRun);
+    };
+    let since = &runs[full..];
+    if let Some(r) = since.iter().find(|r| r.status == RunStatus::RolledBack) {
+        return Coverage::All(WhyAll::Rollback {
+            run_id: r.run_id.clone(),
+        });
+    }
+    // The last publishing run is at or after the full check (a rollback would have
+    // returned above).
+    let Some(last) = since
+        .iter()
+        .rev()
+        .find(|r| r.status == RunStatus::Published)
+    else {
+        return Coverage::All(WhyAll::NoCheckedRun);
+    };
+    for (table, snapshot) in current {
+        let recorded = last.tables.get(table).and_then(|s| s.snapshot_id);
+        if recorded != *snapshot {
+            return Coverage::All(WhyAll::ChangedOutside {
+                table: table.clone(),
+                since_run: last.run_id.clone(),
+            });
+        }
+    }
+    let last_full = runs[full].finished;
+    let age = (now - last_full).to_std().unwrap_or_default();
+    if age > every {
+        return Coverage::All(WhyAll::PeriodDue {
+            last: last_full,
+            every,
+        });
+    }
+    Coverage::Changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runs::{CheckScope, TableState};
+
+    const WEEK: Duration = DEFAULT_FULL_CHECK_EVERY;
+
+    fn at(day: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, day)
+            .and_then(|d| d.and_hms_opt(6, 0, 0))
+            .expect("a valid date")
+    }
+
+    fn run(
+        id: &str,
+        day: u32,
+        status: RunStatus,
+        scope: Option<CheckScope>,
+        fact: i64,
+    ) -> RunRecord {
+        RunRecord {
+            run_id: id.into(),
+            finished: at(day),
+            status,
+            checks_scope: scope,
+            tables: BTreeMap::from([(
+                "fact_games".to_string(),
+                TableState {
+                    snapshot_id: Some(fact),
+                    ..Default::default()
+                },
+            )]),
+            ..Default::default()
+        }
+    }
+
+    fn fact_at(snapshot: i64) -> BTreeMap<String, Option<i64>> {
+        BTreeMap::from([("fact_games".to_string(), Some(snapshot))])
+    }
+
+    #[test]
+    fn a_run_after_a_checked_run_with_nothing_else_committed_checks_what_it_changed() {
+        let runs = [
+            run("a", 1, RunStatus::Published, Some(CheckScope::All), 1),
+            run("b", 2, RunStatus::Published, Some(CheckScope::Changed), 2),
+            run("c", 3, RunStatus::NothingNew, None, 2),
+            run(
+                "d",
+                3,
+                RunStatus::ChecksFailed,
+                Some(CheckScope::Changed),
+                2,
+            ),
+        ];
+        assert_eq!(judge(&runs, &fact_at(2), WEEK, at(4)), Coverage::Changed);
+    }
+
+    #[test]
+    fn a_commit_since_the_last_publishing_run_means_every_row() {
+        let runs = [
+            run("a", 1, RunStatus::Published, Some(CheckScope::All), 1),
+            // A nothing-new row after the foreign commit records its snapshot, and proves
+            // nothing about it.
+            run("b", 2, RunStatus::NothingNew, None, 7),
+        ];
+        assert_eq!(
+            judge(&runs, &fact_at(7), WEEK, at(3)),
+            Coverage::All(WhyAll::ChangedOutside {
+                table: "fact_games".into(),
+                since_run: "a".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_rollback_since_the_last_full_check_means_every_row() {
+        let runs = [
+            run("a", 1, RunStatus::Published, Some(CheckScope::All), 1),
+            run("r", 2, RunStatus::RolledBack, None, 3),
+            run("n", 3, RunStatus::NothingNew, None, 3),
+        ];
+        assert_eq!(
+            judge(&runs, &fact_at(3), WEEK, at(4)),
+            Coverage::All(WhyAll::Rollback { run_id: "r".into() })
+        );
+    }
+
+    #[test]
+    fn the_period_and_an_empty_history_mean_every_row() {
+        let runs = [
+            run("a", 1, RunStatus::Published, Some(CheckScope::All), 1),
+            run("b", 7, RunStatus::Published, Some(CheckScope::Changed), 2),
+        ];
+        assert_eq!(judge(&runs, &fact_at(2), WEEK, at(8)), Coverage::Changed);
+        assert!(matches!(
+            judge(&runs, &fact_at(2), WEEK, at(9)),
+            Coverage::All(WhyAll::PeriodDue { .. })
+        ));
+        assert_eq!(
+            judge(&[], &fact_at(2), WEEK, at(9)),
+            Coverage::All(WhyAll::NoCheckedRun)
+        );
+        // A row from before the scope was recorded checked every row when it checked.
+        let mut old = run("o", 1, RunStatus::Published, None, 1);
+        assert_eq!(
+            judge(std::slice::from_ref(&old), &fact_at(1), WEEK, at(2)),
+            Coverage::All(WhyAll::NoCheckedRun)
+        );
+        old.checks = vec![crate::checks::CheckResult {
+            table: "fact_games".into(),
+            check: "unique(game_key)".into(),
+            level: crate::checks::Level::Error,
+            passed: true,
+            failing: 0,
+            sample: Vec::new(),
+        }];
+        assert_eq!(judge(&[old], &fact_at(1), WEEK, at(2)), Coverage::Changed);
+    }
+}

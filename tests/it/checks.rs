@@ -1,0 +1,99 @@
+//! Checks that follow the change (`gamelake::checks::Changes`): on a staged run that breaks
+//! the tables, the checks of the changed rows fail exactly where the checks of every row fail.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use gamelake::checks::{self, Changes, Expectations};
+use gamelake::lakehouse::{Lakehouse, StagedLakehouse};
+
+use crate::support;
+
+/// The failed checks' lines, over every row and over what `staged` changed.
+async fn failures_both_ways(lake: &Lakehouse, staged: &StagedLakehouse) -> [Vec<String>; 2] {
+    let expect = Expectations::default();
+    let changes = Changes::between(lake, staged).await.expect("changes");
+    let all = checks::run(staged, &expect, None).await.expect("all rows");
+    let changed = checks::run(staged, &expect, Some(&changes))
+        .await
+        .expect("changed rows");
+    [checks::failures(&all), checks::failures(&changed)]
+}
+
+/// The first row of a table, with column `column` set to `value` when given.
+async fn a_row(lake: &Lakehouse, table: &str, column: &str, value: Option<i64>) -> RecordBatch {
+    let batches = lake.read(table, None).await.expect("read").expect("rows");
+    let row = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .expect("a row")
+        .slice(0, 1);
+    let Some(value) = value else {
+        return row;
+    };
+    let i = row.schema().index_of(column).expect("column");
+    let mut columns: Vec<ArrayRef> = row.columns().to_vec();
+    let v: ArrayRef = Arc::new(Int64Array::from(vec![value]));
+    columns[i] = arrow::compute::cast(&v, row.column(i).data_type()).expect("cast");
+    RecordBatch::try_new(row.schema(), columns).expect("batch")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_of_the_changed_rows_fail_where_checks_of_every_row_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wh, lake) = support::open(dir.path()).await;
+    support::ingest_etl(&wh, &lake, &[&support::pages_2015()]).await;
+    let genres = gamelake::schema::table("bridge_game_genre").expect("def");
+
+    // Nothing changed: nothing fails either way.
+    let staged = lake.staged();
+    assert_eq!(
+        failures_both_ways(&lake, &staged).await,
+        [Vec::<String>::new(), Vec::new()]
+    );
+    staged.discard();
+
+    // An added row pointing at no genre.
+    let staged = lake.staged();
+    let bad = a_row(&lake, "bridge_game_genre", "genre_key", Some(999_999)).await;
+    staged.append(genres, bad).await.expect("append");
+    let [all, changed] = failures_both_ways(&lake, &staged).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(
+        all[0].contains("references(genre_key -> dim_genre)"),
+        "{all:?}"
+    );
+    assert_eq!(changed, all);
+    staged.discard();
+
+    // An added copy of a row no run touched: a duplicate found through the added row.
+    let staged = lake.staged();
+    let copy = a_row(&lake, "bridge_game_genre", "genre_key", None).await;
+    staged.append(genres, copy).await.expect("append");
+    let [all, changed] = failures_both_ways(&lake, &staged).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].contains("unique(game_key, genre_key)"), "{all:?}");
+    assert_eq!(changed, all);
+    staged.discard();
+
+    // A genre removed while untouched bridge rows still point at it.
+    let staged = lake.staged();
+    let genre = support::remove_a_referenced_genre(&staged).await;
+    let [all, changed] = failures_both_ways(&lake, &staged).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].contains(&format!("genre_key={genre}")), "{all:?}");
+    assert_eq!(changed, all);
+    staged.discard();
+
+    // An added member with another member's RAWG id.
+    let staged = lake.staged();
+    let unused = a_row(&lake, "dim_genre", "genre_key", Some(888_888)).await;
+    let dim = gamelake::schema::table("dim_genre").expect("def");
+    staged.append(dim, unused).await.expect("append");
+    let [all, changed] = failures_both_ways(&lake, &staged).await;
+    // The copy repeats the first genre's id: `unique(genre_id)` fails both ways.
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].contains("unique(genre_id)"), "{all:?}");
+    assert_eq!(changed, all);
+    staged.discard();
+}

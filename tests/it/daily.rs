@@ -1,0 +1,94 @@
+//! Weeks of daily runs in miniature: a plain daily ETL, nothing else, keeps every table's
+//! files and snapshots bounded (it tidies and expires in its own publish) and ends with the
+//! tables a build from scratch of the same raw files gives.
+
+use std::path::{Path, PathBuf};
+
+use gamelake::etl::EtlOptions;
+use gamelake::lakehouse::maintain::TidyPolicy;
+
+use crate::support;
+
+const DAYS: usize = 24;
+
+/// `gamelake generate`: 3,000 games and `DAYS` daily deltas under `root`.
+fn generate(root: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let pages = root.join("pages");
+    let out = support::gamelake_in(root)
+        .args(["generate", "--games", "3000", "--days", &DAYS.to_string()])
+        .args(["--delta-changed", "0.02", "--delta-new", "0.005", "--out"])
+        .arg(&pages)
+        .arg("--from")
+        .arg(support::pages_2015())
+        .output()
+        .expect("generate");
+    assert!(out.status.success(), "{}", support::text(&out.stderr));
+    let days = (1..=DAYS)
+        .map(|d| PathBuf::from(format!("{}-day-{d:03}", pages.display())))
+        .collect();
+    (pages, days)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from_scratch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let (pages, days) = generate(&root);
+    let (wh, lake) = support::open(&root.join("daily")).await;
+    // Every snapshot is older than a keep period of 0: each table expires its old ones in
+    // batches, as a real daily job does a week on.
+    let opts = EtlOptions {
+        keep_snapshots: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    support::ingest_dir(&wh, &pages).await;
+    support::etl(&wh, &lake, &opts).await.expect("day 1");
+    let policy = TidyPolicy::default();
+    let tables = support::list_tables().len() + 1;
+    let mut tidied = 0;
+    for (day, pages) in days.iter().enumerate() {
+        support::ingest_dir(&wh, pages).await;
+        let report = support::etl(&wh, &lake, &opts).await.expect("a day");
+        tidied += usize::from(report.tidied.is_some());
+        for t in lake.infos().await.expect("infos") {
+            // One table is tidied a run, the most overdue: none waits more than a run per
+            // table past the policy.
+            assert!(
+                (t.delete_files as usize) <= policy.max_delete_files + tables,
+                "day {}: {} has {} delete files",
+                day + 2,
+                t.name,
+                t.delete_files
+            );
+            assert!(
+                (t.data_files as usize) <= policy.max_data_files + tables,
+                "day {}: {} has {} data files",
+                day + 2,
+                t.name,
+                t.data_files
+            );
+            assert!(
+                t.snapshots <= gamelake::etl::EXPIRE_BATCH + 2,
+                "day {}: {} keeps {} snapshots",
+                day + 2,
+                t.name,
+                t.snapshots
+            );
+        }
+    }
+    assert!(tidied > 0, "no run tidied a table in {DAYS} days");
+
+    // The same raw files built at once give the same tables.
+    let (scratch_wh, scratch) = support::open(&root.join("scratch")).await;
+    support::ingest_dir(&scratch_wh, &pages).await;
+    for pages in &days {
+        support::ingest_dir(&scratch_wh, pages).await;
+    }
+    support::etl(&scratch_wh, &scratch, &EtlOptions::default())
+        .await
+        .expect("build");
+    assert_eq!(
+        support::contents_by_natural_key(&lake).await,
+        support::contents_by_natural_key(&scratch).await
+    );
+}
