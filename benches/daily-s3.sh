@@ -18,7 +18,7 @@ AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret "$weed" mini -dir="$dir" \
   -master.port=$master -master.port.grpc=$((master + 10000)) \
   -volume.port=$volume -volume.port.grpc=$((volume + 10000)) \
   -filer.port=$filer -filer.port.grpc=$((filer + 10000)) \
-  -s3.port=$s3 -s3.port.iceberg=$iceberg -s3.metricsPort=$metrics -s3.metricsIp=127.0.0.1 \
+  -s3.port=$s3 -s3.port.iceberg=$iceberg -metricsPort=$metrics -metricsIp=127.0.0.1 \
   -admin.port=$admin -admin.port.grpc=$((admin + 10000)) >"$dir/weed.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT

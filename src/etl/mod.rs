@@ -47,7 +47,7 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
-use crate::lakehouse::maintain::TidyPolicy;
+use crate::lakehouse::maintain::{Tidied, TidyPolicy};
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
@@ -143,17 +143,6 @@ pub struct TableOutcome {
     pub rows_removed: u64,
 }
 
-/// A table a run tidied ([`crate::lakehouse::maintain::tidy`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tidied {
-    /// The table.
-    pub table: String,
-    /// Data files rewritten into fresh ones.
-    pub files_rewritten: usize,
-    /// Deleted rows dropped from them, with their delete files.
-    pub rows_dropped: u64,
-}
-
 /// What an ETL run did.
 #[derive(Debug, Clone, Default)]
 pub struct EtlReport {
@@ -229,13 +218,11 @@ pub(crate) async fn run(
     };
     if plan.incremental {
         report.tidied = tidy(&staged, &opts.tidy).await?;
-        for (table, gone) in staged
-            .expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH)
-            .await?
-        {
+        let expired = staged.expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH);
+        for e in expired.await? {
             tracing::info!(
-                table,
-                snapshots = gone,
+                table = e.table,
+                snapshots = e.snapshots,
                 "expired snapshots older than the keep period"
             );
         }
@@ -349,20 +336,16 @@ async fn build_and_commit(
 
 /// Tidies the most overdue table, staged with the run.
 async fn tidy(staged: &Lakehouse, policy: &TidyPolicy) -> Result<Option<Tidied>> {
-    let Some((table, done)) = staged.tidy_most_overdue(policy).await? else {
-        return Ok(None);
-    };
-    tracing::info!(
-        table,
-        files = done.files_rewritten,
-        rows_dropped = done.rows_dropped,
-        "tidied"
-    );
-    Ok(Some(Tidied {
-        table,
-        files_rewritten: done.files_rewritten,
-        rows_dropped: done.rows_dropped,
-    }))
+    let tidied = staged.tidy_most_overdue(policy).await?;
+    if let Some(t) = &tidied {
+        tracing::info!(
+            table = t.table,
+            files = t.files_rewritten,
+            rows_dropped = t.rows_dropped,
+            "tidied"
+        );
+    }
+    Ok(tidied)
 }
 
 /// The data checks on the staged tables (every row, or `changes`: what the run changed

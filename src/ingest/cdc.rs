@@ -117,21 +117,7 @@ impl CdcState {
             updated.push(held.updated);
             added.push(i64::from(held.added));
         }
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new(
-                "updated",
-                DataType::Timestamp(TimeUnit::Microsecond, None),
-                false,
-            ),
-            Field::new("added", DataType::Int64, false),
-        ]));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(ids)),
-            Arc::new(TimestampMicrosecondArray::from(updated)),
-            Arc::new(Int64Array::from(added)),
-        ];
-        let batch = RecordBatch::try_new(schema, columns)?;
+        let batch = versions_batch(ids, updated, added)?;
         let props = WriterProperties::builder()
             .set_key_value_metadata(Some(vec![KeyValue::new(COVERS.to_string(), covers)]))
             .build();
@@ -212,6 +198,26 @@ pub const INDEX: &str = "state/cdc-index.parquet";
 const COVERS: &str = "gamelake.covers";
 /// The ingest writes a fresh index when this many raw files or more are outside it.
 pub const INDEX_AFTER: usize = 8;
+
+/// Ids, `updated` (micros) and `added` as one batch: the index's layout, and the columns of a
+/// raw file the state reads.
+fn versions_batch(ids: Vec<i64>, updated: Vec<i64>, added: Vec<i64>) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new(
+            "updated",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            false,
+        ),
+        Field::new("added", DataType::Int64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(ids)),
+        Arc::new(TimestampMicrosecondArray::from(updated)),
+        Arc::new(Int64Array::from(added)),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
 
 /// The raw files an index covers, from its footer.
 fn index_covers(bytes: &bytes::Bytes) -> Result<BTreeSet<String>> {
@@ -301,22 +307,9 @@ mod tests {
 
     /// A raw file holding only what the state reads: ids, `updated` (seconds), `added`.
     fn raw(rows: &[(i64, i64, i64)]) -> bytes::Bytes {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new(
-                "updated",
-                DataType::Timestamp(TimeUnit::Microsecond, None),
-                false,
-            ),
-            Field::new("added", DataType::Int64, false),
-        ]));
         let col = |f: fn(&(i64, i64, i64)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(col(|r| r.0))),
-            Arc::new(TimestampMicrosecondArray::from(col(|r| r.1 * 1_000_000))),
-            Arc::new(Int64Array::from(col(|r| r.2))),
-        ];
-        let batch = RecordBatch::try_new(schema, columns).expect("batch");
+        let batch =
+            versions_batch(col(|r| r.0), col(|r| r.1 * 1_000_000), col(|r| r.2)).expect("batch");
         crate::ingest::land::encode_batch(&batch).expect("encode")
     }
 

@@ -231,6 +231,26 @@ pub(crate) async fn tidy(table: &mut Table, files: TableFiles) -> Result<Reliste
     relist_where(table, files, rewrite, "tidy").await
 }
 
+/// A table a run tidied ([`tidy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tidied {
+    /// The table.
+    pub table: String,
+    /// Data files rewritten into fresh ones.
+    pub files_rewritten: usize,
+    /// Deleted rows dropped from them, with their delete files.
+    pub rows_dropped: u64,
+}
+
+/// A table whose old snapshots a run expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    /// The table.
+    pub table: String,
+    /// Snapshots expired.
+    pub snapshots: usize,
+}
+
 /// What [`relist`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Relisted {

@@ -494,7 +494,7 @@ impl Lakehouse {
     pub async fn tidy_most_overdue(
         &self,
         policy: &maintain::TidyPolicy,
-    ) -> Result<Option<(String, maintain::Relisted)>> {
+    ) -> Result<Option<maintain::Tidied>> {
         let mut most: Option<(usize, Table)> = None;
         let names = crate::schema::tables()
             .iter()
@@ -526,19 +526,23 @@ impl Lakehouse {
                 Error::Iceberg(e) => self.commit_error(&name, e),
                 other => other,
             })?;
-        Ok(Some((name, done)))
+        Ok(Some(maintain::Tidied {
+            table: name,
+            files_rewritten: done.files_rewritten,
+            rows_dropped: done.rows_dropped,
+        }))
     }
 
     /// Expires, on every table once `batch` or more of its snapshots are older than `keep`,
     /// those snapshots (the current one always stays): what a run does in its own publish so
     /// each table's history stays bounded. Not on Nessie, whose history is its commit log
     /// (see [`maintain::History`]). Files only expired snapshots referenced stay until
-    /// `gamelake maintain` removes them. Returns the tables and how many snapshots each lost.
+    /// `gamelake maintain` removes them.
     pub async fn expire_old_snapshots(
         &self,
         keep: std::time::Duration,
         batch: usize,
-    ) -> Result<Vec<(String, usize)>> {
+    ) -> Result<Vec<maintain::Expired>> {
         if self.nessie().is_some() {
             return Ok(Vec::new());
         }
@@ -560,7 +564,10 @@ impl Lakehouse {
                     Error::Iceberg(e) => self.commit_error(&def.name, e),
                     other => other,
                 })?;
-            out.push((def.name.clone(), gone));
+            out.push(maintain::Expired {
+                table: def.name.clone(),
+                snapshots: gone,
+            });
         }
         Ok(out)
     }

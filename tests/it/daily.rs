@@ -53,27 +53,26 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
         for t in lake.infos().await.expect("infos") {
             // One table is tidied a run, the most overdue: none waits more than a run per
             // table past the policy.
-            assert!(
-                (t.delete_files as usize) <= policy.max_delete_files + tables,
-                "day {}: {} has {} delete files",
-                day + 2,
-                t.name,
-                t.delete_files
-            );
-            assert!(
-                (t.data_files as usize) <= policy.max_data_files + tables,
-                "day {}: {} has {} data files",
-                day + 2,
-                t.name,
-                t.data_files
-            );
-            assert!(
-                t.snapshots <= gamelake::etl::EXPIRE_BATCH + 2,
-                "day {}: {} keeps {} snapshots",
-                day + 2,
-                t.name,
-                t.snapshots
-            );
+            for (what, count, bound) in [
+                (
+                    "delete files",
+                    t.delete_files as usize,
+                    policy.max_delete_files + tables,
+                ),
+                (
+                    "data files",
+                    t.data_files as usize,
+                    policy.max_data_files + tables,
+                ),
+                ("snapshots", t.snapshots, gamelake::etl::EXPIRE_BATCH + 2),
+            ] {
+                assert!(
+                    count <= bound,
+                    "day {}: {} has {count} {what}",
+                    day + 2,
+                    t.name
+                );
+            }
         }
     }
     assert!(tidied > 0, "no run tidied a table in {DAYS} days");
