@@ -292,8 +292,9 @@ async fn relist_where(
         let written: u64 = new_files.iter().map(|f| *f.record_count() as u64).sum();
         if written != live {
             return Err(Error::Internal(format!(
-                "{}: rewriting {} files gave {written} rows, not the {live} they hold; \
-                 nothing was committed",
+                "{}: rewriting {} files gave {written} rows, not the {live} they hold, so \
+                 nothing was committed and the table is as it was. This is a gamelake bug: \
+                 report it with this line; `gamelake check` shows whether the table is sound",
                 table.identifier(),
                 affected.len()
             )));
