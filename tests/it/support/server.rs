@@ -23,6 +23,9 @@ pub enum Fault {
     Status(u16, Option<u64>),
     /// Send the headers and half the body, then stall this long.
     Stall(Duration),
+    /// Answer normally, but only once list page `n` has been asked for (or after 10 s):
+    /// makes "the client asked ahead before this answer" certain, not a race.
+    HoldUntilAsked(usize),
 }
 
 /// A change to the catalogue, applied once the server has answered so many requests.
@@ -210,6 +213,23 @@ async fn serve(
     }
 }
 
+/// Waits until a list request for page `n` has arrived, or 10 s have passed.
+async fn hold_until_asked(state: &Mutex<State>, n: usize) {
+    let asked = |st: &State| {
+        st.requests.iter().any(|t| {
+            is_detail(t).is_none()
+                && url::Url::parse(&format!("http://x{t}")).is_ok_and(|u| {
+                    u.query_pairs()
+                        .any(|(k, v)| k == "page" && v.parse() == Ok(n))
+                })
+        })
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !asked(&state.lock().expect("lock")) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Answers one request; false when the connection must close after it.
 async fn answer(
     sock: &mut TcpStream,
@@ -269,6 +289,7 @@ async fn answer(
         Some(Fault::Status(code, retry)) => {
             return respond(sock, code, retry, r#"{"detail": "injected"}"#).await;
         }
+        Some(Fault::HoldUntilAsked(n)) => hold_until_asked(state, n).await,
         Some(Fault::Stall(d)) => {
             let header = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{\"count\": 1, ";
             sock.write_all(header.as_bytes()).await?;
