@@ -30,7 +30,7 @@ use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::materialized_view::MaterializedView;
-use iceberg_rust::spec::table_metadata::{TableMetadata, new_metadata_location};
+use iceberg_rust::spec::table_metadata::{MetadataLog, TableMetadata, new_metadata_location};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use iceberg_rust::view::View;
@@ -179,6 +179,7 @@ impl EmbeddedCatalog {
     pub async fn commit_all(&self, changes: &[TableChange], fence: Option<Fence>) -> Result<()> {
         let mut swaps = Vec::new();
         let mut written = Vec::new();
+        let mut dropped = Vec::new();
         let result = async {
             for change in changes {
                 let id = &change.identifier;
@@ -191,7 +192,9 @@ impl EmbeddedCatalog {
                         "another writer committed to the table while this run was staging",
                     ));
                 }
-                let new = self.write_metadata(&change.result).await?;
+                let mut result = change.result.clone();
+                dropped.extend(log_previous(&current, &change.base, &mut result));
+                let new = self.write_metadata(&result).await?;
                 written.push(new.clone());
                 swaps.push(Swap {
                     key: self.row_key(id)?,
@@ -230,8 +233,45 @@ impl EmbeddedCatalog {
                     .delete(&strip_prefix(&location).as_str().into())
                     .await;
             }
+        } else {
+            for location in dropped {
+                self.remove_unreferenced(&location).await;
+            }
         }
         result
+    }
+}
+
+/// Iceberg's table property: how many earlier metadata files `metadata-log` keeps (Java's
+/// default 100).
+pub const PREVIOUS_VERSIONS_MAX: &str = "write.metadata.previous-versions-max";
+/// Iceberg's table property: delete the metadata files that fall off `metadata-log` after a
+/// commit (Java's default false).
+pub const DELETE_AFTER_COMMIT: &str = "write.metadata.delete-after-commit.enabled";
+const DEFAULT_PREVIOUS_VERSIONS_MAX: usize = 100;
+
+/// Keeps `metadata-log`, which iceberg-rust 0.10 never writes (docs/architecture.md, upstream
+/// gaps): `previous` (the file the table pointed at, as of `base`) joins the log of the new
+/// metadata, which keeps the newest `write.metadata.previous-versions-max` entries. Returns
+/// the files that fell off the log when `write.metadata.delete-after-commit.enabled` is
+/// true, for the caller to delete once the new metadata is the table's; otherwise none.
+fn log_previous(previous: &str, base: &TableMetadata, new: &mut TableMetadata) -> Vec<String> {
+    let property = |key: &str| new.properties.get(key).map(String::as_str);
+    let keep = property(PREVIOUS_VERSIONS_MAX)
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_PREVIOUS_VERSIONS_MAX)
+        .max(1);
+    let delete = property(DELETE_AFTER_COMMIT).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    new.metadata_log.push(MetadataLog {
+        metadata_file: previous.to_string(),
+        timestamp_ms: base.last_updated_ms,
+    });
+    let over = new.metadata_log.len().saturating_sub(keep);
+    let fell_off = new.metadata_log.drain(..over).map(|e| e.metadata_file);
+    if delete {
+        fell_off.collect()
+    } else {
+        Vec::new()
     }
 }
 
@@ -608,7 +648,9 @@ impl Catalog for EmbeddedCatalog {
             &commit.updates,
         )?;
 
+        let base = metadata.clone();
         apply_table_updates(&mut metadata, commit.updates)?;
+        let dropped = log_previous(&current_location, &base, &mut metadata);
         let new_location = self.write_metadata(&metadata).await?;
 
         let swapped = {
@@ -629,6 +671,9 @@ impl Catalog for EmbeddedCatalog {
                 &identifier,
                 "another writer committed between load and swap",
             ));
+        }
+        for location in dropped {
+            self.remove_unreferenced(&location).await;
         }
         let store = self.store.clone();
         Table::new(identifier, self, store, metadata).await

@@ -172,6 +172,7 @@ impl Commit<'_> {
             staged,
         } = whole;
         let mut props = vec![(FINGERPRINT_PROPERTY.to_string(), fingerprint)];
+        props.extend(crate::lakehouse::metadata_log_properties());
         if let Some(files) = raw_files {
             props.push((RAW_FILES_PROPERTY.to_string(), files.to_string()));
         }
@@ -272,6 +273,7 @@ fn per_game_properties(run_id: &str, raw_files_json: Option<&str>) -> Vec<(Strin
         ),
         (RUN_ID_SUMMARY.to_string(), run_id.to_string()),
     ];
+    props.extend(crate::lakehouse::metadata_log_properties());
     if let Some(files) = raw_files_json {
         props.push((RAW_FILES_PROPERTY.to_string(), files.to_string()));
     }

@@ -47,7 +47,7 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
-use crate::lakehouse::maintain::{Tidied, TidyPolicy};
+use crate::lakehouse::maintain::{Expired, Tidied, TidyPolicy};
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
@@ -170,6 +170,38 @@ pub struct EtlReport {
     pub published: Option<PublishMode>,
 }
 
+/// Expires, in the run's publish, the snapshots older than the keep period of every table
+/// with [`EXPIRE_BATCH`] of them.
+async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Vec<Expired>> {
+    let expired = staged
+        .expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH)
+        .await?;
+    for e in &expired {
+        tracing::info!(
+            table = e.table,
+            snapshots = e.snapshots,
+            files_freed = e.freed.len(),
+            "expired snapshots older than the keep period"
+        );
+    }
+    Ok(expired)
+}
+
+/// Logs (at debug level) how long each step of a run took: figures for benchmarks.
+struct Lap(std::time::Instant);
+
+impl Lap {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn done(&mut self, step: &str) {
+        let ms = self.0.elapsed().as_millis() as u64;
+        tracing::debug!(step, ms, "etl step");
+        self.0 = std::time::Instant::now();
+    }
+}
+
 /// Runs the ETL over the warehouse's raw landing (the caller holds the lease) and publishes
 /// it with its row in `gamelake_runs`.
 pub(crate) async fn run(
@@ -199,36 +231,37 @@ pub(crate) async fn run(
         return Ok(report);
     }
     // Decided before anything is written: from the published tables and the runs table.
+    let mut lap = Lap::start();
     let coverage = if plan.incremental {
         coverage::decide(lake, opts.full_check_every).await?
     } else {
         Coverage::All(WhyAll::FullBuild)
     };
+    lap.done("decide the checks' coverage");
     let landing = Landing::read(wh, &plan).await?;
+    lap.done("read the landing");
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
     // Everything from here is staged: nobody sees it before the publish. `staged` reads what
     // the run wrote; `lake` still shows what is published.
     let staged = lake.staged();
     report.tables = build_and_commit(wh, &staged, landing, &plan, opts, &run_id, progress).await?;
+    lap.done("build and stage the tables");
     // What the run changed, taken before a tidy rewrites a table's files: the tidy keeps
     // every row (it refuses to commit otherwise), so its files need no check of their own.
     let changes = match coverage {
         Coverage::Changed => Some(checks::Changes::between(lake, &staged).await?),
         Coverage::All(_) => None,
     };
+    lap.done("list the run's changes");
+    let mut expired = Vec::new();
     if plan.incremental {
         report.tidied = tidy(&staged, &opts.tidy).await?;
-        let expired = staged.expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH);
-        for e in expired.await? {
-            tracing::info!(
-                table = e.table,
-                snapshots = e.snapshots,
-                "expired snapshots older than the keep period"
-            );
-        }
+        expired = expire(&staged, opts).await?;
+        lap.done("tidy and expire");
     }
     report.checks =
         check_staged(wh, &staged, &plan, report.games, opts, &coverage, changes).await?;
+    lap.done("check");
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
     let failed = checks::failures(&report.checks);
@@ -238,6 +271,7 @@ pub(crate) async fn run(
     let tidied = report.tidied.as_ref();
     report.published = Some(publish_run(staged, record, &report.tables, tidied, ctx).await?);
     tracing::info!(run = run_id, "published");
+    lake.delete_freed(&expired).await;
     Ok(report)
 }
 
@@ -365,11 +399,13 @@ async fn check_staged(
     }
     // The fact has one row per distinct game landed: a full build read them all; otherwise
     // the change-data-capture state, derived from every raw list file, counts them.
+    let mut lap = Lap::start();
     let landed = if plan.incremental {
-        crate::ingest::cdc::CdcState::load(wh).await?.len() as u64
+        crate::ingest::cdc::CdcState::count_games(wh).await?
     } else {
         games_read as u64
     };
+    lap.done("count the games landed");
     let expect = Expectations {
         games_landed: Some(landed),
         freshness: Some(opts.freshness),

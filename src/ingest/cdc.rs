@@ -15,7 +15,7 @@
 //! make the state disagree with the landing. The ingest writes a fresh one when
 //! [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
@@ -78,26 +78,39 @@ impl CdcState {
         Ok((state, files, outside))
     }
 
+    /// How many distinct games the landing holds: [`Self::load`]'s `len()`, without building
+    /// the state. The index holds one row per game, so this reads only its ids and the raw
+    /// files outside it: the index's rows, plus the ids outside it that it does not hold.
+    pub async fn count_games(wh: &Warehouse) -> Result<u64> {
+        let files = wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await?;
+        let Some((index, covers)) = usable_index(wh, &files).await? else {
+            return Ok(Self::load(wh).await?.len() as u64);
+        };
+        let mut outside = HashSet::new();
+        for path in files.iter().filter(|f| !covers.contains(*f)) {
+            let bytes = wh.get(path).await?;
+            for_each_version(bytes, path, "updated", None, |id, _, _| {
+                outside.insert(id);
+            })?;
+        }
+        let (mut held, mut also_outside) = (0u64, 0u64);
+        let counted = for_each_version(index, INDEX, "updated", None, |id, _, _| {
+            held += 1;
+            also_outside += u64::from(outside.contains(&id));
+        });
+        if let Err(e) = counted {
+            tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
+            return Ok(Self::load(wh).await?.len() as u64);
+        }
+        Ok(held + outside.len() as u64 - also_outside)
+    }
+
     /// Takes in the index when it is usable for `files` (the landing now); returns the raw
     /// files it covers (none when there is no usable index).
     async fn absorb_index(&mut self, wh: &Warehouse, files: &[String]) -> Result<BTreeSet<String>> {
-        let Some(bytes) = wh.get_opt(INDEX).await? else {
+        let Some((bytes, covers)) = usable_index(wh, files).await? else {
             return Ok(BTreeSet::new());
         };
-        let covers = match index_covers(&bytes) {
-            Ok(covers) => covers,
-            Err(e) => {
-                tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
-                return Ok(BTreeSet::new());
-            }
-        };
-        let landed: BTreeSet<&String> = files.iter().collect();
-        if let Some(gone) = covers.iter().find(|f| !landed.contains(f)) {
-            tracing::warn!(
-                "{INDEX} covers {gone}, which is not in the landing; reading the raw files instead"
-            );
-            return Ok(BTreeSet::new());
-        }
         let mut from_index = Self::default();
         if let Err(e) = from_index.absorb_file(bytes, INDEX) {
             tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
@@ -217,6 +230,33 @@ fn versions_batch(ids: Vec<i64>, updated: Vec<i64>, added: Vec<i64>) -> Result<R
         Arc::new(Int64Array::from(added)),
     ];
     Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// The index and the raw files it covers, when it can stand for them: its footer reads and
+/// every file it names is still in `files` (the landing now). Otherwise `None`, with a
+/// warning when an index is there.
+async fn usable_index(
+    wh: &Warehouse,
+    files: &[String],
+) -> Result<Option<(bytes::Bytes, BTreeSet<String>)>> {
+    let Some(bytes) = wh.get_opt(INDEX).await? else {
+        return Ok(None);
+    };
+    let covers = match index_covers(&bytes) {
+        Ok(covers) => covers,
+        Err(e) => {
+            tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
+            return Ok(None);
+        }
+    };
+    let landed: BTreeSet<&String> = files.iter().collect();
+    if let Some(gone) = covers.iter().find(|f| !landed.contains(f)) {
+        tracing::warn!(
+            "{INDEX} covers {gone}, which is not in the landing; reading the raw files instead"
+        );
+        return Ok(None);
+    }
+    Ok(Some((bytes, covers)))
 }
 
 /// The raw files an index covers, from its footer.
@@ -349,16 +389,29 @@ mod tests {
         want.extend([(0, 50_000_000, 50), (150, 1_000_000, 7)]);
         want.sort_unstable();
         assert_eq!(from_index, want);
+        // The count reads the index's ids: game 0 is in the index and outside, game 150 new.
+        assert_eq!(
+            CdcState::count_games(&wh).await.expect("count"),
+            want.len() as u64
+        );
 
         // A covered raw file gone: the index is ignored, the raw files read.
         wh.delete(&path(0)).await.expect("delete");
         let without = sorted(&CdcState::load(&wh).await.expect("load"));
         assert!(without.iter().all(|g| g.0 != 100), "{without:?}");
+        assert_eq!(
+            CdcState::count_games(&wh).await.expect("count"),
+            without.len() as u64
+        );
         // An unreadable index is ignored too.
         wh.put(&path(0), day(0)).await.expect("put");
         wh.put(INDEX, bytes::Bytes::from_static(b"not parquet"))
             .await
             .expect("put");
         assert_eq!(sorted(&CdcState::load(&wh).await.expect("load")), want);
+        assert_eq!(
+            CdcState::count_games(&wh).await.expect("count"),
+            want.len() as u64
+        );
     }
 }

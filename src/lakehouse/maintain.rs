@@ -158,6 +158,50 @@ pub(crate) async fn expire(table: &mut Table, cutoff: i64) -> Result<usize> {
     Ok(before.saturating_sub(table.metadata().snapshots.len()))
 }
 
+/// The files `before`'s snapshots referenced that none of `after`'s does (the same table,
+/// before and after an expiry): what the expiry freed, without listing the table's folder.
+/// Each manifest is read once however many snapshots share it.
+pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec<String>> {
+    let gone = referenced_files(before).await?;
+    let kept = referenced_files(after).await?;
+    Ok(gone.difference(&kept).cloned().collect())
+}
+
+/// Deletes `paths` (object-store paths under `table`'s store), best effort: returns how many
+/// went; one that did not is logged and left as an orphan for `maintain`.
+pub(crate) async fn delete_files(table: &Table, paths: &[String]) -> usize {
+    let store = table.object_store();
+    let mut deleted = 0;
+    for path in paths {
+        match store.delete(&path.as_str().into()).await {
+            Ok(()) => deleted += 1,
+            Err(e) => tracing::warn!(path, "freed file left for maintain: {e}"),
+        }
+    }
+    deleted
+}
+
+/// Every file a table's snapshots reference: manifest lists, manifests, data and delete
+/// files (object-store paths).
+pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
+    let mut files = HashSet::new();
+    let mut manifests: HashMap<String, ManifestListEntry> = HashMap::new();
+    for snapshot in table.metadata().snapshots.values() {
+        files.insert(strip_prefix(snapshot.manifest_list()));
+        for m in table.manifests(None, Some(*snapshot.snapshot_id())).await? {
+            manifests.entry(m.manifest_path.clone()).or_insert(m);
+        }
+    }
+    let manifests: Vec<ManifestListEntry> = manifests.into_values().collect();
+    for m in &manifests {
+        files.insert(strip_prefix(&m.manifest_path));
+    }
+    for entry in table.datafiles(&manifests, None, (None, None)).await? {
+        files.insert(strip_prefix(entry?.1.data_file().file_path()));
+    }
+    Ok(files)
+}
+
 async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport) -> Result<()> {
     let files = TableFiles::load(table).await?;
     let total: u64 = files.files.iter().map(|f| f.record_count).sum();
@@ -249,6 +293,9 @@ pub struct Expired {
     pub table: String,
     /// Snapshots expired.
     pub snapshots: usize,
+    /// Files only the expired snapshots referenced (manifest lists, manifests, data and
+    /// delete files), as object-store paths: free to delete once the expiry is published.
+    pub freed: Vec<String>,
 }
 
 /// What [`relist`] did.
@@ -337,7 +384,12 @@ async fn is_current_metadata(
 /// Deletes files under the table location that no retained snapshot references.
 async fn remove_orphans(table: &Table, metadata_cutoff_ms: i64, grace: Duration) -> Result<usize> {
     let metadata = table.metadata();
-    let mut referenced: HashSet<String> = HashSet::new();
+    // The metadata log's files are the table's own history: never orphans.
+    let mut referenced: HashSet<String> = metadata
+        .metadata_log
+        .iter()
+        .map(|e| strip_prefix(&e.metadata_file))
+        .collect();
     for snapshot in metadata.snapshots.values() {
         referenced.insert(strip_prefix(snapshot.manifest_list()));
         let manifests = table.manifests(None, Some(*snapshot.snapshot_id())).await?;

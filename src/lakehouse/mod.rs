@@ -73,6 +73,27 @@ pub struct Staged {
     files: Vec<DataFile>,
 }
 
+/// Table properties that keep a table's metadata files bounded: the catalog logs the last
+/// [`METADATA_VERSIONS_KEPT`] metadata files (`metadata-log`) and deletes older ones after a
+/// commit (the embedded catalog does both, `catalog::embedded`; a REST catalog server does as
+/// it does). Set when gamelake creates a table and in every commit of a run, so tables
+/// created by an earlier release gain them with their next write.
+pub fn metadata_log_properties() -> [(String, String); 2] {
+    [
+        (
+            crate::catalog::embedded::PREVIOUS_VERSIONS_MAX.to_string(),
+            METADATA_VERSIONS_KEPT.to_string(),
+        ),
+        (
+            crate::catalog::embedded::DELETE_AFTER_COMMIT.to_string(),
+            "true".to_string(),
+        ),
+    ]
+}
+
+/// Earlier metadata files a table keeps (see [`metadata_log_properties`]).
+pub const METADATA_VERSIONS_KEPT: usize = 10;
+
 /// The tables of one namespace in one catalog, as published: every commit through it is
 /// visible at once. [`Lakehouse::staged`] gives the same tables with commits held back.
 #[derive(Clone)]
@@ -298,10 +319,14 @@ impl Lakehouse {
             .with_stage_create(false)
             .with_name(def.name.clone())
             .with_schema(def.iceberg_schema()?)
-            .with_properties(HashMap::from([(
-                "write.parquet.compression-codec".to_string(),
-                "zstd".to_string(),
-            )]));
+            .with_properties(HashMap::from_iter(
+                [(
+                    "write.parquet.compression-codec".to_string(),
+                    "zstd".to_string(),
+                )]
+                .into_iter()
+                .chain(metadata_log_properties()),
+            ));
         let create = builder.create()?;
         match self
             .catalog
@@ -558,6 +583,7 @@ impl Lakehouse {
             if maintain::expirable(&table, cutoff) < batch.max(1) {
                 continue;
             }
+            let before = table.clone();
             let gone = maintain::expire(&mut table, cutoff)
                 .await
                 .map_err(|e| match e {
@@ -567,9 +593,33 @@ impl Lakehouse {
             out.push(maintain::Expired {
                 table: def.name.clone(),
                 snapshots: gone,
+                freed: maintain::freed_by_expiry(&before, &table).await?,
             });
         }
         Ok(out)
+    }
+
+    /// Deletes the files published expiries freed ([`maintain::Expired::freed`]), so a daily
+    /// run's footprint stays bounded without listing folders. Call only once the expiry is
+    /// published. A file that cannot be deleted is left as an orphan for `gamelake maintain`
+    /// and logged: the run has published, so it is not an error.
+    pub async fn delete_freed(&self, expired: &[maintain::Expired]) {
+        for e in expired.iter().filter(|e| !e.freed.is_empty()) {
+            let table = match self.load(&e.table).await {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::warn!(table = e.table, "freed files left for maintain: {err}");
+                    continue;
+                }
+            };
+            let deleted = maintain::delete_files(&table, &e.freed).await;
+            tracing::info!(
+                table = e.table,
+                files = deleted,
+                "deleted files expiry freed"
+            );
+        }
     }
 
     /// Sets table properties without writing data (no new snapshot).

@@ -18,6 +18,8 @@ use arrow::array::{Array, Int64Array, StringArray};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
+use datafusion::common::Statistics;
+use datafusion::common::stats::Precision;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccess};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
@@ -248,9 +250,23 @@ impl TableFiles {
     /// The rows of this table (after a run) in files `before` (the same table before the run)
     /// did not have: the rows the run added.
     pub fn added_since(&self, before: &TableFiles) -> TableFiles {
+        self.by_presence_in(before, false)
+    }
+
+    /// The rows of this table (after a run) in files `before` had too, less what the run
+    /// deleted from them: the rows the run kept.
+    pub fn kept_since(&self, before: &TableFiles) -> TableFiles {
+        self.by_presence_in(before, true)
+    }
+
+    /// This table's files that `before` lists (`listed`), or that it does not.
+    fn by_presence_in(&self, before: &TableFiles, listed: bool) -> TableFiles {
         let old: HashSet<&str> = before.files.iter().map(|f| f.path.as_str()).collect();
-        let added = self.files.iter().filter(|f| !old.contains(f.path.as_str()));
-        self.with_files(added.cloned().collect())
+        let files = self
+            .files
+            .iter()
+            .filter(|f| old.contains(f.path.as_str()) == listed);
+        self.with_files(files.cloned().collect())
     }
 
     /// The rows live in `before` (the same table before a run) that this table no longer
@@ -426,6 +442,18 @@ impl IcebergScan {
     }
 }
 
+impl IcebergScan {
+    /// The rows the scan yields, as an estimate for the planner: without it DataFusion
+    /// cannot tell a join's small side, and hash-partitions both sides, big one included.
+    /// Inexact on purpose, so no `count(*)` is answered from it: counts come from reading.
+    fn row_estimate(&self) -> Statistics {
+        let rows: u64 = self.files.files.iter().map(LiveFile::rows_read).sum();
+        let mut stats = Statistics::new_unknown(&self.files.schema);
+        stats.num_rows = Precision::Inexact(usize::try_from(rows).unwrap_or(usize::MAX));
+        stats
+    }
+}
+
 #[async_trait]
 impl TableProvider for IcebergScan {
     fn as_any(&self) -> &dyn Any {
@@ -470,6 +498,7 @@ impl TableProvider for IcebergScan {
             .collect();
         let source = Arc::new(ParquetSource::new(self.files.schema.clone()));
         let config = FileScanConfigBuilder::new(self.files.store_url.clone(), source)
+            .with_statistics(self.row_estimate())
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())
             .map_err(|e| DataFusionError::External(Box::new(e)))?

@@ -11,7 +11,7 @@ impl Gamelake {
     /// no lease; the caller decides what a failure means (the binary exits non-zero).
     pub async fn check(&self, freshness: std::time::Duration) -> Result<Vec<CheckResult>> {
         let lake = self.lakehouse().await?;
-        let landed = CdcState::load(&self.wh).await?.len() as u64;
+        let landed = CdcState::count_games(&self.wh).await?;
         let expect = Expectations {
             games_landed: (landed > 0).then_some(landed),
             freshness: Some(freshness),

@@ -28,14 +28,19 @@ async fn a_row(lake: &Lakehouse, table: &str, column: &str, value: Option<i64>) 
         .find(|b| b.num_rows() > 0)
         .expect("a row")
         .slice(0, 1);
-    let Some(value) = value else {
-        return row;
-    };
-    let i = row.schema().index_of(column).expect("column");
-    let mut columns: Vec<ArrayRef> = row.columns().to_vec();
-    let v: ArrayRef = Arc::new(Int64Array::from(vec![value]));
-    columns[i] = arrow::compute::cast(&v, row.column(i).data_type()).expect("cast");
-    RecordBatch::try_new(row.schema(), columns).expect("batch")
+    match value {
+        Some(value) => with_value(&row, column, value),
+        None => row,
+    }
+}
+
+/// `rows` with every value of `column` set to `value`.
+fn with_value(rows: &RecordBatch, column: &str, value: i64) -> RecordBatch {
+    let i = rows.schema().index_of(column).expect("column");
+    let mut columns: Vec<ArrayRef> = rows.columns().to_vec();
+    let v: ArrayRef = Arc::new(Int64Array::from(vec![value; rows.num_rows()]));
+    columns[i] = arrow::compute::cast(&v, rows.column(i).data_type()).expect("cast");
+    RecordBatch::try_new(rows.schema(), columns).expect("batch")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,6 +99,20 @@ async fn checks_of_the_changed_rows_fail_where_checks_of_every_row_fail() {
     // The copy repeats the first genre's id: `unique(genre_id)` fails both ways.
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].contains("unique(genre_id)"), "{all:?}");
+    assert_eq!(changed, all);
+    staged.discard();
+
+    // Two added copies of a new member: a duplicate among the added rows alone, which share
+    // nothing with the kept rows.
+    let staged = lake.staged();
+    let new = a_row(&lake, "dim_genre", "genre_key", Some(777_777)).await;
+    let new = with_value(&new, "genre_id", 777_777);
+    let twice = arrow::compute::concat_batches(&new.schema(), [&new, &new]).expect("concat");
+    staged.append(dim, twice).await.expect("append");
+    let [all, changed] = failures_both_ways(&lake, &staged).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all[0].contains("unique(genre_key)"), "{all:?}");
+    assert!(all[1].contains("unique(genre_id)"), "{all:?}");
     assert_eq!(changed, all);
     staged.discard();
 }

@@ -1,5 +1,5 @@
 //! Weeks of daily runs in miniature: a plain daily ETL, nothing else, keeps every table's
-//! files and snapshots bounded (it tidies and expires in its own publish) and ends with the
+//! files, snapshots and metadata files bounded (it tidies and expires in its own publish) and ends with the
 //! tables a build from scratch of the same raw files gives.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +27,30 @@ fn generate(root: &Path) -> (PathBuf, Vec<PathBuf>) {
         .map(|d| PathBuf::from(format!("{}-day-{d:03}", pages.display())))
         .collect();
     (pages, days)
+}
+
+/// Every file under `folder`, as absolute paths.
+fn files_under(folder: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+/// The names of a table's metadata files on disk.
+fn metadata_files(root: &Path, table: &str) -> Vec<String> {
+    let dir = root.join("daily").join("rawg").join(table).join("metadata");
+    std::fs::read_dir(&dir)
+        .expect("metadata folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".metadata.json"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,6 +89,11 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
                     policy.max_data_files + tables,
                 ),
                 ("snapshots", t.snapshots, gamelake::etl::EXPIRE_BATCH + 2),
+                (
+                    "metadata files",
+                    metadata_files(&root, &t.name).len(),
+                    gamelake::lakehouse::METADATA_VERSIONS_KEPT + 1,
+                ),
             ] {
                 assert!(
                     count <= bound,
@@ -76,6 +105,39 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
         }
     }
     assert!(tidied > 0, "no run tidied a table in {DAYS} days");
+    // What expiry freed was deleted: every file on disk but the metadata JSON is one a
+    // retained snapshot references.
+    for t in lake.infos().await.expect("infos") {
+        let table = lake.load(&t.name).await.expect("load").expect("table");
+        let referenced = gamelake::lakehouse::maintain::referenced_files(&table)
+            .await
+            .expect("referenced");
+        let folder = root.join("daily").join("rawg").join(&t.name);
+        let unreferenced: Vec<String> = files_under(&folder)
+            .into_iter()
+            .filter(|f| !f.ends_with(".metadata.json") && !referenced.contains(f))
+            .collect();
+        assert!(unreferenced.is_empty(), "{}: {unreferenced:?}", t.name);
+    }
+    // The metadata log names the earlier metadata files still there, the newest ones.
+    let fact = lake.load("fact_games").await.expect("load").expect("fact");
+    let log: Vec<String> = fact
+        .metadata()
+        .metadata_log
+        .iter()
+        .map(|e| e.metadata_file.clone())
+        .collect();
+    assert_eq!(
+        log.len(),
+        gamelake::lakehouse::METADATA_VERSIONS_KEPT,
+        "{log:?}"
+    );
+    let on_disk = metadata_files(&root, "fact_games");
+    assert!(
+        log.iter()
+            .all(|f| on_disk.iter().any(|d| f.ends_with(d.as_str()))),
+        "the log names a file that is gone: {log:?} {on_disk:?}"
+    );
 
     // The same raw files built at once give the same tables.
     let (scratch_wh, scratch) = support::open(&root.join("scratch")).await;
