@@ -135,10 +135,11 @@ pub async fn backlog_len(wh: &Warehouse, cdc: &CdcState) -> Result<usize> {
 }
 
 /// How many games wait for their detail, or `None` while no run has used the API: only the
-/// API gives details, so a warehouse filled from archived pages awaits none.
+/// API gives details, so a warehouse filled from archived pages awaits none. The change
+/// data capture state is loaded here when the caller has none and the API was used.
 pub async fn awaited(
     wh: &Warehouse,
-    cdc: &CdcState,
+    cdc: Option<&CdcState>,
     ledger: &super::quota::Ledger,
 ) -> Result<Option<usize>> {
     let api_used = ledger.ever_spent()
@@ -149,7 +150,10 @@ pub async fn awaited(
     if !api_used {
         return Ok(None);
     }
-    backlog_len(wh, cdc).await.map(Some)
+    match cdc {
+        Some(cdc) => backlog_len(wh, cdc).await.map(Some),
+        None => backlog_len(wh, &CdcState::load(wh).await?).await.map(Some),
+    }
 }
 
 /// The games whose detail could not be taken (404 or malformed), with the reason, by id.

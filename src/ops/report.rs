@@ -2,7 +2,6 @@
 
 use super::Gamelake;
 use crate::Result;
-use crate::ingest::cdc::CdcState;
 use crate::ingest::details;
 use crate::report::{self, Report};
 use crate::runs::{AsOf, AsOfView};
@@ -23,9 +22,8 @@ impl Gamelake {
             Some(a) => Some(AsOfView::resolve(&lake, a).await?),
             None => None,
         };
-        let cdc = CdcState::load(&self.wh).await?;
         let ledger = crate::ingest::quota::Ledger::load(&self.wh).await?;
-        let waiting = details::awaited(&self.wh, &cdc, &ledger).await?;
+        let waiting = details::awaited(&self.wh, None, &ledger).await?;
         report::build(&lake, waiting, view.as_ref()).await
     }
 }

@@ -94,7 +94,7 @@ impl Gamelake {
             pass_left: sync.left(),
             backfills,
             games: cdc.len(),
-            details_waiting: details::awaited(&self.wh, &cdc, &ledger).await?,
+            details_waiting: details::awaited(&self.wh, Some(&cdc), &ledger).await?,
             details_failed: details::failures(&self.wh).await?,
             quarantined: quarantine::held(&self.wh).await?,
             last_runs,
