@@ -28,16 +28,20 @@
 //! that reads the same, staged and published with the write that needed it. The check reads
 //! the manifest list, and the manifests only of a table with delete files or DELETED entries.
 //!
-//! Must never: change what the table reads, or let an append through while a DELETED entry
-//! is listed.
+//! The same reading of entries tells which files an expiry freed ([`freed_by_expiry`]): a file
+//! a retained snapshot lists, parsed by iceberg-rust or not, is never among them.
+//!
+//! Must never: change what the table reads, let an append through while a DELETED entry is
+//! listed, or take a file a retained snapshot lists for freed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use apache_avro::types::Value as Avro;
 use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{Content, DataFile, Status};
 use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
+use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 
 use super::maintain::{self, Relisted};
@@ -241,4 +245,33 @@ pub async fn relist_before_append(table: &mut Table, files: TableFiles) -> Resul
         "another engine rewrote this table: relisting its files before appending"
     );
     maintain::relist(table, files, RELIST_BEFORE_APPEND).await
+}
+
+/// The files `before`'s snapshots referenced that none of `after`'s does (the same table,
+/// before and after an expiry): what the expiry freed, without listing the table's folder.
+pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec<String>> {
+    let gone = referenced_files(before).await?;
+    let kept = referenced_files(after).await?;
+    Ok(gone.difference(&kept).cloned().collect())
+}
+
+/// Every file a table's snapshots reference: manifest lists, manifests, and the live data and
+/// delete files of those manifests (object-store paths). Entries are read with [`Entries`],
+/// so one iceberg-rust skips (another engine's delete file) still counts: a file counted
+/// here is never taken for freed. Each manifest is read once however many snapshots share it.
+pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
+    let mut files = HashSet::new();
+    let mut manifests: HashMap<String, ManifestListEntry> = HashMap::new();
+    for snapshot in table.metadata().snapshots.values() {
+        files.insert(strip_prefix(snapshot.manifest_list()));
+        for m in table.manifests(None, Some(*snapshot.snapshot_id())).await? {
+            manifests.entry(m.manifest_path.clone()).or_insert(m);
+        }
+    }
+    let manifests: Vec<ManifestListEntry> = manifests.into_values().collect();
+    files.extend(manifests.iter().map(|m| strip_prefix(&m.manifest_path)));
+    let entries = Entries::read(table, &manifests).await?;
+    files.extend(entries.data.iter().map(|f| strip_prefix(f.file_path())));
+    files.extend(entries.delete_files().map(strip_prefix));
+    Ok(files)
 }

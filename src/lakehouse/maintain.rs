@@ -158,15 +158,6 @@ pub(crate) async fn expire(table: &mut Table, cutoff: i64) -> Result<usize> {
     Ok(before.saturating_sub(table.metadata().snapshots.len()))
 }
 
-/// The files `before`'s snapshots referenced that none of `after`'s does (the same table,
-/// before and after an expiry): what the expiry freed, without listing the table's folder.
-/// Each manifest is read once however many snapshots share it.
-pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec<String>> {
-    let gone = referenced_files(before).await?;
-    let kept = referenced_files(after).await?;
-    Ok(gone.difference(&kept).cloned().collect())
-}
-
 /// Deletes `paths` (object-store paths under `table`'s store), best effort: returns how many
 /// went; one that did not is logged and left as an orphan for `maintain`.
 pub(crate) async fn delete_files(table: &Table, paths: &[String]) -> usize {
@@ -179,27 +170,6 @@ pub(crate) async fn delete_files(table: &Table, paths: &[String]) -> usize {
         }
     }
     deleted
-}
-
-/// Every file a table's snapshots reference: manifest lists, manifests, data and delete
-/// files (object-store paths).
-pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
-    let mut files = HashSet::new();
-    let mut manifests: HashMap<String, ManifestListEntry> = HashMap::new();
-    for snapshot in table.metadata().snapshots.values() {
-        files.insert(strip_prefix(snapshot.manifest_list()));
-        for m in table.manifests(None, Some(*snapshot.snapshot_id())).await? {
-            manifests.entry(m.manifest_path.clone()).or_insert(m);
-        }
-    }
-    let manifests: Vec<ManifestListEntry> = manifests.into_values().collect();
-    for m in &manifests {
-        files.insert(strip_prefix(&m.manifest_path));
-    }
-    for entry in table.datafiles(&manifests, None, (None, None)).await? {
-        files.insert(strip_prefix(entry?.1.data_file().file_path()));
-    }
-    Ok(files)
 }
 
 async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport) -> Result<()> {

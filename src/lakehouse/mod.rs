@@ -593,7 +593,7 @@ impl Lakehouse {
             out.push(maintain::Expired {
                 table: def.name.clone(),
                 snapshots: gone,
-                freed: maintain::freed_by_expiry(&before, &table).await?,
+                freed: foreign::freed_by_expiry(&before, &table).await?,
             });
         }
         Ok(out)

@@ -109,7 +109,7 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
     // retained snapshot references.
     for t in lake.infos().await.expect("infos") {
         let table = lake.load(&t.name).await.expect("load").expect("table");
-        let referenced = gamelake::lakehouse::maintain::referenced_files(&table)
+        let referenced = gamelake::lakehouse::foreign::referenced_files(&table)
             .await
             .expect("referenced");
         let folder = root.join("daily").join("rawg").join(&t.name);
