@@ -20,9 +20,9 @@
 //! checks read only what could have broken, and catch what a check of every row catches as
 //! long as the published tables passed before the run: a duplicate involves an added row
 //! (so it is two added rows, or an added row and a kept one sharing its first unique
-//! column, which is all that is read of the kept rows unless one does); a null or an unaccepted value is in
-//! an added row; a broken relationship is an added row without its target, or a row whose
-//! target key the run removed and did not add back. The fact's row count and freshness
+//! column, which is all that is read of the kept rows unless one does); a null or an
+//! unaccepted value is in an added row; a broken relationship is an added row without its
+//! target, or a row whose target key the run removed and did not add back. The fact's row count and freshness
 //! always read the whole fact (one column). Whether the published tables did pass is the
 //! caller's to know ([`crate::etl`] decides, from `gamelake_runs`).
 //!

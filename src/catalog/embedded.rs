@@ -193,7 +193,11 @@ impl EmbeddedCatalog {
                     ));
                 }
                 let mut result = change.result.clone();
-                dropped.extend(log_previous(&current, &change.base, &mut result));
+                dropped.extend(log_previous(
+                    &current,
+                    change.base.last_updated_ms,
+                    &mut result,
+                ));
                 let new = self.write_metadata(&result).await?;
                 written.push(new.clone());
                 swaps.push(Swap {
@@ -251,11 +255,12 @@ pub const DELETE_AFTER_COMMIT: &str = "write.metadata.delete-after-commit.enable
 const DEFAULT_PREVIOUS_VERSIONS_MAX: usize = 100;
 
 /// Keeps `metadata-log`, which iceberg-rust 0.10 never writes (docs/architecture.md, upstream
-/// gaps): `previous` (the file the table pointed at, as of `base`) joins the log of the new
-/// metadata, which keeps the newest `write.metadata.previous-versions-max` entries. Returns
-/// the files that fell off the log when `write.metadata.delete-after-commit.enabled` is
-/// true, for the caller to delete once the new metadata is the table's; otherwise none.
-fn log_previous(previous: &str, base: &TableMetadata, new: &mut TableMetadata) -> Vec<String> {
+/// gaps): `previous` (the file the table pointed at, written at `previous_ms`) joins the log
+/// of the new metadata, which keeps the newest `write.metadata.previous-versions-max`
+/// entries. Returns the files that fell off the log when
+/// `write.metadata.delete-after-commit.enabled` is true, for the caller to delete once the new
+/// metadata is the table's; otherwise none.
+fn log_previous(previous: &str, previous_ms: i64, new: &mut TableMetadata) -> Vec<String> {
     let property = |key: &str| new.properties.get(key).map(String::as_str);
     let keep = property(PREVIOUS_VERSIONS_MAX)
         .and_then(|v| v.parse::<usize>().ok())
@@ -264,7 +269,7 @@ fn log_previous(previous: &str, base: &TableMetadata, new: &mut TableMetadata) -
     let delete = property(DELETE_AFTER_COMMIT).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     new.metadata_log.push(MetadataLog {
         metadata_file: previous.to_string(),
-        timestamp_ms: base.last_updated_ms,
+        timestamp_ms: previous_ms,
     });
     let over = new.metadata_log.len().saturating_sub(keep);
     let fell_off = new.metadata_log.drain(..over).map(|e| e.metadata_file);
@@ -648,9 +653,9 @@ impl Catalog for EmbeddedCatalog {
             &commit.updates,
         )?;
 
-        let base = metadata.clone();
+        let current_written_ms = metadata.last_updated_ms;
         apply_table_updates(&mut metadata, commit.updates)?;
-        let dropped = log_previous(&current_location, &base, &mut metadata);
+        let dropped = log_previous(&current_location, current_written_ms, &mut metadata);
         let new_location = self.write_metadata(&metadata).await?;
 
         let swapped = {
