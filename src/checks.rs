@@ -223,7 +223,7 @@ pub async fn run(
     // Tables are checked side by side: most statements are small, and their planning and
     // footer reads would otherwise add up one after another. Results keep the tables' order.
     let per_table: Vec<Vec<CheckResult>> = futures::stream::iter(tables)
-        .buffered(TABLES_AT_ONCE)
+        .buffered(crate::query::STATEMENTS_AT_ONCE)
         .try_collect()
         .await?;
     let mut out: Vec<CheckResult> = per_table.into_iter().flatten().collect();
@@ -233,9 +233,6 @@ pub async fn run(
     }
     Ok(out)
 }
-
-/// Tables whose checks run at once.
-const TABLES_AT_ONCE: usize = 4;
 
 /// Per target table, how many keys the run removed and did not add back: asked by every
 /// table that references it, read once.

@@ -14,6 +14,11 @@ use crate::lakehouse::Lakehouse;
 use crate::lakehouse::scan::IcebergScan;
 use crate::{Error, Result};
 
+/// Statements a caller runs side by side in one session (the checks' tables, the report's
+/// charts): most are small, and their planning and footer reads would otherwise add up one
+/// after another; two cores are kept busy without a queue of half-done scans.
+pub const STATEMENTS_AT_ONCE: usize = 4;
+
 /// A DataFusion session with every table of the lakehouse registered (the star schema and
 /// `gamelake_runs`).
 pub async fn session(lake: &Lakehouse) -> Result<SessionContext> {

@@ -81,28 +81,31 @@ impl CdcState {
     /// How many distinct games the landing holds: [`Self::load`]'s `len()`, without building
     /// the state. The index holds one row per game, so this reads only its ids and the raw
     /// files outside it: the index's rows, plus the ids outside it that it does not hold.
+    /// Without a usable index, the distinct ids of every raw file.
     pub async fn count_games(wh: &Warehouse) -> Result<u64> {
         let files = wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await?;
-        let Some((index, covers)) = usable_index(wh, &files).await? else {
-            return Ok(Self::load(wh).await?.len() as u64);
+        let (index, covers) = match usable_index(wh, &files).await? {
+            Some((bytes, covers)) => (Some(bytes), covers),
+            None => (None, BTreeSet::new()),
         };
-        let mut outside = HashSet::new();
-        for path in files.iter().filter(|f| !covers.contains(*f)) {
-            let bytes = wh.get(path).await?;
-            for_each_version(bytes, path, "updated", None, |id, _, _| {
-                outside.insert(id);
-            })?;
-        }
+        let outside: Vec<&String> = files.iter().filter(|f| !covers.contains(*f)).collect();
+        let mut ids = ids_of(wh, outside).await?;
+        let Some(index) = index else {
+            return Ok(ids.len() as u64);
+        };
         let (mut held, mut also_outside) = (0u64, 0u64);
         let counted = for_each_version(index, INDEX, "updated", None, |id, _, _| {
             held += 1;
-            also_outside += u64::from(outside.contains(&id));
+            also_outside += u64::from(ids.contains(&id));
         });
-        if let Err(e) = counted {
-            tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
-            return Ok(Self::load(wh).await?.len() as u64);
+        match counted {
+            Ok(()) => Ok(held + ids.len() as u64 - also_outside),
+            Err(e) => {
+                tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
+                ids.extend(ids_of(wh, covers.iter()).await?);
+                Ok(ids.len() as u64)
+            }
         }
-        Ok(held + outside.len() as u64 - also_outside)
     }
 
     /// Takes in the index when it is usable for `files` (the landing now); returns the raw
@@ -230,6 +233,21 @@ fn versions_batch(ids: Vec<i64>, updated: Vec<i64>, added: Vec<i64>) -> Result<R
         Arc::new(Int64Array::from(added)),
     ];
     Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// The distinct game ids of these raw files (rows with an `updated`, as the state counts).
+async fn ids_of<'a>(
+    wh: &Warehouse,
+    paths: impl IntoIterator<Item = &'a String>,
+) -> Result<HashSet<i64>> {
+    let mut ids = HashSet::new();
+    for path in paths {
+        let bytes = wh.get(path).await?;
+        for_each_version(bytes, path, "updated", None, |id, _, _| {
+            ids.insert(id);
+        })?;
+    }
+    Ok(ids)
 }
 
 /// The index and the raw files it covers, when it can stand for them: its footer reads and

@@ -319,7 +319,7 @@ pub async fn build(
     // planning and reads would otherwise add up one after another.
     let charts: Vec<ChartData> = futures::stream::iter(CHARTS.iter())
         .map(|def| chart(&ctx, ns, &present, def))
-        .buffered(CHARTS_AT_ONCE)
+        .buffered(query::STATEMENTS_AT_ONCE)
         .try_collect()
         .await?;
     Ok(Report {
@@ -329,9 +329,6 @@ pub async fn build(
         charts,
     })
 }
-
-/// Charts queried at once.
-const CHARTS_AT_ONCE: usize = 4;
 
 /// One chart's rows, or what it is missing.
 async fn chart(
