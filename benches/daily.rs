@@ -2,28 +2,32 @@
 //! warehouse has become?
 //!
 //! `gamelake generate` draws N games (day 1) and D daily deltas from the recorded pages, each
-//! changing a share of the games as the days before left them and adding new ones. Day 1 is
-//! `gamelake run --source <pages>`; every later day is one plain `gamelake run --source
-//! <that day's pages>`, nothing else (no `maintain`). Each run is its own process: wall and
-//! CPU time and peak RSS come from the kernel (`wait4`); after each, the warehouse's files
-//! and bytes are counted. It reports; it asserts only that every run succeeds and that the
-//! fact ends with one row per game.
+//! changing a share of the games as the days before left them and adding new ones (with
+//! `--steady`, shares of the first day's games: every day's delta the same size, so a growing
+//! cost is the warehouse's, not the day's). Day 1 is `gamelake run --source <pages>`; every
+//! later day is one plain `gamelake run --source <that day's pages>`, nothing else (no
+//! `maintain`). Each run is its own process: wall and CPU time and peak RSS come from the
+//! kernel (`wait4`); after each, the warehouse's files and bytes are counted. It reports; it
+//! asserts only that every run succeeds and that the fact ends with one row per game.
 //!
-//! A day here lasts as long as its run, so the periods a daily job lives by are scaled to
-//! `--day-seconds` (default 1) of wall time: the keep period of snapshots
-//! (`GAMELAKE_KEEP_DAYS`) and the period of the full check (`GAMELAKE_FULL_CHECK_DAYS`), both
-//! 7 days, become 7 of those seconds, so runs expire snapshots and check every row about once
-//! a week of runs, as they would in a year of real days.
+//! A day here lasts `--day-seconds` (default 1) of wall time: the bench waits out what is
+//! left of it after the run (a longer run makes a longer day). The periods a daily job lives
+//! by are scaled to it: the keep period of snapshots (`GAMELAKE_KEEP_DAYS`) and the period of
+//! the full check (`GAMELAKE_FULL_CHECK_DAYS`), both 7 days, become 7 of those days, so runs
+//! expire snapshots and check every row once a week of runs, as they would in a year of real
+//! days.
 //!
 //! Run: `cargo bench --bench daily -- [--games N] [--days D] [--changed 0.005] [--new 0.001]
-//! [--day-seconds 1] [--keep DIR] [--warehouse s3://… --metrics http://127.0.0.1:PORT/metrics]`.
-//! With `--warehouse s3://…` the runs go to S3 and its catalog as the environment configures
-//! them (`AWS_*`, `GAMELAKE_CATALOG`, docs/production.md), and with `--metrics` (SeaweedFS
-//! started with `-s3.metricsPort`) each run's S3 requests are counted from the server's
-//! `SeaweedFS_s3_request_total`; files and bytes are counted on local warehouses only. (add `--profile dev` for the profile tests use; `GAMELAKE_BENCH_BIN=<copy>`
-//! runs a copy of the binary). Every day's figures go to
-//! `daily.csv` in the work folder (printed at the end); the table shows a few days and the
-//! ratio of the last day to day 2. Needs ../shared/data/rawg.
+//! [--steady] [--day-seconds 1] [--keep DIR] [--warehouse s3://…
+//! --metrics http://127.0.0.1:PORT/metrics]` (add `--profile dev` for the profile tests use;
+//! `GAMELAKE_BENCH_BIN=<copy>` runs a copy of the binary). With `--warehouse s3://…` the runs
+//! go to S3 and its catalog as the environment configures them (`AWS_*`, `GAMELAKE_CATALOG`,
+//! docs/production.md), and with `--metrics` (SeaweedFS started with `-s3.metricsPort`) each
+//! run's S3 requests are counted from the server's `SeaweedFS_s3_request_total`; files and
+//! bytes are counted on local warehouses only. Every day's figures go to `daily.csv` in the
+//! work folder (printed at the end); the tables show a few days, 30-day windows, the last
+//! four weeks against the first, and the median of each kind of day (plain, tidy, full
+//! check) at the start and the end. Needs ../shared/data/rawg.
 
 #[allow(dead_code)]
 mod support;
@@ -135,6 +139,7 @@ fn main() {
     let days: usize = num("--days", "365").parse().expect("--days D");
     let (changed, new) = (num("--changed", "0.005"), num("--new", "0.001"));
     let day_seconds: f64 = num("--day-seconds", "1").parse().expect("--day-seconds S");
+    let steady = args.iter().any(|a| a == "--steady");
     // A week of `day_seconds`-long days, in days.
     let week = format!("{}", 7.0 * day_seconds / 86_400.0);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -157,14 +162,17 @@ fn main() {
         shared.join("games-released-2015"),
         shared.join("games-released-2016"),
     ];
-    let status = std::process::Command::new(binary())
+    let mut generate = std::process::Command::new(binary());
+    generate
         .args(["generate", "--games", &games, "--days", &days.to_string()])
         .args(["--delta-changed", &changed, "--delta-new", &new, "--out"])
         .arg(&pages)
         .arg("--from")
-        .args(&from)
-        .status()
-        .expect("generate");
+        .args(&from);
+    if steady {
+        generate.arg("--steady-days");
+    }
+    let status = generate.status().expect("generate");
     assert!(status.success(), "generate failed");
 
     let mut csv = std::fs::File::create(work.join("daily.csv")).expect("csv");
@@ -176,7 +184,14 @@ fn main() {
         } else {
             PathBuf::from(format!("{}-day-{day:03}", pages.display()))
         };
+        let start = std::time::Instant::now();
         let d = run_day(&target, &dir, &logs, day + 1, &week);
+        // A day lasts `day_seconds` however quick its run, so a week is seven runs.
+        if let Some(rest) =
+            std::time::Duration::from_secs_f64(day_seconds).checked_sub(start.elapsed())
+        {
+            std::thread::sleep(rest);
+        }
         let c = &d.cost;
         writeln!(
             csv,
@@ -197,14 +212,23 @@ fn main() {
         }
         all.push(d);
     }
-    print(&all, &games, &changed, &new);
+    let share_of = if steady {
+        "the first day's"
+    } else {
+        "the day's"
+    };
+    print(
+        &all,
+        &games,
+        &format!("{changed} and {new} of {share_of} games"),
+    );
     println!("a week: 7 days of {day_seconds} s of wall time");
     println!("\nevery day: {}", work.join("daily.csv").display());
 }
 
-fn print(all: &[Day], games: &str, changed: &str, new: &str) {
+fn print(all: &[Day], games: &str, delta: &str) {
     println!(
-        "\n{games} games, then {} daily runs of {changed} changed and {new} new games, {} cores\n",
+        "\n{games} games, then {} daily runs, changed and new: {delta}, {} cores\n",
         all.len() - 1,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
@@ -240,8 +264,7 @@ fn print(all: &[Day], games: &str, changed: &str, new: &str) {
 }
 
 /// Days 2 on in 30-day windows: mean and worst wall time, mean CPU, and the warehouse at
-/// the window's end; then the last week against the first, which a tidy day or a full check
-/// cannot tip either way.
+/// the window's end; then the last four weeks against the first, and each kind of day.
 fn by_month(all: &[Day]) {
     println!(
         "\n| days | mean wall s | worst wall s | mean CPU s | files at end | MiB at end | \
@@ -268,11 +291,70 @@ fn by_month(all: &[Day]) {
         );
     }
     let mean = |days: &[Day]| days.iter().map(|d| d.cost.wall).sum::<f64>() / days.len() as f64;
-    if daily.len() >= 14 {
-        let (first, last) = (&daily[..7], &daily[daily.len() - 7..]);
+    if daily.len() >= 56 {
+        // Four weeks hold four full checks and the tidy days of every table, so their mean
+        // is the cost a daily job pays, whichever day a spike falls on.
+        let (first, last) = (&daily[..28], &daily[daily.len() - 28..]);
         println!(
-            "\nmean wall of the last 7 days / of days 2–8: {:.2}",
-            mean(last) / mean(first)
+            "
+mean wall of the last 28 days / of days 2–29: {:.2} ({:.2} / {:.2} s)",
+            mean(last) / mean(first),
+            mean(last),
+            mean(first)
+        );
+    }
+    by_kind(daily);
+}
+
+/// What a run did besides its change, from its line: days of each kind cost alike, so
+/// their medians at the start and the end compare like with like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Checked the rows it changed, tidied nothing.
+    Plain,
+    /// Tidied a table's files in its publish.
+    Tidy,
+    /// Checked every row (the weekly full check), perhaps tidied too.
+    FullCheck,
+}
+
+impl Kind {
+    fn of(day: &Day) -> Self {
+        if day.line.contains("on every row") {
+            Kind::FullCheck
+        } else if day.line.contains("tidied") {
+            Kind::Tidy
+        } else {
+            Kind::Plain
+        }
+    }
+}
+
+/// Median wall time of each kind of day in the first and the last 60 days.
+fn by_kind(daily: &[Day]) {
+    if daily.len() < 120 {
+        return;
+    }
+    let median = |days: &[Day], kind: Kind| {
+        let mut w: Vec<f64> = days
+            .iter()
+            .filter(|d| Kind::of(d) == kind)
+            .map(|d| d.cost.wall)
+            .collect();
+        w.sort_by(f64::total_cmp);
+        (w.len(), w.get(w.len() / 2).copied().unwrap_or(f64::NAN))
+    };
+    let (first, last) = (&daily[..60], &daily[daily.len() - 60..]);
+    println!(
+        "
+| kind of day | days 2–61: n, median wall s | last 60: n, median wall s | last / first |"
+    );
+    println!("| --- | ---: | ---: | ---: |");
+    for kind in [Kind::Plain, Kind::Tidy, Kind::FullCheck] {
+        let ((n0, m0), (n1, m1)) = (median(first, kind), median(last, kind));
+        println!(
+            "| {kind:?} | {n0}, {m0:.2} | {n1}, {m1:.2} | {:.2} |",
+            m1 / m0
         );
     }
 }

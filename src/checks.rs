@@ -77,9 +77,9 @@ pub struct CheckResult {
 impl CheckResult {
     /// An error-level check that held without reading a row: the table is as it was when
     /// it last passed.
-    fn held(def: &TableDef, check: String) -> Self {
+    pub(crate) fn held(table: &str, check: String) -> Self {
         Self {
-            table: def.name.clone(),
+            table: table.to_string(),
             check,
             level: Level::Error,
             passed: true,
@@ -328,7 +328,7 @@ impl Checked<'_> {
             let cols = set.join(", ");
             let check = format!("unique({cols})");
             if rows.is_none() {
-                out.push(CheckResult::held(def, check));
+                out.push(CheckResult::held(&def.name, check));
                 continue;
             }
             let sql = match self.changes {
@@ -343,7 +343,7 @@ impl Checked<'_> {
                 let held = required(ctx, def, &self.table()).await?;
                 out.extend(
                     held.iter()
-                        .map(|c| CheckResult::held(def, not_null_check(c))),
+                        .map(|c| CheckResult::held(&def.name, not_null_check(c))),
                 );
             }
         }
@@ -351,7 +351,7 @@ impl Checked<'_> {
             if let Some(values) = &c.accepted {
                 out.push(match &rows {
                     Some(rows) => accepted(ctx, rows, def, c, values).await?,
-                    None => CheckResult::held(def, accepted_check(c)),
+                    None => CheckResult::held(&def.name, accepted_check(c)),
                 });
             }
         }
@@ -446,7 +446,7 @@ impl Checked<'_> {
             ));
         }
         if sql.is_empty() {
-            return Ok(CheckResult::held(def, check));
+            return Ok(CheckResult::held(&def.name, check));
         }
         offending(ctx, def, check, &sql.join(" UNION ")).await
     }

@@ -263,22 +263,39 @@ pub async fn record(lake: &Lakehouse, record: &RunRecord) -> Result<()> {
     lake.append(schema::runs_table(), record.to_batch()?).await
 }
 
+/// How much of each row [`load_with`] parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every column.
+    Whole,
+    /// All but the two that grow: the raw files (`None`), and the check results (empty)
+    /// except on rows from before `checks_scope` was recorded, whose scope they tell. What
+    /// deciding a run's check scope reads: a daily job's runs table gains a row of check
+    /// results a day, and parsing a year of them would make every run slower than the last.
+    Summary,
+}
+
 /// Every recorded run, oldest first; empty when the table does not exist yet.
 pub async fn load(lake: &Lakehouse) -> Result<Vec<RunRecord>> {
+    load_with(lake, Detail::Whole).await
+}
+
+/// Every recorded run, oldest first, parsed to `detail`.
+pub async fn load_with(lake: &Lakehouse, detail: Detail) -> Result<Vec<RunRecord>> {
     let Some(batches) = lake.read(&schema::runs_table().name, None).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for b in &batches {
         for row in 0..b.num_rows() {
-            out.push(from_row(b, row)?);
+            out.push(from_row(b, row, detail)?);
         }
     }
     out.sort_by(|a, b| (a.started, &a.run_id).cmp(&(b.started, &b.run_id)));
     Ok(out)
 }
 
-fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
+fn from_row(b: &RecordBatch, row: usize, detail: Detail) -> Result<RunRecord> {
     let bad = |what: &str| Error::corrupt("gamelake_runs", format!("column {what}"));
     let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
     let text = |name: &str| -> Result<Option<String>> {
@@ -332,6 +349,20 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
             None => Ok(None),
         }
     };
+    let checks_scope = optional("checks_scope")?
+        .map(|s| CheckScope::parse(&s).ok_or_else(|| bad("checks_scope")))
+        .transpose()?;
+    let whole = detail == Detail::Whole;
+    let checks = if whole || checks_scope.is_none() {
+        parse("checks", text("checks")?)?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let raw_files = if whole {
+        parse("raw_files", text("raw_files")?)?
+    } else {
+        None
+    };
     Ok(RunRecord {
         run_id: text("run_id")?.unwrap_or_default(),
         command: text("command")?.unwrap_or_default(),
@@ -347,13 +378,11 @@ fn from_row(b: &RecordBatch, row: usize) -> Result<RunRecord> {
         games_unchanged: long("games_unchanged")?,
         requests: long("requests")?,
         tables: parse("tables", text("tables")?)?.unwrap_or_default(),
-        checks: parse("checks", text("checks")?)?.unwrap_or_default(),
-        raw_files: parse("raw_files", text("raw_files")?)?,
+        checks,
+        raw_files,
         rolled_back_to: text("rolled_back_to")?,
         audit_branch: optional("audit_branch")?,
-        checks_scope: optional("checks_scope")?
-            .map(|s| CheckScope::parse(&s).ok_or_else(|| bad("checks_scope")))
-            .transpose()?,
+        checks_scope,
         checks_why: optional("checks_why")?,
     })
 }
@@ -596,8 +625,22 @@ mod tests {
             },
         );
         r.requests = Some(12);
+        r.checks = vec![crate::checks::CheckResult::held(
+            "fact_games",
+            "unique(game_key)".into(),
+        )];
+        r.checks_scope = Some(CheckScope::Changed);
         let batch = r.to_batch().expect("batch");
-        assert_eq!(from_row(&batch, 0).expect("row"), r);
+        assert_eq!(from_row(&batch, 0, Detail::Whole).expect("row"), r);
+
+        // A summary leaves out what grows, but not the checks that tell an old row's scope.
+        let summary = from_row(&batch, 0, Detail::Summary).expect("row");
+        let mut want = r.clone();
+        (want.checks, want.raw_files) = (Vec::new(), None);
+        assert_eq!(summary, want);
+        r.checks_scope = None;
+        let old = from_row(&r.to_batch().expect("batch"), 0, Detail::Summary).expect("row");
+        assert!(old.checked_all_rows(), "{old:?}");
     }
 
     #[test]

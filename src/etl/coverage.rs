@@ -12,11 +12,20 @@
 //!   table and proves nothing, so the comparison is with the last run that published;
 //! - no rollback published since the last check of every row (a rollback publishes an
 //!   earlier state without checks);
-//! - that last check of every row is younger than the period (`--full-check-days`,
-//!   default a week), so whatever a narrow check could miss is found within it.
+//! - that last check of every row started less than the period ago (`--full-check-days`,
+//!   default a week), so whatever a narrow check could miss is found within it. A daily job
+//!   starts at about the same time each day, a little earlier or later: so the period counts
+//!   from the start of the checked run, and a check is due from half a day per week before
+//!   it ends ([`due_after`]), or a weekly check would slip to every eighth day.
 //!
 //! Otherwise every row is checked, and the run says why. `gamelake check` always checks
 //! every row.
+//!
+//! A run that checks every row because the period is due, after a run that checked only
+//! what it changed, leaves the tidy of its tables to the next run ([`Decision::tidy_waits`]):
+//! the weekly full check and a tidy of a large table each cost about a plain day's run
+//! again, and together they would make one day cost three. The tidy waits one run at most:
+//! a run after a full check tidies whatever its own checks.
 //!
 //! Must never: choose changed rows when any of the above is unknown.
 
@@ -27,7 +36,7 @@ use chrono::NaiveDateTime;
 
 use crate::Result;
 use crate::lakehouse::Lakehouse;
-use crate::runs::{self, RunRecord, RunStatus};
+use crate::runs::{self, CheckScope, RunRecord, RunStatus};
 
 /// How often every row is checked at least, by default.
 pub const DEFAULT_FULL_CHECK_EVERY: Duration = Duration::from_secs(7 * 86_400);
@@ -60,7 +69,7 @@ pub enum WhyAll {
         /// The rollback's run id.
         run_id: String,
     },
-    /// The last check of every row is older than the period.
+    /// The last check of every row is due again ([`due_after`]).
     PeriodDue {
         /// When that run finished.
         last: NaiveDateTime,
@@ -82,29 +91,46 @@ impl std::fmt::Display for WhyAll {
             WhyAll::Rollback { run_id } => write!(f, "rollback {run_id} since the last full check"),
             WhyAll::PeriodDue { last, every } => write!(
                 f,
-                "the last full check ({}) is older than {} days",
-                last.format("%Y-%m-%d %H:%M"),
-                every.as_secs_f64() / 86_400.0
+                "every row is checked every {}; the last full check started {}",
+                period(*every),
+                last.format("%Y-%m-%d %H:%M")
             ),
         }
     }
 }
 
+/// What an incremental run decides before it writes anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decision {
+    /// Which rows its checks read.
+    pub coverage: Coverage,
+    /// True when it leaves tidying to the next run (the module's docs).
+    pub tidy_waits: bool,
+}
+
 /// Decides what an incremental run checks, before it writes anything: from the runs table
 /// and the published tables' current snapshots.
-pub(crate) async fn decide(lake: &Lakehouse, every: Duration) -> Result<Coverage> {
-    let runs = runs::load(lake).await?;
+pub(crate) async fn decide(lake: &Lakehouse, every: Duration) -> Result<Decision> {
+    let runs = runs::load_with(lake, runs::Detail::Summary).await?;
     let current = super::table_states(lake, &[])
         .await?
         .into_iter()
         .map(|(table, state)| (table, state.snapshot_id))
         .collect();
-    Ok(judge(
-        &runs,
-        &current,
-        every,
-        chrono::Utc::now().naive_utc(),
-    ))
+    let coverage = judge(&runs, &current, every, chrono::Utc::now().naive_utc());
+    let tidy_waits = tidy_waits(&coverage, &runs);
+    Ok(Decision {
+        coverage,
+        tidy_waits,
+    })
+}
+
+/// True when the run checks every row because the period is due and the last publishing
+/// run checked only what it changed: its tidy waits for the next run.
+fn tidy_waits(coverage: &Coverage, runs: &[RunRecord]) -> bool {
+    let last = runs.iter().rev().find(|r| r.status == RunStatus::Published);
+    matches!(coverage, Coverage::All(WhyAll::PeriodDue { .. }))
+        && last.is_some_and(|r| r.checks_scope == Some(CheckScope::Changed))
 }
 
 /// The rule of the module's docs, over the recorded runs (oldest first) and each star
@@ -142,15 +168,36 @@ fn judge(
             });
         }
     }
-    let last_full = runs[full].finished;
+    let last_full = runs[full].started;
     let age = (now - last_full).to_std().unwrap_or_default();
-    if age > every {
+    if age >= due_after(every) {
         return Coverage::All(WhyAll::PeriodDue {
             last: last_full,
             every,
         });
     }
     Coverage::Changed
+}
+
+/// How long after a full check's start the next is due: the period less half a day per
+/// week of it (1/14), so a job that runs every day checks every row every `every` of them
+/// even when a day's run starts a little earlier than the checked run did.
+pub fn due_after(every: Duration) -> Duration {
+    every - every / 14
+}
+
+/// A period as people read it: `7 days`, `1.5 days`, or seconds below a day.
+fn period(every: Duration) -> String {
+    let trim = |x: f64| {
+        let text = format!("{x:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let days = every.as_secs_f64() / 86_400.0;
+    if days >= 1.0 {
+        format!("{} days", trim(days))
+    } else {
+        format!("{} s", trim(every.as_secs_f64()))
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +222,7 @@ mod tests {
     ) -> RunRecord {
         RunRecord {
             run_id: id.into(),
+            started: at(day),
             finished: at(day),
             status,
             checks_scope: scope,
@@ -241,16 +289,39 @@ mod tests {
     }
 
     #[test]
-    fn the_period_and_an_empty_history_mean_every_row() {
+    fn the_period_and_an_empty_history_mean_every_row_and_a_due_check_defers_the_tidy() {
         let runs = [
             run("a", 1, RunStatus::Published, Some(CheckScope::All), 1),
             run("b", 7, RunStatus::Published, Some(CheckScope::Changed), 2),
         ];
-        assert_eq!(judge(&runs, &fact_at(2), WEEK, at(8)), Coverage::Changed);
-        assert!(matches!(
-            judge(&runs, &fact_at(2), WEEK, at(9)),
-            Coverage::All(WhyAll::PeriodDue { .. })
-        ));
+        assert_eq!(judge(&runs, &fact_at(2), WEEK, at(7)), Coverage::Changed);
+        // A week after the checked run started, and a little before: a daily job checks
+        // every seventh day, not every eighth.
+        let early = at(8) - chrono::Duration::hours(2);
+        for now in [at(8), early] {
+            let why = judge(&runs, &fact_at(2), WEEK, now);
+            let Coverage::All(why @ WhyAll::PeriodDue { .. }) = why else {
+                panic!("no full check due at {now}: {why:?}");
+            };
+            assert_eq!(
+                why.to_string(),
+                "every row is checked every 7 days; the last full check started 2026-12-01 06:00"
+            );
+        }
+        // The full check's run leaves its tidy to the next, when the last run was a plain one.
+        let due = judge(&runs, &fact_at(2), WEEK, at(8));
+        assert!(tidy_waits(&due, &runs));
+        let mut after_full = runs.to_vec();
+        after_full.push(run("c", 8, RunStatus::Published, Some(CheckScope::All), 3));
+        assert!(
+            !tidy_waits(&due, &after_full),
+            "a tidy waits one run at most"
+        );
+        let outside = Coverage::All(WhyAll::NoCheckedRun);
+        assert!(!tidy_waits(&outside, &runs));
+        assert!(!tidy_waits(&Coverage::Changed, &runs));
+        assert_eq!(period(Duration::from_secs(7)), "7 s");
+        assert_eq!(period(Duration::from_secs(36 * 3600)), "1.5 days");
         assert_eq!(
             judge(&[], &fact_at(2), WEEK, at(9)),
             Coverage::All(WhyAll::NoCheckedRun)
@@ -261,14 +332,10 @@ mod tests {
             judge(std::slice::from_ref(&old), &fact_at(1), WEEK, at(2)),
             Coverage::All(WhyAll::NoCheckedRun)
         );
-        old.checks = vec![crate::checks::CheckResult {
-            table: "fact_games".into(),
-            check: "unique(game_key)".into(),
-            level: crate::checks::Level::Error,
-            passed: true,
-            failing: 0,
-            sample: Vec::new(),
-        }];
+        old.checks = vec![crate::checks::CheckResult::held(
+            "fact_games",
+            "unique(game_key)".into(),
+        )];
         assert_eq!(judge(&[old], &fact_at(1), WEEK, at(2)), Coverage::Changed);
     }
 }

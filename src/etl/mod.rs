@@ -83,8 +83,8 @@ pub struct EtlOptions {
     pub full_refresh: bool,
     /// The freshness check warns when the newest `updated` is older than this.
     pub freshness: Duration,
-    /// An incremental run checks every row when the last such check is older than this
-    /// ([`coverage`]); otherwise only the rows it changed.
+    /// An incremental run checks every row once in this period ([`coverage::due_after`]);
+    /// otherwise only the rows it changed.
     pub full_check_every: Duration,
     /// When an incremental run tidies a table's files in its own publish (one table a run,
     /// the most overdue).
@@ -232,11 +232,15 @@ pub(crate) async fn run(
     }
     // Decided before anything is written: from the published tables and the runs table.
     let mut lap = Lap::start();
-    let coverage = if plan.incremental {
+    let decision = if plan.incremental {
         coverage::decide(lake, opts.full_check_every).await?
     } else {
-        Coverage::All(WhyAll::FullBuild)
+        coverage::Decision {
+            coverage: Coverage::All(WhyAll::FullBuild),
+            tidy_waits: false,
+        }
     };
+    let coverage = decision.coverage;
     lap.done("decide the checks' coverage");
     let landing = Landing::read(wh, &plan).await?;
     lap.done("read the landing");
@@ -255,7 +259,11 @@ pub(crate) async fn run(
     lap.done("list the run's changes");
     let mut expired = Vec::new();
     if plan.incremental {
-        report.tidied = tidy(&staged, &opts.tidy).await?;
+        if decision.tidy_waits {
+            tracing::info!("this run checks every row: tidying waits for the next run");
+        } else {
+            report.tidied = tidy(&staged, &opts.tidy).await?;
+        }
         expired = expire(&staged, opts).await?;
         lap.done("tidy and expire");
     }

@@ -21,7 +21,9 @@ use datafusion::catalog::Session;
 use datafusion::common::Statistics;
 use datafusion::common::stats::Precision;
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccess};
+use datafusion::datasource::physical_plan::parquet::{
+    CachedParquetFileReaderFactory, ParquetAccessPlan, RowGroupAccess,
+};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
@@ -496,7 +498,17 @@ impl TableProvider for IcebergScan {
             .filter(|g| !g.is_empty())
             .map(FileGroup::new)
             .collect();
-        let source = Arc::new(ParquetSource::new(self.files.schema.clone()));
+        // The session's scans share its cache of file footers: the checks read each table's
+        // files in several queries, and a footer parsed once serves them all (an Iceberg
+        // data file never changes under its path).
+        let footers = CachedParquetFileReaderFactory::new(
+            self.files.store.clone(),
+            state.runtime_env().cache_manager.get_file_metadata_cache(),
+        );
+        let source = Arc::new(
+            ParquetSource::new(self.files.schema.clone())
+                .with_parquet_file_reader_factory(Arc::new(footers)),
+        );
         let config = FileScanConfigBuilder::new(self.files.store_url.clone(), source)
             .with_statistics(self.row_estimate())
             .with_file_groups(groups)

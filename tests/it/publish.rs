@@ -314,12 +314,12 @@ async fn a_daily_run_checks_the_rows_it_changed_and_every_row_when_a_full_check_
     ok(&out, "day 2");
     let line = text(&out.stderr);
     assert!(
-        line.contains("checks passed on every row (the last full check"),
+        line.contains("checks passed on every row (every row is checked every 0 s; the last full"),
         "{line}"
     );
     let rows = scopes(&due);
     assert!(
-        rows[1].starts_with("published,all,the last full check ("),
+        rows[1].starts_with("published,all,every row is checked every 0 s; the last full check"),
         "{rows:?}"
     );
 

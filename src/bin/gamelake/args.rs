@@ -160,9 +160,9 @@ pub struct EtlArgs {
     /// The freshness check warns when the newest `updated` is older than this many days.
     #[arg(long, env = "GAMELAKE_FRESHNESS_DAYS", default_value_t = 7.0)]
     freshness_days: f64,
-    /// An incremental run checks only the rows it changed, and every row when the last
-    /// such check is older than this many days (or when anything but a gamelake run
-    /// committed to the tables since the last run, or after a rollback).
+    /// An incremental run checks only the rows it changed, and every row once in this many
+    /// days (a daily job: every 7th run), or when anything but a gamelake run committed to
+    /// the tables since the last run, or after a rollback.
     #[arg(long, env = "GAMELAKE_FULL_CHECK_DAYS", default_value_t = 7.0)]
     full_check_days: f64,
     /// An incremental run expires table snapshots older than this many days (a few at a
@@ -207,6 +207,11 @@ pub struct GenerateArgs {
     /// Share of new games in the delta.
     #[arg(long, default_value_t = 0.0)]
     pub delta_new: f64,
+    /// With --days: the shares are of the first day's games, so every day changes and adds
+    /// as many games (by default they are of the games as the days before left them, and the
+    /// deltas grow with the games).
+    #[arg(long, requires = "days")]
+    pub steady_days: bool,
     /// Folders of recorded pages to draw from (the recorded RAWG pages beside the repository,
     /// where the benchmarks expect them).
     #[arg(long, required = true, num_args = 1..)]

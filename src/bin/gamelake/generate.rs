@@ -46,7 +46,8 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         return write_days(&sampler, base, changed, args, days);
     }
     if let Some(changed) = args.delta_changed {
-        let delta = sampler.delta(&base, changed, args.delta_new, args.seed);
+        let size = DeltaSize::of(base.len(), changed, args.delta_new);
+        let delta = sampler.delta(&base, size, args.seed);
         let dir = PathBuf::from(format!("{}-delta", args.out.display()));
         let pages = write_pages(&delta, &dir)?;
         eprintln!(
@@ -59,7 +60,9 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
 }
 
 /// `days` daily deltas, each over the games as the days before left them (changed games
-/// replaced, new ones added), in `OUT-day-NNN`.
+/// replaced, new ones added), in `OUT-day-NNN`. The shares are of those games, so the deltas
+/// grow with them, or with `--steady-days` of the first day's games, so every day's delta
+/// is the same size.
 fn write_days(
     sampler: &Sampler,
     mut games: Vec<Game<'static>>,
@@ -68,8 +71,11 @@ fn write_days(
     days: usize,
 ) -> Result<()> {
     let mut total = 0;
+    let first = games.len();
     for day in 1..=days {
-        let delta = sampler.delta(&games, changed, args.delta_new, args.seed + day as u64);
+        let base = if args.steady_days { first } else { games.len() };
+        let size = DeltaSize::of(base, changed, args.delta_new);
+        let delta = sampler.delta(&games, size, args.seed + day as u64);
         let dir = PathBuf::from(format!("{}-day-{day:03}", args.out.display()));
         write_pages(&delta, &dir)?;
         total += delta.len();
@@ -86,6 +92,26 @@ fn write_days(
         args.out.display()
     );
     Ok(())
+}
+
+/// How many games a delta changes and adds.
+#[derive(Debug, Clone, Copy)]
+pub struct DeltaSize {
+    /// Games changed (drawn from the base without repeats, at most all of them).
+    pub changed: usize,
+    /// New games.
+    pub new: usize,
+}
+
+impl DeltaSize {
+    /// The shares `changed` and `new` of `games` games, rounded.
+    pub fn of(games: usize, changed: f64, new: f64) -> Self {
+        let share = |s: f64| ((games as f64) * s).round() as usize;
+        DeltaSize {
+            changed: share(changed),
+            new: share(new),
+        }
+    }
 }
 
 /// Recorded games to draw from.
@@ -131,16 +157,12 @@ impl Sampler {
 
     /// A next-day delta over `base`: `changed` share of its games changed, `new` share added
     /// (ids after the largest in `base`).
-    pub fn delta(
-        &self,
-        base: &[Game<'static>],
-        changed: f64,
-        new: f64,
-        seed: u64,
-    ) -> Vec<Game<'static>> {
+    pub fn delta(&self, base: &[Game<'static>], size: DeltaSize, seed: u64) -> Vec<Game<'static>> {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_de17a);
-        let n_changed = ((base.len() as f64) * changed).round() as usize;
-        let n_new = ((base.len() as f64) * new).round() as usize;
+        let DeltaSize {
+            changed: n_changed,
+            new: n_new,
+        } = size;
         let latest = base.iter().map(|g| g.updated).max();
         let mut out = Vec::with_capacity(n_changed + n_new);
         let mut picked = std::collections::BTreeSet::new();
@@ -256,7 +278,7 @@ mod tests {
     fn a_delta_changes_and_adds_the_asked_shares_and_round_trips_as_pages() {
         let s = sampler();
         let base = s.games(2_000, 3);
-        let delta = s.delta(&base, 0.01, 0.005, 3);
+        let delta = s.delta(&base, DeltaSize::of(base.len(), 0.01, 0.005), 3);
         let new: Vec<&Game> = delta.iter().filter(|g| g.id > 2_000).collect();
         assert_eq!((delta.len(), new.len()), (30, 10));
         let latest = base.iter().map(|g| g.updated).max().expect("max");
@@ -267,5 +289,33 @@ mod tests {
         let first = std::fs::read(dir.path().join("page-00001.json")).expect("page");
         let page = gamelake::ingest::parse::parse_page(&first, "page-00001.json").expect("parse");
         assert_eq!(page.games, base[..40].to_vec());
+    }
+
+    #[test]
+    fn steady_days_change_and_add_as_many_games_every_day() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("pages");
+        let pages_of = |day: usize| {
+            let d = PathBuf::from(format!("{}-day-{day:03}", out.display()));
+            std::fs::read_dir(d).expect("day folder").count()
+        };
+        let mut args = GenerateArgs {
+            games: 4_000,
+            seed: 1,
+            out: out.clone(),
+            delta_changed: Some(0.05),
+            days: Some(3),
+            delta_new: 0.05,
+            steady_days: true,
+            from: Vec::new(),
+        };
+        let s = sampler();
+        // 200 changed and 200 new a day: 10 pages each day, steady.
+        write_days(&s, s.games(4_000, 1), 0.05, &args, 3).expect("days");
+        assert_eq!((1..=3).map(pages_of).collect::<Vec<_>>(), [10, 10, 10]);
+        // Shares of the games as they grow: 4,000, 4,200, 4,410 games.
+        args.steady_days = false;
+        write_days(&s, s.games(4_000, 1), 0.05, &args, 3).expect("days");
+        assert_eq!((1..=3).map(pages_of).collect::<Vec<_>>(), [10, 11, 12]);
     }
 }
