@@ -296,8 +296,7 @@ fn by_month(all: &[Day]) {
         // is the cost a daily job pays, whichever day a spike falls on.
         let (first, last) = (&daily[..28], &daily[daily.len() - 28..]);
         println!(
-            "
-mean wall of the last 28 days / of days 2–29: {:.2} ({:.2} / {:.2} s)",
+            "\nmean wall of the last 28 days / of days 2–29: {:.2} ({:.2} / {:.2} s)",
             mean(last) / mean(first),
             mean(last),
             mean(first)
@@ -346,8 +345,7 @@ fn by_kind(daily: &[Day]) {
     };
     let (first, last) = (&daily[..60], &daily[daily.len() - 60..]);
     println!(
-        "
-| kind of day | days 2–61: n, median wall s | last 60: n, median wall s | last / first |"
+        "\n| kind of day | days 2–61: n, median wall s | last 60: n, median wall s | last / first |"
     );
     println!("| --- | ---: | ---: | ---: |");
     for kind in [Kind::Plain, Kind::Tidy, Kind::FullCheck] {

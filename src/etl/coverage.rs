@@ -23,9 +23,9 @@
 //!
 //! A run that checks every row because the period is due, after a run that checked only
 //! what it changed, leaves the tidy of its tables to the next run ([`Decision::tidy_waits`]):
-//! the weekly full check and a tidy of a large table each cost about a plain day's run
-//! again, and together they would make one day cost three. The tidy waits one run at most:
-//! a run after a full check tidies whatever its own checks.
+//! the weekly full check and the tidy of a large table each make a run much dearer than a
+//! plain day's, and on the same day they would add up. The tidy waits one run at most: a run
+//! after a full check tidies whatever its own checks.
 //!
 //! Must never: choose changed rows when any of the above is unknown.
 
@@ -71,7 +71,7 @@ pub enum WhyAll {
     },
     /// The last check of every row is due again ([`due_after`]).
     PeriodDue {
-        /// When that run finished.
+        /// When that run started.
         last: NaiveDateTime,
         /// The period.
         every: Duration,

@@ -155,7 +155,7 @@ impl Sampler {
             .collect()
     }
 
-    /// A next-day delta over `base`: `changed` share of its games changed, `new` share added
+    /// A next-day delta over `base`: `size.changed` of its games changed, `size.new` added
     /// (ids after the largest in `base`).
     pub fn delta(&self, base: &[Game<'static>], size: DeltaSize, seed: u64) -> Vec<Game<'static>> {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_de17a);
