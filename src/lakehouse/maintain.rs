@@ -24,7 +24,6 @@ use std::time::Duration;
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
-use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
@@ -108,7 +107,10 @@ pub enum History {
     InCatalog,
 }
 
-/// Runs the policy on one table.
+/// Runs the policy on one table, all but the orphans: compaction, then expiry (not on
+/// Nessie). The caller removes orphans with [`remove_orphans`], given the files the table's
+/// retained snapshots reference (`foreign::referenced_files`, which counts the entries
+/// iceberg-rust cannot parse, another engine's delete files among them).
 pub async fn maintain(
     table: &mut Table,
     opts: &MaintainOptions,
@@ -123,10 +125,7 @@ pub async fn maintain(
         return Ok(report);
     }
 
-    let cutoff = cutoff(opts.retain);
-    report.snapshots_expired = expire(table, cutoff).await?;
-
-    report.files_removed = remove_orphans(table, cutoff, opts.orphan_grace).await?;
+    report.snapshots_expired = expire(table, cutoff(opts.retain)).await?;
     Ok(report)
 }
 
@@ -351,29 +350,23 @@ async fn is_current_metadata(
         .is_none_or(|ms| ms == last_updated_ms)
 }
 
-/// Deletes files under the table location that no retained snapshot references.
-async fn remove_orphans(table: &Table, metadata_cutoff_ms: i64, grace: Duration) -> Result<usize> {
+/// Deletes files under the table location that are neither in `referenced` (what its
+/// retained snapshots reference) nor in its metadata log, once older than `opts`' grace
+/// period; metadata files within the retention window stay.
+pub(crate) async fn remove_orphans(
+    table: &Table,
+    mut referenced: HashSet<String>,
+    opts: &MaintainOptions,
+) -> Result<usize> {
+    let (metadata_cutoff_ms, grace) = (cutoff(opts.retain), opts.orphan_grace);
     let metadata = table.metadata();
     // The metadata log's files are the table's own history: never orphans.
-    let mut referenced: HashSet<String> = metadata
-        .metadata_log
-        .iter()
-        .map(|e| strip_prefix(&e.metadata_file))
-        .collect();
-    for snapshot in metadata.snapshots.values() {
-        referenced.insert(strip_prefix(snapshot.manifest_list()));
-        let manifests = table.manifests(None, Some(*snapshot.snapshot_id())).await?;
-        for entry in table
-            .datafiles(&manifests, None, (None, None))
-            .await?
-            .collect::<Result<Vec<_>, IcebergError>>()?
-        {
-            referenced.insert(strip_prefix(entry.1.data_file().file_path()));
-        }
-        for m in &manifests {
-            referenced.insert(strip_prefix(&m.manifest_path));
-        }
-    }
+    referenced.extend(
+        metadata
+            .metadata_log
+            .iter()
+            .map(|e| strip_prefix(&e.metadata_file)),
+    );
     let store = table.object_store();
     let root = strip_prefix(&metadata.location);
     let now = chrono::Utc::now();

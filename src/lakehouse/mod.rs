@@ -500,14 +500,18 @@ impl Lakehouse {
         let mut reports = Vec::new();
         for info in self.infos().await? {
             if let Some(mut table) = self.load(&info.name).await? {
-                reports.push(
-                    maintain::maintain(&mut table, opts, history)
-                        .await
-                        .map_err(|e| match e {
-                            Error::Iceberg(e) => self.commit_error(&info.name, e),
-                            other => other,
-                        })?,
-                );
+                let mut report = maintain::maintain(&mut table, opts, history)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Iceberg(e) => self.commit_error(&info.name, e),
+                        other => other,
+                    })?;
+                if history == maintain::History::InMetadata {
+                    let referenced = foreign::referenced_files(&table).await?;
+                    report.files_removed =
+                        maintain::remove_orphans(&table, referenced, opts).await?;
+                }
+                reports.push(report);
             }
         }
         Ok(reports)
