@@ -20,7 +20,8 @@
 //! checks read only what could have broken, and catch what a check of every row catches as
 //! long as the published tables passed before the run: a duplicate involves an added row
 //! (so it is two added rows, or an added row and a kept one sharing its first unique
-//! column, which is all that is read of the kept rows unless one does); a null or an
+//! column, which is all that is read of the kept rows unless one does, and not even that
+//! when the run's upsert counted them as it read the column: [`KeptKeys`]); a null or an
 //! unaccepted value is in an added row; a broken relationship is an added row without its
 //! target, or a row whose target key the run removed and did not add back. The fact's row count and freshness
 //! always read the whole fact (one column). Whether the published tables did pass is the
@@ -129,6 +130,22 @@ struct TableChange {
     added: TableFiles,
     removed: TableFiles,
     kept: TableFiles,
+    /// What the change's writer found of the kept rows' keys, when it read them.
+    kept_keys: Option<KeptKeys>,
+}
+
+/// What a change's writer found when it read one column of every row it kept: how many of
+/// those rows hold a value that one of the rows it added holds too. A merge-on-read upsert
+/// reads its key column whole to find the rows it replaces
+/// ([`crate::lakehouse::deletes::RowChange::kept_sharing_added`]); the uniqueness checks
+/// that start with that column take its count instead of reading the column a second
+/// time. Nulls are not counted: the checks still look for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptKeys {
+    /// The column read.
+    pub column: String,
+    /// Kept rows whose non-null value of `column` an added row holds.
+    pub sharing_added: u64,
 }
 
 /// Schemas the changed-rows session registers beside the tables' namespace.
@@ -159,6 +176,7 @@ impl Changes {
                 added: now.added_since(&then),
                 removed: now.removed_since(&then).await?,
                 kept: now.kept_since(&then),
+                kept_keys: None,
             };
             tables.insert(def.name.clone(), change);
         }
@@ -186,8 +204,24 @@ impl Changes {
         Ok(())
     }
 
+    /// Records what the one write of `table` since the published snapshot found of the rows
+    /// it kept. Only the writer of the whole change may say so: a table written twice, or
+    /// by something else too, must not be given the count of one of the writes.
+    pub fn kept_keys_read(&mut self, table: &str, keys: KeptKeys) {
+        if let Some(change) = self.tables.get_mut(table) {
+            change.kept_keys = Some(keys);
+        }
+    }
+
     fn wrote(&self, table: &str) -> bool {
         self.tables.contains_key(table)
+    }
+
+    /// How many kept rows of `table` hold a value of `column` an added row holds, when the
+    /// writer counted them.
+    fn kept_sharing(&self, table: &str, column: &str) -> Option<u64> {
+        let keys = self.tables.get(table)?.kept_keys.as_ref()?;
+        (keys.column == column).then_some(keys.sharing_added)
     }
 }
 
@@ -361,8 +395,9 @@ impl Checked<'_> {
     /// The query for `unique(set)` after a change (the table held before it). A new
     /// duplicate holds an added row, and the row it repeats is either added too, or kept and
     /// sharing the added row's first column (null included, as GROUP BY groups nulls). So
-    /// only the kept rows' first column is read, and the added rows alone are grouped; in
-    /// the rare case a kept row shares a first value, the whole table is.
+    /// only the kept rows' first column is read (or the count of its writer, who read it
+    /// already: [`KeptKeys`]), and the added rows alone are grouped; in the rare case a kept
+    /// row shares a first value, the whole table is.
     async fn duplicates_after_change(&self, set: &[String]) -> Result<String> {
         let (first, name) = (&set[0], &self.def.name);
         let (added, kept) = (format!("{ADDED}.{name}"), format!("{KEPT}.{name}"));
@@ -372,8 +407,13 @@ impl Checked<'_> {
             "SELECT count(*) FROM {kept} t JOIN (SELECT DISTINCT {first} AS k FROM {added} \
              WHERE {first} IS NOT NULL) a ON t.{first} = a.k"
         );
+        let counted = self.changes.and_then(|c| c.kept_sharing(name, first));
+        let shares_value = match counted {
+            Some(rows) => rows > 0,
+            None => count(self.ctx, &shared).await? > 0,
+        };
         let null_in = |t: &str| format!("SELECT count(*) FROM {t} WHERE {first} IS NULL");
-        let shares = count(self.ctx, &shared).await? > 0
+        let shares = shares_value
             || (count(self.ctx, &null_in(&added)).await? > 0
                 && count(self.ctx, &null_in(&kept)).await? > 0);
         let rows = if shares { self.table() } else { added };

@@ -72,6 +72,11 @@ impl KeySet {
         self.len
     }
 
+    /// No key at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The keys, ascending.
     pub fn sorted(&self) -> Vec<i64> {
         match &self.repr {

@@ -20,6 +20,7 @@ use super::{
     FINGERPRINT_PROPERTY, RAW_FILES_PROPERTY, ROWS_ADDED_PROPERTY, ROWS_REMOVED_PROPERTY,
     RUN_ID_SUMMARY, TableOutcome, interop,
 };
+use crate::checks;
 use crate::failpoint;
 use crate::lakehouse::deletes::RowChange;
 use crate::lakehouse::{Lakehouse, Staged};
@@ -39,12 +40,15 @@ pub(crate) struct Commit<'a> {
     pub full_refresh: bool,
 }
 
+/// The column a per-game table's rows are replaced by.
+const GAME_KEY: &str = "game_key";
+
 /// The game keys of a per-game table's built rows: the games whose rows it replaces.
 fn game_keys(built: &Built) -> Result<Arc<HashSet<i64>>> {
     Ok(Arc::new(
         built
             .1
-            .column("game_key")?
+            .column(GAME_KEY)?
             .as_materialized_series()
             .i64()?
             .iter()
@@ -199,6 +203,7 @@ impl Commit<'_> {
             rows,
             written,
             rows_removed: 0,
+            kept_keys: None,
         })
     }
 }
@@ -302,12 +307,16 @@ async fn upsert_changed(
         props
     };
     let change = lake
-        .upsert(def, "game_key", changed_games, Some(batch), &properties)
+        .upsert(def, GAME_KEY, changed_games, Some(batch), &properties)
         .await?;
     Ok(TableOutcome {
         name: def.name.clone(),
         rows,
         written: change.rows_added + change.rows_removed > 0,
         rows_removed: change.rows_removed,
+        kept_keys: Some(checks::KeptKeys {
+            column: GAME_KEY.to_string(),
+            sharing_added: change.kept_sharing_added,
+        }),
     })
 }

@@ -141,6 +141,9 @@ pub struct TableOutcome {
     pub written: bool,
     /// Rows replaced through position deletes (incremental runs).
     pub rows_removed: u64,
+    /// Incremental runs: what the upsert's read of the key column found of the rows it
+    /// kept, which the checks take instead of reading the column again.
+    pub kept_keys: Option<checks::KeptKeys>,
 }
 
 /// What an ETL run did.
@@ -253,7 +256,15 @@ pub(crate) async fn run(
     // What the run changed, taken before a tidy rewrites a table's files: the tidy keeps
     // every row (it refuses to commit otherwise), so its files need no check of their own.
     let changes = match coverage {
-        Coverage::Changed => Some(checks::Changes::between(lake, &staged).await?),
+        Coverage::Changed => {
+            let mut changes = checks::Changes::between(lake, &staged).await?;
+            for t in &report.tables {
+                if let Some(keys) = &t.kept_keys {
+                    changes.kept_keys_read(&t.name, keys.clone());
+                }
+            }
+            Some(changes)
+        }
         Coverage::All(_) => None,
     };
     lap.done("list the run's changes");

@@ -47,18 +47,34 @@ pub struct RowChange {
     pub rows_added: u64,
     /// Data files the deletes point into (none of them was rewritten).
     pub files_touched: usize,
+    /// Rows the write kept (live, and not among those it replaced) whose key one of the
+    /// appended rows repeats. Counted by the same read of the key column that finds the rows
+    /// to replace, so the data checks need not read the column again
+    /// ([`crate::checks::KeptKeys`]).
+    pub kept_sharing_added: u64,
 }
 
-/// Positions of the live rows whose `key_column` is in `keys`, per data file (sorted).
+/// What one read of a table's key column found.
+#[derive(Debug, Default)]
+pub struct KeyScan {
+    /// Positions of the live rows whose key is to be replaced, per data file (sorted).
+    pub positions: Vec<(String, Vec<i64>)>,
+    /// Live rows not replaced whose key is in the `repeats` asked about.
+    pub kept_sharing: u64,
+}
+
+/// Reads `key_column` of every live row once: the positions of the rows whose key is in
+/// `keys`, and how many of the other live rows have a key in `repeats`.
 pub async fn positions_of(
     table: &Table,
     files: &TableFiles,
     key_column: &str,
     keys: &HashSet<i64>,
-) -> Result<Vec<(String, Vec<i64>)>> {
+    repeats: &KeySet,
+) -> Result<KeyScan> {
     // Every row of the key column is probed.
     let keys = KeySet::new(keys.iter().copied());
-    let mut out = Vec::new();
+    let mut out = KeyScan::default();
     for file in &files.files {
         if file.live_rows() == 0 {
             continue;
@@ -90,31 +106,75 @@ pub async fn positions_of(
                 .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
             // Our tables are written sorted by their key, so a key repeats over runs of rows
             // (a game's tags): a run is probed once.
-            let mut last: Option<(i64, bool)> = None;
+            let mut last: Option<(i64, Probe)> = None;
             for (i, &key) in column.values().iter().enumerate() {
                 if column.is_null(i) {
                     continue;
                 }
-                let hit = match last {
-                    Some((k, hit)) if k == key => hit,
+                let probe = match last {
+                    Some((k, probe)) if k == key => probe,
                     _ => {
-                        let hit = keys.contains(key);
-                        last = Some((key, hit));
-                        hit
+                        let probe = if keys.contains(key) {
+                            Probe::Replace
+                        } else if !repeats.is_empty() && repeats.contains(key) {
+                            Probe::Repeated
+                        } else {
+                            Probe::Keep
+                        };
+                        last = Some((key, probe));
+                        probe
                     }
                 };
                 let pos = position + i as i64;
-                if hit && !file.deleted.contains(&(pos as u64)) {
-                    hits.push(pos);
+                if probe == Probe::Keep || file.deleted.contains(&(pos as u64)) {
+                    continue;
+                }
+                match probe {
+                    Probe::Replace => hits.push(pos),
+                    _ => out.kept_sharing += 1,
                 }
             }
             position += column.len() as i64;
         }
         if !hits.is_empty() {
-            out.push((file.path.clone(), hits));
+            out.positions.push((file.path.clone(), hits));
         }
     }
     Ok(out)
+}
+
+/// What [`positions_of`] makes of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    /// Its live rows are replaced.
+    Replace,
+    /// Its live rows are kept, and an added row repeats it.
+    Repeated,
+    /// Its live rows are kept.
+    Keep,
+}
+
+/// The keys of `new_rows` that are not among the `keys` replaced: a live row holding one
+/// is kept beside an added row with the same key.
+fn repeated_keys(
+    new_rows: Option<&RecordBatch>,
+    key_column: &str,
+    keys: &HashSet<i64>,
+) -> Result<KeySet> {
+    let Some(batch) = new_rows else {
+        return Ok(KeySet::new([]));
+    };
+    let column = batch
+        .column_by_name(key_column)
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "the rows to add have no BIGINT column {key_column}"
+            ))
+        })?;
+    Ok(KeySet::new(
+        column.iter().flatten().filter(|k| !keys.contains(k)),
+    ))
 }
 
 /// Writes one position delete file for `positions` under the table's data folder.
@@ -203,19 +263,22 @@ pub async fn upsert(
     new_rows: Option<RecordBatch>,
     properties: PropertiesFor<'_>,
 ) -> Result<RowChange> {
-    let mut files = TableFiles::load(table).await?;
-    let mut positions = positions_of(table, &files, key_column, keys).await?;
     let new_rows = new_rows.filter(|b| b.num_rows() > 0);
-    let appends = !positions.is_empty() || new_rows.is_some();
+    let repeats = repeated_keys(new_rows.as_ref(), key_column, keys)?;
+    let mut files = TableFiles::load(table).await?;
+    let mut scan = positions_of(table, &files, key_column, keys, &repeats).await?;
+    let appends = !scan.positions.is_empty() || new_rows.is_some();
     if appends && files.needs_relist_before_append() {
         super::foreign::relist_before_append(table, files).await?;
         files = TableFiles::load(table).await?;
-        positions = positions_of(table, &files, key_column, keys).await?;
+        scan = positions_of(table, &files, key_column, keys, &repeats).await?;
     }
+    let positions = scan.positions;
     let mut change = RowChange {
         rows_removed: positions.iter().map(|(_, p)| p.len() as u64).sum(),
         rows_added: new_rows.as_ref().map_or(0, |b| b.num_rows() as u64),
         files_touched: positions.len(),
+        kept_sharing_added: scan.kept_sharing,
     };
     if change.rows_removed == 0 && change.rows_added == 0 {
         change.files_touched = 0;

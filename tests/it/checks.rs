@@ -1,18 +1,24 @@
 //! Checks that follow the change (`gamelake::checks::Changes`): on a staged run that breaks
 //! the tables, the checks of the changed rows fail exactly where the checks of every row fail.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
-use gamelake::checks::{self, Changes, Expectations};
+use gamelake::checks::{self, Changes, Expectations, KeptKeys};
 use gamelake::lakehouse::{Lakehouse, StagedLakehouse};
 
 use crate::support;
 
 /// The failed checks' lines, over every row and over what `staged` changed.
 async fn failures_both_ways(lake: &Lakehouse, staged: &StagedLakehouse) -> [Vec<String>; 2] {
-    let expect = Expectations::default();
     let changes = Changes::between(lake, staged).await.expect("changes");
+    failures_given(staged, changes).await
+}
+
+/// The failed checks' lines, over every row and over `changes`.
+async fn failures_given(staged: &StagedLakehouse, changes: Changes) -> [Vec<String>; 2] {
+    let expect = Expectations::default();
     let all = checks::run(staged, &expect, None).await.expect("all rows");
     let changed = checks::run(staged, &expect, Some(&changes))
         .await
@@ -79,6 +85,48 @@ async fn checks_of_the_changed_rows_fail_where_checks_of_every_row_fail() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].contains("unique(game_key, genre_key)"), "{all:?}");
     assert_eq!(changed, all);
+    staged.discard();
+
+    // An upsert whose new rows repeat a key it does not replace: it counts the kept rows
+    // sharing the key as it reads the key column, and the checks, given that count instead
+    // of reading the column again (as a run gives it), find the duplicate all the same.
+    let staged = lake.staged();
+    let copy = a_row(&lake, "bridge_game_genre", "genre_key", None).await;
+    let change = staged
+        .upsert(genres, "game_key", &HashSet::new(), Some(copy), &|_| {
+            Vec::new()
+        })
+        .await
+        .expect("upsert");
+    assert!(
+        change.kept_sharing_added >= 1,
+        "the kept rows of the repeated game were not counted: {change:?}"
+    );
+    let mut changes = Changes::between(&lake, &staged).await.expect("changes");
+    changes.kept_keys_read(
+        "bridge_game_genre",
+        KeptKeys {
+            column: "game_key".to_string(),
+            sharing_added: change.kept_sharing_added,
+        },
+    );
+    let [all, changed] = failures_given(&staged, changes).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].contains("unique(game_key, genre_key)"), "{all:?}");
+    assert_eq!(changed, all);
+    // The count is taken as given: told that no kept row shares a key, the checks group
+    // the added rows alone, which hold no duplicate among themselves. Hence only the write
+    // that read every kept row may give it (`Changes::kept_keys_read`).
+    let mut told_none = Changes::between(&lake, &staged).await.expect("changes");
+    told_none.kept_keys_read(
+        "bridge_game_genre",
+        KeptKeys {
+            column: "game_key".to_string(),
+            sharing_added: 0,
+        },
+    );
+    let [_, changed] = failures_given(&staged, told_none).await;
+    assert_eq!(changed, Vec::<String>::new());
     staged.discard();
 
     // A genre removed while untouched bridge rows still point at it.

@@ -71,6 +71,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
         rows_removed: 4,
         rows_added: 3,
         files_touched: 2,
+        kept_sharing_added: 0,
     };
     assert_eq!(change, expected);
     assert_eq!(
