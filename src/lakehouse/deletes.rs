@@ -126,12 +126,12 @@ pub async fn positions_of(
                     }
                 };
                 let pos = position + i as i64;
-                if probe == Probe::Keep || file.deleted.contains(&(pos as u64)) {
-                    continue;
-                }
                 match probe {
+                    Probe::Keep => {}
+                    // Deleted before: neither replaced nor kept.
+                    _ if file.deleted.contains(&(pos as u64)) => {}
                     Probe::Replace => hits.push(pos),
-                    _ => out.kept_sharing += 1,
+                    Probe::Repeated => out.kept_sharing += 1,
                 }
             }
             position += column.len() as i64;
