@@ -64,15 +64,18 @@ pub fn binary() -> PathBuf {
     std::env::var_os("GAMELAKE_BENCH_BIN").map_or_else(|| PathBuf::from(GAMELAKE), PathBuf::from)
 }
 
-/// `gamelake` on `warehouse` with `args`, quiet and without an API key.
+/// `gamelake` on `warehouse` with `args`, without an API key, and quiet unless
+/// `GAMELAKE_BENCH_LOG` gives its `RUST_LOG` (`gamelake=debug`: each step's milliseconds in
+/// the run's log, to see where a day's time went).
 pub fn gamelake(warehouse: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(binary());
+    let log = std::env::var("GAMELAKE_BENCH_LOG").unwrap_or_else(|_| "warn".to_string());
     cmd.arg("--warehouse")
         .arg(warehouse)
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("RAWG_API_KEY")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", log);
     cmd
 }
 
