@@ -20,7 +20,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::CheckResult;
-use crate::lakehouse::Lakehouse;
+use crate::lakehouse::{Columns, Lakehouse};
 use crate::schema;
 use crate::{Error, Result};
 
@@ -184,6 +184,12 @@ impl RunRecord {
         matches!(self.status, RunStatus::Published | RunStatus::RolledBack)
     }
 
+    /// True for a published row from before `checks_scope` was recorded: its check results
+    /// tell its scope ([`Self::checked_all_rows`]).
+    fn scope_in_checks(&self) -> bool {
+        self.status == RunStatus::Published && self.checks_scope.is_none()
+    }
+
     /// True when the run published tables that passed a check of every row. Rows from
     /// before the scope was recorded checked every row whenever they checked anything.
     pub fn checked_all_rows(&self) -> bool {
@@ -271,7 +277,8 @@ pub enum Detail {
     /// All but the two that grow: the raw files (`None`), and the check results (empty)
     /// except on rows from before `checks_scope` was recorded, whose scope they tell. What
     /// deciding a run's check scope reads: a daily job's runs table gains a row of check
-    /// results a day, and parsing a year of them would make every run slower than the last.
+    /// results a day, and reading a year of them would make every run slower than the last,
+    /// so neither column is read from the files unless such a row is there.
     Summary,
 }
 
@@ -282,7 +289,23 @@ pub async fn load(lake: &Lakehouse) -> Result<Vec<RunRecord>> {
 
 /// Every recorded run, oldest first, parsed to `detail`.
 pub async fn load_with(lake: &Lakehouse, detail: Detail) -> Result<Vec<RunRecord>> {
-    let Some(batches) = lake.read(&schema::runs_table().name, None).await? else {
+    let runs = match detail {
+        Detail::Whole => read(lake, Columns::All, detail).await?,
+        Detail::Summary => {
+            let runs = read(lake, Columns::AllBut(&["checks", "raw_files"]), detail).await?;
+            if runs.iter().any(RunRecord::scope_in_checks) {
+                read(lake, Columns::AllBut(&["raw_files"]), detail).await?
+            } else {
+                runs
+            }
+        }
+    };
+    Ok(runs)
+}
+
+/// Every recorded run's `columns`, oldest first, parsed to `detail`.
+async fn read(lake: &Lakehouse, columns: Columns<'_>, detail: Detail) -> Result<Vec<RunRecord>> {
+    let Some(batches) = lake.read(&schema::runs_table().name, columns).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -353,7 +376,8 @@ fn from_row(b: &RecordBatch, row: usize, detail: Detail) -> Result<RunRecord> {
         .map(|s| CheckScope::parse(&s).ok_or_else(|| bad("checks_scope")))
         .transpose()?;
     let whole = detail == Detail::Whole;
-    let checks = if whole || checks_scope.is_none() {
+    // A summary reads the checks column only when a row needs it (`scope_in_checks`).
+    let checks = if whole || (checks_scope.is_none() && b.column_by_name("checks").is_some()) {
         parse("checks", text("checks")?)?.unwrap_or_default()
     } else {
         Vec::new()
@@ -641,6 +665,41 @@ mod tests {
         r.checks_scope = None;
         let old = from_row(&r.to_batch().expect("batch"), 0, Detail::Summary).expect("row");
         assert!(old.checked_all_rows(), "{old:?}");
+    }
+
+    /// A summary leaves the checks column unread, unless a row from before `checks_scope`
+    /// was recorded needs its checks to tell that it checked every row.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_summary_reads_the_checks_only_for_a_row_that_needs_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh =
+            crate::storage::Warehouse::open(dir.path().to_str().expect("utf8")).expect("warehouse");
+        let lake = Lakehouse::open(&wh, "rawg").await.expect("lakehouse");
+        let held = vec![crate::checks::CheckResult::held(
+            "fact_games",
+            "unique(game_key)".into(),
+        )];
+        let mut scoped = run(
+            "r2",
+            "2026-12-03 06:00:00",
+            RunStatus::Published,
+            files(true, &["a"]),
+        );
+        (scoped.checks, scoped.checks_scope) = (held.clone(), Some(CheckScope::All));
+        record(&lake, &scoped).await.expect("record");
+        let summary = load_with(&lake, Detail::Summary).await.expect("summary");
+        assert_eq!((summary[0].checks.len(), &summary[0].raw_files), (0, &None));
+        assert!(summary[0].checked_all_rows());
+
+        let mut old = run("r1", "2026-12-02 06:00:00", RunStatus::Published, None);
+        old.checks = held;
+        record(&lake, &old).await.expect("record");
+        let summary = load_with(&lake, Detail::Summary).await.expect("summary");
+        let ids: Vec<&str> = summary.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["r1", "r2"]);
+        assert!(summary[0].checked_all_rows(), "{:?}", summary[0]);
+        assert_eq!((summary[1].checks.len(), &summary[1].raw_files), (0, &None));
+        assert_eq!(load(&lake).await.expect("whole")[1], scoped);
     }
 
     #[test]

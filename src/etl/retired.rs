@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lakehouse::Lakehouse;
+use crate::lakehouse::{Columns, Lakehouse};
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
@@ -104,7 +104,7 @@ async fn key_pairs(
     natural: &str,
     key: &str,
 ) -> Result<Vec<(i64, i64)>> {
-    let Some(batches) = lake.read(table, Some(&[natural, key])).await? else {
+    let Some(batches) = lake.read(table, Columns::Only(&[natural, key])).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

@@ -15,7 +15,7 @@ use super::retired::RetiredKeys;
 use super::star::Existing;
 use crate::dims::{DIMS, FACT_TABLE};
 use crate::keyset::KeySet;
-use crate::lakehouse::Lakehouse;
+use crate::lakehouse::{Columns, Lakehouse};
 use crate::{Error, Result};
 
 /// Reads back what keys and members the warehouse already has. `rebuilt`: in an incremental
@@ -36,7 +36,7 @@ pub(crate) async fn load(
     }));
     let fact = lake.read(
         FACT_TABLE,
-        Some(&[
+        Columns::Only(&[
             "game_id",
             "game_key",
             "released_date_key",
@@ -100,7 +100,7 @@ pub(crate) async fn load(
 }
 
 async fn read_whole(lake: &Lakehouse, table: &str) -> Result<Option<RecordBatch>> {
-    match lake.read(table, None).await? {
+    match lake.read(table, Columns::All).await? {
         Some(batches) => interop::concat(&batches),
         None => Ok(None),
     }

@@ -249,9 +249,33 @@ pub async fn relist_before_append(table: &mut Table, files: TableFiles) -> Resul
 
 /// The files `before`'s snapshots referenced that none of `after`'s does (the same table,
 /// before and after an expiry): what the expiry freed, without listing the table's folder.
+/// Each manifest list and manifest is read once: the expired snapshots' own manifests, and
+/// those the retained snapshots reference.
 pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec<String>> {
-    let gone = referenced_files(before).await?;
-    let kept = referenced_files(after).await?;
+    let mut lists = HashMap::new();
+    for snapshot in before.metadata().snapshots.values() {
+        let id = *snapshot.snapshot_id();
+        lists.insert(id, before.manifests(None, Some(id)).await?);
+    }
+    let mut kept = Referenced::default();
+    for snapshot in after.metadata().snapshots.values() {
+        let id = *snapshot.snapshot_id();
+        let manifests = match lists.remove(&id) {
+            Some(manifests) => manifests,
+            None => after.manifests(None, Some(id)).await?,
+        };
+        kept.add(snapshot.manifest_list(), manifests);
+    }
+    let mut gone = Referenced::default();
+    for snapshot in before.metadata().snapshots.values() {
+        if let Some(manifests) = lists.remove(snapshot.snapshot_id()) {
+            gone.add(snapshot.manifest_list(), manifests);
+        }
+    }
+    gone.manifests
+        .retain(|path, _| !kept.manifests.contains_key(path));
+    let kept = kept.files(after).await?;
+    let gone = gone.files(before).await?;
     Ok(gone.difference(&kept).cloned().collect())
 }
 
@@ -260,18 +284,39 @@ pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec
 /// so one iceberg-rust skips (another engine's delete file) still counts: a file counted
 /// here is never taken for freed. Each manifest is read once however many snapshots share it.
 pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
-    let mut files = HashSet::new();
-    let mut manifests: HashMap<String, ManifestListEntry> = HashMap::new();
+    let mut referenced = Referenced::default();
     for snapshot in table.metadata().snapshots.values() {
-        files.insert(strip_prefix(snapshot.manifest_list()));
-        for m in table.manifests(None, Some(*snapshot.snapshot_id())).await? {
-            manifests.entry(m.manifest_path.clone()).or_insert(m);
+        let manifests = table.manifests(None, Some(*snapshot.snapshot_id())).await?;
+        referenced.add(snapshot.manifest_list(), manifests);
+    }
+    referenced.files(table).await
+}
+
+/// Manifest lists and the manifests they list (each once), gathered over some snapshots.
+#[derive(Default)]
+struct Referenced {
+    lists: HashSet<String>,
+    manifests: HashMap<String, ManifestListEntry>,
+}
+
+impl Referenced {
+    /// Adds a snapshot's manifest list (its path) and the manifests it lists.
+    fn add(&mut self, list: &str, manifests: Vec<ManifestListEntry>) {
+        self.lists.insert(strip_prefix(list));
+        for m in manifests {
+            self.manifests.entry(m.manifest_path.clone()).or_insert(m);
         }
     }
-    let manifests: Vec<ManifestListEntry> = manifests.into_values().collect();
-    files.extend(manifests.iter().map(|m| strip_prefix(&m.manifest_path)));
-    let entries = Entries::read(table, &manifests).await?;
-    files.extend(entries.data.iter().map(|f| strip_prefix(f.file_path())));
-    files.extend(entries.delete_files().map(strip_prefix));
-    Ok(files)
+
+    /// The lists, the manifests, and the files the manifests' entries list, read from
+    /// `table`'s store (object-store paths).
+    async fn files(self, table: &Table) -> Result<HashSet<String>> {
+        let mut files = self.lists;
+        let manifests: Vec<ManifestListEntry> = self.manifests.into_values().collect();
+        files.extend(manifests.iter().map(|m| strip_prefix(&m.manifest_path)));
+        let entries = Entries::read(table, &manifests).await?;
+        files.extend(entries.data.iter().map(|f| strip_prefix(f.file_path())));
+        files.extend(entries.delete_files().map(strip_prefix));
+        Ok(files)
+    }
 }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::catalog::Catalog;
@@ -48,6 +49,18 @@ use crate::{Error, ErrorKind, Result};
 
 /// How often an append or upsert is tried when it keeps losing commit races.
 const COMMIT_ATTEMPTS: u32 = 8;
+
+/// Which columns [`Lakehouse::read`] returns.
+#[derive(Debug, Clone, Copy)]
+pub enum Columns<'a> {
+    /// Every column.
+    All,
+    /// These, in this order; an error when the table lacks one.
+    Only(&'a [&'a str]),
+    /// Every column the table has but these (a table an older release wrote may lack some
+    /// columns of its definition).
+    AllBut(&'a [&'a str]),
+}
 
 /// Table state, as `gamelake tables` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,12 +365,12 @@ impl Lakehouse {
         Ok(())
     }
 
-    /// Reads a table (all columns, or the named ones), position deletes applied; `None` when
-    /// it does not exist or has no snapshot yet.
+    /// Reads a table's `columns`, position deletes applied; `None` when it does not exist or
+    /// has no snapshot yet.
     pub async fn read(
         &self,
         table: &str,
-        columns: Option<&[&str]>,
+        columns: Columns<'_>,
     ) -> Result<Option<Vec<RecordBatch>>> {
         let Some(t) = self.load(table).await? else {
             return Ok(None);
@@ -370,9 +383,21 @@ impl Lakehouse {
             return Ok(None);
         }
         let ctx = SessionContext::new();
-        let mut df = ctx.read_table(Arc::new(scan::IcebergScan::load(&t).await?))?;
-        if let Some(columns) = columns {
-            df = df.select_columns(columns)?;
+        let scan = scan::IcebergScan::load(&t).await?;
+        let schema = scan.schema();
+        let mut df = ctx.read_table(Arc::new(scan))?;
+        match columns {
+            Columns::All => {}
+            Columns::Only(names) => df = df.select_columns(names)?,
+            Columns::AllBut(left_out) => {
+                let names: Vec<&str> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .filter(|name| !left_out.contains(name))
+                    .collect();
+                df = df.select_columns(&names)?;
+            }
         }
         Ok(Some(df.collect().await?))
     }

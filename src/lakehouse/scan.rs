@@ -122,6 +122,24 @@ impl Recent {
         list.iter().find(|(k, _)| k == key).map(|(_, f)| f.clone())
     }
 
+    /// The kept files of an earlier snapshot at `location` whose delete files are all
+    /// among `delete_files`, the one with the most: the positions it read are a part of what
+    /// `delete_files` delete, so only the rest need reading. `None` when no such snapshot
+    /// lists any delete file.
+    fn base(location: &str, delete_files: &HashSet<&str>) -> Option<TableFiles> {
+        let list = RECENT_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter()
+            .filter(|(k, f)| {
+                k.location == location
+                    && !f.delete_files.is_empty()
+                    && f.delete_files
+                        .iter()
+                        .all(|d| delete_files.contains(d.as_str()))
+            })
+            .max_by_key(|(_, f)| f.delete_files.len())
+            .map(|(_, f)| f.clone())
+    }
+
     fn put(key: RecentKey, files: &TableFiles) {
         let mut list = RECENT_FILES.lock().unwrap_or_else(|e| e.into_inner());
         if list.len() == RECENT {
@@ -170,7 +188,9 @@ impl TableFiles {
         Ok(files)
     }
 
-    /// [`Self::load`] without the cache.
+    /// [`Self::load`] without the cache. The delete files an earlier snapshot of the table
+    /// in [`Recent`] read are not read again (a run's staged snapshot adds one delete file
+    /// to the published one's many), nor the footers of its data files with deletions.
     async fn read(table: &Table) -> Result<Self> {
         let arrow_schema: arrow::datatypes::Schema = table
             .current_schema(None)?
@@ -199,33 +219,21 @@ impl TableFiles {
         let entries = super::foreign::Entries::read(table, &manifests).await?;
         out.dead_entries = entries.dead;
         out.unparsed_entries = entries.unparsed_deletes.len();
-        let mut deleted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-        for path in entries.delete_files() {
-            out.delete_files.push(path.to_string());
-            let bytes = get(table, path).await?;
-            read_position_deletes(bytes, path, &mut deleted)?;
-        }
-        let data = entries.data;
-        for file in data {
-            let key = strip_prefix(file.file_path());
-            let gone = deleted.remove(&key).unwrap_or_default();
-            let size = *file.file_size_in_bytes() as u64;
-            let (access_plan, row_groups) = if gone.is_empty() {
-                (None, None)
-            } else {
-                let groups = row_groups(&out.store, file.file_path(), size).await?;
-                (Some(access_plan(&groups, &gone, Pick::Skip)), Some(groups))
-            };
-            out.files.push(LiveFile {
-                path: file.file_path().clone(),
-                size,
-                record_count: *file.record_count() as u64,
-                deleted: gone,
-                data_file: file,
-                access_plan,
-                row_groups,
-                only: None,
-            });
+        out.delete_files = entries.delete_files().map(str::to_string).collect();
+        let paths: HashSet<&str> = out.delete_files.iter().map(String::as_str).collect();
+        let base = Recent::base(&table.metadata().location, &paths);
+        let mut deleted = deletions(table, &out.delete_files, base.as_ref()).await?;
+        let earlier: HashMap<&str, &LiveFile> = base
+            .iter()
+            .flat_map(|b| &b.files)
+            .map(|f| (f.path.as_str(), f))
+            .collect();
+        for file in entries.data {
+            let gone = deleted
+                .remove(&strip_prefix(file.file_path()))
+                .unwrap_or_default();
+            let same_file = earlier.get(file.file_path().as_str()).copied();
+            out.files.push(out.live_file(file, gone, same_file).await?);
         }
         if let Some((path, _)) = deleted.into_iter().next() {
             return Err(Error::Schema(format!(
@@ -234,6 +242,41 @@ impl TableFiles {
             )));
         }
         Ok(out)
+    }
+
+    /// The live file of manifest entry `file` with positions `gone` deleted; `earlier` is
+    /// the same file as an earlier snapshot listed it, whose footer and access plan serve
+    /// again.
+    async fn live_file(
+        &self,
+        file: DataFile,
+        gone: BTreeSet<u64>,
+        earlier: Option<&LiveFile>,
+    ) -> Result<LiveFile> {
+        let size = *file.file_size_in_bytes() as u64;
+        let (access_plan, row_groups) = match earlier {
+            _ if gone.is_empty() => (None, None),
+            Some(f) if f.deleted == gone && f.access_plan.is_some() => {
+                (f.access_plan.clone(), f.row_groups.clone())
+            }
+            _ => {
+                let groups = match earlier.and_then(|f| f.row_groups.clone()) {
+                    Some(groups) => groups,
+                    None => row_groups(&self.store, file.file_path(), size).await?,
+                };
+                (Some(access_plan(&groups, &gone, Pick::Skip)), Some(groups))
+            }
+        };
+        Ok(LiveFile {
+            path: file.file_path().clone(),
+            size,
+            record_count: *file.record_count() as u64,
+            deleted: gone,
+            data_file: file,
+            access_plan,
+            row_groups,
+            only: None,
+        })
     }
 
     /// The same table with only `files` (and no delete files listed).
@@ -312,6 +355,29 @@ pub(crate) async fn get(table: &Table, path: &str) -> Result<bytes::Bytes> {
         .await?
         .bytes()
         .await?)
+}
+
+/// The positions `delete_files` delete, keyed by stripped data-file path. `base` (an
+/// earlier snapshot whose delete files are all among them) gives what its delete files
+/// delete; only the others are read.
+async fn deletions(
+    table: &Table,
+    delete_files: &[String],
+    base: Option<&TableFiles>,
+) -> Result<BTreeMap<String, BTreeSet<u64>>> {
+    let mut deleted = BTreeMap::new();
+    let mut known = HashSet::new();
+    if let Some(base) = base {
+        known.extend(base.delete_files.iter().map(String::as_str));
+        for file in base.files.iter().filter(|f| !f.deleted.is_empty()) {
+            deleted.insert(strip_prefix(&file.path), file.deleted.clone());
+        }
+    }
+    for path in delete_files.iter().filter(|p| !known.contains(p.as_str())) {
+        let bytes = get(table, path).await?;
+        read_position_deletes(bytes, path, &mut deleted)?;
+    }
+    Ok(deleted)
 }
 
 /// Reads a position delete file (`file_path`, `pos`) into `into`, keyed by stripped path.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use gamelake::checks::{self, Changes, Expectations, KeptKeys};
-use gamelake::lakehouse::{Lakehouse, StagedLakehouse};
+use gamelake::lakehouse::{Columns, Lakehouse, StagedLakehouse};
 
 use crate::support;
 
@@ -28,7 +28,11 @@ async fn failures_given(staged: &StagedLakehouse, changes: Changes) -> [Vec<Stri
 
 /// The first row of a table, with column `column` set to `value` when given.
 async fn a_row(lake: &Lakehouse, table: &str, column: &str, value: Option<i64>) -> RecordBatch {
-    let batches = lake.read(table, None).await.expect("read").expect("rows");
+    let batches = lake
+        .read(table, Columns::All)
+        .await
+        .expect("read")
+        .expect("rows");
     let row = batches
         .iter()
         .find(|b| b.num_rows() > 0)

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use gamelake::catalog::EmbeddedCatalog;
-use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::evolve::{self, Evolution};
+use gamelake::lakehouse::{Columns, Lakehouse};
 use gamelake::schema::{self, TableDef};
 use iceberg_rust::catalog::Catalog;
 
@@ -39,7 +39,7 @@ async fn as_an_earlier_release_left_it(root: &std::path::Path, lake: &Lakehouse)
         .collect();
     let names: Vec<&str> = old.columns.iter().map(|c| c.name.as_str()).collect();
     let rows = lake
-        .read("fact_games", Some(&names))
+        .read("fact_games", Columns::Only(&names))
         .await
         .expect("read")
         .expect("rows");

@@ -109,6 +109,16 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     assert_eq!(rows_of(&lake, 5).await, [11]);
     let total = sql_i64(&lake, "SELECT count(*) FROM rawg.bridge_game_tag").await[0];
     assert_eq!(total, 599);
+    // Listed with the first upsert's snapshot at hand (its delete file is not read again):
+    // both upserts' deletes, as the sum above.
+    let table = lake
+        .load("bridge_game_tag")
+        .await
+        .expect("load")
+        .expect("table");
+    let files = TableFiles::load(&table).await.expect("files");
+    let deleted: usize = files.files.iter().map(|f| f.deleted.len()).sum();
+    assert_eq!((files.delete_files.len(), deleted), (2, 5));
 
     // Nothing to change: no new snapshot.
     let before = lake.infos().await.expect("infos");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
 use datafusion_iceberg::DataFusionTable;
+use gamelake::lakehouse::Columns;
 use gamelake::schema;
 
 use crate::support::{self, pairs, sql_i64};
@@ -145,7 +146,7 @@ async fn datafusion_loses_null_keys_of_a_null_equal_join() {
     // A second file with one more row whose genre_id is null, as the Unknown member's is.
     let dim = schema::table("dim_genre").expect("def");
     let batches = lake
-        .read("dim_genre", None)
+        .read("dim_genre", Columns::All)
         .await
         .expect("read")
         .expect("rows");
