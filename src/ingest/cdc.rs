@@ -15,7 +15,7 @@
 //! make the state disagree with the landing. The ingest writes a fresh one when
 //! [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMicrosecondArray};
@@ -42,9 +42,13 @@ struct Held {
 /// `updated` is kept as micros since the epoch and `added` as `u32`: 24 bytes an entry (the
 /// 8-byte id, and 16 for the value with its padding) plus the map's control byte, most of
 /// what an ingest holds per game it has ever seen.
+///
+/// Hashed with `foldhash` rather than std's SipHash: every run loads the whole state (a
+/// warehouse's games, from the index), and building the map is most of what that costs. The
+/// ids are RAWG's, not an adversary's, so SipHash's resistance to chosen keys buys nothing.
 #[derive(Debug, Default, Clone)]
 pub struct CdcState {
-    latest: HashMap<i64, Held>,
+    latest: foldhash::HashMap<i64, Held>,
 }
 
 impl CdcState {
@@ -85,7 +89,7 @@ impl CdcState {
     pub async fn count_games(wh: &Warehouse) -> Result<u64> {
         let files = wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await?;
         let (index, covers) = match usable_index(wh, &files).await? {
-            Some((bytes, covers)) => (Some(bytes), covers),
+            Some(index) => (Some(index.bytes), index.covers),
             None => (None, BTreeSet::new()),
         };
         let outside: Vec<&String> = files.iter().filter(|f| !covers.contains(*f)).collect();
@@ -111,16 +115,17 @@ impl CdcState {
     /// Takes in the index when it is usable for `files` (the landing now); returns the raw
     /// files it covers (none when there is no usable index).
     async fn absorb_index(&mut self, wh: &Warehouse, files: &[String]) -> Result<BTreeSet<String>> {
-        let Some((bytes, covers)) = usable_index(wh, files).await? else {
+        let Some(index) = usable_index(wh, files).await? else {
             return Ok(BTreeSet::new());
         };
         let mut from_index = Self::default();
-        if let Err(e) = from_index.absorb_file(bytes, INDEX) {
+        from_index.latest.reserve(index.rows);
+        if let Err(e) = from_index.absorb_file(index.bytes, INDEX) {
             tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
             return Ok(BTreeSet::new());
         }
         *self = from_index;
-        Ok(covers)
+        Ok(index.covers)
     }
 
     /// Writes the state as the index of `files` (every raw file it was read from).
@@ -235,12 +240,13 @@ fn versions_batch(ids: Vec<i64>, updated: Vec<i64>, added: Vec<i64>) -> Result<R
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
-/// The distinct game ids of these raw files (rows with an `updated`, as the state counts).
+/// The distinct game ids of these raw files (rows with an `updated`, as the state counts);
+/// hashed as the state is (every id of the index is looked up in it).
 async fn ids_of<'a>(
     wh: &Warehouse,
     paths: impl IntoIterator<Item = &'a String>,
-) -> Result<HashSet<i64>> {
-    let mut ids = HashSet::new();
+) -> Result<foldhash::HashSet<i64>> {
+    let mut ids = foldhash::HashSet::default();
     for path in paths {
         let bytes = wh.get(path).await?;
         for_each_version(bytes, path, "updated", None, |id, _, _| {
@@ -250,18 +256,24 @@ async fn ids_of<'a>(
     Ok(ids)
 }
 
-/// The index and the raw files it covers, when it can stand for them: its footer reads and
-/// every file it names is still in `files` (the landing now). Otherwise `None`, with a
-/// warning when an index is there.
-async fn usable_index(
-    wh: &Warehouse,
-    files: &[String],
-) -> Result<Option<(bytes::Bytes, BTreeSet<String>)>> {
+/// The index as read, before its rows are.
+struct Index {
+    bytes: bytes::Bytes,
+    /// The raw files it covers.
+    covers: BTreeSet<String>,
+    /// Its rows (one a game), from its footer.
+    rows: usize,
+}
+
+/// The index, when it can stand for the raw files it covers: its footer reads and every file
+/// it names is still in `files` (the landing now). Otherwise `None`, with a warning when an
+/// index is there.
+async fn usable_index(wh: &Warehouse, files: &[String]) -> Result<Option<Index>> {
     let Some(bytes) = wh.get_opt(INDEX).await? else {
         return Ok(None);
     };
-    let covers = match index_covers(&bytes) {
-        Ok(covers) => covers,
+    let (covers, rows) = match index_footer(&bytes) {
+        Ok(footer) => footer,
         Err(e) => {
             tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
             return Ok(None);
@@ -274,21 +286,28 @@ async fn usable_index(
         );
         return Ok(None);
     }
-    Ok(Some((bytes, covers)))
+    Ok(Some(Index {
+        bytes,
+        covers,
+        rows,
+    }))
 }
 
-/// The raw files an index covers, from its footer.
-fn index_covers(bytes: &bytes::Bytes) -> Result<BTreeSet<String>> {
+/// The raw files an index covers and its rows, from its footer.
+fn index_footer(bytes: &bytes::Bytes) -> Result<(BTreeSet<String>, usize)> {
     let metadata = ParquetMetaDataReader::new()
         .parse_and_finish(bytes)
         .map_err(|e| Error::corrupt(INDEX, e))?;
+    // Only a capacity hint: a count no footer should hold reserves nothing.
+    let rows = usize::try_from(metadata.file_metadata().num_rows()).unwrap_or(0);
     let json = metadata
         .file_metadata()
         .key_value_metadata()
         .and_then(|kv| kv.iter().find(|e| e.key == COVERS))
         .and_then(|e| e.value.clone())
         .ok_or_else(|| Error::corrupt(INDEX, format!("no {COVERS} in its footer")))?;
-    serde_json::from_str(&json).map_err(|e| Error::corrupt(INDEX, e))
+    let covers = serde_json::from_str(&json).map_err(|e| Error::corrupt(INDEX, e))?;
+    Ok((covers, rows))
 }
 
 /// Reads a raw file's `id` and version column `version` (microseconds), and `extra` (an
@@ -397,7 +416,7 @@ mod tests {
             .expect("put");
         let all = sorted(&CdcState::load_and_index(&wh).await.expect("load"));
         let index = wh.get(INDEX).await.expect("an index");
-        assert_eq!(index_covers(&index).expect("covers").len(), INDEX_AFTER);
+        assert_eq!(index_footer(&index).expect("footer").0.len(), INDEX_AFTER);
 
         // The index and one newer raw file: the same state as every raw file read.
         wh.put(&path(50), day(50)).await.expect("put");

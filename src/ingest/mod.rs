@@ -262,7 +262,10 @@ pub(crate) async fn ingest(
                 .into(),
         ));
     }
+    let loading = std::time::Instant::now();
     let state = CdcState::load_and_index(wh).await?;
+    let ms = loading.elapsed().as_millis() as u64;
+    tracing::debug!(ms, "change data capture state loaded");
     tracing::info!(run_id, known_games = state.len(), "ingest starting");
     let mut run = Run {
         state,

@@ -22,13 +22,17 @@ async fn rows_of(lake: &Lakehouse, game: i64) -> Vec<i64> {
     .await
 }
 
-async fn data_files(lake: &Lakehouse) -> (Vec<String>, usize) {
+async fn table_files(lake: &Lakehouse) -> TableFiles {
     let table = lake
         .load("bridge_game_tag")
         .await
         .expect("load")
         .expect("table");
-    let files = TableFiles::load(&table).await.expect("files");
+    TableFiles::load(&table).await.expect("files")
+}
+
+async fn data_files(lake: &Lakehouse) -> (Vec<String>, usize) {
+    let files = table_files(lake).await;
     (
         files.files.iter().map(|f| f.path.clone()).collect(),
         files.delete_files.len(),
@@ -111,12 +115,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     assert_eq!(total, 599);
     // Listed with the first upsert's snapshot at hand (its delete file is not read again):
     // both upserts' deletes, as the sum above.
-    let table = lake
-        .load("bridge_game_tag")
-        .await
-        .expect("load")
-        .expect("table");
-    let files = TableFiles::load(&table).await.expect("files");
+    let files = table_files(&lake).await;
     let deleted: usize = files.files.iter().map(|f| f.deleted.len()).sum();
     assert_eq!((files.delete_files.len(), deleted), (2, 5));
 
