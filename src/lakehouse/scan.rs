@@ -122,10 +122,10 @@ impl Recent {
         list.iter().find(|(k, _)| k == key).map(|(_, f)| f.clone())
     }
 
-    /// The kept files of an earlier snapshot at `location` whose delete files are all
-    /// among `delete_files`, the one with the most: the positions it read are a part of what
-    /// `delete_files` delete, so only the rest need reading. `None` when no such snapshot
-    /// lists any delete file.
+    /// The listing of an earlier snapshot at `location` whose delete files are all among
+    /// `delete_files`, the one with the most: the positions it read are a part of what
+    /// `delete_files` delete (a delete file never changes under its path), so only the rest
+    /// need reading. `None` when no such snapshot lists any delete file.
     fn base(location: &str, delete_files: &HashSet<&str>) -> Option<TableFiles> {
         let list = RECENT_FILES.lock().unwrap_or_else(|e| e.into_inner());
         list.iter()
