@@ -47,7 +47,7 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
-use crate::lakehouse::maintain::{Expired, Tidied, TidyPolicy};
+use crate::lakehouse::maintain::{Expired, Rewrite, Tidied, TidyPolicy};
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
@@ -275,6 +275,7 @@ pub(crate) async fn run(
         } else {
             report.tidied = tidy(&staged, &opts.tidy).await?;
         }
+        tidy_runs_table(&staged, &opts.tidy).await?;
         expired = expire(&staged, opts).await?;
         lap.done("tidy and expire");
     }
@@ -399,6 +400,19 @@ async fn tidy(staged: &Lakehouse, policy: &TidyPolicy) -> Result<Option<Tidied>>
         );
     }
     Ok(tidied)
+}
+
+/// Tidies the runs table when it is overdue under its own policy
+/// ([`TidyPolicy::for_runs_table`]), staged with the run: besides the star table a run tidies,
+/// and on full-check days too, as it costs little: only its smallest files are merged
+/// ([`Rewrite::SmallestTier`]), not the year of rows in its large ones.
+async fn tidy_runs_table(staged: &Lakehouse, policy: &TidyPolicy) -> Result<()> {
+    let runs = &crate::schema::runs_table().name;
+    let (policy, how) = (policy.for_runs_table(), Rewrite::SmallestTier);
+    if let Some(t) = staged.tidy_if_overdue(runs, &policy, how).await? {
+        tracing::debug!(table = t.table, files = t.files_rewritten, "tidied");
+    }
+    Ok(())
 }
 
 /// The data checks on the staged tables (every row, or `changes`: what the run changed

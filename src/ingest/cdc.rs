@@ -9,11 +9,12 @@
 //! **The index.** A year of daily runs lands hundreds of raw files, and every run needs the
 //! state (the ingest, and the ETL's row-count check). So the state of a set of raw files is
 //! kept in `state/cdc-index.parquet` (id, updated, added), which names in its footer the
-//! raw files it covers; a load reads the index and only the raw files it does not cover. It
-//! is derived data, written whole in one put: an index that names a raw file no longer there,
-//! or cannot be read, is ignored (with a warning) and the raw files are read, so it can never
-//! make the state disagree with the landing. The ingest writes a fresh one when
-//! [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
+//! raw files it covers; a load reads the index and only the raw files it does not cover. Its
+//! rows are sorted by id, so a load keeps them as read and builds no map of every game
+//! ([`CdcState`]). It is derived data, written whole in one put: an index that names a raw
+//! file no longer there, or cannot be read, is ignored (with a warning) and the raw files are
+//! read, so it can never make the state disagree with the landing. The ingest writes a fresh
+//! one when [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -31,24 +32,60 @@ use crate::{Error, Result};
 
 /// What the state holds of one game: its latest `updated` (micros since the epoch) and the
 /// `added` count of that version (saturated to `u32`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
     updated: i64,
     added: u32,
 }
 
+impl Held {
+    fn new(updated: i64, added: i64) -> Self {
+        Self {
+            updated,
+            added: u32::try_from(added.max(0)).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// Game id → the latest `updated` already landed (and that version's `added`).
 ///
-/// `updated` is kept as micros since the epoch and `added` as `u32`: 24 bytes an entry (the
-/// 8-byte id, and 16 for the value with its padding) plus the map's control byte, most of
-/// what an ingest holds per game it has ever seen.
+/// Every run loads the whole state at the start of its ingest, a warehouse's games, almost
+/// all from the index. So the index's rows are taken as read, sorted by id, and looked up by
+/// binary search ([`Indexed`]): no map of every game is built. Only the games outside the
+/// index (the few raw files since it was written, and what the run lands) go in a map,
+/// `newer`, which holds a game only at a version later than the index's.
 ///
-/// Hashed with `foldhash` rather than std's SipHash: every run loads the whole state (a
-/// warehouse's games, from the index), and building the map is most of what that costs. The
-/// ids are RAWG's, not an adversary's, so SipHash's resistance to chosen keys buys nothing.
+/// `newer` is hashed with `foldhash` rather than std's SipHash: the ids are RAWG's, not an
+/// adversary's, so SipHash's resistance to chosen keys buys nothing.
 #[derive(Debug, Default, Clone)]
 pub struct CdcState {
-    latest: foldhash::HashMap<i64, Held>,
+    /// The index's games.
+    indexed: Indexed,
+    /// Games the index does not hold, or holds at an earlier version.
+    newer: foldhash::HashMap<i64, Held>,
+    /// How many of `newer`'s games `indexed` holds too (at an earlier version).
+    in_both: usize,
+}
+
+/// Games sorted by id, one row each: the index as read.
+#[derive(Debug, Default, Clone)]
+struct Indexed(Vec<(i64, Held)>);
+
+impl Indexed {
+    /// From rows in any order: sorted by id (an index an earlier release wrote is in no
+    /// order), and an id held twice keeps its latest version.
+    fn from_rows(mut rows: Vec<(i64, Held)>) -> Self {
+        if !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+            rows.sort_unstable_by_key(|(id, held)| (*id, std::cmp::Reverse(held.updated)));
+            rows.dedup_by_key(|(id, _)| *id);
+        }
+        Self(rows)
+    }
+
+    fn get(&self, id: i64) -> Option<Held> {
+        let at = self.0.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+        Some(self.0[at].1)
+    }
 }
 
 impl CdcState {
@@ -118,13 +155,22 @@ impl CdcState {
         let Some(index) = usable_index(wh, files).await? else {
             return Ok(BTreeSet::new());
         };
-        let mut from_index = Self::default();
-        from_index.latest.reserve(index.rows);
-        if let Err(e) = from_index.absorb_file(index.bytes, INDEX) {
+        let mut rows = Vec::with_capacity(index.rows);
+        let read = for_each_version(
+            index.bytes,
+            INDEX,
+            "updated",
+            Some("added"),
+            |id, updated, added| rows.push((id, Held::new(updated, added.unwrap_or(0)))),
+        );
+        if let Err(e) = read {
             tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
             return Ok(BTreeSet::new());
         }
-        *self = from_index;
+        *self = Self {
+            indexed: Indexed::from_rows(rows),
+            ..Self::default()
+        };
         Ok(index.covers)
     }
 
@@ -133,8 +179,8 @@ impl CdcState {
         let covers =
             serde_json::to_string(files).map_err(|e| Error::Internal(format!("cdc index: {e}")))?;
         let (mut ids, mut updated, mut added) = (Vec::new(), Vec::new(), Vec::new());
-        for (id, held) in &self.latest {
-            ids.push(*id);
+        for (id, held) in self.sorted() {
+            ids.push(id);
             updated.push(held.updated);
             added.push(i64::from(held.added));
         }
@@ -170,9 +216,7 @@ impl CdcState {
     /// True when this version is new or later than what is held.
     pub fn is_newer(&self, id: i64, updated: NaiveDateTime) -> bool {
         let updated = updated.and_utc().timestamp_micros();
-        self.latest
-            .get(&id)
-            .is_none_or(|held| updated > held.updated)
+        self.get(id).is_none_or(|held| updated > held.updated)
     }
 
     /// Records a version (keeping the latest) with its `added` count.
@@ -181,35 +225,77 @@ impl CdcState {
     }
 
     fn observe_micros(&mut self, id: i64, updated: i64, added: i64) {
-        let held = Held {
-            updated,
-            added: u32::try_from(added.max(0)).unwrap_or(u32::MAX),
-        };
-        let slot = self.latest.entry(id).or_insert(held);
-        if updated > slot.updated {
-            *slot = held;
+        let held = Held::new(updated, added);
+        match self.newer.entry(id) {
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                if updated > slot.get().updated {
+                    slot.insert(held);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => match self.indexed.get(id) {
+                Some(old) if updated <= old.updated => {}
+                Some(_) => {
+                    slot.insert(held);
+                    self.in_both += 1;
+                }
+                None => {
+                    slot.insert(held);
+                }
+            },
+        }
+    }
+
+    /// What is held of game `id`.
+    fn get(&self, id: i64) -> Option<Held> {
+        match self.newer.get(&id) {
+            Some(held) => Some(*held),
+            None => self.indexed.get(id),
         }
     }
 
     /// Every game held: (id, latest `updated` in micros, `added`), in no order.
     pub(crate) fn games(&self) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
-        self.latest.iter().map(|(id, h)| (*id, h.updated, h.added))
+        let indexed = self.indexed.0.iter().copied();
+        indexed
+            .filter(|(id, _)| self.in_both == 0 || !self.newer.contains_key(id))
+            .chain(self.newer.iter().map(|(id, held)| (*id, *held)))
+            .map(|(id, h)| (id, h.updated, h.added))
+    }
+
+    /// Every game held, sorted by id: the index's rows and `newer` merged, `newer` winning.
+    fn sorted(&self) -> Vec<(i64, Held)> {
+        let mut newer: Vec<(i64, Held)> = self.newer.iter().map(|(id, h)| (*id, *h)).collect();
+        newer.sort_unstable_by_key(|(id, _)| *id);
+        let mut out = Vec::with_capacity(self.len());
+        let mut old = self.indexed.0.iter().copied().peekable();
+        for (id, held) in newer {
+            while let Some(row) = old.next_if(|(o, _)| *o < id) {
+                out.push(row);
+            }
+            old.next_if(|(o, _)| *o == id);
+            out.push((id, held));
+        }
+        out.extend(old);
+        out
     }
 
     /// The latest `updated` of any game held: the sync's watermark.
     pub fn newest_updated(&self) -> Option<NaiveDateTime> {
-        let micros = self.latest.values().map(|h| h.updated).max()?;
+        let indexed = self.indexed.0.iter().map(|(_, h)| h.updated);
+        let micros = indexed
+            .chain(self.newer.values().map(|h| h.updated))
+            .max()?;
         DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
     }
 
     /// How many games the warehouse holds.
     pub fn len(&self) -> usize {
-        self.latest.len()
+        self.indexed.0.len() + self.newer.len() - self.in_both
     }
 
     /// True when the warehouse holds no game yet.
     pub fn is_empty(&self) -> bool {
-        self.latest.is_empty()
+        self.len() == 0
     }
 }
 
@@ -382,6 +468,51 @@ mod tests {
         assert_eq!(s.newest_updated(), Some(ts("2021-05-01T10:00:00")));
     }
 
+    /// The index's rows in any order (an earlier release wrote them from a map) are sorted,
+    /// a game held twice keeps its latest version; what the run observes on top is held
+    /// apart, and counted, listed and written back as one state.
+    #[test]
+    fn indexed_games_and_newer_ones_answer_as_one_state() {
+        let held = |updated: i64, added: i64| Held::new(updated, added);
+        let mut s = CdcState {
+            indexed: Indexed::from_rows(vec![
+                (5, held(50, 1)),
+                (1, held(10, 1)),
+                (3, held(30, 1)),
+                (3, held(35, 2)),
+            ]),
+            ..CdcState::default()
+        };
+        assert_eq!(
+            s.indexed.0,
+            vec![(1, held(10, 1)), (3, held(35, 2)), (5, held(50, 1))]
+        );
+        let at = |micros: i64| {
+            DateTime::from_timestamp_micros(micros)
+                .expect("time")
+                .naive_utc()
+        };
+        assert!(!s.is_newer(3, at(35)) && s.is_newer(3, at(36)) && s.is_newer(2, at(0)));
+        s.observe(3, at(20), 9); // older than the index's: ignored
+        s.observe(3, at(40), 4);
+        s.observe(2, at(60), 7);
+        s.observe(2, at(55), 8); // older than what the run saw: ignored
+        assert_eq!((s.len(), s.in_both), (4, 1));
+        assert!(!s.is_newer(3, at(40)) && s.is_newer(3, at(41)));
+        let want = vec![(1, 10, 1), (2, 60, 7), (3, 40, 4), (5, 50, 1)];
+        assert_eq!(sorted(&s), want);
+        let merged: Vec<(i64, i64, u32)> = s
+            .sorted()
+            .into_iter()
+            .map(|(id, h)| (id, h.updated, h.added))
+            .collect();
+        assert_eq!(
+            merged, want,
+            "written back sorted by id, the newer versions winning"
+        );
+        assert_eq!(s.newest_updated(), Some(at(60)));
+    }
+
     /// A raw file holding only what the state reads: ids, `updated` (seconds), `added`.
     fn raw(rows: &[(i64, i64, i64)]) -> bytes::Bytes {
         let col = |f: fn(&(i64, i64, i64)) -> i64| rows.iter().map(f).collect::<Vec<_>>();
@@ -417,6 +548,12 @@ mod tests {
         let all = sorted(&CdcState::load_and_index(&wh).await.expect("load"));
         let index = wh.get(INDEX).await.expect("an index");
         assert_eq!(index_footer(&index).expect("footer").0.len(), INDEX_AFTER);
+        let mut ids = Vec::new();
+        for_each_version(index, INDEX, "updated", None, |id, _, _| ids.push(id)).expect("read");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "not sorted by id: {ids:?}"
+        );
 
         // The index and one newer raw file: the same state as every raw file read.
         wh.put(&path(50), day(50)).await.expect("put");

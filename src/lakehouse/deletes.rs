@@ -129,7 +129,7 @@ pub async fn positions_of(
                 match probe {
                     Probe::Keep => {}
                     // Deleted before: neither replaced nor kept.
-                    _ if file.deleted.contains(&(pos as u64)) => {}
+                    _ if file.deleted.contains(pos as u64) => {}
                     Probe::Replace => hits.push(pos),
                     Probe::Repeated => out.kept_sharing += 1,
                 }

@@ -205,6 +205,21 @@ impl Default for TidyPolicy {
     }
 }
 
+/// Data files the runs table is tidied at: it gains one every run, and every run reads it
+/// whole before anything else (which rows to check), a footer (on S3 a request) a file; a
+/// rewrite is a few hundred small rows.
+pub const RUNS_TABLE_FILES: usize = 4;
+
+impl TidyPolicy {
+    /// The policy of the runs table: this one, with at most [`RUNS_TABLE_FILES`] data files.
+    pub fn for_runs_table(&self) -> Self {
+        Self {
+            max_data_files: self.max_data_files.min(RUNS_TABLE_FILES),
+            ..*self
+        }
+    }
+}
+
 /// A data file under this size is rewritten with the rest when a table is tidied: daily
 /// merge-on-read runs add one small file per table, which tidying merges.
 const SMALL_FILE: u64 = 64 * 1024 * 1024;
@@ -235,13 +250,65 @@ impl TidyPolicy {
     }
 }
 
-/// Tidies a table a run is due to tidy: its live rows in files that carry deletes or are
-/// small are rewritten together, the large clean files listed again, no delete files; one
-/// snapshot, same rows. A run does this inside its own publish (`etl`), so a daily job
-/// keeps its tables' files bounded without a separate maintenance job.
-pub(crate) async fn tidy(table: &mut Table, files: TableFiles) -> Result<Relisted> {
-    let rewrite = |f: &LiveFile| !f.deleted.is_empty() || f.size < SMALL_FILE;
+/// [`smallest_tier`] takes a larger file once the smaller ones hold this fraction of its rows
+/// (1/4): of the shares tried on ten years of daily one-row files at [`RUNS_TABLE_FILES`]
+/// (1/1 to 1/16), the one that copies fewest rows.
+const TIER_SHARE: u64 = 4;
+
+/// Which files a tidy rewrites besides those that carry deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Every small file: the table ends with a few large files (the star tables, whose
+    /// upserts leave deletes all over them).
+    Small,
+    /// The smallest files only ([`smallest_tier`]): for a table that grows by a small file a
+    /// run and is never upserted (the runs table), whose rows a rewrite of every small file
+    /// would copy again at every tidy.
+    SmallestTier,
+}
+
+/// Tidies a table a run is due to tidy: its live rows in files that carry deletes, and in
+/// the files `how` picks, are rewritten together, the other files listed again, no delete
+/// files; one snapshot, same rows. A run does this inside its own publish (`etl`), so a daily
+/// job keeps its tables' files bounded without a separate maintenance job.
+pub(crate) async fn tidy(table: &mut Table, files: TableFiles, how: Rewrite) -> Result<Relisted> {
+    let tier: HashSet<String> = match how {
+        Rewrite::Small => HashSet::new(),
+        Rewrite::SmallestTier => {
+            smallest_tier(files.files.iter().map(|f| (f.path.as_str(), f.live_rows())))
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        }
+    };
+    let rewrite = |f: &LiveFile| {
+        !f.deleted.is_empty()
+            || match how {
+                Rewrite::Small => f.size < SMALL_FILE,
+                Rewrite::SmallestTier => tier.contains(&f.path),
+            }
+    };
     relist_where(table, files, rewrite, "tidy").await
+}
+
+/// The files a tiered tidy merges, given each file's key and rows: the two smallest, then
+/// each next larger one while those taken hold at least a [`TIER_SHARE`]th of its rows. A
+/// large file is copied again only once the smaller ones have grown to a share of it, so a
+/// table of one-row files tidied at [`RUNS_TABLE_FILES`] copies a dozen rows a day over ten
+/// years, where copying every small file at each tidy copies the whole table every few days
+/// (the unit test below measures both).
+fn smallest_tier<K>(files: impl IntoIterator<Item = (K, u64)>) -> Vec<K> {
+    let mut files: Vec<(K, u64)> = files.into_iter().collect();
+    files.sort_by_key(|(_, rows)| *rows);
+    let (mut tier, mut rows) = (Vec::new(), 0u64);
+    for (key, n) in files {
+        if tier.len() >= 2 && rows.saturating_mul(TIER_SHARE) < n {
+            break;
+        }
+        rows += n;
+        tier.push(key);
+    }
+    tier
 }
 
 /// A table a run tidied ([`tidy`]).
@@ -399,4 +466,56 @@ pub(crate) async fn remove_orphans(
         removed += 1;
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten years of a runs table: a one-row file a day, tidied past [`RUNS_TABLE_FILES`]. The
+    /// files stay bounded, every row stays, and the rows copied stay a small multiple of the
+    /// days, where copying every small file at each tidy copies the whole table each time
+    /// (about days² / 8 rows).
+    #[test]
+    fn a_tiered_tidy_keeps_files_bounded_and_copies_a_row_a_few_times() {
+        let days = 3_650u64;
+        let mut files: Vec<u64> = vec![1];
+        let mut copied = 0u64;
+        for _ in 0..days {
+            files.push(1);
+            if files.len() <= RUNS_TABLE_FILES {
+                continue;
+            }
+            let tier = smallest_tier(files.iter().copied().enumerate());
+            assert!(tier.len() >= 2, "a tidy merges at least two files");
+            let merged: u64 = tier.iter().map(|&i| files[i]).sum();
+            copied += merged;
+            files = files
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !tier.contains(i))
+                .map(|(_, &rows)| rows)
+                .chain([merged])
+                .collect();
+            assert!(files.len() < RUNS_TABLE_FILES + 1, "{files:?}");
+        }
+        assert_eq!(files.iter().sum::<u64>(), days + 1);
+        assert!(copied <= days * 16, "{copied} rows copied in {days} days");
+    }
+
+    /// The tier: the two smallest, and larger ones only while the taken ones hold a quarter
+    /// of their rows.
+    #[test]
+    fn the_smallest_tier_takes_a_larger_file_only_once_it_is_matched() {
+        let tier = |rows: &[u64]| {
+            let mut t = smallest_tier(rows.iter().copied().enumerate());
+            t.sort_unstable();
+            t
+        };
+        assert_eq!(tier(&[360, 1, 1, 1, 1]), vec![1, 2, 3, 4]);
+        assert_eq!(tier(&[360, 40, 30, 1, 1]), vec![3, 4]);
+        assert_eq!(tier(&[360, 12, 6, 2, 1]), vec![1, 2, 3, 4]);
+        assert_eq!(tier(&[40, 10, 10]), vec![0, 1, 2]);
+        assert_eq!(tier(&[5]), vec![0]);
+    }
 }

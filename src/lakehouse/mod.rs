@@ -17,6 +17,7 @@ pub mod deletes;
 pub mod evolve;
 pub mod foreign;
 pub mod maintain;
+pub mod positions;
 pub mod restore;
 pub mod scan;
 
@@ -542,49 +543,70 @@ impl Lakehouse {
         Ok(reports)
     }
 
-    /// Tidies the one table most overdue under `policy` ([`maintain::tidy`]), if any: what a
-    /// run does in its own publish so its tables' files stay bounded. Returns the table and
-    /// what was done.
+    /// Tidies the one star table most overdue under `policy` ([`maintain::tidy`]), if any:
+    /// what a run does in its own publish so its tables' files stay bounded. Returns the
+    /// table and what was done. The runs table has its own ([`Self::tidy_if_overdue`]).
     pub async fn tidy_most_overdue(
         &self,
         policy: &maintain::TidyPolicy,
     ) -> Result<Option<maintain::Tidied>> {
         let mut most: Option<(usize, Table)> = None;
-        let names = crate::schema::tables()
-            .iter()
-            .chain([crate::schema::runs_table()])
-            .map(|d| d.name.as_str());
-        for name in names {
-            let Some(table) = self.load(name).await? else {
-                continue;
-            };
-            if table.metadata().current_snapshot_id.is_none() {
-                continue;
-            }
-            let manifests = table.manifests(None, None).await?;
-            match policy.overdue(&manifests) {
-                Some(debt) if most.as_ref().is_none_or(|(d, _)| debt > *d) => {
-                    most = Some((debt, table))
-                }
-                _ => {}
+        for def in crate::schema::tables() {
+            if let Some((debt, table)) = self.overdue(&def.name, policy).await?
+                && most.as_ref().is_none_or(|(d, _)| debt > *d)
+            {
+                most = Some((debt, table));
             }
         }
-        let Some((_, mut table)) = most else {
+        match most {
+            Some((_, table)) => Ok(Some(self.tidy(table, maintain::Rewrite::Small).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Tidies `table` if it is overdue under `policy`, rewriting the files `how` picks.
+    pub async fn tidy_if_overdue(
+        &self,
+        table: &str,
+        policy: &maintain::TidyPolicy,
+        how: maintain::Rewrite,
+    ) -> Result<Option<maintain::Tidied>> {
+        match self.overdue(table, policy).await? {
+            Some((_, table)) => Ok(Some(self.tidy(table, how).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The table `name` and how far past `policy` it is, when it is.
+    async fn overdue(
+        &self,
+        name: &str,
+        policy: &maintain::TidyPolicy,
+    ) -> Result<Option<(usize, Table)>> {
+        let Some(table) = self.load(name).await? else {
             return Ok(None);
         };
+        if table.metadata().current_snapshot_id.is_none() {
+            return Ok(None);
+        }
+        let manifests = table.manifests(None, None).await?;
+        Ok(policy.overdue(&manifests).map(|debt| (debt, table)))
+    }
+
+    async fn tidy(&self, mut table: Table, how: maintain::Rewrite) -> Result<maintain::Tidied> {
         let name = table.identifier().name().to_string();
         let files = scan::TableFiles::load(&table).await?;
-        let done = maintain::tidy(&mut table, files)
+        let done = maintain::tidy(&mut table, files, how)
             .await
             .map_err(|e| match e {
                 Error::Iceberg(e) => self.commit_error(&name, e),
                 other => other,
             })?;
-        Ok(Some(maintain::Tidied {
+        Ok(maintain::Tidied {
             table: name,
             files_rewritten: done.files_rewritten,
             rows_dropped: done.rows_dropped,
-        }))
+        })
     }
 
     /// Expires, on every table once `batch` or more of its snapshots are older than `keep`,

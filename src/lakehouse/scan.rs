@@ -11,7 +11,7 @@
 //! a row a position delete removed.
 
 use std::any::Any;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array, StringArray};
@@ -41,6 +41,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::file::metadata::ParquetMetaDataReader;
 
+use super::positions::Positions;
 use crate::{Error, Result};
 
 /// One live data file and the positions deleted from it.
@@ -53,7 +54,7 @@ pub struct LiveFile {
     /// Rows written to the file, deleted ones included.
     pub record_count: u64,
     /// Positions (row numbers) deleted from it.
-    pub deleted: BTreeSet<u64>,
+    pub deleted: Positions,
     /// The manifest's entry for the file, to list it again unchanged (compaction).
     pub data_file: DataFile,
     /// Set when `deleted` is not empty: the rows to read, per row group.
@@ -235,7 +236,7 @@ impl TableFiles {
             let same_file = earlier.get(file.file_path().as_str()).copied();
             out.files.push(out.live_file(file, gone, same_file).await?);
         }
-        if let Some((path, _)) = deleted.into_iter().next() {
+        if let Some(path) = deleted.keys().min() {
             return Err(Error::Schema(format!(
                 "{}: a position delete refers to {path}, which is not a live data file",
                 table.identifier()
@@ -250,7 +251,7 @@ impl TableFiles {
     async fn live_file(
         &self,
         file: DataFile,
-        gone: BTreeSet<u64>,
+        gone: Positions,
         earlier: Option<&LiveFile>,
     ) -> Result<LiveFile> {
         let size = *file.file_size_in_bytes() as u64;
@@ -325,7 +326,7 @@ impl TableFiles {
                 removed.push(old.clone());
                 continue;
             };
-            let newly: BTreeSet<u64> = new.deleted.difference(&old.deleted).copied().collect();
+            let newly = new.deleted.difference(&old.deleted);
             if newly.is_empty() {
                 continue;
             }
@@ -364,27 +365,35 @@ async fn deletions(
     table: &Table,
     delete_files: &[String],
     base: Option<&TableFiles>,
-) -> Result<BTreeMap<String, BTreeSet<u64>>> {
-    let mut deleted = BTreeMap::new();
+) -> Result<HashMap<String, Positions>> {
     let mut known = HashSet::new();
+    let mut from_base = HashMap::new();
     if let Some(base) = base {
         known.extend(base.delete_files.iter().map(String::as_str));
         for file in base.files.iter().filter(|f| !f.deleted.is_empty()) {
-            deleted.insert(strip_prefix(&file.path), file.deleted.clone());
+            from_base.insert(strip_prefix(&file.path), file.deleted.clone());
         }
     }
+    let mut read: HashMap<String, Vec<u64>> = HashMap::new();
     for path in delete_files.iter().filter(|p| !known.contains(p.as_str())) {
         let bytes = get(table, path).await?;
-        read_position_deletes(bytes, path, &mut deleted)?;
+        read_position_deletes(bytes, path, &mut read)?;
     }
-    Ok(deleted)
+    // A file the new delete files do not touch keeps the base's positions as they are.
+    for (path, mut positions) in read {
+        if let Some(earlier) = from_base.get(&path) {
+            positions.extend_from_slice(earlier.as_slice());
+        }
+        from_base.insert(path, Positions::from_unsorted(positions));
+    }
+    Ok(from_base)
 }
 
 /// Reads a position delete file (`file_path`, `pos`) into `into`, keyed by stripped path.
 fn read_position_deletes(
     bytes: bytes::Bytes,
     path: &str,
-    into: &mut BTreeMap<String, BTreeSet<u64>>,
+    into: &mut HashMap<String, Vec<u64>>,
 ) -> Result<()> {
     let bad = |what: String| Error::corrupt(format!("position delete file {path}"), what);
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
@@ -401,13 +410,23 @@ fn read_position_deletes(
             .column_by_name("pos")
             .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
             .ok_or_else(|| bad("no long column pos".into()))?;
-        for i in 0..batch.num_rows() {
-            if paths.is_null(i) || positions.is_null(i) || positions.value(i) < 0 {
-                return Err(bad(format!("row {i} is null or negative")));
+        // Rows come sorted by path (the spec asks writers to): each run of one path is
+        // looked up once.
+        let invalid = |i: usize| bad(format!("row {i} is null or negative"));
+        let mut i = 0;
+        while i < batch.num_rows() {
+            if paths.is_null(i) {
+                return Err(invalid(i));
             }
-            into.entry(strip_prefix(paths.value(i)))
-                .or_default()
-                .insert(positions.value(i) as u64);
+            let file = paths.value(i);
+            let list = into.entry(strip_prefix(file)).or_default();
+            while i < batch.num_rows() && !paths.is_null(i) && paths.value(i) == file {
+                if positions.is_null(i) || positions.value(i) < 0 {
+                    return Err(invalid(i));
+                }
+                list.push(positions.value(i) as u64);
+                i += 1;
+            }
         }
     }
     Ok(())
@@ -454,12 +473,16 @@ enum Pick {
 
 /// The rows to read per row group (`groups`: rows in each) of a data file, given
 /// `positions` and what to do with them.
-fn access_plan(groups: &[u64], positions: &BTreeSet<u64>, pick: Pick) -> ParquetAccessPlan {
+fn access_plan(groups: &[u64], positions: &Positions, pick: Pick) -> ParquetAccessPlan {
     let mut plan = ParquetAccessPlan::new_all(groups.len());
     let mut start = 0u64;
     for (i, &rows) in groups.iter().enumerate() {
         let end = start + rows;
-        let in_group: Vec<u64> = positions.range(start..end).map(|p| p - start).collect();
+        let in_group: Vec<u64> = positions
+            .range(start, end)
+            .iter()
+            .map(|p| p - start)
+            .collect();
         let (listed, rest) = match pick {
             Pick::Skip => (RowSelector::skip(1), RowSelector::select as fn(usize) -> _),
             Pick::Only => (RowSelector::select(1), RowSelector::skip as fn(usize) -> _),
