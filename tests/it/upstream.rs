@@ -437,3 +437,65 @@ fn parquet_errors_reach_arrow_as_text_only() {
     let e = gamelake::Error::Arrow(arrow);
     assert_eq!(e.kind(), gamelake::ErrorKind::Other);
 }
+
+/// Left as is: a transaction builds a snapshot per operation, its append and its replace each
+/// from the same table state (the same sequence number), which the catalog refuses; and a
+/// replace writes data manifests only. So no one commit can rewrite some data files and put
+/// the rest under a fresh delete file; a tidy rewrites every file that carries deletes
+/// (`lakehouse::maintain::tidy`), at gamelake's sizes the whole table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_appends_and_replaces_in_snapshots_of_their_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let def = schema::table("bridge_game_genre").expect("def");
+    lake.append(def, pairs("bridge_game_genre", &[(1, 1), (2, 2)]))
+        .await
+        .expect("append");
+    let mut table = lake
+        .load("bridge_game_genre")
+        .await
+        .expect("load")
+        .expect("table");
+    let kept: Vec<_> = gamelake::lakehouse::scan::TableFiles::load(&table)
+        .await
+        .expect("files")
+        .files
+        .into_iter()
+        .map(|f| f.data_file)
+        .collect();
+    let rows = pairs("bridge_game_genre", &[(3, 3)]);
+    let added = iceberg_rust::arrow::write::write_parquet_partitioned(
+        &table,
+        futures::stream::iter(vec![Ok(rows)]),
+        None,
+    )
+    .await
+    .expect("write");
+    let before = table.metadata().snapshots.len();
+    let committed = table
+        .new_transaction(None)
+        .append_data(added)
+        .replace_with_lineage(kept, std::collections::HashMap::new())
+        .commit()
+        .await;
+    let refused = match committed {
+        Err(e) => gamelake::catalog::is_conflict(&e),
+        Ok(()) => false,
+    };
+    assert!(
+        refused,
+        "an append and a replace now commit together: if in one snapshot, a tidy could \
+         rewrite only the small files and keep the large ones under one fresh delete file \
+         (lakehouse::maintain::tidy)"
+    );
+    let table = lake
+        .load("bridge_game_genre")
+        .await
+        .expect("load")
+        .expect("table");
+    assert_eq!(
+        table.metadata().snapshots.len(),
+        before,
+        "a refused commit left a snapshot"
+    );
+}
