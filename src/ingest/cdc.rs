@@ -32,7 +32,7 @@ use crate::{Error, Result};
 
 /// What the state holds of one game: its latest `updated` (micros since the epoch) and the
 /// `added` count of that version (saturated to `u32`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Held {
     updated: i64,
     added: u32,

@@ -206,8 +206,8 @@ impl Default for TidyPolicy {
 }
 
 /// Data files the runs table is tidied at: it gains one every run, and every run reads it
-/// whole before anything else (which rows to check), a footer (on S3 a request) a file; a
-/// rewrite is a few hundred small rows.
+/// whole before anything else (which rows to check), a footer (on S3 a request) a file. Its
+/// tidy merges only its smallest files ([`Rewrite::SmallestTier`]).
 pub const RUNS_TABLE_FILES: usize = 4;
 
 impl TidyPolicy {
