@@ -379,7 +379,8 @@ async fn deletions(
         let bytes = get(table, path).await?;
         read_position_deletes(bytes, path, &mut read)?;
     }
-    // A file the new delete files do not touch keeps the base's positions as they are.
+    // A file the new delete files touch gets the base's positions and theirs, sorted anew;
+    // the others keep the base's as they are (shared, not copied).
     for (path, mut positions) in read {
         if let Some(earlier) = from_base.get(&path) {
             positions.extend_from_slice(earlier.as_slice());
