@@ -47,7 +47,7 @@ use crate::catalog::staged::{Fence, PublishMode};
 use crate::checks::{self, CheckResult, Expectations};
 use crate::ingest::IngestReport;
 use crate::keyset::KeySet;
-use crate::lakehouse::maintain::{Expired, Rewrite, Tidied, TidyPolicy};
+use crate::lakehouse::maintain::{Expired, Tidied, TidyPolicy};
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::lease::LeaseFence;
 use crate::progress::Progress;
@@ -405,11 +405,13 @@ async fn tidy(staged: &Lakehouse, policy: &TidyPolicy) -> Result<Option<Tidied>>
 /// Tidies the runs table when it is overdue under its own policy
 /// ([`TidyPolicy::for_runs_table`]), staged with the run: besides the star table a run tidies,
 /// and on full-check days too, as it costs little: only its smallest files are merged
-/// ([`Rewrite::SmallestTier`]), not the year of rows in its large ones.
+/// (`maintain::tidy`), not the year of rows in its large ones.
 async fn tidy_runs_table(staged: &Lakehouse, policy: &TidyPolicy) -> Result<()> {
     let runs = &crate::schema::runs_table().name;
-    let (policy, how) = (policy.for_runs_table(), Rewrite::SmallestTier);
-    if let Some(t) = staged.tidy_if_overdue(runs, &policy, how).await? {
+    if let Some(t) = staged
+        .tidy_if_overdue(runs, &policy.for_runs_table())
+        .await?
+    {
         tracing::debug!(table = t.table, files = t.files_rewritten, "tidied");
     }
     Ok(())

@@ -29,6 +29,7 @@ use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use super::rewrite;
 use super::scan::{IcebergScan, LiveFile, TableFiles};
 use crate::{Error, Result};
 
@@ -206,8 +207,7 @@ impl Default for TidyPolicy {
 }
 
 /// Data files the runs table is tidied at: it gains one every run, and every run reads it
-/// whole before anything else (which rows to check), a footer (on S3 a request) a file. Its
-/// tidy merges only its smallest files ([`Rewrite::SmallestTier`]).
+/// whole before anything else (which rows to check), a footer (on S3 a request) a file.
 pub const RUNS_TABLE_FILES: usize = 4;
 
 impl TidyPolicy {
@@ -219,10 +219,6 @@ impl TidyPolicy {
         }
     }
 }
-
-/// A data file under this size is rewritten with the rest when a table is tidied: daily
-/// merge-on-read runs add one small file per table, which tidying merges.
-const SMALL_FILE: u64 = 64 * 1024 * 1024;
 
 impl TidyPolicy {
     /// How far past the policy a snapshot is (its delete files plus data files), `None`
@@ -255,38 +251,25 @@ impl TidyPolicy {
 /// (1/1 to 1/16), the one that copies fewest rows.
 const TIER_SHARE: u64 = 4;
 
-/// Which files a tidy rewrites besides those that carry deletes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rewrite {
-    /// Every small file: the table ends with a few large files (the star tables, whose
-    /// upserts leave deletes all over them).
-    Small,
-    /// The smallest files only ([`smallest_tier`]): for a table that grows by a small file a
-    /// run and is never upserted (the runs table), whose rows a rewrite of every small file
-    /// would copy again at every tidy.
-    SmallestTier,
-}
-
-/// Tidies a table a run is due to tidy: its live rows in files that carry deletes, and in
-/// the files `how` picks, are rewritten together, the other files listed again, no delete
-/// files; one snapshot, same rows. A run does this inside its own publish (`etl`), so a daily
-/// job keeps its tables' files bounded without a separate maintenance job.
-pub(crate) async fn tidy(table: &mut Table, files: TableFiles, how: Rewrite) -> Result<Relisted> {
-    let tier: HashSet<String> = match how {
-        Rewrite::Small => HashSet::new(),
-        Rewrite::SmallestTier => {
-            smallest_tier(files.files.iter().map(|f| (f.path.as_str(), f.live_rows())))
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        }
-    };
+/// Tidies a table a run is due to tidy, in one snapshot that reads the same: its smallest
+/// files ([`smallest_tier`]) and every file more than `delete_threshold` of whose rows are
+/// deleted are rewritten together without their deleted rows; the other files are listed
+/// again as they are, and the positions deleted from them gathered into one fresh delete
+/// file. A run does this inside its own publish (`etl`), so a daily job keeps its tables'
+/// files bounded without a separate maintenance job, and its large files are copied only
+/// when their deletes or the files merged beside them make it worth it, not at every tidy.
+pub(crate) async fn tidy(
+    table: &mut Table,
+    files: TableFiles,
+    delete_threshold: f64,
+) -> Result<Relisted> {
+    let tier: HashSet<String> =
+        smallest_tier(files.files.iter().map(|f| (f.path.as_str(), f.live_rows())))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
     let rewrite = |f: &LiveFile| {
-        !f.deleted.is_empty()
-            || match how {
-                Rewrite::Small => f.size < SMALL_FILE,
-                Rewrite::SmallestTier => tier.contains(&f.path),
-            }
+        tier.contains(&f.path) || f.deleted.len() as f64 > delete_threshold * f.record_count as f64
     };
     relist_where(table, files, rewrite, "tidy").await
 }
@@ -344,14 +327,16 @@ pub struct Relisted {
 }
 
 /// Commits the table's live contents as its whole contents, in one snapshot of fresh
-/// manifests: the data files that carry position deletes are rewritten without the deleted
-/// rows, the others listed again unchanged, no delete files. The table reads the same before
-/// and after. `why` goes in the snapshot summary (`gamelake.maintenance`).
+/// manifests ([`rewrite::commit`]): the data files that carry position deletes are rewritten
+/// without the deleted rows, the others listed again unchanged, no delete files. The table
+/// reads the same before and after. `why` goes in the snapshot summary
+/// (`gamelake.maintenance`).
 pub(crate) async fn relist(table: &mut Table, files: TableFiles, why: &str) -> Result<Relisted> {
     relist_where(table, files, |f| !f.deleted.is_empty(), why).await
 }
 
-/// [`relist`], rewriting the data files `rewrite` picks (the others are listed again).
+/// [`relist`], rewriting the data files `rewrite` picks; the others are listed again, and
+/// the positions deleted from them written to one fresh delete file.
 async fn relist_where(
     table: &mut Table,
     files: TableFiles,
@@ -383,15 +368,20 @@ async fn relist_where(
             )));
         }
     }
+    // The positions deleted from the files listed again stay deleted, in one fresh file.
+    let kept_deletes: Vec<(String, Vec<i64>)> =
+        untouched.iter().filter_map(LiveFile::deletions).collect();
+    let mut deletes = Vec::new();
+    if !kept_deletes.is_empty() {
+        deletes.push(super::deletes::write_position_deletes(table, &kept_deletes).await?);
+    }
     new_files.extend(untouched.into_iter().map(|f| f.data_file));
-    table
-        .new_transaction(None)
-        .replace_with_lineage(
-            new_files,
-            HashMap::from([("gamelake.maintenance".to_string(), why.to_string())]),
-        )
-        .commit()
-        .await?;
+    let contents = rewrite::Contents {
+        data: new_files,
+        deletes,
+    };
+    let summary = HashMap::from([("gamelake.maintenance".to_string(), why.to_string())]);
+    rewrite::commit(table, contents, summary).await?;
     Ok(Relisted {
         files_rewritten: affected.len(),
         rows_dropped: affected.iter().map(|f| f.deleted.len() as u64).sum(),

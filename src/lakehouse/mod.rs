@@ -19,6 +19,7 @@ pub mod foreign;
 pub mod maintain;
 pub mod positions;
 pub mod restore;
+pub mod rewrite;
 pub mod scan;
 
 use std::collections::{HashMap, HashSet};
@@ -559,20 +560,19 @@ impl Lakehouse {
             }
         }
         match most {
-            Some((_, table)) => Ok(Some(self.tidy(table, maintain::Rewrite::Small).await?)),
+            Some((_, table)) => Ok(Some(self.tidy(table, policy).await?)),
             None => Ok(None),
         }
     }
 
-    /// Tidies `table` if it is overdue under `policy`, rewriting the files `how` picks.
+    /// Tidies `table` if it is overdue under `policy`.
     pub async fn tidy_if_overdue(
         &self,
         table: &str,
         policy: &maintain::TidyPolicy,
-        how: maintain::Rewrite,
     ) -> Result<Option<maintain::Tidied>> {
         match self.overdue(table, policy).await? {
-            Some((_, table)) => Ok(Some(self.tidy(table, how).await?)),
+            Some((_, table)) => Ok(Some(self.tidy(table, policy).await?)),
             None => Ok(None),
         }
     }
@@ -593,10 +593,14 @@ impl Lakehouse {
         Ok(policy.overdue(&manifests).map(|debt| (debt, table)))
     }
 
-    async fn tidy(&self, mut table: Table, how: maintain::Rewrite) -> Result<maintain::Tidied> {
+    async fn tidy(
+        &self,
+        mut table: Table,
+        policy: &maintain::TidyPolicy,
+    ) -> Result<maintain::Tidied> {
         let name = table.identifier().name().to_string();
         let files = scan::TableFiles::load(&table).await?;
-        let done = maintain::tidy(&mut table, files, how)
+        let done = maintain::tidy(&mut table, files, policy.delete_threshold)
             .await
             .map_err(|e| match e {
                 Error::Iceberg(e) => self.commit_error(&name, e),

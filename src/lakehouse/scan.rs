@@ -72,6 +72,16 @@ impl LiveFile {
         self.record_count - self.deleted.len() as u64
     }
 
+    /// Its path and deleted positions, as [`super::deletes::write_position_deletes`] takes
+    /// them; `None` when no row of it is deleted.
+    pub fn deletions(&self) -> Option<(String, Vec<i64>)> {
+        if self.deleted.is_empty() {
+            return None;
+        }
+        let positions = self.deleted.as_slice().iter().map(|&p| p as i64).collect();
+        Some((self.path.clone(), positions))
+    }
+
     /// Rows a scan of this file yields.
     fn rows_read(&self) -> u64 {
         self.only.unwrap_or_else(|| self.live_rows())

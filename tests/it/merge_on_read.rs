@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::deletes::RowChange;
+use gamelake::lakehouse::maintain::TidyPolicy;
 use gamelake::lakehouse::scan::TableFiles;
 use gamelake::schema::{self, TableDef};
 
@@ -147,4 +148,172 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     }
     assert_eq!(t["sums"]["game_key"].as_i64(), Some(game_sum));
     assert_eq!(t["sums"]["tag_key"].as_i64(), Some(tag_sum));
+}
+
+/// Game `g`'s genre in [`a_tidy_keeps_a_large_file_and_gathers_its_deletes_into_one_file`]:
+/// its first, or `version`'s.
+fn genre(g: i64, version: i64) -> (i64, i64) {
+    (g, g % 7 + 100 * version)
+}
+
+/// Replaces the genre of `games` (version `version`) and adds game `new`.
+async fn change(lake: &Lakehouse, games: std::ops::RangeInclusive<i64>, version: i64, new: i64) {
+    let bridge = schema::table("bridge_game_genre").expect("def");
+    let mut rows: Vec<(i64, i64)> = games.clone().map(|g| genre(g, version)).collect();
+    rows.push(genre(new, 0));
+    lake.upsert(
+        bridge,
+        "game_key",
+        &games.collect(),
+        Some(support::pairs("bridge_game_genre", &rows)),
+        &|_| Vec::new(),
+    )
+    .await
+    .expect("upsert");
+}
+
+/// Every (game, genre) pair of `bridge_game_genre`, as gamelake reads it, sorted.
+async fn genre_pairs(lake: &Lakehouse) -> Vec<String> {
+    support::sql_strings(
+        lake,
+        "SELECT concat(game_key, ':', genre_key) FROM rawg.bridge_game_genre \
+         ORDER BY game_key, genre_key",
+    )
+    .await
+}
+
+/// A run's tidy merges a table's small files and lists its large file again as it is, the
+/// positions deleted from it gathered into one fresh delete file in the same snapshot
+/// (`lakehouse::rewrite`): the large file is copied only once enough of it is deleted. The
+/// table reads the same in gamelake, pyiceberg, DuckDB (every snapshot, by time travel) and
+/// Spark, and iceberg-rust's next append builds on the tidied manifests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tidy_keeps_a_large_file_and_gathers_its_deletes_into_one_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let (_wh, lake) = support::open(&root).await;
+    let name = "bridge_game_genre";
+    let bridge = schema::table(name).expect("def");
+    let first: Vec<(i64, i64)> = (1..=1000).map(|g| genre(g, 0)).collect();
+    lake.append(bridge, support::pairs(name, &first))
+        .await
+        .expect("append");
+    let files = async || {
+        let table = lake.load(name).await.expect("load").expect("table");
+        TableFiles::load(&table).await.expect("files")
+    };
+    let large = files().await.files[0].path.clone();
+    // Nine days, each replacing ten games of the large file and adding one: nine small
+    // files and nine delete files, 9% of the large file deleted (under the 10% past which a
+    // tidy copies a file).
+    for day in 0..9 {
+        change(&lake, day * 10 + 1..=day * 10 + 10, 1, 2000 + day).await;
+    }
+    let policy = TidyPolicy::default();
+    let before = genre_pairs(&lake).await;
+    let parent = lake.infos().await.expect("infos");
+    let tidied = lake
+        .tidy_if_overdue(name, &policy)
+        .await
+        .expect("tidy")
+        .expect("nine delete files are past the policy");
+    assert_eq!((tidied.files_rewritten, tidied.rows_dropped), (9, 0));
+    let after = files().await;
+    let paths: Vec<&str> = after.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.contains(&large.as_str()), "the large file was copied");
+    let kept = after.files.iter().find(|f| f.path == large).expect("large");
+    assert_eq!((after.delete_files.len(), kept.deleted.len()), (1, 90));
+    assert_eq!(
+        genre_pairs(&lake).await,
+        before,
+        "the tidy changed the rows"
+    );
+    let table = lake.load(name).await.expect("load").expect("table");
+    let snapshot = table
+        .metadata()
+        .current_snapshot(None)
+        .expect("snapshot")
+        .expect("current");
+    assert_eq!(
+        snapshot.summary().operation,
+        iceberg_rust::spec::snapshot::Operation::Replace
+    );
+    let parent_id = parent.iter().find(|t| t.name == name).expect("info");
+    assert_eq!(snapshot.parent_snapshot_id(), &parent_id.snapshot_id);
+    let manifests = table.manifests(None, None).await.expect("manifests");
+    let contents: Vec<_> = manifests.iter().map(|m| m.content).collect();
+    use iceberg_rust::spec::manifest_list::Content;
+    assert_eq!(contents, [Content::Data, Content::Deletes]);
+
+    // The next upsert appends to the tidied manifests; then more of the large file goes
+    // (12%) and the next tidy copies it without its deleted rows: no delete file is left.
+    change(&lake, 91..=120, 2, 3000).await;
+    let due_now = TidyPolicy {
+        max_delete_files: 0,
+        ..policy
+    };
+    let again = lake
+        .tidy_if_overdue(name, &due_now)
+        .await
+        .expect("tidy")
+        .expect("due");
+    assert_eq!(again.rows_dropped, 120, "{again:?}");
+    let last = files().await;
+    assert!(last.delete_files.is_empty(), "{:?}", last.delete_files);
+    assert!(last.files.iter().all(|f| f.path != large));
+    let want: Vec<String> = (1..=1000)
+        .map(|g| {
+            genre(
+                g,
+                if g <= 90 {
+                    1
+                } else if g <= 120 {
+                    2
+                } else {
+                    0
+                },
+            )
+        })
+        .chain((0..9).map(|d| genre(2000 + d, 0)))
+        .chain([genre(3000, 0)])
+        .map(|(g, k)| format!("{g}:{k}"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut got = genre_pairs(&lake).await;
+    got.sort();
+    assert_eq!(got, want);
+
+    // The other readers: pyiceberg and DuckDB read every snapshot alike, Spark the last.
+    let seen = support::pyiceberg_read_with(&root, &["history"]);
+    let t = &seen[name];
+    assert_eq!(t["rows"].as_u64(), Some(want.len() as u64));
+    for s in t["history"].as_array().expect("history") {
+        assert_eq!(s["rows"], s["duckdb_rows"], "{s}");
+    }
+    let after_tidy = t["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|s| s["snapshot_id"].as_i64() == Some(*snapshot.snapshot_id()))
+        .expect("the first tidy's snapshot");
+    assert_eq!(after_tidy["rows"].as_u64(), Some(before.len() as u64));
+    let spark = crate::support::engines::SparkCatalog::Embedded(&root);
+    let sql = format!("SELECT count(*), sum(game_key), sum(genre_key) FROM gamelake.rawg.{name}");
+    let answered = crate::support::engines::spark_sql(&spark, &[sql]);
+    let ours = support::sql_i64(
+        &lake,
+        &format!(
+            "SELECT v FROM (SELECT 1 AS o, count(*) AS v FROM rawg.{name} UNION ALL \
+             SELECT 2, sum(game_key) FROM rawg.{name} UNION ALL \
+             SELECT 3, sum(genre_key) FROM rawg.{name}) ORDER BY o"
+        ),
+    )
+    .await;
+    let theirs: Vec<i64> = answered[0][0]
+        .iter()
+        .map(|v| v.as_i64().expect("a number"))
+        .collect();
+    assert_eq!(theirs, ours, "Spark");
 }
