@@ -51,6 +51,32 @@ impl Positions {
         &self.0[from..to]
     }
 
+    /// These and `more` (in any order, repeats allowed), merged in one pass: a run's new
+    /// delete file adds a few positions to a file that carries many, which sorting them all
+    /// again would pay for in full.
+    pub fn with(&self, more: Vec<u64>) -> Positions {
+        let more = Positions::from_unsorted(more);
+        let (mut a, mut b) = (self.0.iter().peekable(), more.0.iter().peekable());
+        let mut out = Vec::with_capacity(self.len() + more.len());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) if x < y => a.next(),
+                (Some(&&x), Some(&&y)) if y < x => b.next(),
+                (Some(_), Some(_)) => {
+                    b.next();
+                    a.next()
+                }
+                (Some(_), None) => a.next(),
+                (None, _) => b.next(),
+            };
+            match next {
+                Some(&p) => out.push(p),
+                None => break,
+            }
+        }
+        Positions(out.into())
+    }
+
     /// The positions that are not in `other`.
     pub fn difference(&self, other: &Positions) -> Positions {
         if Arc::ptr_eq(&self.0, &other.0) {
@@ -93,6 +119,7 @@ mod tests {
         for _ in 0..200 {
             let a: Vec<u64> = (0..next(60)).map(|_| next(100)).collect();
             let b: Vec<u64> = (0..next(60)).map(|_| next(100)).collect();
+            let b_unsorted = b.clone();
             let (pa, pb) = (
                 Positions::from_unsorted(a.clone()),
                 Positions::from_unsorted(b.clone()),
@@ -112,6 +139,8 @@ mod tests {
             let within: Vec<u64> = sa.range(lo..hi).copied().collect();
             assert_eq!(pa.range(lo, hi), within);
             assert_eq!(pa == pb, sa == sb);
+            let union: Vec<u64> = sa.union(&sb).copied().collect();
+            assert_eq!(pa.with(b_unsorted.clone()).as_slice(), union);
         }
     }
 }

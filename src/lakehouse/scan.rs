@@ -389,13 +389,14 @@ async fn deletions(
         let bytes = get(table, path).await?;
         read_position_deletes(bytes, path, &mut read)?;
     }
-    // A file the new delete files touch gets the base's positions and theirs, sorted anew;
-    // the others keep the base's as they are (shared, not copied).
-    for (path, mut positions) in read {
-        if let Some(earlier) = from_base.get(&path) {
-            positions.extend_from_slice(earlier.as_slice());
-        }
-        from_base.insert(path, Positions::from_unsorted(positions));
+    // A file the new delete files touch gets the base's positions and theirs, merged; the
+    // others keep the base's as they are (shared, not copied).
+    for (path, positions) in read {
+        let merged = match from_base.get(&path) {
+            Some(earlier) => earlier.with(positions),
+            None => Positions::from_unsorted(positions),
+        };
+        from_base.insert(path, merged);
     }
     Ok(from_base)
 }
