@@ -140,7 +140,7 @@ mod tests {
             assert_eq!(pa.range(lo, hi), within);
             assert_eq!(pa == pb, sa == sb);
             let union: Vec<u64> = sa.union(&sb).copied().collect();
-            assert_eq!(pa.with(b_unsorted.clone()).as_slice(), union);
+            assert_eq!(pa.with(b_unsorted).as_slice(), union);
         }
     }
 }
