@@ -192,7 +192,8 @@ pub struct TidyPolicy {
     pub max_delete_files: usize,
     /// Due when it has more data files than this.
     pub max_data_files: usize,
-    /// Due when deleted rows exceed this share of its rows.
+    /// Due when deleted rows exceed this share of its rows; and a tidy copies a data file
+    /// once more than this share of its own rows is deleted ([`tidy`]).
     pub delete_threshold: f64,
 }
 

@@ -11,9 +11,7 @@
 use std::collections::HashMap;
 
 use iceberg_rust::catalog::commit::{CommitTable, TableRequirement, TableUpdate};
-use iceberg_rust::spec::snapshot::{
-    Operation, Snapshot, SnapshotBuilder, SnapshotReference, SnapshotRetention, Summary,
-};
+use iceberg_rust::spec::snapshot::{Operation, Snapshot, SnapshotBuilder, Summary};
 use iceberg_rust::spec::table_metadata::TableMetadata;
 use iceberg_rust::table::Table;
 
@@ -28,9 +26,6 @@ pub(crate) fn reuse_files(
     schema_id: i32,
     note: (String, String),
 ) -> Result<(Option<TableRequirement>, Vec<TableUpdate>)> {
-    let current = metadata
-        .current_snapshot(None)
-        .map_err(|e| Error::Schema(e.to_string()))?;
     // The totals carry over so the next snapshot's summary counts on from them.
     let summary = from
         .summary()
@@ -49,25 +44,7 @@ pub(crate) fn reuse_files(
             other: summary,
         })
         .with_schema_id(schema_id);
-    if let Some(c) = current {
-        builder.with_parent_snapshot_id(*c.snapshot_id());
-    }
-    let snapshot = builder.build().map_err(|e| Error::Schema(e.to_string()))?;
-    let requirement = current.map(|c| TableRequirement::AssertRefSnapshotId {
-        r#ref: "main".to_string(),
-        snapshot_id: *c.snapshot_id(),
-    });
-    let set_main = TableUpdate::SetSnapshotRef {
-        ref_name: "main".to_string(),
-        snapshot_reference: SnapshotReference {
-            snapshot_id: *snapshot.snapshot_id(),
-            retention: SnapshotRetention::default(),
-        },
-    };
-    Ok((
-        requirement,
-        vec![TableUpdate::AddSnapshot { snapshot }, set_main],
-    ))
+    super::rewrite::next_on_main(metadata, &mut builder)
 }
 
 /// Restores `table` to snapshot `from` (a new snapshot of its files) and sets `properties`,

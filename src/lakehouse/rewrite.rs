@@ -85,15 +85,10 @@ pub async fn commit(
     }
     let manifest_list = new.manifest_list(table, &manifests, current).await?;
     let summary = totals(&contents).into_iter().chain(summary).collect();
-    let updates = new.updates(manifest_list, current, summary)?;
+    let mut builder = new.snapshot(manifest_list, summary);
     // The table must still be at the snapshot the contents were read from.
-    let requirements = current
-        .map(|snapshot_id| TableRequirement::AssertRefSnapshotId {
-            r#ref: "main".to_string(),
-            snapshot_id,
-        })
-        .into_iter()
-        .collect();
+    let (requirement, updates) = next_on_main(metadata, &mut builder)?;
+    let requirements = requirement.into_iter().collect();
     *table = table
         .catalog()
         .update_table(CommitTable {
@@ -103,6 +98,39 @@ pub async fn commit(
         })
         .await?;
     Ok(())
+}
+
+/// The updates that add the snapshot `builder` describes as `main`'s next, its parent the
+/// current snapshot, and the requirement that `main` is still there (so the commit fails
+/// when another writer moved it). Every snapshot gamelake builds itself commits this way
+/// (here, `restore`, `evolve`).
+pub(crate) fn next_on_main(
+    metadata: &TableMetadata,
+    builder: &mut SnapshotBuilder,
+) -> Result<(Option<TableRequirement>, Vec<TableUpdate>)> {
+    let current = metadata
+        .current_snapshot(None)
+        .map_err(IcebergError::from)?
+        .map(|s| *s.snapshot_id());
+    if let Some(parent) = current {
+        builder.with_parent_snapshot_id(parent);
+    }
+    let snapshot = builder.build().map_err(IcebergError::from)?;
+    let requirement = current.map(|snapshot_id| TableRequirement::AssertRefSnapshotId {
+        r#ref: "main".to_string(),
+        snapshot_id,
+    });
+    let set_main = TableUpdate::SetSnapshotRef {
+        ref_name: "main".to_string(),
+        snapshot_reference: SnapshotReference {
+            snapshot_id: *snapshot.snapshot_id(),
+            retention: SnapshotRetention::default(),
+        },
+    };
+    Ok((
+        requirement,
+        vec![TableUpdate::AddSnapshot { snapshot }, set_main],
+    ))
 }
 
 /// Refuses what this module cannot commit: a format v1 table, or a file given in the wrong
@@ -222,14 +250,8 @@ impl NewSnapshot<'_> {
         })
     }
 
-    /// The updates that add the snapshot (its manifest list at `manifest_list`, `parent`
-    /// its parent) and make it `main`'s.
-    fn updates(
-        &self,
-        manifest_list: String,
-        parent: Option<i64>,
-        summary: HashMap<String, String>,
-    ) -> Result<Vec<TableUpdate>> {
+    /// The snapshot, its manifest list at `manifest_list`.
+    fn snapshot(&self, manifest_list: String, summary: HashMap<String, String>) -> SnapshotBuilder {
         let mut builder = SnapshotBuilder::default();
         builder
             .with_snapshot_id(self.id)
@@ -240,18 +262,7 @@ impl NewSnapshot<'_> {
                 operation: Operation::Replace,
                 other: summary,
             });
-        if let Some(parent) = parent {
-            builder.with_parent_snapshot_id(parent);
-        }
-        let snapshot = builder.build().map_err(IcebergError::from)?;
-        let set_main = TableUpdate::SetSnapshotRef {
-            ref_name: "main".to_string(),
-            snapshot_reference: SnapshotReference {
-                snapshot_id: self.id,
-                retention: SnapshotRetention::default(),
-            },
-        };
-        Ok(vec![TableUpdate::AddSnapshot { snapshot }, set_main])
+        builder
     }
 
     /// Writes the manifest list of `manifests`; returns its location.
