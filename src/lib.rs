@@ -36,8 +36,9 @@
 //! Modules, in layers from the bottom up (a module imports only from layers below it):
 //!
 //! 1. definitions, pure: [`error`], [`secret`], [`ident`], [`raw`] (the raw landing's
-//!    layout), [`dims`] (the member dimensions), [`schema`] (the tables, from `schemas/`),
-//!    [`progress`], `keyset`, `failpoint`;
+//!    layout, and records of which of its files something covers), [`digest`], [`dims`]
+//!    (the member dimensions), [`schema`] (the tables, from `schemas/`), [`progress`],
+//!    `keyset`, `failpoint`;
 //! 2. storage and catalogs: [`storage`] (the warehouse root in object storage),
 //!    [`catalog`] (embedded SQLite or an Iceberg REST catalog);
 //! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`],
@@ -50,6 +51,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod config;
+pub mod digest;
 pub mod dims;
 pub mod error;
 pub mod etl;

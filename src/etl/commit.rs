@@ -166,7 +166,7 @@ impl Commit<'_> {
         Ok(outcomes)
     }
 
-    /// Commits a prepared whole table. `raw_files` (the fact only): the processed-files list,
+    /// Commits a prepared whole table. `raw_files` (the fact only): the processed-files record,
     /// recorded even when the data is unchanged.
     async fn commit_whole(&self, whole: Whole, raw_files: Option<&str>) -> Result<TableOutcome> {
         let Whole {
@@ -194,7 +194,7 @@ impl Commit<'_> {
                 ]);
                 self.lake.commit_staged(staged, props, summary).await?;
             }
-            // The data is the same but the processed-files list moves on.
+            // The data is the same but the processed-files record moves on.
             None if raw_files.is_some() => self.lake.set_properties(def, props).await?,
             None => {}
         }

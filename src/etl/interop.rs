@@ -13,6 +13,7 @@ use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi, to_ffi};
 use arrow::row::{RowConverter, SortField};
 use polars::prelude::{Column, CompatLevel, DataFrame, PlSmallStr, Series};
 
+use crate::digest::Fnv1a;
 use crate::schema::TableDef;
 use crate::{Error, Result};
 
@@ -122,24 +123,16 @@ pub fn fingerprint(batch: &RecordBatch) -> Result<String> {
         .map(|f| SortField::new(f.data_type().clone()))
         .collect();
     let converter = RowConverter::new(fields)?;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut hash = Fnv1a::default();
     // A slice at a time: the row format of a whole million-row table is hundreds of MB.
     for offset in (0..batch.num_rows()).step_by(FINGERPRINT_ROWS) {
         let slice = batch.slice(offset, FINGERPRINT_ROWS.min(batch.num_rows() - offset));
         let rows = converter.convert_columns(slice.columns())?;
         for row in rows.iter() {
-            let bytes = row.as_ref();
-            feed(&(bytes.len() as u64).to_le_bytes());
-            feed(bytes);
+            hash.feed_item(row.as_ref());
         }
     }
-    Ok(format!("{:016x}-{}", hash, batch.num_rows()))
+    Ok(format!("{:016x}-{}", hash.finish(), batch.num_rows()))
 }
 
 /// Concatenates batches of one schema (an empty list gives `None`).

@@ -58,7 +58,7 @@ use crate::{Error, Result, failpoint};
 use coverage::{Coverage, WhyAll};
 
 /// Table property: the raw files the table's contents were built from (on `fact_games` the
-/// list landing's, on `dim_game` the detail landing's).
+/// list landing's, on `dim_game` the detail landing's), a [`crate::raw::Covered`] record.
 pub const RAW_FILES_PROPERTY: &str = "gamelake.raw-files";
 /// Table property: fingerprint of the table's contents, to skip unchanged tables.
 pub const FINGERPRINT_PROPERTY: &str = "gamelake.fingerprint";
@@ -567,8 +567,9 @@ async fn publish_row(
 
 /// The properties a rollback to a run sets on table `def`, as the ETL reads them: the
 /// rollback's run id; a fingerprint that matches no contents, so the next full build writes
-/// the table again; and on the tables that carry a processed-files list, the list as it was
-/// after that run (`processed`), so the next run processes again what came later.
+/// the table again; and on the tables that carry a processed-files record, the record of
+/// the files processed as of that run (`processed`), so the next run processes again what
+/// came later.
 pub fn rollback_properties(
     def: &TableDef,
     rollback_run_id: &str,
@@ -587,8 +588,7 @@ pub fn rollback_properties(
         _ => None,
     };
     if let Some(files) = files {
-        let json = serde_json::to_string(files)
-            .map_err(|e| Error::Internal(format!("raw file list: {e}")))?;
+        let json = crate::raw::Covered::span_of(files).to_json()?;
         props.push((RAW_FILES_PROPERTY.to_string(), json));
     }
     Ok(props)

@@ -2,15 +2,17 @@
 //! the lists of those already processed: `gamelake.raw-files` on `fact_games` for the list
 //! landing, and on `dim_game` for the detail landing.
 //!
+//! The lists are [`Covered`] records: a span of the landing's files, a few dozen bytes
+//! however many files a year of daily runs lands.
+//!
 //! Must never: read anything but the raw file listings and those two table properties.
 
-use std::collections::BTreeSet;
-
 use super::RAW_FILES_PROPERTY;
+use crate::Result;
 use crate::dims::{FACT_TABLE, GAME_DETAIL_TABLE};
 use crate::lakehouse::Lakehouse;
+use crate::raw::Covered;
 use crate::storage::Warehouse;
-use crate::{Error, Result};
 
 /// One landing's files: all of them, and those this run reads.
 #[derive(Debug, Clone, Default)]
@@ -22,9 +24,9 @@ pub(crate) struct Files {
 }
 
 impl Files {
-    /// The processed-files list this run commits, as JSON.
+    /// The processed-files record this run commits, as JSON: a [`Covered`] span of them all.
     pub fn json(&self) -> Result<String> {
-        serde_json::to_string(&self.all).map_err(|e| Error::Internal(format!("raw file list: {e}")))
+        Covered::span_of(&self.all).to_json()
     }
 }
 
@@ -52,20 +54,17 @@ impl Plan {
             processed_files(lake, FACT_TABLE),
             processed_files(lake, GAME_DETAIL_TABLE)
         )?;
-        let incremental = !full_refresh && !processed_games.is_empty();
-        let files = |all: Vec<String>, processed: &BTreeSet<String>| {
+        let incremental = !full_refresh && processed_games.as_ref().is_some_and(|p| !p.is_empty());
+        let files = |all: Vec<String>, processed: Option<Covered>, table: &str| {
             let to_read = if incremental {
-                all.iter()
-                    .filter(|f| !processed.contains(*f))
-                    .cloned()
-                    .collect()
+                unprocessed(&all, processed.as_ref(), table)
             } else {
                 all.clone()
             };
             Files { all, to_read }
         };
-        let games = files(game_files, &processed_games);
-        let details = files(detail_files, &processed_details);
+        let games = files(game_files, processed_games, FACT_TABLE);
+        let details = files(detail_files, processed_details, GAME_DETAIL_TABLE);
         let nothing_new = !full_refresh
             && !games.all.is_empty()
             && games.to_read.is_empty()
@@ -79,15 +78,43 @@ impl Plan {
     }
 }
 
-async fn processed_files(lake: &Lakehouse, table: &str) -> Result<BTreeSet<String>> {
-    let Some(json) = lake.property(table, RAW_FILES_PROPERTY).await? else {
-        return Ok(BTreeSet::new());
+/// The files of a landing (`all`) that `table`'s record (`processed`) does not cover. When
+/// the landing no longer holds exactly what the record covered, every file: a game read
+/// again keeps its key and takes its newest version, while a file skipped would be lost.
+fn unprocessed(all: &[String], processed: Option<&Covered>, table: &str) -> Vec<String> {
+    let Some(record) = processed else {
+        return all.to_vec();
     };
-    match serde_json::from_str(&json) {
-        Ok(files) => Ok(files),
+    match record.covered(all) {
+        Some(done) => all
+            .iter()
+            .filter(|f| !done.contains(f.as_str()))
+            .cloned()
+            .collect(),
+        None => {
+            tracing::warn!(
+                "the raw files {table} processed are no longer all there, or a raw file landed \
+                 among them since (out of name order: a clock set back, a file copied in); \
+                 reading all {} raw files of that landing again: games keep their keys and \
+                 take their newest version",
+                all.len()
+            );
+            all.to_vec()
+        }
+    }
+}
+
+/// The record of the raw files `table` processed; `None` when it has none, or one that
+/// cannot be read (then the run rebuilds, as on a first run).
+async fn processed_files(lake: &Lakehouse, table: &str) -> Result<Option<Covered>> {
+    let Some(json) = lake.property(table, RAW_FILES_PROPERTY).await? else {
+        return Ok(None);
+    };
+    match Covered::from_json(&json) {
+        Ok(record) => Ok(Some(record)),
         Err(e) => {
             tracing::warn!("{table} property {RAW_FILES_PROPERTY} is unreadable ({e}); rebuilding");
-            Ok(BTreeSet::new())
+            Ok(None)
         }
     }
 }

@@ -8,11 +8,13 @@
 //!
 //! **The index.** A year of daily runs lands hundreds of raw files, and every run needs the
 //! state (the ingest, and the ETL's row-count check). So the state of a set of raw files is
-//! kept in `state/cdc-index.parquet` (id, updated, added), which names in its footer the
-//! raw files it covers; a load reads the index and only the raw files it does not cover. Its
+//! kept in `state/cdc-index.parquet` (id, updated, added), which records in its footer the
+//! raw files it covers (a [`Covered`] span); a load reads the index and only the raw files
+//! it does not cover. Its
 //! rows are sorted by id, so a load keeps them as read and builds no map of every game
-//! ([`CdcState`]). It is derived data, written whole in one put: an index that names a raw
-//! file no longer there, or cannot be read, is ignored (with a warning) and the raw files are
+//! ([`CdcState`]). It is derived data, written whole in one put: an index that covers a raw
+//! file no longer there, that a file landed among the files it covers after it was written,
+//! or that cannot be read, is ignored (with a warning) and the raw files are
 //! read, so it can never make the state disagree with the landing. The ingest writes a fresh
 //! one when [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
 
@@ -27,6 +29,7 @@ use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::file::metadata::{KeyValue, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 
+use crate::raw::Covered;
 use crate::storage::Warehouse;
 use crate::{Error, Result};
 
@@ -176,8 +179,7 @@ impl CdcState {
 
     /// Writes the state as the index of `files` (every raw file it was read from).
     async fn write_index(&self, wh: &Warehouse, files: &[String]) -> Result<()> {
-        let covers =
-            serde_json::to_string(files).map_err(|e| Error::Internal(format!("cdc index: {e}")))?;
+        let covers = Covered::span_of(files).to_json()?;
         let (mut ids, mut updated, mut added) = (Vec::new(), Vec::new(), Vec::new());
         for (id, held) in self.sorted() {
             ids.push(id);
@@ -301,7 +303,7 @@ impl CdcState {
 
 /// Where the index of the state lives.
 pub const INDEX: &str = "state/cdc-index.parquet";
-/// The index's footer key naming the raw files it covers (a JSON list).
+/// The index's footer key naming the raw files it covers (a [`Covered`] record, as JSON).
 const COVERS: &str = "gamelake.covers";
 /// The ingest writes a fresh index when this many raw files or more are outside it.
 pub const INDEX_AFTER: usize = 8;
@@ -351,36 +353,36 @@ struct Index {
     rows: usize,
 }
 
-/// The index, when it can stand for the raw files it covers: its footer reads and every file
-/// it names is still in `files` (the landing now). Otherwise `None`, with a warning when an
+/// The index, when it can stand for the raw files it covers: its footer reads and `files`
+/// (the landing now) still holds exactly the files it covers. Otherwise `None`, with a warning when an
 /// index is there.
 async fn usable_index(wh: &Warehouse, files: &[String]) -> Result<Option<Index>> {
     let Some(bytes) = wh.get_opt(INDEX).await? else {
         return Ok(None);
     };
-    let (covers, rows) = match index_footer(&bytes) {
+    let (record, rows) = match index_footer(&bytes) {
         Ok(footer) => footer,
         Err(e) => {
             tracing::warn!("{INDEX} is unreadable ({e}); reading the raw files instead");
             return Ok(None);
         }
     };
-    let landed: BTreeSet<&String> = files.iter().collect();
-    if let Some(gone) = covers.iter().find(|f| !landed.contains(f)) {
+    let Some(covers) = record.covered(files) else {
         tracing::warn!(
-            "{INDEX} covers {gone}, which is not in the landing; reading the raw files instead"
+            "{INDEX} covers raw files that are no longer all there, or a raw file landed among \
+             them after it was written; reading the raw files instead"
         );
         return Ok(None);
-    }
+    };
     Ok(Some(Index {
         bytes,
-        covers,
+        covers: covers.into_iter().map(String::from).collect(),
         rows,
     }))
 }
 
-/// The raw files an index covers and its rows, from its footer.
-fn index_footer(bytes: &bytes::Bytes) -> Result<(BTreeSet<String>, usize)> {
+/// The record of the raw files an index covers and its rows, from its footer.
+fn index_footer(bytes: &bytes::Bytes) -> Result<(Covered, usize)> {
     let metadata = ParquetMetaDataReader::new()
         .parse_and_finish(bytes)
         .map_err(|e| Error::corrupt(INDEX, e))?;
@@ -392,7 +394,7 @@ fn index_footer(bytes: &bytes::Bytes) -> Result<(BTreeSet<String>, usize)> {
         .and_then(|kv| kv.iter().find(|e| e.key == COVERS))
         .and_then(|e| e.value.clone())
         .ok_or_else(|| Error::corrupt(INDEX, format!("no {COVERS} in its footer")))?;
-    let covers = serde_json::from_str(&json).map_err(|e| Error::corrupt(INDEX, e))?;
+    let covers = Covered::from_json(&json).map_err(|e| Error::corrupt(INDEX, e))?;
     Ok((covers, rows))
 }
 
@@ -547,7 +549,12 @@ mod tests {
             .expect("put");
         let all = sorted(&CdcState::load_and_index(&wh).await.expect("load"));
         let index = wh.get(INDEX).await.expect("an index");
-        assert_eq!(index_footer(&index).expect("footer").0.len(), INDEX_AFTER);
+        let files = wh
+            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
+            .await
+            .expect("list");
+        let record = index_footer(&index).expect("footer").0;
+        assert_eq!(record.covered(&files).map(|c| c.len()), Some(INDEX_AFTER));
         let mut ids = Vec::new();
         for_each_version(index, INDEX, "updated", None, |id, _, _| ids.push(id)).expect("read");
         assert!(
@@ -568,6 +575,14 @@ mod tests {
             CdcState::count_games(&wh).await.expect("count"),
             want.len() as u64
         );
+
+        // A raw file landed among the covered ones, out of name order: the index is ignored,
+        // so that file is read.
+        let early = "raw/games/run_date=2025-12-31/r-00000.parquet";
+        wh.put(early, raw(&[(300, 1, 7)])).await.expect("put");
+        let with_early = sorted(&CdcState::load(&wh).await.expect("load"));
+        assert!(with_early.iter().any(|g| g.0 == 300), "{with_early:?}");
+        wh.delete(early).await.expect("delete");
 
         // A covered raw file gone: the index is ignored, the raw files read.
         wh.delete(&path(0)).await.expect("delete");

@@ -1,6 +1,7 @@
 //! Weeks of daily runs in miniature: a plain daily ETL, nothing else, keeps every table's
-//! files, snapshots and metadata files bounded (it tidies and expires in its own publish) and ends with the
-//! tables a build from scratch of the same raw files gives.
+//! files, snapshots, metadata files and its record of processed raw files bounded (it tidies
+//! and expires in its own publish) and ends with the tables a build from scratch of the same
+//! raw files gives.
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,13 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
         support::ingest_dir(&wh, pages).await;
         let report = support::etl(&wh, &lake, &opts).await.expect("a day");
         tidied += usize::from(report.tidied.is_some());
+        // The record of the raw files processed stays a few dozen bytes, however many land.
+        let record = lake
+            .property("fact_games", gamelake::etl::RAW_FILES_PROPERTY)
+            .await
+            .expect("property")
+            .expect("a processed-files record");
+        assert!(record.len() < 200, "day {}: {record}", day + 2);
         for t in lake.infos().await.expect("infos") {
             // One table is tidied a run, the most overdue: none waits more than a run per
             // table past the policy.
