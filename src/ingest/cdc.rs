@@ -10,13 +10,13 @@
 //! state (the ingest, and the ETL's row-count check). So the state of a set of raw files is
 //! kept in `state/cdc-index.parquet` (id, updated, added), which records in its footer the
 //! raw files it covers (a [`Covered`] span); a load reads the index and only the raw files
-//! it does not cover. Its
-//! rows are sorted by id, so a load keeps them as read and builds no map of every game
-//! ([`CdcState`]). It is derived data, written whole in one put: an index that covers a raw
-//! file no longer there, that a file landed among the files it covers after it was written,
-//! or that cannot be read, is ignored (with a warning) and the raw files are
-//! read, so it can never make the state disagree with the landing. The ingest writes a fresh
-//! one when [`INDEX_AFTER`] raw files or more are outside it ([`CdcState::load_and_index`]).
+//! it does not cover. Its rows are sorted by id, so a load keeps them as read and builds no
+//! map of every game ([`CdcState`]). It is derived data, written whole in one put: an index
+//! that covers a raw file no longer there, among whose files another landed after it was
+//! written, or that cannot be read, is ignored (with a warning) and the raw files are read,
+//! so it can never make the state disagree with the landing. An ingest that landed its files
+//! writes a fresh one when [`INDEX_AFTER`] raw files or more are then outside it
+//! ([`CdcState::index_after_landing`]), so a first run's files are indexed by that run.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -48,6 +48,13 @@ impl Held {
             added: u32::try_from(added.max(0)).unwrap_or(u32::MAX),
         }
     }
+}
+
+/// The raw files a state was loaded from, and how many of them its index did not cover.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    files: Vec<String>,
+    outside: usize,
 }
 
 /// Game id → the latest `updated` already landed (and that version's `added`).
@@ -98,14 +105,30 @@ impl CdcState {
         Ok(Self::load_counting(wh).await?.0)
     }
 
-    /// [`Self::load`], then a fresh index when [`INDEX_AFTER`] raw files or more were
-    /// outside it. For writers (the ingest): read-only commands only load.
-    pub async fn load_and_index(wh: &Warehouse) -> Result<Self> {
+    /// [`Self::load`], and what it was loaded from. For writers (the ingest), which call
+    /// [`Self::index_after_landing`] once their raw files have landed; read-only commands only
+    /// load.
+    pub async fn load_for_ingest(wh: &Warehouse) -> Result<(Self, Loaded)> {
         let (state, files, outside) = Self::load_counting(wh).await?;
-        if outside >= INDEX_AFTER {
-            state.write_index(wh, &files).await?;
+        Ok((state, Loaded { files, outside }))
+    }
+
+    /// After an ingest landed the raw files `landed` on top of the state it loaded
+    /// (`loaded`), `self` holding every game it landed: writes a fresh index of the state when
+    /// [`INDEX_AFTER`] raw files or more are now outside the index. So a first run indexes
+    /// its files at once, and the next run's load reads the index, not every file of day 1.
+    pub async fn index_after_landing(
+        &self,
+        wh: &Warehouse,
+        loaded: Loaded,
+        landed: &[String],
+    ) -> Result<()> {
+        if loaded.outside + landed.len() < INDEX_AFTER {
+            return Ok(());
         }
-        Ok(state)
+        let mut files = loaded.files;
+        files.extend(landed.iter().cloned());
+        self.write_index(wh, &files).await
     }
 
     /// The state, every raw file, and how many of them the index did not cover.
@@ -529,6 +552,49 @@ mod tests {
         games
     }
 
+    /// A load and an ingest that landed nothing.
+    async fn load_and_index(wh: &Warehouse) -> CdcState {
+        let (state, loaded) = CdcState::load_for_ingest(wh).await.expect("load");
+        state
+            .index_after_landing(wh, loaded, &[])
+            .await
+            .expect("index");
+        state
+    }
+
+    #[tokio::test]
+    async fn a_first_ingest_indexes_the_files_it_landed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        let (mut state, loaded) = CdcState::load_for_ingest(&wh).await.expect("load");
+        let mut landed = Vec::new();
+        for i in 0..INDEX_AFTER as i64 {
+            let path = format!("raw/games/run_date=2026-01-01/r-{i:05}.parquet");
+            wh.put(&path, raw(&[(i, 10 + i, i)])).await.expect("put");
+            state.observe(
+                i,
+                ts("1970-01-01T00:00:00") + chrono::Duration::seconds(10 + i),
+                i,
+            );
+            landed.push(path);
+        }
+        state
+            .index_after_landing(&wh, loaded, &landed)
+            .await
+            .expect("index");
+        let index = wh.get(INDEX).await.expect("an index");
+        let files = wh
+            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
+            .await
+            .expect("list");
+        let record = index_footer(&index).expect("footer").0;
+        assert_eq!(record.covered(&files).map(|c| c.len()), Some(INDEX_AFTER));
+        assert_eq!(
+            sorted(&CdcState::load(&wh).await.expect("load")),
+            sorted(&state)
+        );
+    }
+
     #[tokio::test]
     async fn the_index_gives_the_state_the_raw_files_give_and_is_ignored_when_stale() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -539,7 +605,7 @@ mod tests {
         for i in 0..INDEX_AFTER - 1 {
             wh.put(&path(i), day(i)).await.expect("put");
         }
-        CdcState::load_and_index(&wh).await.expect("load");
+        load_and_index(&wh).await;
         assert!(
             wh.get_opt(INDEX).await.expect("get").is_none(),
             "indexed too early"
@@ -547,7 +613,7 @@ mod tests {
         wh.put(&path(INDEX_AFTER - 1), day(INDEX_AFTER - 1))
             .await
             .expect("put");
-        let all = sorted(&CdcState::load_and_index(&wh).await.expect("load"));
+        let all = sorted(&load_and_index(&wh).await);
         let index = wh.get(INDEX).await.expect("an index");
         let files = wh
             .parquet_files(crate::raw::RAW_GAMES_PREFIX)

@@ -263,7 +263,7 @@ pub(crate) async fn ingest(
         ));
     }
     let loading = std::time::Instant::now();
-    let state = CdcState::load_and_index(wh).await?;
+    let (state, loaded) = CdcState::load_for_ingest(wh).await?;
     let ms = loading.elapsed().as_millis() as u64;
     tracing::debug!(ms, "change data capture state loaded");
     tracing::info!(run_id, known_games = state.len(), "ingest starting");
@@ -288,6 +288,9 @@ pub(crate) async fn ingest(
         Source::Api(url) => run.ingest_api(wh, url, opts, started, progress).await?,
         Source::Folder(folder) => run.ingest_archive(wh, folder, opts, progress).await?,
     }
+    run.state
+        .index_after_landing(wh, loaded, &run.report.files)
+        .await?;
     let report = run.report;
     tracing::info!(
         run_id,
