@@ -289,12 +289,31 @@ pub async fn load(lake: &Lakehouse) -> Result<Vec<RunRecord>> {
 
 /// Every recorded run, oldest first, parsed to `detail`.
 pub async fn load_with(lake: &Lakehouse, detail: Detail) -> Result<Vec<RunRecord>> {
+    load_rows(lake, detail, None).await
+}
+
+/// The recorded runs that started at or after `since`, oldest first, parsed to `detail`:
+/// the last rows of the table, without parsing a row a day of history.
+pub async fn load_since(
+    lake: &Lakehouse,
+    detail: Detail,
+    since: NaiveDateTime,
+) -> Result<Vec<RunRecord>> {
+    load_rows(lake, detail, Some(since)).await
+}
+
+async fn load_rows(
+    lake: &Lakehouse,
+    detail: Detail,
+    since: Option<NaiveDateTime>,
+) -> Result<Vec<RunRecord>> {
     let runs = match detail {
-        Detail::Whole => read(lake, Columns::All, detail).await?,
+        Detail::Whole => read(lake, Columns::All, detail, since).await?,
         Detail::Summary => {
-            let runs = read(lake, Columns::AllBut(&["checks", "raw_files"]), detail).await?;
+            let summary = Columns::AllBut(&["checks", "raw_files"]);
+            let runs = read(lake, summary, detail, since).await?;
             if runs.iter().any(RunRecord::scope_in_checks) {
-                read(lake, Columns::AllBut(&["raw_files"]), detail).await?
+                read(lake, Columns::AllBut(&["raw_files"]), detail, since).await?
             } else {
                 runs
             }
@@ -303,19 +322,35 @@ pub async fn load_with(lake: &Lakehouse, detail: Detail) -> Result<Vec<RunRecord
     Ok(runs)
 }
 
-/// Every recorded run's `columns`, oldest first, parsed to `detail`.
-async fn read(lake: &Lakehouse, columns: Columns<'_>, detail: Detail) -> Result<Vec<RunRecord>> {
+/// The `columns` of every recorded run that started at or after `since` (every run when
+/// `None`), oldest first, parsed to `detail`.
+async fn read(
+    lake: &Lakehouse,
+    columns: Columns<'_>,
+    detail: Detail,
+    since: Option<NaiveDateTime>,
+) -> Result<Vec<RunRecord>> {
     let Some(batches) = lake.read(&schema::runs_table().name, columns).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for b in &batches {
+        let started = started_column(b)?;
         for row in 0..b.num_rows() {
+            if since.is_some_and(|since| started.value(row) < since.and_utc().timestamp_micros()) {
+                continue;
+            }
             out.push(from_row(b, row, detail)?);
         }
     }
     out.sort_by(|a, b| (a.started, &a.run_id).cmp(&(b.started, &b.run_id)));
     Ok(out)
+}
+
+fn started_column(b: &RecordBatch) -> Result<&TimestampMicrosecondArray> {
+    b.column_by_name("started")
+        .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
+        .ok_or_else(|| Error::corrupt("gamelake_runs", "column started"))
 }
 
 fn from_row(b: &RecordBatch, row: usize, detail: Detail) -> Result<RunRecord> {
@@ -697,6 +732,11 @@ mod tests {
         let summary = load_with(&lake, Detail::Summary).await.expect("summary");
         let ids: Vec<&str> = summary.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["r1", "r2"]);
+        // The rows since a time, and only those, parsed as the whole table's are.
+        let since = load_since(&lake, Detail::Summary, at("2026-12-03 00:00:00"))
+            .await
+            .expect("since");
+        assert_eq!(since.as_slice(), &summary[1..]);
         assert!(summary[0].checked_all_rows(), "{:?}", summary[0]);
         assert_eq!((summary[1].checks.len(), &summary[1].raw_files), (0, &None));
         assert_eq!(load(&lake).await.expect("whole")[1], scoped);

@@ -111,18 +111,43 @@ pub(crate) struct Decision {
 /// Decides what an incremental run checks, before it writes anything: from the runs table
 /// and the published tables' current snapshots.
 pub(crate) async fn decide(lake: &Lakehouse, every: Duration) -> Result<Decision> {
-    let runs = runs::load_with(lake, runs::Detail::Summary).await?;
+    let now = chrono::Utc::now().naive_utc();
+    let runs = runs_that_decide(lake, every, now).await?;
     let current = super::table_states(lake, &[])
         .await?
         .into_iter()
         .map(|(table, state)| (table, state.snapshot_id))
         .collect();
-    let coverage = judge(&runs, &current, every, chrono::Utc::now().naive_utc());
+    let coverage = judge(&runs, &current, every, now);
     let tidy_waits = tidy_waits(&coverage, &runs);
     Ok(Decision {
         coverage,
         tidy_waits,
     })
+}
+
+/// The runs [`judge`] and [`tidy_waits`] need, oldest first: those of the last period when
+/// it holds a check of every row, else all of them. Both look only at the runs from the
+/// last check of every row on (a published run), and a check older than the period makes
+/// every row checked whatever came after; so the period's rows decide as all rows would,
+/// and a daily run parses a week of the runs table, not a row a day of its history. Only
+/// when the period holds no such check (a check is due, or there never was one) is the
+/// whole table read, to say which.
+async fn runs_that_decide(
+    lake: &Lakehouse,
+    every: Duration,
+    now: NaiveDateTime,
+) -> Result<Vec<RunRecord>> {
+    let since = chrono::Duration::from_std(due_after(every))
+        .ok()
+        .and_then(|period| now.checked_sub_signed(period));
+    if let Some(since) = since {
+        let recent = runs::load_since(lake, runs::Detail::Summary, since).await?;
+        if recent.iter().any(RunRecord::checked_all_rows) {
+            return Ok(recent);
+        }
+    }
+    runs::load_with(lake, runs::Detail::Summary).await
 }
 
 /// True when the run checks every row because the period is due and the last publishing
@@ -239,6 +264,50 @@ mod tests {
 
     fn fact_at(snapshot: i64) -> BTreeMap<String, Option<i64>> {
         BTreeMap::from([("fact_games".to_string(), Some(snapshot))])
+    }
+
+    /// The period's rows decide as all rows do when they hold a check of every row; when
+    /// they hold none, every row is read, to say why every row is checked.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_last_period_of_runs_decides_as_every_run_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh =
+            crate::storage::Warehouse::open(dir.path().to_str().expect("utf8")).expect("warehouse");
+        let lake = Lakehouse::open(&wh, "rawg").await.expect("lakehouse");
+        let now = at(30);
+        let ids = |runs: &[RunRecord]| runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
+        let all = Some(CheckScope::All);
+        let changed = Some(CheckScope::Changed);
+        for r in [
+            run("r1", 1, RunStatus::Published, all, 1),
+            run("r2", 28, RunStatus::Published, changed, 2),
+        ] {
+            runs::record(&lake, &r).await.expect("record");
+        }
+        // No check of every row in the period: all rows, and the old check is due.
+        let runs = runs_that_decide(&lake, WEEK, now).await.expect("runs");
+        assert_eq!(ids(&runs), ["r1", "r2"]);
+        assert!(matches!(
+            judge(&runs, &fact_at(2), WEEK, now),
+            Coverage::All(WhyAll::PeriodDue { .. })
+        ));
+        for r in [
+            run("r3", 29, RunStatus::Published, all, 3),
+            run("r4", 29, RunStatus::Published, changed, 4),
+        ] {
+            runs::record(&lake, &r).await.expect("record");
+        }
+        let recent = runs_that_decide(&lake, WEEK, now).await.expect("runs");
+        assert_eq!(ids(&recent), ["r2", "r3", "r4"]);
+        let every = runs::load_with(&lake, runs::Detail::Summary)
+            .await
+            .expect("all");
+        for current in [fact_at(4), fact_at(5)] {
+            assert_eq!(
+                judge(&recent, &current, WEEK, now),
+                judge(&every, &current, WEEK, now)
+            );
+        }
     }
 
     #[test]

@@ -436,7 +436,7 @@ async fn check_staged(
     // the change-data-capture state, derived from every raw list file, counts them.
     let mut lap = Lap::start();
     let landed = if plan.incremental {
-        crate::ingest::cdc::CdcState::count_games(wh).await?
+        crate::ingest::cdc::CdcState::count_games_of(wh, &plan.games.all).await?
     } else {
         games_read as u64
     };

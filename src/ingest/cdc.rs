@@ -151,7 +151,13 @@ impl CdcState {
     /// Without a usable index, the distinct ids of every raw file.
     pub async fn count_games(wh: &Warehouse) -> Result<u64> {
         let files = wh.parquet_files(crate::raw::RAW_GAMES_PREFIX).await?;
-        let (index, covers) = match usable_index(wh, &files).await? {
+        Self::count_games_of(wh, &files).await
+    }
+
+    /// [`Self::count_games`] of the landing as the caller listed it (`files`, every raw
+    /// games file): the ETL has listed it to plan, and a listing walks every day's folder.
+    pub async fn count_games_of(wh: &Warehouse, files: &[String]) -> Result<u64> {
+        let (index, covers) = match usable_index(wh, files).await? {
             Some(index) => (Some(index.bytes), index.covers),
             None => (None, BTreeSet::new()),
         };
