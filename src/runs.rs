@@ -17,6 +17,8 @@ use arrow::array::{
     TimestampMicrosecondArray,
 };
 use chrono::NaiveDateTime;
+use datafusion::common::ScalarValue;
+use datafusion::prelude::{col, lit};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::CheckResult;
@@ -330,27 +332,24 @@ async fn read(
     detail: Detail,
     since: Option<NaiveDateTime>,
 ) -> Result<Vec<RunRecord>> {
-    let Some(batches) = lake.read(&schema::runs_table().name, columns).await? else {
+    // Older runs are filtered out as the files are read: the tidy keeps the runs table at a
+    // few files, oldest rows in the largest, whose statistics then rule it out whole.
+    let filter = since.map(|t| {
+        let micros = ScalarValue::TimestampMicrosecond(Some(t.and_utc().timestamp_micros()), None);
+        col("started").gt_eq(lit(micros))
+    });
+    let table = &schema::runs_table().name;
+    let Some(batches) = lake.read_where(table, columns, filter).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for b in &batches {
-        let started = started_column(b)?;
         for row in 0..b.num_rows() {
-            if since.is_some_and(|since| started.value(row) < since.and_utc().timestamp_micros()) {
-                continue;
-            }
             out.push(from_row(b, row, detail)?);
         }
     }
     out.sort_by(|a, b| (a.started, &a.run_id).cmp(&(b.started, &b.run_id)));
     Ok(out)
-}
-
-fn started_column(b: &RecordBatch) -> Result<&TimestampMicrosecondArray> {
-    b.column_by_name("started")
-        .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
-        .ok_or_else(|| Error::corrupt("gamelake_runs", "column started"))
 }
 
 fn from_row(b: &RecordBatch, row: usize, detail: Detail) -> Result<RunRecord> {

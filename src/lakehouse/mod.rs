@@ -374,6 +374,17 @@ impl Lakehouse {
         table: &str,
         columns: Columns<'_>,
     ) -> Result<Option<Vec<RecordBatch>>> {
+        self.read_where(table, columns, None).await
+    }
+
+    /// [`Self::read`], only the rows `filter` keeps (when given); the row groups whose
+    /// statistics rule it out are not read.
+    pub async fn read_where(
+        &self,
+        table: &str,
+        columns: Columns<'_>,
+        filter: Option<datafusion::logical_expr::Expr>,
+    ) -> Result<Option<Vec<RecordBatch>>> {
         let Some(t) = self.load(table).await? else {
             return Ok(None);
         };
@@ -388,6 +399,9 @@ impl Lakehouse {
         let scan = scan::IcebergScan::load(&t).await?;
         let schema = scan.schema();
         let mut df = ctx.read_table(Arc::new(scan))?;
+        if let Some(filter) = filter {
+            df = df.filter(filter)?;
+        }
         match columns {
             Columns::All => {}
             Columns::Only(names) => df = df.select_columns(names)?,

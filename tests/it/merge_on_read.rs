@@ -114,6 +114,17 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
     assert_eq!(rows_of(&lake, 5).await, [11]);
     let total = sql_i64(&lake, "SELECT count(*) FROM rawg.bridge_game_tag").await[0];
     assert_eq!(total, 599);
+    // A filter skips the files whose statistics rule it out (games 1-200, deletes and all)
+    // and reads the others with their deletes applied: games 201-300, 250's row replaced,
+    // and 1000.
+    assert_eq!(
+        sql_i64(
+            &lake,
+            "SELECT count(*) FROM rawg.bridge_game_tag WHERE game_key > 200"
+        )
+        .await,
+        [200 - 2 + 1 + 1]
+    );
     // Listed with the first upsert's snapshot at hand (its delete file is not read again):
     // both upserts' deletes, as the sum above.
     let files = table_files(&lake).await;
