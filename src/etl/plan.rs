@@ -2,7 +2,7 @@
 //! the lists of those already processed: `gamelake.raw-files` on `fact_games` for the list
 //! landing, and on `dim_game` for the detail landing.
 //!
-//! The lists are [`Covered`] records: a span of the landing's files, a few dozen bytes
+//! Those lists are [`Covered`] records: a span of the landing's files, a few dozen bytes
 //! however many files a year of daily runs lands.
 //!
 //! Must never: read anything but the raw file listings and those two table properties.
@@ -93,10 +93,10 @@ fn unprocessed(all: &[String], processed: Option<&Covered>, table: &str) -> Vec<
             .collect(),
         None => {
             tracing::warn!(
-                "the raw files {table} processed are no longer all there, or a raw file landed \
-                 among them since (out of name order: a clock set back, a file copied in); \
-                 reading all {} raw files of that landing again: games keep their keys and \
-                 take their newest version",
+                "{table}'s record of processed raw files no longer matches the landing: a \
+                 processed file is gone, or a raw file landed among them since (out of name \
+                 order: a clock set back, a file copied in); reading all {} raw files of that \
+                 landing again: games keep their keys and take their newest version",
                 all.len()
             );
             all.to_vec()

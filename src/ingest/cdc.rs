@@ -568,6 +568,17 @@ mod tests {
         state
     }
 
+    /// How many raw files of the landing the index covers (`None`: it is unusable).
+    async fn files_indexed(wh: &Warehouse) -> Option<usize> {
+        let index = wh.get(INDEX).await.expect("an index");
+        let files = wh
+            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
+            .await
+            .expect("list");
+        let record = index_footer(&index).expect("footer").0;
+        record.covered(&files).map(|c| c.len())
+    }
+
     #[tokio::test]
     async fn a_first_ingest_indexes_the_files_it_landed() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -588,13 +599,7 @@ mod tests {
             .index_after_landing(&wh, loaded, &landed)
             .await
             .expect("index");
-        let index = wh.get(INDEX).await.expect("an index");
-        let files = wh
-            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
-            .await
-            .expect("list");
-        let record = index_footer(&index).expect("footer").0;
-        assert_eq!(record.covered(&files).map(|c| c.len()), Some(INDEX_AFTER));
+        assert_eq!(files_indexed(&wh).await, Some(INDEX_AFTER));
         assert_eq!(
             sorted(&CdcState::load(&wh).await.expect("load")),
             sorted(&state)
@@ -620,13 +625,8 @@ mod tests {
             .await
             .expect("put");
         let all = sorted(&load_and_index(&wh).await);
+        assert_eq!(files_indexed(&wh).await, Some(INDEX_AFTER));
         let index = wh.get(INDEX).await.expect("an index");
-        let files = wh
-            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
-            .await
-            .expect("list");
-        let record = index_footer(&index).expect("footer").0;
-        assert_eq!(record.covered(&files).map(|c| c.len()), Some(INDEX_AFTER));
         let mut ids = Vec::new();
         for_each_version(index, INDEX, "updated", None, |id, _, _| ids.push(id)).expect("read");
         assert!(
