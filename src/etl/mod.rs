@@ -9,8 +9,8 @@
 //! 3. `star`: the tables, built in Polars with stable keys (`keys`), as a `star::Star`
 //!    of named parts (dimensions, bridges, fact).
 //!    Details (developers, publishers, the texts of `dim_game`) are read and built beside
-//!    the list results, from their own landing and processed-files list.
-//! 4. `commit`: dimensions, bridges, `dim_game`, then `fact_games`, each landing's list of
+//!    the list results, from their own landing and processed-files record.
+//! 4. `commit`: dimensions, bridges, `dim_game`, then `fact_games`, each landing's record of
 //!    raw files covered committed with the last table it feeds;
 //!    whole tables in a full build, the changed games' rows merge-on-read
 //!    ([`crate::lakehouse::deletes`]) in an incremental one.

@@ -2,7 +2,7 @@
 //!
 //! Each star table gets a new snapshot of the files it had after the run (history is kept;
 //! see [`crate::lakehouse::restore`]); a table the run did not have is emptied. The
-//! processed-files lists go back to what they were then, so the next incremental run
+//! processed-files records go back to what they were then, so the next incremental run
 //! processes again every raw file landed or processed after it. All of it, and the
 //! rollback's own row in `gamelake_runs`, is published at once, fenced by the lease.
 //!
