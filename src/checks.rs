@@ -174,7 +174,7 @@ impl Changes {
             };
             let change = TableChange {
                 added: now.added_since(&then),
-                removed: now.removed_since(&then).await?,
+                removed: now.removed_since(&then),
                 kept: now.kept_since(&then),
                 kept_keys: None,
             };

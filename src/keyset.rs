@@ -29,29 +29,58 @@ impl KeySet {
         let keys: Vec<i64> = keys.into_iter().collect();
         let (Some(min), Some(max)) = (keys.iter().min().copied(), keys.iter().max().copied())
         else {
-            return Self {
-                repr: Repr::Sparse(HashSet::new()),
-                len: 0,
-            };
+            return Self::empty();
         };
+        Self::dense(min, max, keys.iter().copied(), keys.len())
+            .unwrap_or_else(|| Self::sparse(keys))
+    }
+
+    /// The set of `keys`, which the caller found to lie in `min..=max` (from column
+    /// statistics, say), without first collecting them: a column of a million rows that
+    /// holds a few thousand distinct keys goes straight into the bitmap. Keys outside the
+    /// range are not lost: the set is then built as [`Self::new`] builds it.
+    pub fn within<I>(min: i64, max: i64, keys: I) -> Self
+    where
+        I: Iterator<Item = i64> + Clone,
+    {
+        if min > max {
+            return Self::new(keys);
+        }
+        Self::dense(min, max, keys.clone(), 0).unwrap_or_else(|| Self::new(keys))
+    }
+
+    fn empty() -> Self {
+        Self {
+            repr: Repr::Sparse(HashSet::new()),
+            len: 0,
+        }
+    }
+
+    fn sparse(keys: Vec<i64>) -> Self {
+        let set: HashSet<i64> = keys.into_iter().collect();
+        Self {
+            len: set.len(),
+            repr: Repr::Sparse(set),
+        }
+    }
+
+    /// A bitmap over `min..=max` of `keys` (of which there are `count`, or more), `None`
+    /// when the range is too sparse for one or a key falls outside it.
+    fn dense(min: i64, max: i64, keys: impl Iterator<Item = i64>, count: usize) -> Option<Self> {
         let span = max.saturating_sub(min).saturating_add(1);
-        let limit = Self::DENSE_BITS.max((keys.len() as i64).saturating_mul(64));
+        let limit = Self::DENSE_BITS.max((count as i64).saturating_mul(64));
         if span > limit {
-            let set: HashSet<i64> = keys.into_iter().collect();
-            return Self {
-                len: set.len(),
-                repr: Repr::Sparse(set),
-            };
+            return None;
         }
         let mut bits = vec![0u64; (span as usize).div_ceil(64)];
         for k in keys {
-            let at = (k - min) as usize;
-            bits[at / 64] |= 1 << (at % 64);
+            let at = usize::try_from(k.checked_sub(min)?).ok()?;
+            *bits.get_mut(at / 64)? |= 1 << (at % 64);
         }
-        Self {
+        Some(Self {
             len: bits.iter().map(|w| w.count_ones() as usize).sum(),
             repr: Repr::Dense { min, bits },
-        }
+        })
     }
 
     pub fn contains(&self, key: i64) -> bool {
@@ -122,5 +151,27 @@ mod tests {
             }
         }
         assert!(matches!(KeySet::new(1..=10_000).repr, Repr::Dense { .. }));
+    }
+
+    /// A set built within a stated range holds the keys [`KeySet::new`] holds, even when the
+    /// range was stated wrong (a key below, above, or far from it) or is too wide.
+    #[test]
+    fn a_set_built_within_a_range_holds_every_key() {
+        let keys = [20_250_101i64, 20_261_205, 19_700_101, 20_261_205];
+        let reference = KeySet::new(keys);
+        for (min, max) in [
+            (19_700_101, 20_261_205),
+            (20_000_000, 20_261_205),
+            (19_700_101, 20_000_000),
+            (0, 1),
+            (1, 0),
+            (i64::MIN, i64::MAX),
+        ] {
+            let set = KeySet::within(min, max, keys.iter().copied());
+            assert_eq!(set.sorted(), reference.sorted(), "{min}..={max}");
+            assert_eq!(set.len(), 3);
+        }
+        let stated = KeySet::within(19_700_101, 20_261_205, keys.iter().copied());
+        assert!(matches!(stated.repr, Repr::Dense { .. }));
     }
 }

@@ -122,39 +122,62 @@ fn split_stored_facts(
             .filter(|(id, _)| rebuilt.contains(*id)),
     );
     let mut max_key = retired.iter().map(|(_, k)| *k).max().unwrap_or(0);
-    let mut dates = Vec::new();
     for batch in batches {
         let (ids, keys) = (
             stored_column::<Int64Array>(batch, "game_id", "BIGINT")?,
             stored_column::<Int64Array>(batch, "game_key", "BIGINT")?,
         );
-        let (released, updated) = (
-            stored_column::<Int32Array>(batch, "released_date_key", "INT")?,
-            stored_column::<Int32Array>(batch, "updated_date_key", "INT")?,
-        );
-        dates.reserve(2 * batch.num_rows());
         for i in 0..batch.num_rows() {
             let key = (!keys.is_null(i)).then(|| keys.value(i));
             if let Some(key) = key {
                 max_key = max_key.max(key);
             }
-            if !ids.is_null(i) && rebuilt.contains(ids.value(i)) {
-                if let Some(key) = key {
-                    games.push((ids.value(i), key));
-                }
-            } else {
-                dates.extend([released.value(i), updated.value(i)].map(i64::from));
+            if let Some(key) = key
+                && !ids.is_null(i)
+                && rebuilt.contains(ids.value(i))
+            {
+                games.push((ids.value(i), key));
             }
         }
     }
-    let dates = KeySet::new(dates)
+    let dates = other_dates(batches, rebuilt)?;
+    Ok((KeyMap::from_pairs(games).above(max_key), dates))
+}
+
+/// The distinct date keys (released, updated) of the games not `rebuilt`. Gathered into a
+/// bitmap over the columns' range as they are read, not collected first: those games are
+/// nearly all of the table, and their date keys a few thousand distinct values.
+fn other_dates(batches: &[RecordBatch], rebuilt: &KeySet) -> Result<Vec<i32>> {
+    let mut columns = Vec::with_capacity(batches.len());
+    for batch in batches {
+        columns.push((
+            stored_column::<Int64Array>(batch, "game_id", "BIGINT")?,
+            [
+                stored_column::<Int32Array>(batch, "released_date_key", "INT")?,
+                stored_column::<Int32Array>(batch, "updated_date_key", "INT")?,
+            ],
+        ));
+    }
+    let dates = || columns.iter().flat_map(|(_, dates)| dates.iter().copied());
+    let min = dates().filter_map(arrow::compute::min).min().unwrap_or(0);
+    let max = dates().filter_map(arrow::compute::max).max().unwrap_or(0);
+    let values = columns.iter().flat_map(|&(ids, dates)| {
+        (0..ids.len())
+            .filter(move |&i| ids.is_null(i) || !rebuilt.contains(ids.value(i)))
+            .flat_map(move |i| {
+                dates
+                    .into_iter()
+                    .filter(move |d| !d.is_null(i))
+                    .map(move |d| i64::from(d.value(i)))
+            })
+    });
+    KeySet::within(min.into(), max.into(), values)
         .sorted()
         .into_iter()
         .map(|d| {
             i32::try_from(d).map_err(|_| Error::Internal(format!("date key {d} out of range")))
         })
-        .collect::<Result<_>>()?;
-    Ok((KeyMap::from_pairs(games).above(max_key), dates))
+        .collect()
 }
 
 /// A column of a stored table, as the arrow type gamelake writes for its SQL type `kind`.

@@ -11,7 +11,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow::datatypes::Int32Type;
 use arrow::datatypes::{DataType, Field, Schema};
 use futures::StreamExt;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
@@ -23,6 +26,7 @@ use iceberg_rust::table::Table;
 use object_store::{ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 
 use super::scan::TableFiles;
@@ -182,43 +186,7 @@ pub async fn write_position_deletes(
     table: &Table,
     positions: &[(String, Vec<i64>)],
 ) -> Result<DataFile> {
-    let mut paths = Vec::new();
-    let mut pos = Vec::new();
-    let mut sorted: Vec<&(String, Vec<i64>)> = positions.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, ps) in sorted {
-        for p in ps {
-            paths.push(path.as_str());
-            pos.push(*p);
-        }
-    }
-    let field_id = |f: Field, id: i32| {
-        f.with_metadata(
-            [(
-                iceberg_rust::spec::arrow::schema::PARQUET_FIELD_ID_META_KEY.to_string(),
-                id.to_string(),
-            )]
-            .into(),
-        )
-    };
-    let schema = Arc::new(Schema::new(vec![
-        field_id(
-            Field::new("file_path", DataType::Utf8, false),
-            FILE_PATH_FIELD_ID,
-        ),
-        field_id(Field::new("pos", DataType::Int64, false), POS_FIELD_ID),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(paths)),
-        Arc::new(Int64Array::from(pos)),
-    ];
-    let rows = columns[0].len() as i64;
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, schema, None)?;
-    writer.write(&batch)?;
-    writer.close()?;
-
+    let (buffer, rows) = delete_file_bytes(positions)?;
     let key = format!(
         "{}/data/{:032x}-deletes.parquet",
         strip_prefix(&table.metadata().location),
@@ -251,6 +219,58 @@ pub async fn write_position_deletes(
         .build()
         .map_err(iceberg_rust::error::Error::from)?;
     Ok(file)
+}
+
+/// A position delete file for `positions`, as parquet bytes, and its row count.
+fn delete_file_bytes(positions: &[(String, Vec<i64>)]) -> Result<(Vec<u8>, i64)> {
+    let (batch, schema) = delete_rows(positions)?;
+    let mut buffer = Vec::new();
+    // No `ARROW:schema` in the footer: the file is a plain Iceberg delete file (a string
+    // `file_path`), whatever arrow type built it, for every engine that reads it.
+    let options = ArrowWriterOptions::new().with_skip_arrow_metadata(true);
+    let mut writer = ArrowWriter::try_new_with_options(&mut buffer, schema, options)?;
+    writer.write(&batch)?;
+    writer.close()?;
+    Ok((buffer, batch.num_rows() as i64))
+}
+
+/// The rows of a position delete file for `positions`: sorted by path, each file's
+/// positions as given (ascending). `file_path` is built as a dictionary of the distinct
+/// paths: a tidy that keeps a large file writes every position deleted from it (hundreds of
+/// thousands after a year), and a string column would copy the path into every row.
+fn delete_rows(positions: &[(String, Vec<i64>)]) -> Result<(RecordBatch, Arc<Schema>)> {
+    let mut sorted: Vec<&(String, Vec<i64>)> = positions.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let rows: usize = sorted.iter().map(|(_, ps)| ps.len()).sum();
+    let mut keys = Vec::with_capacity(rows);
+    let mut pos = Vec::with_capacity(rows);
+    for (i, (_, ps)) in sorted.iter().enumerate() {
+        let key = i32::try_from(i)
+            .map_err(|_| Error::Internal("more than 2^31 files in one delete file".into()))?;
+        keys.extend(std::iter::repeat_n(key, ps.len()));
+        pos.extend_from_slice(ps);
+    }
+    let paths = StringArray::from_iter_values(sorted.iter().map(|(path, _)| path.as_str()));
+    let file_path = DictionaryArray::<Int32Type>::try_new(Int32Array::from(keys), Arc::new(paths))?;
+    let field_id = |f: Field, id: i32| {
+        f.with_metadata(
+            [(
+                iceberg_rust::spec::arrow::schema::PARQUET_FIELD_ID_META_KEY.to_string(),
+                id.to_string(),
+            )]
+            .into(),
+        )
+    };
+    let path_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let schema = Arc::new(Schema::new(vec![
+        field_id(
+            Field::new("file_path", path_type, false),
+            FILE_PATH_FIELD_ID,
+        ),
+        field_id(Field::new("pos", DataType::Int64, false), POS_FIELD_ID),
+    ]));
+    let columns: Vec<ArrayRef> = vec![Arc::new(file_path), Arc::new(Int64Array::from(pos))];
+    Ok((RecordBatch::try_new(schema.clone(), columns)?, schema))
 }
 
 /// Replaces the rows whose `key_column` is in `keys` with `new_rows`, and sets `properties`,
@@ -313,4 +333,87 @@ pub async fn upsert(
     }
     tx.commit().await?;
     Ok(change)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use parquet::basic::{ConvertedType, Type as PhysicalType};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    use super::*;
+    use crate::lakehouse::scan::read_position_deletes;
+
+    fn positions() -> Vec<(String, Vec<i64>)> {
+        vec![
+            ("/w/t/data/b.parquet".to_string(), vec![0, 7, 9]),
+            (
+                "/w/t/data/a.parquet".to_string(),
+                (0..5_000).map(|p| p * 3).collect(),
+            ),
+            ("/w/t/data/c.parquet".to_string(), vec![2]),
+        ]
+    }
+
+    fn read_back(bytes: Vec<u8>) -> HashMap<String, Vec<u64>> {
+        let mut read = HashMap::new();
+        read_position_deletes(bytes.into(), "test", &mut read).unwrap();
+        read
+    }
+
+    /// What we write reads back as the positions given, and is a plain Iceberg delete file:
+    /// `file_path` a UTF8 byte array with its field id, no arrow schema in the footer for a
+    /// reader to take a dictionary type from.
+    #[test]
+    fn a_delete_file_reads_back_and_is_plain_to_other_readers() {
+        let (bytes, rows) = delete_file_bytes(&positions()).unwrap();
+        assert_eq!(rows, 5_004);
+        let read = read_back(bytes.clone());
+        for (path, expected) in positions() {
+            let got = &read[&strip_prefix(&path)];
+            assert_eq!(got, &expected.iter().map(|&p| p as u64).collect::<Vec<_>>());
+        }
+        let reader = SerializedFileReader::new(bytes::Bytes::from(bytes)).unwrap();
+        let meta = reader.metadata().file_metadata();
+        let keys: Vec<&str> = meta
+            .key_value_metadata()
+            .into_iter()
+            .flatten()
+            .map(|kv| kv.key.as_str())
+            .collect();
+        assert!(!keys.contains(&"ARROW:schema"), "{keys:?}");
+        let column = meta.schema_descr().column(0);
+        assert_eq!(column.name(), "file_path");
+        assert_eq!(column.physical_type(), PhysicalType::BYTE_ARRAY);
+        assert_eq!(column.converted_type(), ConvertedType::UTF8);
+        assert_eq!(column.self_type().get_basic_info().id(), FILE_PATH_FIELD_ID);
+    }
+
+    /// A delete file another engine wrote (or an earlier gamelake: a plain string column, an
+    /// arrow schema saying so, and the spec's optional `row` column) reads the same.
+    #[test]
+    fn a_delete_file_with_a_string_column_reads_the_same() {
+        let mut paths = Vec::new();
+        let mut pos = Vec::new();
+        let mut sorted = positions();
+        sorted.sort();
+        for (path, ps) in &sorted {
+            paths.extend(std::iter::repeat_n(path.as_str(), ps.len()));
+            pos.extend_from_slice(ps);
+        }
+        let row = Int64Array::from(vec![1i64; pos.len()]);
+        let batch = RecordBatch::try_from_iter([
+            ("file_path", Arc::new(StringArray::from(paths)) as ArrayRef),
+            ("pos", Arc::new(Int64Array::from(pos)) as ArrayRef),
+            ("row", Arc::new(row) as ArrayRef),
+        ])
+        .unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let (ours, _) = delete_file_bytes(&positions()).unwrap();
+        assert_eq!(read_back(bytes), read_back(ours));
+    }
 }

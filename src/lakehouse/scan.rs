@@ -14,8 +14,8 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array, StringArray};
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, DictionaryArray, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Int32Type, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
@@ -39,7 +39,10 @@ use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::file::metadata::ParquetMetaDataReader;
 
@@ -59,10 +62,8 @@ pub struct LiveFile {
     pub deleted: Positions,
     /// The manifest's entry for the file, to list it again unchanged (compaction).
     pub data_file: DataFile,
-    /// Set when `deleted` is not empty: the rows to read, per row group.
-    access_plan: Option<ParquetAccessPlan>,
-    /// Set when `deleted` is not empty: rows per row group, from the file's footer.
-    row_groups: Option<Arc<[u64]>>,
+    /// Set when `deleted` is not empty: the rows a scan reads, built on the first scan.
+    access: Option<Arc<Access>>,
     /// Set when the access plan reads only some listed positions (rows a run removed): how
     /// many.
     only: Option<u64>,
@@ -82,6 +83,17 @@ impl LiveFile {
         }
         let positions = self.deleted.as_slice().iter().map(|&p| p as i64).collect();
         Some((self.path.clone(), positions))
+    }
+
+    /// The rows a scan reads per row group, `None` when it reads them all.
+    async fn access_plan(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+    ) -> Result<Option<Arc<ParquetAccessPlan>>> {
+        match &self.access {
+            Some(access) => Ok(Some(access.plan(store, &self.path, self.size).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Rows a scan of this file yields.
@@ -203,7 +215,7 @@ impl TableFiles {
 
     /// [`Self::load`] without the cache. The delete files an earlier snapshot of the table
     /// in [`Recent`] read are not read again (a run's staged snapshot adds one delete file
-    /// to the published one's many), nor the footers of its data files with deletions.
+    /// to the published one's many), and its files' access plans serve again.
     async fn read(table: &Table) -> Result<Self> {
         let arrow_schema: arrow::datatypes::Schema = table
             .current_schema(None)?
@@ -246,7 +258,7 @@ impl TableFiles {
                 .remove(&strip_prefix(file.file_path()))
                 .unwrap_or_default();
             let same_file = earlier.get(file.file_path().as_str()).copied();
-            out.files.push(out.live_file(file, gone, same_file).await?);
+            out.files.push(out.live_file(file, gone, same_file));
         }
         if let Some(path) = deleted.keys().min() {
             return Err(Error::Schema(format!(
@@ -258,38 +270,29 @@ impl TableFiles {
     }
 
     /// The live file of manifest entry `file` with positions `gone` deleted; `earlier` is
-    /// the same file as an earlier snapshot listed it, whose footer and access plan serve
-    /// again.
-    async fn live_file(
-        &self,
-        file: DataFile,
-        gone: Positions,
-        earlier: Option<&LiveFile>,
-    ) -> Result<LiveFile> {
+    /// the same file as an earlier snapshot listed it, whose access plan (or at least its
+    /// footer's row groups) serves again.
+    fn live_file(&self, file: DataFile, gone: Positions, earlier: Option<&LiveFile>) -> LiveFile {
         let size = *file.file_size_in_bytes() as u64;
-        let (access_plan, row_groups) = match earlier {
-            _ if gone.is_empty() => (None, None),
-            Some(f) if f.deleted == gone && f.access_plan.is_some() => {
-                (f.access_plan.clone(), f.row_groups.clone())
-            }
-            _ => {
-                let groups = match earlier.and_then(|f| f.row_groups.clone()) {
-                    Some(groups) => groups,
-                    None => row_groups(&self.store, file.file_path(), size).await?,
-                };
-                (Some(access_plan(&groups, &gone, Pick::Skip)), Some(groups))
-            }
+        let earlier = earlier.and_then(|f| f.access.as_ref());
+        let access = match earlier {
+            _ if gone.is_empty() => None,
+            Some(a) if a.positions == gone && a.pick == Pick::Skip => Some(a.clone()),
+            _ => Some(Arc::new(Access::new(
+                gone.clone(),
+                Pick::Skip,
+                earlier.and_then(|a| a.groups()),
+            ))),
         };
-        Ok(LiveFile {
+        LiveFile {
             path: file.file_path().clone(),
             size,
             record_count: *file.record_count() as u64,
             deleted: gone,
             data_file: file,
-            access_plan,
-            row_groups,
+            access,
             only: None,
-        })
+        }
     }
 
     /// The same table with only `files` (and no delete files listed).
@@ -329,7 +332,7 @@ impl TableFiles {
 
     /// The rows live in `before` (the same table before a run) that this table no longer
     /// has: every live row of a file it dropped, and the positions it deleted since.
-    pub async fn removed_since(&self, before: &TableFiles) -> Result<TableFiles> {
+    pub fn removed_since(&self, before: &TableFiles) -> TableFiles {
         let now: HashMap<&str, &LiveFile> =
             self.files.iter().map(|f| (f.path.as_str(), f)).collect();
         let mut removed = Vec::new();
@@ -342,17 +345,14 @@ impl TableFiles {
             if newly.is_empty() {
                 continue;
             }
-            let groups = match &new.row_groups {
-                Some(groups) => groups.clone(),
-                None => row_groups(&self.store, &new.path, new.size).await?,
-            };
+            let groups = new.access.as_ref().and_then(|a| a.groups());
             removed.push(LiveFile {
-                access_plan: Some(access_plan(&groups, &newly, Pick::Only)),
+                access: Some(Arc::new(Access::new(newly.clone(), Pick::Only, groups))),
                 only: Some(newly.len() as u64),
                 ..(*new).clone()
             });
         }
-        Ok(before.with_files(removed))
+        before.with_files(removed)
     }
 
     /// Live rows in the table.
@@ -404,37 +404,45 @@ async fn deletions(
 }
 
 /// Reads a position delete file (`file_path`, `pos`) into `into`, keyed by stripped path.
-fn read_position_deletes(
+pub(super) fn read_position_deletes(
     bytes: bytes::Bytes,
     path: &str,
     into: &mut HashMap<String, Vec<u64>>,
 ) -> Result<()> {
     let bad = |what: String| Error::corrupt(format!("position delete file {path}"), what);
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .map_err(|e| bad(e.to_string()))?
-        .build()
-        .map_err(|e| bad(e.to_string()))?;
+    let reader = delete_file_reader(bytes).map_err(|e| bad(e.to_string()))?;
     for batch in reader {
         let batch = batch?;
         let paths = batch
             .column_by_name("file_path")
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+            .and_then(|c| c.as_any().downcast_ref::<DictionaryArray<Int32Type>>())
+            .ok_or_else(|| bad("no string column file_path".into()))?;
+        let names = paths
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
             .ok_or_else(|| bad("no string column file_path".into()))?;
         let positions = batch
             .column_by_name("pos")
-            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+            .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
             .ok_or_else(|| bad("no long column pos".into()))?;
         // Rows come sorted by path (the spec asks writers to): each run of one path is
-        // looked up once.
+        // looked up once, and told apart by its dictionary key, not by comparing strings.
+        let (keys, n) = (paths.keys(), batch.num_rows());
         let invalid = |i: usize| bad(format!("row {i} is null or negative"));
         let mut i = 0;
-        while i < batch.num_rows() {
-            if paths.is_null(i) {
+        while i < n {
+            if keys.is_null(i) {
                 return Err(invalid(i));
             }
-            let file = paths.value(i);
+            let key = keys.value(i);
+            let file = usize::try_from(key)
+                .ok()
+                .filter(|&k| k < names.len() && !names.is_null(k))
+                .map(|k| names.value(k))
+                .ok_or_else(|| invalid(i))?;
             let list = into.entry(strip_prefix(file)).or_default();
-            while i < batch.num_rows() && !paths.is_null(i) && paths.value(i) == file {
+            while i < n && !keys.is_null(i) && keys.value(i) == key {
                 if positions.is_null(i) || positions.value(i) < 0 {
                     return Err(invalid(i));
                 }
@@ -444,6 +452,34 @@ fn read_position_deletes(
         }
     }
     Ok(())
+}
+
+/// A reader of a delete file's `file_path` and `pos` that yields `file_path` as a
+/// dictionary: the parquet dictionary of the few paths a file names is kept as it is,
+/// instead of a copy of a path in every row (a delete file of a large table's tidy holds
+/// hundreds of thousands of rows). Any other columns (the spec's optional `row`) are not
+/// read.
+fn delete_file_reader(
+    bytes: bytes::Bytes,
+) -> parquet::errors::Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    let options = ArrowReaderOptions::new();
+    let found = ArrowReaderMetadata::load(&bytes, options.clone())?;
+    let as_dictionary = |f: &arrow::datatypes::FieldRef| match f.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if f.name() == "file_path" => {
+            Arc::new(f.as_ref().clone().with_data_type(DataType::Dictionary(
+                Box::new(DataType::Int32),
+                Box::new(DataType::Utf8),
+            )))
+        }
+        _ => f.clone(),
+    };
+    let fields: Vec<_> = found.schema().fields().iter().map(as_dictionary).collect();
+    let hint = Arc::new(arrow::datatypes::Schema::new(fields));
+    let metadata =
+        ArrowReaderMetadata::try_new(found.metadata().clone(), options.with_schema(hint))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
+    let mask = ProjectionMask::columns(builder.parquet_schema(), ["file_path", "pos"]);
+    builder.with_projection(mask).build()
 }
 
 /// Rows per row group of a data file, from its footer alone (a ranged read: the file's
@@ -475,6 +511,61 @@ async fn row_groups(store: &Arc<dyn ObjectStore>, path: &str, size: u64) -> Resu
 /// Bytes read from a data file's end in one request to find its footer; a larger footer
 /// takes a second request.
 const FOOTER_PREFETCH: usize = 64 * 1024;
+
+/// The rows a scan of one data file reads: all but `positions` (deleted), or only them
+/// (removed by a run). Its plan is built when a scan first needs it, reading the file's
+/// footer for its row groups, and shared by every copy of the listing: a run lists every
+/// table it writes, several times, and scans only a few of them (the checks of kept rows read
+/// the fact and two dimensions, not the bridges), and a plan holds a selector per position.
+#[derive(Debug)]
+struct Access {
+    positions: Positions,
+    pick: Pick,
+    /// Rows per row group, when known before the plan is built (an earlier listing of the
+    /// same file read its footer).
+    known_groups: Option<Arc<[u64]>>,
+    built: tokio::sync::OnceCell<(Arc<[u64]>, Arc<ParquetAccessPlan>)>,
+}
+
+impl Access {
+    fn new(positions: Positions, pick: Pick, known_groups: Option<Arc<[u64]>>) -> Self {
+        Self {
+            positions,
+            pick,
+            known_groups,
+            built: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The file's rows per row group, if known without a read.
+    fn groups(&self) -> Option<Arc<[u64]>> {
+        match self.built.get() {
+            Some((groups, _)) => Some(groups.clone()),
+            None => self.known_groups.clone(),
+        }
+    }
+
+    /// The plan of the data file at `path` (`size` bytes), built on the first call.
+    async fn plan(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        path: &str,
+        size: u64,
+    ) -> Result<Arc<ParquetAccessPlan>> {
+        let (_, plan) = self
+            .built
+            .get_or_try_init(|| async {
+                let groups = match &self.known_groups {
+                    Some(groups) => groups.clone(),
+                    None => row_groups(store, path, size).await?,
+                };
+                let plan = Arc::new(access_plan(&groups, &self.positions, self.pick));
+                Ok::<_, Error>((groups, plan))
+            })
+            .await?;
+        Ok(plan.clone())
+    }
+}
 
 /// What an access plan does with the positions it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -600,8 +691,12 @@ impl TableProvider for IcebergScan {
                 continue;
             }
             let mut pf = PartitionedFile::new(strip_prefix(&f.path), f.size);
-            if let Some(plan) = &f.access_plan {
-                pf = pf.with_extensions(Arc::new(plan.clone()));
+            let plan = f
+                .access_plan(&self.files.store)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            if let Some(plan) = plan {
+                pf = pf.with_extensions(plan);
             }
             groups[i % partitions].push(pf);
         }
