@@ -391,7 +391,8 @@ mod tests {
     }
 
     /// A delete file another engine wrote (or an earlier gamelake: a plain string column, an
-    /// arrow schema saying so, and the spec's optional `row` column) reads the same.
+    /// arrow schema saying so, and the spec's optional `row` column), or an arrow writer's
+    /// dictionary with other keys, reads the same.
     #[test]
     fn a_delete_file_with_a_string_column_reads_the_same() {
         let mut paths = Vec::new();
@@ -409,11 +410,22 @@ mod tests {
             ("row", Arc::new(row) as ArrayRef),
         ])
         .unwrap();
-        let mut bytes = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
-        writer.write(&batch).unwrap();
-        writer.close().unwrap();
+        let small_keys = DataType::Dictionary(Box::new(DataType::UInt16), Box::new(DataType::Utf8));
+        let as_small_dictionary = RecordBatch::try_from_iter([
+            (
+                "file_path",
+                arrow::compute::cast(batch.column(0), &small_keys).unwrap(),
+            ),
+            ("pos", batch.column(1).clone()),
+        ])
+        .unwrap();
         let (ours, _) = delete_file_bytes(&positions()).unwrap();
-        assert_eq!(read_back(bytes), read_back(ours));
+        for batch in [batch, as_small_dictionary] {
+            let mut bytes = Vec::new();
+            let mut writer = ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+            writer.write(&batch).unwrap();
+            writer.close().unwrap();
+            assert_eq!(read_back(bytes), read_back(ours.clone()));
+        }
     }
 }

@@ -454,6 +454,11 @@ pub(super) fn read_position_deletes(
     Ok(())
 }
 
+/// The arrow type a delete file's `file_path` is read as.
+fn path_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
 /// A reader of a delete file's `file_path` and `pos` that yields `file_path` as a
 /// dictionary: the parquet dictionary of the few paths a file names is kept as it is,
 /// instead of a copy of a path in every row (a delete file of a large table's tidy holds
@@ -464,12 +469,16 @@ fn delete_file_reader(
 ) -> parquet::errors::Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
     let options = ArrowReaderOptions::new();
     let found = ArrowReaderMetadata::load(&bytes, options.clone())?;
+    let text =
+        |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    // Whatever string type the writer's arrow schema gave it (a plain one, or a dictionary
+    // with other keys), `file_path` is read as one dictionary type.
     let as_dictionary = |f: &arrow::datatypes::FieldRef| match f.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if f.name() == "file_path" => {
-            Arc::new(f.as_ref().clone().with_data_type(DataType::Dictionary(
-                Box::new(DataType::Int32),
-                Box::new(DataType::Utf8),
-            )))
+        DataType::Dictionary(_, values) if text(values) && f.name() == "file_path" => {
+            Arc::new(f.as_ref().clone().with_data_type(path_type()))
+        }
+        t if text(t) && f.name() == "file_path" => {
+            Arc::new(f.as_ref().clone().with_data_type(path_type()))
         }
         _ => f.clone(),
     };
