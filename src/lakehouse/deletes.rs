@@ -14,8 +14,7 @@ use std::sync::Arc;
 use arrow::array::{
     Array, ArrayRef, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
-use arrow::datatypes::Int32Type;
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use futures::StreamExt;
 use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::object_store::Bucket;
@@ -261,10 +260,9 @@ fn delete_rows(positions: &[(String, Vec<i64>)]) -> Result<(RecordBatch, Arc<Sch
             .into(),
         )
     };
-    let path_type = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let schema = Arc::new(Schema::new(vec![
         field_id(
-            Field::new("file_path", path_type, false),
+            Field::new("file_path", super::scan::path_type(), false),
             FILE_PATH_FIELD_ID,
         ),
         field_id(Field::new("pos", DataType::Int64, false), POS_FIELD_ID),

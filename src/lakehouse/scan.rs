@@ -454,8 +454,9 @@ pub(super) fn read_position_deletes(
     Ok(())
 }
 
-/// The arrow type a delete file's `file_path` is read as.
-fn path_type() -> DataType {
+/// The arrow type of a delete file's `file_path` as gamelake builds and reads it: a
+/// dictionary of the few paths a file names.
+pub(super) fn path_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
