@@ -127,15 +127,10 @@ fn split_stored_facts(
             stored_column::<Int64Array>(batch, "game_id", "BIGINT")?,
             stored_column::<Int64Array>(batch, "game_key", "BIGINT")?,
         );
-        for i in 0..batch.num_rows() {
-            let key = (!keys.is_null(i)).then(|| keys.value(i));
-            if let Some(key) = key {
-                max_key = max_key.max(key);
-            }
-            if let Some(key) = key
-                && !ids.is_null(i)
-                && rebuilt.contains(ids.value(i))
-            {
+        for i in (0..batch.num_rows()).filter(|&i| !keys.is_null(i)) {
+            let key = keys.value(i);
+            max_key = max_key.max(key);
+            if !ids.is_null(i) && rebuilt.contains(ids.value(i)) {
                 games.push((ids.value(i), key));
             }
         }
