@@ -4,10 +4,12 @@
 //! `gamelake generate` draws N games (day 1) and D daily deltas from the recorded pages, each
 //! changing a share of the games as the days before left them and adding new ones (with
 //! `--steady`, shares of the first day's games: every day's delta the same size, so a growing
-//! cost is the warehouse's, not the day's). Day 1 is `gamelake run --source <pages>`; every
-//! later day is one plain `gamelake run --source <that day's pages>`, nothing else (no
-//! `maintain`). Each run is its own process: wall and CPU time and peak RSS come from the
-//! kernel (`wait4`); after each, the warehouse's files and bytes are counted. It reports; it
+//! cost is the warehouse's, not the day's; with `--churn recorded`, the changed games fall on
+//! the ids RAWG's recorded updates fell on, mostly its oldest, instead of evenly). Day 1 is
+//! `gamelake run --source <pages>`; every later day is one plain `gamelake run --source
+//! <that day's pages>`, nothing else (no `maintain`). Each run is its own process: wall and
+//! CPU time, peak RSS and pages touched come from the kernel (`wait4`); after each, the
+//! warehouse's files and bytes are counted. It reports; it
 //! asserts only that every run succeeds and that the fact ends with one row per game.
 //!
 //! A day here lasts `--day-seconds` (default 1) of wall time: the bench waits out what is
@@ -18,7 +20,7 @@
 //! days.
 //!
 //! Run: `cargo bench --bench daily -- [--games N] [--days D] [--changed 0.005] [--new 0.001]
-//! [--steady] [--day-seconds 1] [--keep DIR] [--warehouse s3://…
+//! [--steady] [--churn uniform|recorded] [--day-seconds 1] [--keep DIR] [--warehouse s3://…
 //! --metrics http://127.0.0.1:PORT/metrics]` (add `--profile dev` for the profile tests use;
 //! `GAMELAKE_BENCH_BIN=<copy>` runs a copy of the binary). With `--warehouse s3://…` the runs
 //! go to S3 and its catalog as the environment configures them (`AWS_*`, `GAMELAKE_CATALOG`,
@@ -140,6 +142,8 @@ fn main() {
     let (changed, new) = (num("--changed", "0.005"), num("--new", "0.001"));
     let day_seconds: f64 = num("--day-seconds", "1").parse().expect("--day-seconds S");
     let steady = args.iter().any(|a| a == "--steady");
+    // Which games a day changes: `uniform`, or `recorded` (as RAWG's recorded updates fell).
+    let churn = num("--churn", "uniform");
     // A week of `day_seconds`-long days, in days.
     let week = format!("{}", 7.0 * day_seconds / 86_400.0);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -165,7 +169,15 @@ fn main() {
     let mut generate = std::process::Command::new(binary());
     generate
         .args(["generate", "--games", &games, "--days", &days.to_string()])
-        .args(["--delta-changed", &changed, "--delta-new", &new, "--out"])
+        .args([
+            "--delta-changed",
+            &changed,
+            "--delta-new",
+            &new,
+            "--churn",
+            &churn,
+        ])
+        .arg("--out")
         .arg(&pages)
         .arg("--from")
         .args(&from);
@@ -176,7 +188,11 @@ fn main() {
     assert!(status.success(), "generate failed");
 
     let mut csv = std::fs::File::create(work.join("daily.csv")).expect("csv");
-    writeln!(csv, "day,wall_s,cpu_s,peak_rss_mib,files,bytes,s3_requests").expect("csv");
+    writeln!(
+        csv,
+        "day,wall_s,cpu_s,peak_rss_mib,pages_touched,files,bytes,s3_requests"
+    )
+    .expect("csv");
     let mut all = Vec::new();
     for day in 0..=days {
         let dir = if day == 0 {
@@ -195,11 +211,12 @@ fn main() {
         let c = &d.cost;
         writeln!(
             csv,
-            "{},{:.3},{:.3},{:.0},{},{},{}",
+            "{},{:.3},{:.3},{:.0},{},{},{},{}",
             d.day,
             c.wall,
             c.cpu,
             c.peak_rss_mib,
+            c.pages_touched,
             d.files,
             d.bytes,
             d.requests.map_or(String::new(), |r| r.to_string())
@@ -220,7 +237,7 @@ fn main() {
     print(
         &all,
         &games,
-        &format!("{changed} and {new} of {share_of} games"),
+        &format!("{changed} and {new} of {share_of} games, {churn} churn"),
     );
     println!("a week: 7 days of {day_seconds} s of wall time");
     println!("\nevery day: {}", work.join("daily.csv").display());
@@ -329,30 +346,57 @@ impl Kind {
     }
 }
 
-/// Median wall time of each kind of day in the first and the last 60 days.
+/// One figure of a day's cost the kinds of day are compared by.
+struct Measure {
+    name: &'static str,
+    decimals: usize,
+    of: fn(&Cost) -> f64,
+}
+
+/// Medians of each kind of day in the first and the last 60 days: wall and CPU time, and
+/// pages touched (the steadiest of the three on a virtual machine).
 fn by_kind(daily: &[Day]) {
     if daily.len() < 120 {
         return;
     }
-    let median = |days: &[Day], kind: Kind| {
-        let mut w: Vec<f64> = days
+    let median = |days: &[Day], kind: Kind, of: fn(&Cost) -> f64| {
+        let mut v: Vec<f64> = days
             .iter()
             .filter(|d| Kind::of(d) == kind)
-            .map(|d| d.cost.wall)
+            .map(|d| of(&d.cost))
             .collect();
-        w.sort_by(f64::total_cmp);
-        (w.len(), w.get(w.len() / 2).copied().unwrap_or(f64::NAN))
+        v.sort_by(f64::total_cmp);
+        (v.len(), v.get(v.len() / 2).copied().unwrap_or(f64::NAN))
     };
     let (first, last) = (&daily[..60], &daily[daily.len() - 60..]);
     println!(
-        "\n| kind of day | days 2–61: n, median wall s | last 60: n, median wall s | last / first |"
+        "\n| kind of day | measure | days 2–61: n, median | last 60: n, median | last / first |"
     );
-    println!("| --- | ---: | ---: | ---: |");
+    println!("| --- | --- | ---: | ---: | ---: |");
+    let measures = [
+        Measure {
+            name: "wall s",
+            decimals: 2,
+            of: |c| c.wall,
+        },
+        Measure {
+            name: "CPU s",
+            decimals: 2,
+            of: |c| c.cpu,
+        },
+        Measure {
+            name: "pages touched",
+            decimals: 0,
+            of: |c| c.pages_touched as f64,
+        },
+    ];
     for kind in [Kind::Plain, Kind::Tidy, Kind::FullCheck] {
-        let ((n0, m0), (n1, m1)) = (median(first, kind), median(last, kind));
-        println!(
-            "| {kind:?} | {n0}, {m0:.2} | {n1}, {m1:.2} | {:.2} |",
-            m1 / m0
-        );
+        for &Measure { name, decimals, of } in &measures {
+            let ((n0, m0), (n1, m1)) = (median(first, kind, of), median(last, kind, of));
+            println!(
+                "| {kind:?} | {name} | {n0}, {m0:.decimals$} | {n1}, {m1:.decimals$} | {:.2} |",
+                m1 / m0
+            );
+        }
     }
 }

@@ -23,6 +23,11 @@ pub struct Cost {
     pub wall: f64,
     pub cpu: f64,
     pub peak_rss_mib: f64,
+    /// Pages the process touched for the first time (minor page faults, `ru_minflt`): the
+    /// memory a run asked of the kernel. On a virtual machine a first touch is dear and its
+    /// cost varies from run to run, so this is a steadier measure of a run's work than its
+    /// wall time.
+    pub pages_touched: u64,
 }
 
 /// Runs `cmd` to completion with stdout to `out` and stderr to `log`; panics on failure.
@@ -55,6 +60,7 @@ pub fn measure(what: &str, cmd: &mut Command, out: &Path, log: &Path) -> Cost {
         wall,
         cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
         peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        pages_touched: usage.ru_minflt as u64,
     }
 }
 

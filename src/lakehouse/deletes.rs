@@ -25,6 +25,7 @@ use iceberg_rust::table::Table;
 use object_store::{ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 
@@ -83,16 +84,16 @@ pub async fn positions_of(
             continue;
         }
         let bad = |e: String| Error::corrupt(file.path.clone(), e);
-        // Range reads: the footer and the key column's chunks, not the whole file (the key
-        // column is a small part of a fact file; on S3 the difference is what is fetched).
-        let object = ParquetObjectReader::new(
-            table.object_store(),
-            strip_prefix(&file.path).as_str().into(),
-        )
-        .with_file_size(file.size);
-        let builder = ParquetRecordBatchStreamBuilder::new(object)
-            .await
+        // Range reads of the key column's chunks, not the whole file (the key column is a
+        // small part of a fact file; on S3 the difference is what is fetched); the footer is
+        // the process's copy ([`super::footers`]), which the run's scans share.
+        let store = table.object_store();
+        let footer = super::footers::footer(&store, &file.path, file.size).await?;
+        let metadata = ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::default())
             .map_err(|e| bad(e.to_string()))?;
+        let object = ParquetObjectReader::new(store, strip_prefix(&file.path).as_str().into())
+            .with_file_size(file.size);
+        let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(object, metadata);
         let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
         let mut reader = builder
             .with_projection(mask)

@@ -15,6 +15,7 @@
 
 pub mod deletes;
 pub mod evolve;
+pub mod footers;
 pub mod foreign;
 pub mod maintain;
 pub mod positions;

@@ -43,8 +43,6 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
-use parquet::arrow::async_reader::ParquetObjectReader;
-use parquet::file::metadata::ParquetMetaDataReader;
 
 use super::positions::Positions;
 use crate::{Error, Result};
@@ -492,35 +490,16 @@ fn delete_file_reader(
     builder.with_projection(mask).build()
 }
 
-/// Rows per row group of a data file, from its footer alone (a ranged read: the file's
-/// rows are not fetched).
+/// Rows per row group of a data file, from its footer alone ([`super::footers`]: read
+/// once per process; the file's rows are not fetched).
 async fn row_groups(store: &Arc<dyn ObjectStore>, path: &str, size: u64) -> Result<Arc<[u64]>> {
-    let mut reader = ParquetObjectReader::new(store.clone(), strip_prefix(path).as_str().into())
-        .with_file_size(size);
-    let metadata = ParquetMetaDataReader::new()
-        .with_prefetch_hint(Some(FOOTER_PREFETCH))
-        .load_and_finish(&mut reader, size)
-        .await
-        .map_err(|e| match e {
-            // The store's own error (a missing file, a refused request) keeps its type.
-            parquet::errors::ParquetError::External(inner) => {
-                match inner.downcast::<object_store::Error>() {
-                    Ok(store_error) => Error::from(*store_error),
-                    Err(other) => Error::corrupt(path, other),
-                }
-            }
-            other => Error::corrupt(path, other),
-        })?;
+    let metadata = super::footers::footer(store, path, size).await?;
     Ok(metadata
         .row_groups()
         .iter()
         .map(|g| g.num_rows().max(0) as u64)
         .collect())
 }
-
-/// Bytes read from a data file's end in one request to find its footer; a larger footer
-/// takes a second request.
-const FOOTER_PREFETCH: usize = 64 * 1024;
 
 /// The rows a scan of one data file reads: all but `positions` (deleted), or only them
 /// (removed by a run). Its plan is built when a scan first needs it, reading the file's
@@ -715,13 +694,10 @@ impl TableProvider for IcebergScan {
             .filter(|g| !g.is_empty())
             .map(FileGroup::new)
             .collect();
-        // The session's scans share its cache of file footers: the checks read each table's
-        // files in several queries, and a footer parsed once serves them all (an Iceberg
-        // data file never changes under its path).
-        let footers = CachedParquetFileReaderFactory::new(
-            self.files.store.clone(),
-            state.runtime_env().cache_manager.get_file_metadata_cache(),
-        );
+        // Footers come from the process's cache ([`super::footers`]): a run reads a table's
+        // files in several steps and queries, and one fetch of a footer serves them all.
+        let footers =
+            CachedParquetFileReaderFactory::new(self.files.store.clone(), super::footers::cache());
         let mut source = ParquetSource::new(self.files.schema.clone())
             .with_parquet_file_reader_factory(Arc::new(footers));
         // The query's filters skip the row groups whose statistics rule every row out (the

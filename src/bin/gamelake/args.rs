@@ -216,6 +216,21 @@ pub struct GenerateArgs {
     /// where the benchmarks expect them).
     #[arg(long, required = true, num_args = 1..)]
     pub from: Vec<PathBuf>,
+    /// Which games a delta changes.
+    #[arg(long, value_enum, default_value_t = Churn::Uniform)]
+    pub churn: Churn,
+}
+
+/// Which games `gamelake generate`'s deltas change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Churn {
+    /// Every game alike.
+    Uniform,
+    /// As the recorded games changed: a game's chance follows its id's tenth of the
+    /// catalogue, weighted by the share of the recorded games in that tenth of their ids
+    /// that RAWG updated in the recorded data's last year (most of them among the oldest
+    /// ids: the popular games).
+    Recorded,
 }
 
 #[derive(Args)]

@@ -7,7 +7,11 @@
 //! real popularity and up to 125 tags), null rates, ratings, name lengths and non-ASCII names
 //! keep their real joint distribution. Each gets a new id (1..=N) and slug, and an `updated`
 //! drawn from the recorded ones. A "next day" delta changes x% of the games (later `updated`,
-//! another game's rating, genres and tags) and adds y% new ones.
+//! another game's rating, genres and tags) and adds y% new ones. Which games change is
+//! `--churn`: every game alike, or as the recorded games did ([`Churn::Recorded`]): RAWG's
+//! updates fall mostly on its oldest ids (its popular games), so a game's chance follows the
+//! share of the recorded games in its tenth of the ids that were updated in the recorded
+//! data's last year.
 //!
 //! Output is list pages in RAWG's envelope (`page-NNNNN.json`, 40 games a page), which
 //! `gamelake ingest --source DIR` takes in. Same seed, same bytes.
@@ -20,7 +24,10 @@ use gamelake::ingest::model::Game;
 use gamelake::ingest::parse::parse_page_owned;
 use gamelake::ingest::{DEFAULT_SOURCE, archived_pages};
 
-use crate::args::GenerateArgs;
+use crate::args::{Churn, GenerateArgs};
+
+/// Tenths of the ids: what [`Churn::Recorded`] weighs a game's chance of changing by.
+const TENTHS: usize = 10;
 
 /// `gamelake generate`: the pages, and the delta when asked for.
 pub fn run(args: &GenerateArgs) -> Result<()> {
@@ -47,7 +54,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     }
     if let Some(changed) = args.delta_changed {
         let size = DeltaSize::of(base.len(), changed, args.delta_new);
-        let delta = sampler.delta(&base, size, args.seed);
+        let delta = sampler.delta(&base, size, args.churn, args.seed);
         let dir = PathBuf::from(format!("{}-delta", args.out.display()));
         let pages = write_pages(&delta, &dir)?;
         eprintln!(
@@ -75,7 +82,7 @@ fn write_days(
     for day in 1..=days {
         let base = if args.steady_days { first } else { games.len() };
         let size = DeltaSize::of(base, changed, args.delta_new);
-        let delta = sampler.delta(&games, size, args.seed + day as u64);
+        let delta = sampler.delta(&games, size, args.churn, args.seed + day as u64);
         let dir = PathBuf::from(format!("{}-day-{day:03}", args.out.display()));
         write_pages(&delta, &dir)?;
         total += delta.len();
@@ -118,6 +125,9 @@ impl DeltaSize {
 #[derive(Debug, Clone)]
 pub struct Sampler {
     games: Vec<Game<'static>>,
+    /// For each tenth of the recorded games by id, the share of them updated in the last
+    /// year of the recorded data ([`Churn::Recorded`]).
+    recent_by_tenth: [f64; TENTHS],
 }
 
 impl Sampler {
@@ -134,7 +144,11 @@ impl Sampler {
         if games.is_empty() {
             bail!("no recorded games to draw from in {dirs:?}");
         }
-        Ok(Self { games })
+        let recent_by_tenth = recent_by_tenth(&games);
+        Ok(Self {
+            games,
+            recent_by_tenth,
+        })
     }
 
     fn draw(&self, rng: &mut fastrand::Rng) -> &Game<'static> {
@@ -155,9 +169,15 @@ impl Sampler {
             .collect()
     }
 
-    /// A next-day delta over `base`: `size.changed` of its games changed, `size.new` added
-    /// (ids after the largest in `base`).
-    pub fn delta(&self, base: &[Game<'static>], size: DeltaSize, seed: u64) -> Vec<Game<'static>> {
+    /// A next-day delta over `base` (ids 1..=n in order): `size.changed` of its games
+    /// changed, chosen as `churn` says, and `size.new` added (ids after the largest in `base`).
+    pub fn delta(
+        &self,
+        base: &[Game<'static>],
+        size: DeltaSize,
+        churn: Churn,
+        seed: u64,
+    ) -> Vec<Game<'static>> {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_de17a);
         let DeltaSize {
             changed: n_changed,
@@ -165,11 +185,7 @@ impl Sampler {
         } = size;
         let latest = base.iter().map(|g| g.updated).max();
         let mut out = Vec::with_capacity(n_changed + n_new);
-        let mut picked = std::collections::BTreeSet::new();
-        while picked.len() < n_changed.min(base.len()) {
-            picked.insert(rng.usize(..base.len()));
-        }
-        for i in picked {
+        for i in self.pick_changed(base.len(), n_changed, churn, &mut rng) {
             let mut g = base[i].clone();
             let other = self.draw(&mut rng);
             g.updated = latest.unwrap_or(g.updated) + Duration::days(1);
@@ -188,6 +204,59 @@ impl Sampler {
         }));
         out
     }
+
+    /// `n` distinct indices below `len` (at most `len` of them), chosen as `churn` says.
+    fn pick_changed(
+        &self,
+        len: usize,
+        n: usize,
+        churn: Churn,
+        rng: &mut fastrand::Rng,
+    ) -> std::collections::BTreeSet<usize> {
+        let total: f64 = self.recent_by_tenth.iter().sum();
+        let weighted = churn == Churn::Recorded && total > 0.0 && len >= TENTHS;
+        // A tenth can run out of games; past this many weighted draws the rest are uniform.
+        let mut weighted_draws = if weighted { n.saturating_mul(100) } else { 0 };
+        let mut picked = std::collections::BTreeSet::new();
+        while picked.len() < n.min(len) {
+            if weighted_draws == 0 {
+                picked.insert(rng.usize(..len));
+                continue;
+            }
+            weighted_draws -= 1;
+            let mut x = rng.f64() * total;
+            let tenth = self
+                .recent_by_tenth
+                .iter()
+                .position(|&w| {
+                    let here = x < w;
+                    x -= w;
+                    here
+                })
+                .unwrap_or(TENTHS - 1);
+            picked.insert(rng.usize(tenth * len / TENTHS..(tenth + 1) * len / TENTHS));
+        }
+        picked
+    }
+}
+
+/// For each tenth of `games` by id, the share of them updated within a year of the newest
+/// `updated` among them.
+fn recent_by_tenth(games: &[Game<'_>]) -> [f64; TENTHS] {
+    let mut shares = [0.0; TENTHS];
+    let Some(newest) = games.iter().map(|g| g.updated).max() else {
+        return shares;
+    };
+    let since = newest - Duration::days(365);
+    let mut by_id: Vec<(i64, bool)> = games.iter().map(|g| (g.id, g.updated >= since)).collect();
+    by_id.sort_unstable();
+    for (tenth, share) in shares.iter_mut().enumerate() {
+        let part = &by_id[tenth * by_id.len() / TENTHS..(tenth + 1) * by_id.len() / TENTHS];
+        if !part.is_empty() {
+            *share = part.iter().filter(|(_, recent)| *recent).count() as f64 / part.len() as f64;
+        }
+    }
+    shares
 }
 
 /// Writes games as list pages (40 a page) into `dir`; returns the number of pages.
@@ -278,7 +347,12 @@ mod tests {
     fn a_delta_changes_and_adds_the_asked_shares_and_round_trips_as_pages() {
         let s = sampler();
         let base = s.games(2_000, 3);
-        let delta = s.delta(&base, DeltaSize::of(base.len(), 0.01, 0.005), 3);
+        let delta = s.delta(
+            &base,
+            DeltaSize::of(base.len(), 0.01, 0.005),
+            Churn::Uniform,
+            3,
+        );
         let new: Vec<&Game> = delta.iter().filter(|g| g.id > 2_000).collect();
         assert_eq!((delta.len(), new.len()), (30, 10));
         let latest = base.iter().map(|g| g.updated).max().expect("max");
@@ -289,6 +363,42 @@ mod tests {
         let first = std::fs::read(dir.path().join("page-00001.json")).expect("page");
         let page = gamelake::ingest::parse::parse_page(&first, "page-00001.json").expect("parse");
         assert_eq!(page.games, base[..40].to_vec());
+    }
+
+    #[test]
+    fn recorded_churn_falls_on_the_ids_the_recorded_updates_fell_on() {
+        let s = sampler();
+        let total: f64 = s.recent_by_tenth.iter().sum();
+        let oldest_fifth = (s.recent_by_tenth[0] + s.recent_by_tenth[1]) / total;
+        // The recorded data's own skew, which the test relies on: most of a year's updates
+        // are to the oldest fifth of the ids.
+        assert!(
+            oldest_fifth > 0.5,
+            "recorded shares {:?}",
+            s.recent_by_tenth
+        );
+        let base = s.games(20_000, 5);
+        let size = DeltaSize::of(base.len(), 0.02, 0.0);
+        let share_in_oldest_fifth = |churn| {
+            let delta = s.delta(&base, size, churn, 5);
+            let ids: std::collections::BTreeSet<i64> = delta.iter().map(|g| g.id).collect();
+            assert_eq!(
+                (delta.len(), ids.len()),
+                (400, 400),
+                "{churn:?}: 400 distinct games"
+            );
+            ids.iter().filter(|&&id| id <= 4_000).count() as f64 / 400.0
+        };
+        let recorded = share_in_oldest_fifth(Churn::Recorded);
+        assert!(
+            (recorded - oldest_fifth).abs() < 0.08,
+            "recorded churn: {recorded:.2} of the changes in the oldest fifth, the data {oldest_fifth:.2}"
+        );
+        let uniform = share_in_oldest_fifth(Churn::Uniform);
+        assert!(
+            (uniform - 0.2).abs() < 0.06,
+            "uniform churn: {uniform:.2} in the oldest fifth"
+        );
     }
 
     #[test]
@@ -308,6 +418,7 @@ mod tests {
             delta_new: 0.05,
             steady_days: true,
             from: Vec::new(),
+            churn: Churn::Uniform,
         };
         let s = sampler();
         // 200 changed and 200 new a day: 10 pages each day, steady.
