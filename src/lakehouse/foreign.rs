@@ -71,17 +71,13 @@ struct RawEntry {
 impl Entries {
     /// Reads the entries of `manifests` (the current snapshot's).
     pub async fn read(table: &Table, manifests: &[ManifestListEntry]) -> Result<Self> {
-        let mut parsed: HashMap<String, Vec<(Status, DataFile)>> = HashMap::new();
-        for item in table.datafiles(manifests, None, (None, None)).await? {
-            let (manifest, entry) = item?;
-            parsed
-                .entry(manifest)
-                .or_default()
-                .push((*entry.status(), entry.data_file().clone()));
-        }
+        let mut parsed = super::manifests::parsed(table, manifests).await?;
         let mut out = Self::default();
         for manifest in manifests {
-            let got = parsed.remove(&manifest.manifest_path).unwrap_or_default();
+            let got: Vec<(Status, DataFile)> = parsed
+                .remove(&manifest.manifest_path)
+                .map(|entries| entries.to_vec())
+                .unwrap_or_default();
             let listed = [
                 manifest.added_files_count,
                 manifest.existing_files_count,

@@ -18,6 +18,7 @@ pub mod evolve;
 pub mod footers;
 pub mod foreign;
 pub mod maintain;
+pub mod manifests;
 pub mod positions;
 pub mod restore;
 pub mod rewrite;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::deletes::RowChange;
+use gamelake::lakehouse::foreign::Entries;
 use gamelake::lakehouse::maintain::TidyPolicy;
 use gamelake::lakehouse::scan::TableFiles;
 use gamelake::schema::{self, TableDef};
@@ -327,4 +328,40 @@ async fn a_tidy_keeps_a_large_file_and_gathers_its_deletes_into_one_file() {
         .map(|v| v.as_i64().expect("a number"))
         .collect();
     assert_eq!(theirs, ours, "Spark");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_is_read_once_by_a_process_and_serves_every_later_listing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let (_wh, lake) = support::open(&root).await;
+    for chunk in 0..2i64 {
+        let rows: Vec<(i64, i64)> = (chunk * 10 + 1..=chunk * 10 + 10).map(|g| (g, 1)).collect();
+        lake.append(def(), support::pairs("bridge_game_tag", &rows))
+            .await
+            .expect("append");
+    }
+    let table = lake
+        .load("bridge_game_tag")
+        .await
+        .expect("load")
+        .expect("table");
+    let manifests = table.manifests(None, None).await.expect("manifest list");
+    let first = Entries::read(&table, &manifests).await.expect("entries");
+    let files = |e: &Entries| {
+        let mut paths: Vec<String> = e.data.iter().map(|f| f.file_path().clone()).collect();
+        paths.sort();
+        paths
+    };
+    assert_eq!(files(&first).len(), 2);
+
+    // The manifests gone from the disk: a second reading takes what the first one parsed.
+    for m in &manifests {
+        let path = m.manifest_path.trim_start_matches("file://");
+        std::fs::remove_file(path).expect("remove manifest");
+    }
+    let again = Entries::read(&table, &manifests)
+        .await
+        .expect("read from the entries kept, not the disk");
+    assert_eq!(files(&again), files(&first));
 }

@@ -1,0 +1,91 @@
+//! Manifest entries as iceberg-rust parses them, read once per process.
+//!
+//! A run lists a table it writes at least twice: the published snapshot (stored keys, the
+//! upsert) and the staged one (the checks), and the staged snapshot lists the published
+//! one's manifests again beside the one or two its write added. A manifest never changes
+//! under its path, so the entries parsed from it are kept here, by the manifest's full path
+//! (warehouse and bucket included), and a listing reads only the manifests it has not seen:
+//! on S3 a request fewer per manifest, and no second parse (iceberg-rust formats the table's
+//! schema for every bound of every entry it reads; see docs/benchmarks.md).
+//!
+//! What is kept is what iceberg-rust gave, skipped entries and all: whether a manifest was
+//! read in full is for [`super::foreign::Entries`] to judge, the same way each time.
+//!
+//! Must never: serve one manifest's entries for another, or grow without bound (the oldest of
+//! [`KEPT`] manifests go first).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use iceberg_rust::spec::manifest::{DataFile, Status};
+use iceberg_rust::spec::manifest_list::ManifestListEntry;
+use iceberg_rust::table::Table;
+
+use crate::Result;
+
+/// The entries iceberg-rust parsed from one manifest.
+pub type Parsed = Arc<[(Status, DataFile)]>;
+
+/// Manifests kept: a run reads a few per table, a warehouse of thirteen tables a few dozen.
+pub const KEPT: usize = 512;
+
+#[derive(Default)]
+struct Kept {
+    order: VecDeque<String>,
+    by_path: HashMap<String, Parsed>,
+}
+
+static KEPT_MANIFESTS: LazyLock<Mutex<Kept>> = LazyLock::new(Default::default);
+
+/// The parsed entries of each of `manifests` (of `table`), by manifest path: those read in
+/// this process before from here, the others read now (in one pass) and kept.
+pub async fn parsed(
+    table: &Table,
+    manifests: &[ManifestListEntry],
+) -> Result<HashMap<String, Parsed>> {
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        // A poisoned lock only means another thread panicked mid-update; entries are put
+        // whole, so what is there is used.
+        let kept = KEPT_MANIFESTS.lock().unwrap_or_else(|e| e.into_inner());
+        for m in manifests {
+            match kept.by_path.get(&m.manifest_path) {
+                Some(entries) => {
+                    out.insert(m.manifest_path.clone(), entries.clone());
+                }
+                None => missing.push(m.clone()),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let mut read: HashMap<String, Vec<(Status, DataFile)>> = HashMap::new();
+    for item in table.datafiles(&missing, None, (None, None)).await? {
+        let (manifest, entry) = item?;
+        read.entry(manifest)
+            .or_default()
+            .push((*entry.status(), entry.data_file().clone()));
+    }
+    let mut kept = KEPT_MANIFESTS.lock().unwrap_or_else(|e| e.into_inner());
+    for m in missing {
+        let entries: Parsed = read.remove(&m.manifest_path).unwrap_or_default().into();
+        kept.put(&m.manifest_path, entries.clone());
+        out.insert(m.manifest_path, entries);
+    }
+    Ok(out)
+}
+
+impl Kept {
+    fn put(&mut self, path: &str, entries: Parsed) {
+        if self.by_path.insert(path.to_string(), entries).is_none() {
+            self.order.push_back(path.to_string());
+        }
+        while self.order.len() > KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_path.remove(&oldest);
+            }
+        }
+    }
+}
