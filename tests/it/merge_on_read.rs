@@ -24,13 +24,25 @@ async fn rows_of(lake: &Lakehouse, game: i64) -> Vec<i64> {
     .await
 }
 
-async fn table_files(lake: &Lakehouse) -> TableFiles {
-    let table = lake
-        .load("bridge_game_tag")
+async fn table(lake: &Lakehouse) -> iceberg_rust::table::Table {
+    lake.load("bridge_game_tag")
         .await
         .expect("load")
-        .expect("table");
-    TableFiles::load(&table).await.expect("files")
+        .expect("table")
+}
+
+async fn table_files(lake: &Lakehouse) -> TableFiles {
+    TableFiles::load(&table(lake).await).await.expect("files")
+}
+
+/// One data file of `games`, each with every tag of `tags`.
+async fn append_games(lake: &Lakehouse, games: std::ops::RangeInclusive<i64>, tags: &[i64]) {
+    let rows: Vec<(i64, i64)> = games
+        .flat_map(|g| tags.iter().map(move |&t| (g, t)))
+        .collect();
+    lake.append(def(), support::pairs("bridge_game_tag", &rows))
+        .await
+        .expect("append");
 }
 
 async fn data_files(lake: &Lakehouse) -> (Vec<String>, usize) {
@@ -49,12 +61,7 @@ async fn upserts_write_position_deletes_that_every_reader_applies() {
 
     // Three data files of 100 games with two tags each.
     for chunk in 0..3i64 {
-        let rows: Vec<(i64, i64)> = (chunk * 100 + 1..=chunk * 100 + 100)
-            .flat_map(|g| [(g, 1), (g, 2)])
-            .collect();
-        lake.append(def(), support::pairs("bridge_game_tag", &rows))
-            .await
-            .expect("append");
+        append_games(&lake, chunk * 100 + 1..=chunk * 100 + 100, &[1, 2]).await;
     }
     let (originals, deletes) = data_files(&lake).await;
     assert_eq!((originals.len(), deletes), (3, 0));
@@ -335,17 +342,9 @@ async fn a_manifest_is_read_once_by_a_process_and_serves_every_later_listing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let (_wh, lake) = support::open(&root).await;
-    for chunk in 0..2i64 {
-        let rows: Vec<(i64, i64)> = (chunk * 10 + 1..=chunk * 10 + 10).map(|g| (g, 1)).collect();
-        lake.append(def(), support::pairs("bridge_game_tag", &rows))
-            .await
-            .expect("append");
-    }
-    let table = lake
-        .load("bridge_game_tag")
-        .await
-        .expect("load")
-        .expect("table");
+    append_games(&lake, 1..=10, &[1]).await;
+    append_games(&lake, 11..=20, &[1]).await;
+    let table = table(&lake).await;
     let manifests = table.manifests(None, None).await.expect("manifest list");
     let first = Entries::read(&table, &manifests).await.expect("entries");
     let files = |e: &Entries| {
