@@ -15,10 +15,10 @@
 
 pub mod deletes;
 pub mod evolve;
-pub mod footers;
+mod footers;
 pub mod foreign;
 pub mod maintain;
-pub mod manifests;
+mod manifests;
 pub mod positions;
 pub mod restore;
 pub mod rewrite;

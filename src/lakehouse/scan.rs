@@ -268,19 +268,15 @@ impl TableFiles {
     }
 
     /// The live file of manifest entry `file` with positions `gone` deleted; `earlier` is
-    /// the same file as an earlier snapshot listed it, whose access plan (or at least its
-    /// footer's row groups) serves again.
+    /// the same file as an earlier snapshot listed it, whose access plan serves again when
+    /// its deleted positions are the same.
     fn live_file(&self, file: DataFile, gone: Positions, earlier: Option<&LiveFile>) -> LiveFile {
         let size = *file.file_size_in_bytes() as u64;
         let earlier = earlier.and_then(|f| f.access.as_ref());
         let access = match earlier {
             _ if gone.is_empty() => None,
             Some(a) if a.positions == gone && a.pick == Pick::Skip => Some(a.clone()),
-            _ => Some(Arc::new(Access::new(
-                gone.clone(),
-                Pick::Skip,
-                earlier.and_then(|a| a.groups()),
-            ))),
+            _ => Some(Arc::new(Access::new(gone.clone(), Pick::Skip))),
         };
         LiveFile {
             path: file.file_path().clone(),
@@ -343,9 +339,8 @@ impl TableFiles {
             if newly.is_empty() {
                 continue;
             }
-            let groups = new.access.as_ref().and_then(|a| a.groups());
             removed.push(LiveFile {
-                access: Some(Arc::new(Access::new(newly.clone(), Pick::Only, groups))),
+                access: Some(Arc::new(Access::new(newly.clone(), Pick::Only))),
                 only: Some(newly.len() as u64),
                 ..(*new).clone()
             });
@@ -502,35 +497,24 @@ async fn row_groups(store: &Arc<dyn ObjectStore>, path: &str, size: u64) -> Resu
 }
 
 /// The rows a scan of one data file reads: all but `positions` (deleted), or only them
-/// (removed by a run). Its plan is built when a scan first needs it, reading the file's
-/// footer for its row groups, and shared by every copy of the listing: a run lists every
+/// (removed by a run). Its plan is built when a scan first needs it, from the file's row
+/// groups (its footer, read once per process: [`super::footers`]), and shared by every copy
+/// of the listing: a run lists every
 /// table it writes, several times, and scans only a few of them (the checks of kept rows read
 /// the fact and two dimensions, not the bridges), and a plan holds a selector per position.
 #[derive(Debug)]
 struct Access {
     positions: Positions,
     pick: Pick,
-    /// Rows per row group, when known before the plan is built (an earlier listing of the
-    /// same file read its footer).
-    known_groups: Option<Arc<[u64]>>,
-    built: tokio::sync::OnceCell<(Arc<[u64]>, Arc<ParquetAccessPlan>)>,
+    built: tokio::sync::OnceCell<Arc<ParquetAccessPlan>>,
 }
 
 impl Access {
-    fn new(positions: Positions, pick: Pick, known_groups: Option<Arc<[u64]>>) -> Self {
+    fn new(positions: Positions, pick: Pick) -> Self {
         Self {
             positions,
             pick,
-            known_groups,
             built: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// The file's rows per row group, if known without a read.
-    fn groups(&self) -> Option<Arc<[u64]>> {
-        match self.built.get() {
-            Some((groups, _)) => Some(groups.clone()),
-            None => self.known_groups.clone(),
         }
     }
 
@@ -541,15 +525,11 @@ impl Access {
         path: &str,
         size: u64,
     ) -> Result<Arc<ParquetAccessPlan>> {
-        let (_, plan) = self
+        let plan = self
             .built
             .get_or_try_init(|| async {
-                let groups = match &self.known_groups {
-                    Some(groups) => groups.clone(),
-                    None => row_groups(store, path, size).await?,
-                };
-                let plan = Arc::new(access_plan(&groups, &self.positions, self.pick));
-                Ok::<_, Error>((groups, plan))
+                let groups = row_groups(store, path, size).await?;
+                Ok::<_, Error>(Arc::new(access_plan(&groups, &self.positions, self.pick)))
             })
             .await?;
         Ok(plan.clone())
