@@ -306,8 +306,9 @@ pub(crate) async fn run(
         expired = expire(&staged, opts).await?;
         lap.done("tidy and expire");
     }
-    report.checks =
-        check_staged(wh, &staged, &plan, report.games, opts, &coverage, changes).await?;
+    let landed = games_landed(wh, &plan, report.games, ctx).await?;
+    lap.done("count the games landed");
+    report.checks = check_staged(&staged, landed, opts, &coverage, changes).await?;
     lap.done("check");
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
@@ -444,13 +445,35 @@ async fn tidy_runs_table(staged: &Lakehouse, policy: &TidyPolicy) -> Result<()> 
     Ok(())
 }
 
-/// The data checks on the staged tables (every row, or `changes`: what the run changed
-/// against the published tables); warnings are logged.
-async fn check_staged(
+/// How many distinct games the landing holds, which the fact's rows must match. A full
+/// build read them all; otherwise the change data capture state counts them, derived from
+/// every raw list file: as the run's own ingest left it when the ETL listed the same files,
+/// else read again from the index and the files outside it.
+async fn games_landed(
     wh: &Warehouse,
-    lake: &Lakehouse,
     plan: &plan::Plan,
     games_read: usize,
+    ctx: &RunContext,
+) -> Result<u64> {
+    if !plan.incremental {
+        return Ok(games_read as u64);
+    }
+    let counted = ctx
+        .ingest
+        .as_ref()
+        .and_then(|ingest| ingest.report.landed.as_ref())
+        .and_then(|landed| landed.games_in(&plan.games.all));
+    match counted {
+        Some(games) => Ok(games),
+        None => crate::ingest::cdc::CdcState::count_games_of(wh, &plan.games.all).await,
+    }
+}
+
+/// The data checks on the staged tables (every row, or `changes`: what the run changed
+/// against the published tables), the fact against the `landed` games; warnings are logged.
+async fn check_staged(
+    lake: &Lakehouse,
+    landed: u64,
     opts: &EtlOptions,
     coverage: &Coverage,
     changes: Option<checks::Changes>,
@@ -459,15 +482,6 @@ async fn check_staged(
         Coverage::Changed => tracing::info!("checking the rows this run changed before publishing"),
         Coverage::All(why) => tracing::info!("checking every row before publishing: {why}"),
     }
-    // The fact has one row per distinct game landed: a full build read them all; otherwise
-    // the change-data-capture state, derived from every raw list file, counts them.
-    let mut lap = Lap::start();
-    let landed = if plan.incremental {
-        crate::ingest::cdc::CdcState::count_games_of(wh, &plan.games.all).await?
-    } else {
-        games_read as u64
-    };
-    lap.done("count the games landed");
     let expect = Expectations {
         games_landed: Some(landed),
         freshness: Some(opts.freshness),
@@ -666,4 +680,64 @@ pub(crate) async fn table_states(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Source;
+    use crate::ingest::cdc::CdcState;
+
+    fn incremental(all: Vec<String>) -> plan::Plan {
+        plan::Plan {
+            games: plan::Files {
+                all,
+                to_read: Vec::new(),
+            },
+            details: plan::Files::default(),
+            incremental: true,
+            nothing_new: false,
+        }
+    }
+
+    /// A `gamelake run`'s ETL takes the games landed from its ingest when it lists the files
+    /// the ingest left, and reads the landing again when it lists others.
+    #[tokio::test]
+    async fn the_games_landed_come_from_the_ingest_of_the_same_landing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        let (mut state, loaded) = CdcState::load_for_ingest(&wh).await.expect("load");
+        for id in 1..=3 {
+            state.observe(id, chrono::NaiveDateTime::default(), 1);
+        }
+        // The ingest's count, of a file that is not there: a read would fail.
+        let ingested = "raw/games/run_date=2026-01-01/a.parquet".to_string();
+        let ctx = RunContext {
+            command: "run".into(),
+            ingest: Some(IngestRun {
+                report: IngestReport {
+                    landed: Some(state.landed(&loaded, std::slice::from_ref(&ingested))),
+                    ..IngestReport::default()
+                },
+                source: Source::Folder("pages".into()),
+            }),
+            fence: None,
+        };
+        let plan = incremental(vec![ingested.clone()]);
+        assert_eq!(games_landed(&wh, &plan, 0, &ctx).await.expect("count"), 3);
+
+        // Another listing (here an empty landing): read, not taken from the ingest.
+        let plan = incremental(Vec::new());
+        assert_eq!(games_landed(&wh, &plan, 0, &ctx).await.expect("count"), 0);
+        let full_build = plan::Plan {
+            incremental: false,
+            ..incremental(vec![ingested])
+        };
+        assert_eq!(
+            games_landed(&wh, &full_build, 5, &ctx)
+                .await
+                .expect("count"),
+            5
+        );
+    }
 }

@@ -7,16 +7,18 @@
 //! the state where it was, and a rerun refetches what was in flight.
 //!
 //! **The index.** A year of daily runs lands hundreds of raw files, and every run needs the
-//! state (the ingest, and the ETL's row-count check). So the state of a set of raw files is
-//! kept in `state/cdc-index.parquet` (id, updated, added), which records in its footer the
-//! raw files it covers (a [`Covered`] span); a load reads the index and only the raw files
-//! it does not cover. Its rows are sorted by id, so a load keeps them as read and builds no
-//! map of every game ([`CdcState`]). It is derived data, written whole in one put: an index
-//! that covers a raw file no longer there, among whose files another landed after it was
-//! written, or that cannot be read, is ignored (with a warning) and the raw files are read,
-//! so it can never make the state disagree with the landing. An ingest that landed its files
-//! writes a fresh one when [`INDEX_AFTER`] raw files or more are then outside it
-//! ([`CdcState::index_after_landing`]), so a first run's files are indexed by that run.
+//! state: the ingest, and the ETL's row-count check (in a `gamelake run` the ingest hands
+//! its count over, [`GamesLanded`]; only an ETL run alone reads the state again). So the
+//! state of a set of raw files is kept in `state/cdc-index.parquet` (id, updated, added),
+//! which records in its footer the raw files it covers (a [`Covered`] span); a load reads
+//! the index and only the raw files it does not cover. Its rows are sorted by id, so a load
+//! keeps them as read and builds no map of every game ([`CdcState`]). It is derived data,
+//! written whole in one put: an index that covers a raw file no longer there, among whose
+//! files another landed after it was written, or that cannot be read, is ignored (with a
+//! warning) and the raw files are read, so it can never make the state disagree with the
+//! landing. An ingest that landed its files writes a fresh one when [`INDEX_AFTER`] raw
+//! files or more are then outside it ([`CdcState::index_after_landing`]), so a first run's
+//! files are indexed by that run.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -55,6 +57,28 @@ impl Held {
 pub struct Loaded {
     files: Vec<String>,
     outside: usize,
+}
+
+/// The raw games files of the landing as an ingest left it, and how many distinct games
+/// they hold: its state's count ([`CdcState::landed`]). The ETL of the same `gamelake run`
+/// checks the fact's rows against that count; taking it from here spares it a second read
+/// of the index and of every raw file outside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GamesLanded {
+    /// Every raw games file, sorted.
+    files: Vec<String>,
+    /// The distinct games they hold.
+    games: u64,
+}
+
+impl GamesLanded {
+    /// The count, when `files` (a listing of the landing) are exactly the files counted;
+    /// `None` when the landing changed since, and the count must be read again.
+    pub fn games_in(&self, files: &[String]) -> Option<u64> {
+        let mut listed = files.to_vec();
+        listed.sort_unstable();
+        (listed == self.files).then_some(self.games)
+    }
 }
 
 /// Game id → the latest `updated` already landed (and that version's `added`).
@@ -111,6 +135,18 @@ impl CdcState {
     pub async fn load_for_ingest(wh: &Warehouse) -> Result<(Self, Loaded)> {
         let (state, files, outside) = Self::load_counting(wh).await?;
         Ok((state, Loaded { files, outside }))
+    }
+
+    /// The landing after an ingest landed the raw files `landed` on top of the state it
+    /// loaded (`loaded`), `self` holding every game it landed: its files and their games.
+    pub fn landed(&self, loaded: &Loaded, landed: &[String]) -> GamesLanded {
+        let mut files: Vec<String> = loaded.files.iter().chain(landed).cloned().collect();
+        files.sort_unstable();
+        files.dedup();
+        GamesLanded {
+            files,
+            games: self.len() as u64,
+        }
     }
 
     /// After an ingest landed the raw files `landed` on top of the state it loaded
@@ -674,5 +710,51 @@ mod tests {
             CdcState::count_games(&wh).await.expect("count"),
             want.len() as u64
         );
+    }
+
+    /// The count an ingest hands its ETL is the count read back from the landing it left
+    /// (an index, a file outside it, a file landed on top, a game in both), and stands only
+    /// for that listing.
+    #[tokio::test]
+    async fn the_games_an_ingest_landed_are_the_games_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        let path = |i: usize| format!("raw/games/run_date=2026-01-01/r-{i:05}.parquet");
+        for i in 0..INDEX_AFTER {
+            wh.put(&path(i), raw(&[(i as i64, 1, 1), (100, i as i64, 1)]))
+                .await
+                .expect("put");
+        }
+        load_and_index(&wh).await;
+        wh.put(&path(20), raw(&[(200, 1, 1), (1, 5, 1)]))
+            .await
+            .expect("put");
+
+        let (mut state, loaded) = CdcState::load_for_ingest(&wh).await.expect("load");
+        // The run lands a new game, and a later version of one held in the index.
+        wh.put(&path(21), raw(&[(300, 1, 1), (2, 9, 1)]))
+            .await
+            .expect("put");
+        for (id, secs) in [(300, 1), (2, 9)] {
+            state.observe(
+                id,
+                ts("1970-01-01T00:00:00") + chrono::Duration::seconds(secs),
+                1,
+            );
+        }
+        let landed = state.landed(&loaded, &[path(21)]);
+
+        let mut listing = wh
+            .parquet_files(crate::raw::RAW_GAMES_PREFIX)
+            .await
+            .expect("list");
+        let read_back = CdcState::count_games_of(&wh, &listing)
+            .await
+            .expect("count");
+        assert_eq!(read_back, INDEX_AFTER as u64 + 3);
+        listing.reverse();
+        assert_eq!(landed.games_in(&listing), Some(read_back));
+        listing.pop();
+        assert_eq!(landed.games_in(&listing), None, "another listing's count");
     }
 }

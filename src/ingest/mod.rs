@@ -238,6 +238,9 @@ pub struct IngestReport {
     pub details: DetailsReport,
     /// The limit that stopped the run early, if one did.
     pub stopped_by: Option<Limit>,
+    /// The raw games files of the landing after this run, and the distinct games they hold
+    /// (the ETL of a `gamelake run` counts the games landed from it).
+    pub landed: Option<cdc::GamesLanded>,
     /// What is left for later runs (API sources).
     pub backlog: Backlog,
     /// The month's spend (API sources).
@@ -288,10 +291,12 @@ pub(crate) async fn ingest(
         Source::Api(url) => run.ingest_api(wh, url, opts, started, progress).await?,
         Source::Folder(folder) => run.ingest_archive(wh, folder, opts, progress).await?,
     }
+    let landed = run.state.landed(&loaded, &run.report.files);
     run.state
         .index_after_landing(wh, loaded, &run.report.files)
         .await?;
-    let report = run.report;
+    let mut report = run.report;
+    report.landed = Some(landed);
     tracing::info!(
         run_id,
         pages = report.pages,
