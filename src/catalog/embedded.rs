@@ -68,6 +68,70 @@ pub struct EmbeddedCatalog {
     name: String,
     db_path: PathBuf,
     store: Arc<dyn ObjectStore>,
+    /// Connections for the catalog's reads ([`Self::with_db`]).
+    connections: Arc<Connections>,
+    /// Metadata files read, as parsed ([`Self::read_metadata`]).
+    parsed: Parsed,
+}
+
+/// Table metadata files as parsed, by location. A metadata file is written once under a
+/// fresh name and never changes, and a run loads each table many times (to read it, stage
+/// it, list its changes, check, tidy, expire and publish it), while the file grows with the
+/// table's history (its snapshots and `metadata-log`): each is parsed once. Only what was
+/// parsed is kept, not what was written: a commit compares metadata as read
+/// ([`Catalog::update_table`]), and a file must compare equal to itself however it was
+/// obtained.
+#[derive(Debug, Default)]
+struct Parsed(std::sync::Mutex<HashMap<String, TableMetadata>>);
+
+/// Metadata files kept parsed at most; all are dropped when more come (a run loads a few
+/// versions of each of its tables).
+const PARSED_KEPT: usize = 64;
+
+impl Parsed {
+    fn get(&self, location: &str) -> Option<TableMetadata> {
+        self.0.lock().ok()?.get(location).cloned()
+    }
+
+    fn put(&self, location: &str, metadata: &TableMetadata) {
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= PARSED_KEPT {
+                kept.clear();
+            }
+            kept.insert(location.to_string(), metadata.clone());
+        }
+    }
+}
+
+/// Open SQLite connections, kept for the next query: opening one reads the file's header and
+/// schema again, and a run asks the catalog something for every table it loads (some 150
+/// times). A kept connection reads what a fresh one would: it holds no lock between
+/// statements, and SQLite checks at the start of every read whether another process changed
+/// the file. Publishes open their own ([`swap_all`]).
+#[derive(Debug, Default)]
+struct Connections(std::sync::Mutex<Vec<Connection>>);
+
+/// Connections kept at most: as many as queries run at once (a run loads tables side by side).
+const CONNECTIONS_KEPT: usize = 4;
+
+impl Connections {
+    /// A kept connection, or a new one.
+    fn take(&self, path: &Path) -> rusqlite::Result<Connection> {
+        // A poisoned lock only means another query panicked: open a fresh connection.
+        match self.0.lock().ok().and_then(|mut kept| kept.pop()) {
+            Some(conn) => Ok(conn),
+            None => connect(path),
+        }
+    }
+
+    /// Keeps `conn` for the next query, unless enough are kept.
+    fn keep(&self, conn: Connection) {
+        if let Ok(mut kept) = self.0.lock()
+            && kept.len() < CONNECTIONS_KEPT
+        {
+            kept.push(conn);
+        }
+    }
 }
 
 impl EmbeddedCatalog {
@@ -77,9 +141,12 @@ impl EmbeddedCatalog {
             name: CATALOG_NAME.to_string(),
             db_path: db_path.to_path_buf(),
             store: Arc::new(LocalFileSystem::new()),
+            connections: Arc::default(),
+            parsed: Parsed::default(),
         };
         let conn = connect(&catalog.db_path).map_err(|e| catalog.db_err(e))?;
         conn.execute_batch(SCHEMA).map_err(|e| catalog.db_err(e))?;
+        catalog.connections.keep(conn);
         Ok(Arc::new(catalog))
     }
 
@@ -95,16 +162,24 @@ impl EmbeddedCatalog {
         }
     }
 
-    /// Runs a blocking SQLite closure off the async runtime.
+    /// Runs a blocking SQLite closure off the async runtime, on a kept connection. A
+    /// connection whose query failed is not kept.
     async fn with_db<T, F>(&self, f: F) -> Result<T, IcebergError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let path = self.db_path.clone();
-        let result = tokio::task::spawn_blocking(move || f(&connect(&path)?))
-            .await
-            .map_err(IcebergError::from)?;
+        let (path, connections) = (self.db_path.clone(), self.connections.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = connections.take(&path)?;
+            let out = f(&conn);
+            if out.is_ok() {
+                connections.keep(conn);
+            }
+            out
+        })
+        .await
+        .map_err(IcebergError::from)?;
         result.map_err(|e| external(self.db_err(e)))
     }
 
@@ -128,13 +203,18 @@ impl EmbeddedCatalog {
     }
 
     async fn read_metadata(&self, location: &str) -> Result<TableMetadata, IcebergError> {
+        if let Some(metadata) = self.parsed.get(location) {
+            return Ok(metadata);
+        }
         let bytes = self
             .store
             .get(&strip_prefix(location).as_str().into())
             .await?
             .bytes()
             .await?;
-        Ok(serde_json::from_slice(&bytes)?)
+        let metadata: TableMetadata = serde_json::from_slice(&bytes)?;
+        self.parsed.put(location, &metadata);
+        Ok(metadata)
     }
 
     async fn write_metadata(&self, metadata: &TableMetadata) -> Result<String, IcebergError> {

@@ -116,3 +116,37 @@ async fn namespace_methods_work_and_creation_is_idempotent() {
     catalog.drop_namespace(&ns).await.expect("drop");
     assert!(!catalog.namespace_exists(&ns).await.expect("exists"));
 }
+
+/// A catalog parses a metadata file once: loaded again after the file is gone, the table
+/// reads as before (a metadata file never changes under its name), where another catalog
+/// instance must read the file and fails.
+#[tokio::test]
+async fn a_catalog_parses_a_metadata_file_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let def = schema::table("bridge_game_genre").expect("def");
+    lake.append(def, support::pairs("bridge_game_genre", &[(1, 1)]))
+        .await
+        .expect("append");
+    let snapshot = |t: &iceberg_rust::table::Table| t.metadata().current_snapshot_id;
+    let loaded = lake.load(&def.name).await.expect("load").expect("a table");
+    let metadata = dir.path().join("rawg").join(&def.name).join("metadata");
+    for entry in std::fs::read_dir(&metadata).expect("metadata folder") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().ends_with(".metadata.json") {
+            std::fs::remove_file(path).expect("remove");
+        }
+    }
+    let again = lake
+        .load(&def.name)
+        .await
+        .expect("load again")
+        .expect("a table");
+    assert_eq!(snapshot(&again), snapshot(&loaded));
+    assert!(snapshot(&again).is_some());
+    let (_wh2, other) = support::open(dir.path()).await;
+    assert!(
+        other.load(&def.name).await.is_err(),
+        "the metadata files were not removed"
+    );
+}
