@@ -58,6 +58,7 @@ pub mod etl;
 pub(crate) mod failpoint;
 pub mod ident;
 pub mod ingest;
+pub(crate) mod kept;
 pub(crate) mod keyset;
 pub mod lakehouse;
 pub mod lease;

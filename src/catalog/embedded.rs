@@ -42,6 +42,7 @@ use super::CATALOG_NAME;
 use super::change::{Fence, TableChange, check_commit, conflict};
 use crate::error::Conflict;
 use crate::ident::validate_identifier;
+use crate::kept::KeptByPath;
 use crate::{Error, Result};
 
 const SCHEMA: &str = "
@@ -81,12 +82,17 @@ pub struct EmbeddedCatalog {
 /// parsed is kept, not what was written: a commit compares metadata as read
 /// ([`Catalog::update_table`]), and a file must compare equal to itself however it was
 /// obtained.
-#[derive(Debug, Default)]
-struct Parsed(std::sync::Mutex<HashMap<String, TableMetadata>>);
+#[derive(Debug)]
+struct Parsed(std::sync::Mutex<KeptByPath<TableMetadata>>);
 
-/// Metadata files kept parsed at most; all are dropped when more come (a run loads a few
-/// versions of each of its tables).
+/// Metadata files kept parsed at most (a run loads a few versions of each of its tables).
 const PARSED_KEPT: usize = 64;
+
+impl Default for Parsed {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(KeptByPath::new(PARSED_KEPT)))
+    }
+}
 
 impl Parsed {
     fn get(&self, location: &str) -> Option<TableMetadata> {
@@ -95,10 +101,7 @@ impl Parsed {
 
     fn put(&self, location: &str, metadata: &TableMetadata) {
         if let Ok(mut kept) = self.0.lock() {
-            if kept.len() >= PARSED_KEPT {
-                kept.clear();
-            }
-            kept.insert(location.to_string(), metadata.clone());
+            kept.put(location, metadata.clone());
         }
     }
 }

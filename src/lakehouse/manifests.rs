@@ -14,7 +14,7 @@
 //! Must never: serve one manifest's entries for another, or grow without bound (the oldest of
 //! [`KEPT`] manifests go first).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use iceberg_rust::spec::manifest::{DataFile, Status};
@@ -22,6 +22,7 @@ use iceberg_rust::spec::manifest_list::ManifestListEntry;
 use iceberg_rust::table::Table;
 
 use crate::Result;
+use crate::kept::KeptByPath;
 
 /// The entries iceberg-rust parsed from one manifest.
 pub type Parsed = Arc<[(Status, DataFile)]>;
@@ -29,13 +30,8 @@ pub type Parsed = Arc<[(Status, DataFile)]>;
 /// Manifests kept: a run reads a few per table, a warehouse of thirteen tables a few dozen.
 pub const KEPT: usize = 512;
 
-#[derive(Default)]
-struct Kept {
-    order: VecDeque<String>,
-    by_path: HashMap<String, Parsed>,
-}
-
-static KEPT_MANIFESTS: LazyLock<Mutex<Kept>> = LazyLock::new(Default::default);
+static KEPT_MANIFESTS: LazyLock<Mutex<KeptByPath<Parsed>>> =
+    LazyLock::new(|| Mutex::new(KeptByPath::new(KEPT)));
 
 /// The parsed entries of each of `manifests` (of `table`), by manifest path: those read in
 /// this process before from here, the others read now (in one pass) and kept.
@@ -50,7 +46,7 @@ pub async fn parsed(
         // whole, so what is there is used.
         let kept = KEPT_MANIFESTS.lock().unwrap_or_else(|e| e.into_inner());
         for m in manifests {
-            match kept.by_path.get(&m.manifest_path) {
+            match kept.get(&m.manifest_path) {
                 Some(entries) => {
                     out.insert(m.manifest_path.clone(), entries.clone());
                 }
@@ -75,17 +71,4 @@ pub async fn parsed(
         out.insert(m.manifest_path, entries);
     }
     Ok(out)
-}
-
-impl Kept {
-    fn put(&mut self, path: &str, entries: Parsed) {
-        if self.by_path.insert(path.to_string(), entries).is_none() {
-            self.order.push_back(path.to_string());
-        }
-        while self.order.len() > KEPT {
-            if let Some(oldest) = self.order.pop_front() {
-                self.by_path.remove(&oldest);
-            }
-        }
-    }
 }
