@@ -213,7 +213,7 @@ pub async fn make_appendable(table: &mut Table) -> Result<Option<Relisted>> {
     {
         return Ok(None);
     }
-    let manifests = table.manifests(None, None).await?;
+    let manifests = super::manifests::list(table, None).await?;
     // Only a manifest that counts DELETED entries, or one of delete files (the entries
     // iceberg-rust cannot parse are Java's delete files), can hold what the append would
     // break: a table with neither (every dimension) costs no manifest read.
@@ -251,14 +251,14 @@ pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec
     let mut lists = HashMap::new();
     for snapshot in before.metadata().snapshots.values() {
         let id = *snapshot.snapshot_id();
-        lists.insert(id, before.manifests(None, Some(id)).await?);
+        lists.insert(id, super::manifests::list(before, Some(id)).await?);
     }
     let mut kept = Referenced::default();
     for snapshot in after.metadata().snapshots.values() {
         let id = *snapshot.snapshot_id();
         let manifests = match lists.remove(&id) {
             Some(manifests) => manifests,
-            None => after.manifests(None, Some(id)).await?,
+            None => super::manifests::list(after, Some(id)).await?,
         };
         kept.add(snapshot.manifest_list(), manifests);
     }
@@ -282,7 +282,7 @@ pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec
 pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
     let mut referenced = Referenced::default();
     for snapshot in table.metadata().snapshots.values() {
-        let manifests = table.manifests(None, Some(*snapshot.snapshot_id())).await?;
+        let manifests = super::manifests::list(table, Some(*snapshot.snapshot_id())).await?;
         referenced.add(snapshot.manifest_list(), manifests);
     }
     referenced.files(table).await

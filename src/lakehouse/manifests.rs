@@ -1,4 +1,4 @@
-//! Manifest entries as iceberg-rust parses them, read once per process.
+//! Manifest lists and manifest entries as iceberg-rust parses them, read once per process.
 //!
 //! A run lists a table it writes at least twice: the published snapshot (stored keys, the
 //! upsert) and the staged one (the checks), and the staged snapshot lists the published
@@ -11,12 +11,17 @@
 //! What is kept is what iceberg-rust gave, skipped entries and all: whether a manifest was
 //! read in full is for [`super::foreign::Entries`] to judge, the same way each time.
 //!
-//! Must never: serve one manifest's entries for another, or grow without bound (the oldest of
-//! [`KEPT`] manifests go first).
+//! Manifest lists are kept the same way, by path ([`list`]): a run reads each table's
+//! current list to list it and to judge its tidy, the staged ones again, and an expiry the
+//! list of every snapshot it keeps.
+//!
+//! Must never: serve one manifest's entries (or one snapshot's list) for another, or grow
+//! without bound (the oldest of [`KEPT`] go first).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{DataFile, Status};
 use iceberg_rust::spec::manifest_list::ManifestListEntry;
 use iceberg_rust::table::Table;
@@ -32,6 +37,40 @@ pub const KEPT: usize = 512;
 
 static KEPT_MANIFESTS: LazyLock<Mutex<KeptByPath<Parsed>>> =
     LazyLock::new(|| Mutex::new(KeptByPath::new(KEPT)));
+
+static KEPT_LISTS: LazyLock<Mutex<KeptByPath<Arc<[ManifestListEntry]>>>> =
+    LazyLock::new(|| Mutex::new(KeptByPath::new(KEPT)));
+
+/// The manifest list of `table`'s snapshot `snapshot` (the current one when `None` or not
+/// one of its snapshots, as iceberg-rust's `Table::manifests` takes it); empty when the
+/// table has no snapshot. Read once a process per list, by its path.
+pub async fn list(table: &Table, snapshot: Option<i64>) -> Result<Vec<ManifestListEntry>> {
+    let metadata = table.metadata();
+    let chosen = match snapshot.and_then(|id| metadata.snapshots.get(&id)) {
+        Some(chosen) => chosen,
+        None => match metadata
+            .current_snapshot(None)
+            .map_err(IcebergError::from)?
+        {
+            Some(current) => current,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let path = chosen.manifest_list();
+    {
+        // Poisoned: as in `parsed`, what is there was put whole.
+        let kept = KEPT_LISTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entries) = kept.get(path) {
+            return Ok(entries.to_vec());
+        }
+    }
+    let entries = table.manifests(None, Some(*chosen.snapshot_id())).await?;
+    KEPT_LISTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .put(path, entries.clone().into());
+    Ok(entries)
+}
 
 /// The parsed entries of each of `manifests` (of `table`), by manifest path: those read in
 /// this process before from here, the others read now (in one pass) and kept.

@@ -605,7 +605,7 @@ impl Lakehouse {
         if table.metadata().current_snapshot_id.is_none() {
             return Ok(None);
         }
-        let manifests = table.manifests(None, None).await?;
+        let manifests = manifests::list(&table, None).await?;
         Ok(policy.overdue(&manifests).map(|debt| (debt, table)))
     }
 

@@ -238,7 +238,7 @@ impl TableFiles {
         {
             return Ok(out);
         }
-        let manifests = table.manifests(None, None).await?;
+        let manifests = super::manifests::list(table, None).await?;
         let entries = super::foreign::Entries::read(table, &manifests).await?;
         out.dead_entries = entries.dead;
         out.unparsed_entries = entries.unparsed_deletes.len();

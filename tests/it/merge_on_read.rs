@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use gamelake::lakehouse::Lakehouse;
 use gamelake::lakehouse::deletes::RowChange;
-use gamelake::lakehouse::foreign::Entries;
+use gamelake::lakehouse::foreign::{Entries, referenced_files};
 use gamelake::lakehouse::maintain::TidyPolicy;
 use gamelake::lakehouse::scan::TableFiles;
 use gamelake::schema::{self, TableDef};
@@ -337,14 +337,48 @@ async fn a_tidy_keeps_a_large_file_and_gathers_its_deletes_into_one_file() {
     assert_eq!(theirs, ours, "Spark");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manifest_is_read_once_by_a_process_and_serves_every_later_listing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+/// The tag bridge of a fresh warehouse under `dir` after two appends (two snapshots, each
+/// with a manifest list and a manifest of its own).
+async fn two_appends(dir: &std::path::Path) -> iceberg_rust::table::Table {
+    let root = std::fs::canonicalize(dir).expect("canonical");
     let (_wh, lake) = support::open(&root).await;
     append_games(&lake, 1..=10, &[1]).await;
     append_games(&lake, 11..=20, &[1]).await;
-    let table = table(&lake).await;
+    table(&lake).await
+}
+
+/// Every snapshot's manifest list is read once by a process: the files a table references,
+/// gathered over its snapshots, are gathered again with the lists gone from the disk (their
+/// manifests stay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_list_is_read_once_by_a_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = two_appends(dir.path()).await;
+    let first = referenced_files(&table).await.expect("referenced");
+    let lists: Vec<String> = table
+        .metadata()
+        .snapshots
+        .values()
+        .map(|s| s.manifest_list().trim_start_matches("file://").to_string())
+        .collect();
+    assert_eq!(lists.len(), 2);
+    for list in &lists {
+        assert!(
+            first.iter().any(|f| list.ends_with(f.as_str())),
+            "{list} not referenced"
+        );
+        std::fs::remove_file(list).expect("remove manifest list");
+    }
+    let again = referenced_files(&table)
+        .await
+        .expect("read from the lists kept, not the disk");
+    assert_eq!(again, first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_is_read_once_by_a_process_and_serves_every_later_listing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = two_appends(dir.path()).await;
     let manifests = table.manifests(None, None).await.expect("manifest list");
     let first = Entries::read(&table, &manifests).await.expect("entries");
     let files = |e: &Entries| {
