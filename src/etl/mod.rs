@@ -90,12 +90,19 @@ pub struct EtlOptions {
     /// the most overdue).
     pub tidy: TidyPolicy,
     /// An incremental run expires snapshots older than this in its own publish (once a
-    /// table has [`EXPIRE_BATCH`] of them), so `--as-of` and rollback reach back this far.
+    /// table has `expire_batch` of them), so `--as-of` and rollback reach back this far.
     pub keep_snapshots: Duration,
+    /// How many of a table's snapshots must be past `keep_snapshots` before a run expires
+    /// them ([`EXPIRE_BATCH`] by default).
+    pub expire_batch: usize,
 }
 
-/// A run expires a table's old snapshots once it has this many, not one a day.
-pub const EXPIRE_BATCH: usize = 8;
+/// A run expires a table's old snapshots once it has this many past the keep period, not
+/// one a day. An expiry reads the manifests of every snapshot it keeps to tell which files
+/// it frees, whatever the batch, so a larger batch pays that read less often; the price is
+/// a longer history (the keep period and up to a batch of daily snapshots more) in each
+/// table's metadata. The daily-runs benchmark chose it (docs/benchmarks.md).
+pub const EXPIRE_BATCH: usize = 32;
 
 impl Default for EtlOptions {
     fn default() -> Self {
@@ -105,6 +112,7 @@ impl Default for EtlOptions {
             full_check_every: coverage::DEFAULT_FULL_CHECK_EVERY,
             tidy: TidyPolicy::default(),
             keep_snapshots: crate::lakehouse::maintain::MaintainOptions::default().retain,
+            expire_batch: EXPIRE_BATCH,
         }
     }
 }
@@ -174,10 +182,10 @@ pub struct EtlReport {
 }
 
 /// Expires, in the run's publish, the snapshots older than the keep period of every table
-/// with [`EXPIRE_BATCH`] of them.
+/// with `opts.expire_batch` of them.
 async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Vec<Expired>> {
     let expired = staged
-        .expire_old_snapshots(opts.keep_snapshots, EXPIRE_BATCH)
+        .expire_old_snapshots(opts.keep_snapshots, opts.expire_batch)
         .await?;
     for e in &expired {
         tracing::info!(

@@ -61,11 +61,17 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
     let (pages, days) = generate(&root);
     let (wh, lake) = support::open(&root.join("daily")).await;
     // Every snapshot is older than a keep period of 0: each table expires its old ones in
-    // batches, as a real daily job does a week on.
+    // batches, as a real daily job does a week on; batches of 8, so the days below expire
+    // each table's snapshots a few times (the default batch is larger than the test's days).
     let opts = EtlOptions {
         keep_snapshots: std::time::Duration::ZERO,
+        expire_batch: 8,
         ..Default::default()
     };
+    assert!(
+        opts.expire_batch + 2 < DAYS,
+        "the days must expire snapshots"
+    );
     support::ingest_dir(&wh, &pages).await;
     support::etl(&wh, &lake, &opts).await.expect("day 1");
     let policy = TidyPolicy::default();
@@ -96,7 +102,7 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
                     t.data_files as usize,
                     policy.max_data_files + tables,
                 ),
-                ("snapshots", t.snapshots, gamelake::etl::EXPIRE_BATCH + 2),
+                ("snapshots", t.snapshots, opts.expire_batch + 2),
                 (
                     "metadata files",
                     metadata_files(&root, &t.name).len(),
