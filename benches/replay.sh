@@ -18,10 +18,13 @@
 # plain day whatever the warehouse's history.
 set -euo pipefail
 if [ $# -lt 2 ]; then
-  sed -n '2,9p' "$0" >&2
+  sed -n '2,10p' "$0" >&2
   exit 2
 fi
 warehouse=$(realpath "$1") pages=$(realpath "$2") rounds=${3:-5}
+case $rounds in
+  '' | *[!0-9]* | 0) echo "replay: ROUNDS must be a positive number, not $rounds" >&2; exit 2 ;;
+esac
 shift $(($# < 3 ? $# : 3))
 binaries=("$@")
 if [ ${#binaries[@]} -eq 0 ]; then

@@ -199,12 +199,12 @@ pub struct TidyPolicy {
 
 impl Default for TidyPolicy {
     /// Tidies a table once it holds a few days of changes. A run tidies at most one table
-    /// (the most overdue), and the fact and each of the five bridges gain a delete file and
-    /// a data file a day: so a low bound makes nearly every run tidy one table, and the
-    /// tables hold about six days of small files each, where a higher one lets them pile up
-    /// between tidies. Every upsert, listing and check of a table reads each of its files, every
-    /// day, so holding fewer costs less than the more frequent tidies (the daily-runs
-    /// benchmark, docs/benchmarks.md).
+    /// (the most overdue), and a daily run adds a delete file and a data file to every table
+    /// whose rows it replaces: with a low bound nearly every run tidies one, and each table
+    /// holds about as many days of small files as there are such tables, where a higher
+    /// bound lets them pile up between tidies. Every upsert, listing and check of a table
+    /// reads each of its files, every day, so holding fewer costs less than the more
+    /// frequent tidies (the daily-runs benchmark, docs/benchmarks.md).
     fn default() -> Self {
         Self {
             max_delete_files: 3,
