@@ -11,6 +11,7 @@ pub mod change;
 pub mod embedded;
 pub mod nessie;
 pub(crate) mod rest;
+mod rest_tables;
 pub mod staged;
 
 pub use embedded::EmbeddedCatalog;

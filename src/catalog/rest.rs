@@ -11,7 +11,9 @@
 //!   fall back to the cloud metadata address: table files are always opened with the explicit
 //!   S3 settings ([`crate::storage::s3::builder`]) and `ignore_storage_credentials`;
 //! - it reports HTTP 409 as an untyped string: [`super::is_conflict`] recognises it;
-//! - it has no catalog method for the multi-table commit: [`RestClient::commit_transaction`].
+//! - it has no catalog method for the multi-table commit: [`RestClient::commit_transaction`];
+//! - it asks for a view before every table load, and commits only tables its own loads
+//!   opened: [`super::rest_tables`] loads and commits tables in one request each.
 //!
 //! Must never: send a secret anywhere but the configured catalog and token endpoint, or put
 //! one in an error or log line.
@@ -31,6 +33,7 @@ use iceberg_rust::object_store::ObjectStoreBuilder;
 
 use super::RestSettings;
 use super::nessie::{Bearer, Nessie};
+use super::rest_tables::RestTables;
 use crate::secret::Secret;
 use crate::storage::s3::{self, S3Settings};
 use crate::{Error, Result};
@@ -159,7 +162,7 @@ impl ConfigurationRewriter for TokenSource {
 /// A connected REST catalog: the `iceberg-rest-catalog` client, and what the multi-table
 /// commit, which that crate does not offer as a catalog method, needs to call the API.
 pub struct RestClient {
-    catalog: Arc<RestCatalog>,
+    catalog: Arc<RestTables>,
     base: Configuration,
     tokens: Arc<TokenSource>,
     /// The prefix `/v1/config` named, decoded (the crate encodes it into every URL).
@@ -286,20 +289,28 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The crate's catalog client on `prefix`, table files opened with `tables`.
+/// The crate's catalog client on `prefix`, table files opened with `tables`, its tables
+/// loaded and committed by [`RestTables`].
 fn rest_catalog(
     prefix: Option<&str>,
     base: &Configuration,
     tokens: &Arc<TokenSource>,
     tables: &ObjectStoreBuilder,
-) -> RestCatalog {
-    RestCatalog::new(
+) -> RestTables {
+    let inner = RestCatalog::new(
         prefix,
         base.clone(),
         Some(tokens.clone()),
         Some(tables.clone()),
         // Never use storage credentials the server hands out (see the module docs).
         true,
+    );
+    RestTables::new(
+        Arc::new(inner),
+        base.clone(),
+        tokens.clone(),
+        prefix.map(str::to_string),
+        tables.clone(),
     )
 }
 

@@ -316,6 +316,31 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
     );
 }
 
+/// A table load is one request to the catalog. `iceberg-rest-catalog` 0.10 asks for a view
+/// (and gets a 404) before every table load, and a run loads its tables many times;
+/// `catalog::rest_tables` asks for the table alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_loads_each_table_with_one_catalog_request() {
+    use crate::support::proxy::{Proxy, Rule};
+    let sw = nessie::nessie();
+    let gate = Proxy::gate(sw.catalog_port, "/tables/fact_games", Rule::Pass);
+    let behind = sw.with_catalog_port(gate.port);
+    let s = setup(&behind, "nessie_one_request");
+    ok(&s.run(&behind, 0), "day 1");
+    ok(&s.run(&behind, 1), "day 2");
+    let seen = gate.seen();
+    let views: Vec<&String> = seen.iter().filter(|r| r.contains("/views/")).collect();
+    assert!(views.is_empty(), "{} view requests: {views:?}", views.len());
+    assert!(gate.caught() > 0, "fact_games was never loaded: {seen:?}");
+    // A table that is not there is still reported missing, not as an error.
+    let (_, lake) = production::connect(&behind, &s.target.warehouse, &s.target.namespace).await;
+    let missing = lake
+        .load("no_such_table")
+        .await
+        .expect("a missing table loads as none");
+    assert!(missing.is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catalog_without_the_multi_table_commit_is_published_table_by_table() {
     use crate::support::proxy::{Proxy, Rule};

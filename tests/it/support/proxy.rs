@@ -113,6 +113,8 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
 pub struct Gate {
     pub port: u16,
     caught: Arc<std::sync::atomic::AtomicUsize>,
+    /// Every request it saw, as `METHOD path`, in order.
+    seen: Arc<Mutex<Vec<String>>>,
 }
 
 /// What a [`Gate`] does with the requests it catches.
@@ -122,12 +124,19 @@ pub enum Rule {
     Refuse,
     /// Lets the server apply the request, then cuts the connection without its answer.
     LoseAnswer,
+    /// Forwards it as any other (the gate only counts it).
+    Pass,
 }
 
 impl Gate {
     /// How many requests were caught.
     pub fn caught(&self) -> usize {
         self.caught.load(Ordering::SeqCst)
+    }
+
+    /// Every request seen so far, as `METHOD path` (no query), in order.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().expect("lock").clone()
     }
 }
 
@@ -137,14 +146,15 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let caught = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = caught.clone();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (counter, log) = (caught.clone(), seen.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let counter = counter.clone();
-                std::thread::spawn(move || gate_one(client, target, suffix, rule, &counter));
+                let (counter, log) = (counter.clone(), log.clone());
+                std::thread::spawn(move || gate_one(client, target, suffix, rule, &counter, &log));
             }
         });
-        Gate { port, caught }
+        Gate { port, caught, seen }
     }
 }
 
@@ -155,6 +165,7 @@ fn gate_one(
     suffix: &str,
     rule: Rule,
     caught: &std::sync::atomic::AtomicUsize,
+    seen: &Mutex<Vec<String>>,
 ) {
     use std::io::{Read, Write};
     let mut head = Vec::new();
@@ -184,10 +195,13 @@ fn gate_one(
     if client.read_exact(&mut body).is_err() {
         return;
     }
+    let method = text.split_whitespace().next().unwrap_or_default();
+    seen.lock().expect("lock").push(format!("{method} {path}"));
     let catch = path.ends_with(suffix);
     if catch {
         caught.fetch_add(1, Ordering::SeqCst);
     }
+    let catch = catch && rule != Rule::Pass;
     if catch && rule == Rule::Refuse {
         let answer = "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\
                       Content-Length: 2\r\nConnection: close\r\n\r\n{}";
