@@ -108,8 +108,9 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
 /// An HTTP forwarder on 127.0.0.1 that does something else with every request whose path
 /// ends with a given suffix ([`Rule`]) and passes every other request to the server behind
 /// it: a catalog that lacks one route, or one whose answer to it is lost, made from a real
-/// one. One request per connection (it asks the server to close after answering), so each
-/// request is seen.
+/// one; or, with [`Rule::Pass`], a real catalog whose requests are recorded. One request per
+/// connection (it asks the server to close after answering), so each request is seen
+/// ([`Gate::seen`]).
 pub struct Gate {
     pub port: u16,
     caught: Arc<std::sync::atomic::AtomicUsize>,
