@@ -10,9 +10,11 @@
 pub mod change;
 pub mod embedded;
 pub mod nessie;
+pub mod pinned;
 pub(crate) mod rest;
 mod rest_tables;
 pub mod staged;
+mod wrap;
 
 pub use embedded::EmbeddedCatalog;
 

@@ -1,10 +1,10 @@
 //! Loading and committing tables on an Iceberg REST catalog in one request each.
 //!
 //! `iceberg-rest-catalog` 0.10's `load_tabular` asks `GET …/views/{name}` first and the table
-//! only after that 404: two round trips for every table load, and a run loads its tables many
-//! times (every step loads what it reads). Its `update_table` then takes the table's object
-//! store from a cache that only its own loads fill, and reports a missing entry as an error
-//! after the server has committed. Its load also turns every failure of the table request
+//! only after that 404: two round trips for every table load (a run loads each table once,
+//! [`super::pinned`], but other commands load them as they go). Its `update_table` then
+//! takes the table's object store from a cache that only its own loads fill, and reports a
+//! missing entry as an error after the server has committed. Its load also turns every failure of the table request
 //! (refused, unauthorized, a server error) into "not found".
 //!
 //! [`RestTables`] wraps the crate's catalog: it loads a table with `GET …/tables/{name}` alone,
@@ -15,7 +15,6 @@
 //! Must never: report a failed request as a missing table, or open table files with anything
 //! but the configured store.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -24,18 +23,17 @@ use iceberg_rest_catalog::apis::configuration::Configuration;
 use iceberg_rest_catalog::catalog::RestCatalog;
 use iceberg_rest_catalog::configuration_rewriter::ConfigurationRewriter;
 use iceberg_rust::catalog::Catalog;
-use iceberg_rust::catalog::commit::{CommitTable, CommitView};
-use iceberg_rust::catalog::create::{CreateMaterializedView, CreateTable, CreateView};
+use iceberg_rust::catalog::commit::CommitTable;
+use iceberg_rust::catalog::create::CreateTable;
 use iceberg_rust::catalog::identifier::Identifier;
-use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::materialized_view::MaterializedView;
 use iceberg_rust::object_store::{Bucket, ObjectStoreBuilder};
 use iceberg_rust::spec::table_metadata::TableMetadata;
 use iceberg_rust::table::Table;
-use iceberg_rust::view::View;
 use reqwest::StatusCode;
+
+use super::wrap::{TableOps, wrapping_catalog};
 
 /// The crate's REST catalog, with tables loaded and committed in one request each (see the
 /// module docs).
@@ -85,76 +83,13 @@ impl RestTables {
     }
 }
 
+wrapping_catalog!(RestTables, inner);
+
 #[async_trait]
-impl Catalog for RestTables {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    async fn create_namespace(
-        &self,
-        namespace: &Namespace,
-        properties: Option<HashMap<String, String>>,
-    ) -> Result<HashMap<String, String>, IcebergError> {
-        self.inner.create_namespace(namespace, properties).await
-    }
-
-    async fn drop_namespace(&self, namespace: &Namespace) -> Result<(), IcebergError> {
-        self.inner.drop_namespace(namespace).await
-    }
-
-    async fn load_namespace(
-        &self,
-        namespace: &Namespace,
-    ) -> Result<HashMap<String, String>, IcebergError> {
-        self.inner.load_namespace(namespace).await
-    }
-
-    async fn update_namespace(
-        &self,
-        namespace: &Namespace,
-        updates: Option<HashMap<String, String>>,
-        removals: Option<Vec<String>>,
-    ) -> Result<(), IcebergError> {
-        self.inner
-            .update_namespace(namespace, updates, removals)
-            .await
-    }
-
-    async fn namespace_exists(&self, namespace: &Namespace) -> Result<bool, IcebergError> {
-        self.inner.namespace_exists(namespace).await
-    }
-
-    async fn list_tabulars(&self, namespace: &Namespace) -> Result<Vec<Identifier>, IcebergError> {
-        self.inner.list_tabulars(namespace).await
-    }
-
-    async fn list_namespaces(&self, parent: Option<&str>) -> Result<Vec<Namespace>, IcebergError> {
-        self.inner.list_namespaces(parent).await
-    }
-
-    async fn tabular_exists(&self, identifier: &Identifier) -> Result<bool, IcebergError> {
-        self.inner.tabular_exists(identifier).await
-    }
-
-    async fn drop_table(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        self.inner.drop_table(identifier).await
-    }
-
-    async fn drop_view(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        self.inner.drop_view(identifier).await
-    }
-
-    async fn drop_materialized_view(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        self.inner.drop_materialized_view(identifier).await
-    }
-
+impl TableOps for RestTables {
     /// `GET …/tables/{name}` alone. A 404 is a missing table (`CatalogNotFound`, as the
     /// crate says it); any other failure is that failure.
-    async fn load_tabular(
-        self: Arc<Self>,
-        identifier: &Identifier,
-    ) -> Result<Tabular, IcebergError> {
+    async fn load(self: Arc<Self>, identifier: &Identifier) -> Result<Tabular, IcebergError> {
         let configuration = self.configuration().await?;
         let loaded = catalog_api_api::load_table(
             &configuration,
@@ -179,7 +114,7 @@ impl Catalog for RestTables {
         ))
     }
 
-    async fn create_table(
+    async fn create(
         self: Arc<Self>,
         identifier: Identifier,
         create_table: CreateTable,
@@ -192,30 +127,8 @@ impl Catalog for RestTables {
         self.table(identifier, t.metadata().clone()).await
     }
 
-    async fn create_view(
-        self: Arc<Self>,
-        identifier: Identifier,
-        create_view: CreateView<Option<()>>,
-    ) -> Result<View, IcebergError> {
-        self.inner
-            .clone()
-            .create_view(identifier, create_view)
-            .await
-    }
-
-    async fn create_materialized_view(
-        self: Arc<Self>,
-        identifier: Identifier,
-        create_view: CreateMaterializedView,
-    ) -> Result<MaterializedView, IcebergError> {
-        self.inner
-            .clone()
-            .create_materialized_view(identifier, create_view)
-            .await
-    }
-
     /// `POST …/tables/{name}`; the table it returns opens its files with the configured store.
-    async fn update_table(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
+    async fn commit(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
         let configuration = self.configuration().await?;
         let identifier = commit.identifier.clone();
         let response = catalog_api_api::update_table(
@@ -229,21 +142,11 @@ impl Catalog for RestTables {
         self.table(identifier, response.metadata).await
     }
 
-    async fn update_view(
-        self: Arc<Self>,
-        commit: CommitView<Option<()>>,
-    ) -> Result<View, IcebergError> {
-        self.inner.clone().update_view(commit).await
+    async fn remove(&self, identifier: &Identifier) -> Result<(), IcebergError> {
+        self.inner.drop_table(identifier).await
     }
 
-    async fn update_materialized_view(
-        self: Arc<Self>,
-        commit: CommitView<Identifier>,
-    ) -> Result<MaterializedView, IcebergError> {
-        self.inner.clone().update_materialized_view(commit).await
-    }
-
-    async fn register_table(
+    async fn register(
         self: Arc<Self>,
         identifier: Identifier,
         metadata_location: &str,

@@ -25,30 +25,27 @@
 //! Must never: let a staged commit reach the catalog before [`StagingCatalog::publish`], or
 //! publish a table whose catalog state moved since this run loaded it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::commit::{
-    CommitTable, CommitView, TableRequirement, TableUpdate, apply_table_updates,
+    CommitTable, TableRequirement, TableUpdate, apply_table_updates,
 };
-use iceberg_rust::catalog::create::{CreateMaterializedView, CreateTable, CreateView};
+use iceberg_rust::catalog::create::CreateTable;
 use iceberg_rust::catalog::identifier::Identifier;
-use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::materialized_view::MaterializedView;
 use iceberg_rust::spec::snapshot::Snapshot;
 use iceberg_rust::spec::table_metadata::TableMetadata;
 use iceberg_rust::table::Table;
-use iceberg_rust::view::View;
 use object_store::ObjectStore;
 
 pub use super::change::{Fence, TableChange};
 use super::change::{check_commit, publish_error};
 use super::embedded::EmbeddedCatalog;
 use super::rest::RestClient;
+use super::wrap::{TableOps, wrapping_catalog};
 use crate::Result;
 
 /// Where published tables go.
@@ -257,76 +254,11 @@ fn with_parent(snapshot: &Snapshot, parent: i64) -> Result<Snapshot, IcebergErro
     Ok(serde_json::from_value(json)?)
 }
 
+wrapping_catalog!(StagingCatalog, inner);
+
 #[async_trait]
-impl Catalog for StagingCatalog {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    async fn create_namespace(
-        &self,
-        namespace: &Namespace,
-        properties: Option<HashMap<String, String>>,
-    ) -> Result<HashMap<String, String>, IcebergError> {
-        self.inner.create_namespace(namespace, properties).await
-    }
-
-    async fn drop_namespace(&self, namespace: &Namespace) -> Result<(), IcebergError> {
-        self.inner.drop_namespace(namespace).await
-    }
-
-    async fn load_namespace(
-        &self,
-        namespace: &Namespace,
-    ) -> Result<HashMap<String, String>, IcebergError> {
-        self.inner.load_namespace(namespace).await
-    }
-
-    async fn update_namespace(
-        &self,
-        namespace: &Namespace,
-        updates: Option<HashMap<String, String>>,
-        removals: Option<Vec<String>>,
-    ) -> Result<(), IcebergError> {
-        self.inner
-            .update_namespace(namespace, updates, removals)
-            .await
-    }
-
-    async fn namespace_exists(&self, namespace: &Namespace) -> Result<bool, IcebergError> {
-        self.inner.namespace_exists(namespace).await
-    }
-
-    async fn list_tabulars(&self, namespace: &Namespace) -> Result<Vec<Identifier>, IcebergError> {
-        self.inner.list_tabulars(namespace).await
-    }
-
-    async fn list_namespaces(&self, parent: Option<&str>) -> Result<Vec<Namespace>, IcebergError> {
-        self.inner.list_namespaces(parent).await
-    }
-
-    async fn tabular_exists(&self, identifier: &Identifier) -> Result<bool, IcebergError> {
-        self.inner.tabular_exists(identifier).await
-    }
-
-    async fn drop_table(&self, _identifier: &Identifier) -> Result<(), IcebergError> {
-        Err(IcebergError::NotSupported(
-            "dropping a table inside a staged run".into(),
-        ))
-    }
-
-    async fn drop_view(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        self.inner.drop_view(identifier).await
-    }
-
-    async fn drop_materialized_view(&self, identifier: &Identifier) -> Result<(), IcebergError> {
-        self.inner.drop_materialized_view(identifier).await
-    }
-
-    async fn load_tabular(
-        self: Arc<Self>,
-        identifier: &Identifier,
-    ) -> Result<Tabular, IcebergError> {
+impl TableOps for StagingCatalog {
+    async fn load(self: Arc<Self>, identifier: &Identifier) -> Result<Tabular, IcebergError> {
         if let Some((metadata, store)) = self.staged(identifier) {
             return Ok(Tabular::Table(
                 Table::new(identifier.clone(), self, store, metadata).await?,
@@ -346,7 +278,7 @@ impl Catalog for StagingCatalog {
         }
     }
 
-    async fn create_table(
+    async fn create(
         self: Arc<Self>,
         identifier: Identifier,
         create_table: CreateTable,
@@ -359,29 +291,7 @@ impl Catalog for StagingCatalog {
         Table::new(identifier, self, t.object_store(), t.metadata().clone()).await
     }
 
-    async fn create_view(
-        self: Arc<Self>,
-        identifier: Identifier,
-        create_view: CreateView<Option<()>>,
-    ) -> Result<View, IcebergError> {
-        self.inner
-            .clone()
-            .create_view(identifier, create_view)
-            .await
-    }
-
-    async fn create_materialized_view(
-        self: Arc<Self>,
-        identifier: Identifier,
-        create_view: CreateMaterializedView,
-    ) -> Result<MaterializedView, IcebergError> {
-        self.inner
-            .clone()
-            .create_materialized_view(identifier, create_view)
-            .await
-    }
-
-    async fn update_table(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
+    async fn commit(self: Arc<Self>, commit: CommitTable) -> Result<Table, IcebergError> {
         let CommitTable {
             identifier,
             requirements,
@@ -428,21 +338,13 @@ impl Catalog for StagingCatalog {
         Table::new(identifier, self, store, result).await
     }
 
-    async fn update_view(
-        self: Arc<Self>,
-        commit: CommitView<Option<()>>,
-    ) -> Result<View, IcebergError> {
-        self.inner.clone().update_view(commit).await
+    async fn remove(&self, _identifier: &Identifier) -> Result<(), IcebergError> {
+        Err(IcebergError::NotSupported(
+            "dropping a table inside a staged run".into(),
+        ))
     }
 
-    async fn update_materialized_view(
-        self: Arc<Self>,
-        commit: CommitView<Identifier>,
-    ) -> Result<MaterializedView, IcebergError> {
-        self.inner.clone().update_materialized_view(commit).await
-    }
-
-    async fn register_table(
+    async fn register(
         self: Arc<Self>,
         identifier: Identifier,
         metadata_location: &str,

@@ -249,6 +249,9 @@ pub(crate) async fn run(
     ctx: &RunContext,
     progress: &mut dyn Progress,
 ) -> Result<EtlReport> {
+    // Every step reads the tables as the run first loaded them, and a REST catalog is
+    // asked for each table once, not at every step.
+    let lake = &lake.pinned();
     let started = chrono::Utc::now().naive_utc();
     let run_id = crate::new_run_id();
     let plan = plan::Plan::make(wh, lake, opts.full_refresh).await?;

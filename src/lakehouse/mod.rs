@@ -42,6 +42,7 @@ use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::table::Table;
 
 use crate::catalog::nessie::Nessie;
+use crate::catalog::pinned::PinnedCatalog;
 use crate::catalog::staged::{Fence, PublishMode, StagingCatalog, Target};
 use crate::catalog::{CatalogSettings, EMBEDDED_CATALOG_FILE, EmbeddedCatalog, is_conflict, rest};
 use crate::error::Conflict;
@@ -265,6 +266,16 @@ impl Lakehouse {
                 ..self.clone()
             },
             staging,
+        }
+    }
+
+    /// The same tables, each read from here on as this lakehouse first loads it, and as
+    /// its own commits leave it ([`PinnedCatalog`]): one run's view, dropped with the run.
+    /// Commits and the publish go to the catalog as before.
+    pub fn pinned(&self) -> Self {
+        Self {
+            catalog: PinnedCatalog::new(self.catalog.clone()),
+            ..self.clone()
         }
     }
 

@@ -10,7 +10,7 @@ impl Gamelake {
     /// row count checked against the distinct games the raw landing holds. Read-only, takes
     /// no lease; the caller decides what a failure means (the binary exits non-zero).
     pub async fn check(&self, freshness: std::time::Duration) -> Result<Vec<CheckResult>> {
-        let lake = self.lakehouse().await?;
+        let lake = self.reading().await?;
         let landed = CdcState::count_games(&self.wh).await?;
         let expect = Expectations {
             games_landed: (landed > 0).then_some(landed),

@@ -111,6 +111,13 @@ impl Gamelake {
         Lakehouse::connect(&self.wh, &self.namespace, &self.catalog, &self.s3).await
     }
 
+    /// The lakehouse of a read-only command: each table as the command first loads it
+    /// ([`Lakehouse::pinned`]), so its queries read one state of every table and a REST
+    /// catalog is asked for each table once.
+    async fn reading(&self) -> Result<Lakehouse> {
+        Ok(self.lakehouse().await?.pinned())
+    }
+
     /// Runs `work` holding the warehouse lease as `command`; the lease is released whatever
     /// the outcome. `work` gets the lease's fence, which a publish checks; nothing of it
     /// runs before the lease is held.

@@ -17,7 +17,7 @@ impl Gamelake {
     /// The report over the tables as the run `as_of` names left them (see
     /// [`Gamelake::sql_as_of`]); the details backlog is today's.
     pub async fn report_as_of(&self, as_of: Option<&AsOf>) -> Result<Report> {
-        let lake = self.lakehouse().await?;
+        let lake = self.reading().await?;
         let view = match as_of {
             Some(a) => Some(AsOfView::resolve(&lake, a).await?),
             None => None,

@@ -24,7 +24,7 @@ impl Gamelake {
         statement: &str,
         as_of: Option<&AsOf>,
     ) -> Result<Vec<RecordBatch>> {
-        let lake = self.lakehouse().await?;
+        let lake = self.reading().await?;
         let Some(as_of) = as_of else {
             return query::sql(&lake, statement, None).await;
         };

@@ -63,7 +63,7 @@ impl Gamelake {
         let ledger = Ledger::load(&self.wh).await?;
         let sync = SyncState::load(&self.wh).await?;
         let cdc = CdcState::load(&self.wh).await?;
-        let lake = self.lakehouse().await?;
+        let lake = self.reading().await?;
         let mut last_runs = runs::load(&lake).await?;
         last_runs.reverse();
         last_runs.truncate(LAST_RUNS);

@@ -150,3 +150,49 @@ async fn a_catalog_parses_a_metadata_file_once() {
         "the metadata files were not removed"
     );
 }
+
+/// A run's view of the catalog (`Lakehouse::pinned`) reads each table as it first loaded
+/// it, whatever another writer commits meanwhile; its own commit that loses to that writer
+/// is retried on the table as it now is, and from then on it reads what it committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_view_reads_a_table_as_first_loaded_and_retries_on_the_current_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let (_wh2, other) = support::open(dir.path()).await; // another writer
+    let def = schema::table("bridge_game_genre").expect("def");
+    lake.append(def, support::pairs("bridge_game_genre", &[(1, 1)]))
+        .await
+        .expect("append");
+    let snapshot = |t: iceberg_rust::table::Table| t.metadata().current_snapshot_id;
+    let load = |lake: &Lakehouse| {
+        let lake = lake.clone();
+        async move { snapshot(lake.load(&def.name).await.expect("load").expect("a table")) }
+    };
+
+    let run = lake.pinned();
+    let first = load(&run).await;
+    other
+        .append(def, support::pairs("bridge_game_genre", &[(2, 2)]))
+        .await
+        .expect("other writer");
+    let theirs = load(&lake).await;
+    assert_ne!(theirs, first, "the other writer committed nothing");
+    assert_eq!(load(&run).await, first, "a pinned load saw another commit");
+
+    // The append's first commit is built on the pinned table and refused; its retry loads
+    // the table as it is now, and the pinned view then holds the commit's result.
+    run.append(def, support::pairs("bridge_game_genre", &[(3, 3)]))
+        .await
+        .expect("append through the pinned view");
+    let now = load(&lake).await;
+    assert_ne!(now, theirs, "the append was not committed");
+    assert_eq!(
+        load(&run).await,
+        now,
+        "the pinned view missed its own commit"
+    );
+    assert_eq!(
+        sql_i64(&lake, "SELECT count(*) FROM rawg.bridge_game_genre").await,
+        [3]
+    );
+}

@@ -5,7 +5,7 @@
 //! and file removal to Nessie's GC; and a catalog without the multi-table commit (a forwarder
 //! in front of Nessie that answers 404 for that route) is published table by table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -316,22 +316,58 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
     );
 }
 
-/// A table load is one request to the catalog. `iceberg-rest-catalog` 0.10 asks for a view
-/// (and gets a 404) before every table load, and a run loads its tables many times;
-/// `catalog::rest_tables` asks for the table alone.
+/// A run, a check and a report each ask the catalog for each table once, in one request.
+/// `iceberg-rest-catalog` 0.10 asks for a view (and gets a 404) before every table load
+/// (`catalog::rest_tables` asks for the table alone), and every step of a run, every check
+/// and every chart loads what it reads (`catalog::pinned` keeps what the command loaded
+/// first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_loads_each_table_with_one_catalog_request() {
+async fn a_run_a_check_and_a_report_ask_the_catalog_for_each_table_once() {
     use crate::support::proxy::{Proxy, Rule};
     let sw = nessie::nessie();
     let gate = Proxy::gate(sw.catalog_port, "/tables/fact_games", Rule::Pass);
     let behind = sw.with_catalog_port(gate.port);
     let s = setup(&behind, "nessie_one_request");
     ok(&s.run(&behind, 0), "day 1");
-    ok(&s.run(&behind, 1), "day 2");
-    let seen = gate.seen();
-    let views: Vec<&String> = seen.iter().filter(|r| r.contains("/views/")).collect();
-    assert!(views.is_empty(), "{} view requests: {views:?}", views.len());
-    assert!(gate.caught() > 0, "fact_games was never loaded: {seen:?}");
+    let report = s.cwd.join("report.html");
+    let report = report.to_str().expect("utf8");
+    let commands: [(&str, Vec<&str>); 3] = [
+        (
+            "day 2",
+            vec!["run", "--source", s.days[1].to_str().expect("utf8")],
+        ),
+        ("check", vec!["check"]),
+        ("report", vec!["report", "--out", report]),
+    ];
+    for (what, args) in commands {
+        let before = gate.seen().len();
+        ok(&s.cli(&behind, &args), what);
+        let seen = gate.seen();
+        let views: Vec<&String> = seen.iter().filter(|r| r.contains("/views/")).collect();
+        assert!(
+            views.is_empty(),
+            "{what}: {} view requests: {views:?}",
+            views.len()
+        );
+        let mut loads: HashMap<&str, usize> = HashMap::new();
+        for request in &seen[before..] {
+            let table = request
+                .strip_prefix("GET ")
+                .and_then(|r| r.rsplit_once("/tables/"));
+            if let Some((_, table)) = table {
+                *loads.entry(table).or_default() += 1;
+            }
+        }
+        assert!(
+            loads.contains_key("fact_games"),
+            "{what} never loaded fact_games: {seen:?}"
+        );
+        let again: Vec<_> = loads.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(
+            again.is_empty(),
+            "{what} loaded tables more than once: {again:?}"
+        );
+    }
     // A table that is not there is still reported missing, not as an error.
     let (_, lake) = production::connect(&behind, &s.target.warehouse, &s.target.namespace).await;
     let missing = lake
