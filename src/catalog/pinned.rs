@@ -1,13 +1,14 @@
-//! A run's view of the catalog: each table as the run first loaded it.
+//! A command's view of the catalog: each table as the command first loaded it.
 //!
 //! A run loads its tables many times, since every step loads what it reads: the checks'
 //! scope, the stored keys, each upsert, the listing of its changes, the checks. That is
 //! about eight loads a table. On a REST catalog each load is a request, and Nessie reads
 //! the table's metadata file from object storage for each. [`PinnedCatalog`] wraps the
-//! catalog for one run. The first load of a table goes to the catalog; later loads get
-//! the same metadata back. So a run reads each table as of one moment, every step alike,
-//! and a foreign commit made mid-run reaches the run's publish as the conflict it is, not
-//! as rows one step saw and another did not.
+//! catalog for one run, or one read-only command (a check, a report, a query), whose
+//! queries then read one state of every table. The first load of a table goes to the
+//! catalog; later loads get the same metadata back. So a run reads each table as of one
+//! moment, every step alike, and a foreign commit made mid-run reaches the run's publish
+//! as the conflict it is, not as rows one step saw and another did not.
 //!
 //! The run's own commits through it keep it current. A commit that succeeds pins what the
 //! catalog returned. A commit that fails (a conflict, say) unpins the table, so a retry
@@ -15,7 +16,7 @@
 //! run creates it through here; a create that fails (another writer created it first)
 //! unpins the name, so the next load asks the catalog.
 //!
-//! Must never: outlive its run (a later run would read the tables as this one found
+//! Must never: outlive its command (a later run would read the tables as this one found
 //! them), or serve a table after a failed commit of it.
 
 use std::collections::HashMap;

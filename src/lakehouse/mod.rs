@@ -270,8 +270,8 @@ impl Lakehouse {
     }
 
     /// The same tables, each read from here on as this lakehouse first loads it, and as
-    /// its own commits leave it ([`PinnedCatalog`]): one run's view, dropped with the run.
-    /// Commits and the publish go to the catalog as before.
+    /// its own commits leave it ([`PinnedCatalog`]): the view of one run or one read-only
+    /// command, dropped with it. Commits and the publish go to the catalog as before.
     pub fn pinned(&self) -> Self {
         Self {
             catalog: PinnedCatalog::new(self.catalog.clone()),
