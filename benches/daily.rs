@@ -12,8 +12,9 @@
 //! warehouse's files and bytes are counted. It reports; it
 //! asserts only that every run succeeds and that the fact ends with one row per game.
 //!
-//! A day here lasts `--day-seconds` (default 1) of wall time: the bench waits out what is
-//! left of it after the run (a longer run makes a longer day). The periods a daily job lives
+//! A day here lasts `--day-seconds` (default 1) of wall time, counted from the start of day
+//! 1's ETL (`DayClock`): the bench waits for the next day's start after each run, and a
+//! run that overruns its day delays the next one. The periods a daily job lives
 //! by are scaled to it: the keep period of snapshots (`GAMELAKE_KEEP_DAYS`) and the period of
 //! the full check (`GAMELAKE_FULL_CHECK_DAYS`), both 7 days, become 7 of those days, so runs
 //! expire snapshots and check every row once a week of runs, as they would in a year of real
@@ -134,6 +135,51 @@ fn run_day(target: &Target, pages: &Path, logs: &Path, day: usize, week: &str) -
     }
 }
 
+/// When each day starts. A run checks every row once the last full check's ETL started
+/// 6.5 days ago (`etl::coverage::due_after`), a margin meant for a daily job that starts
+/// at about the same time each day. Day 1's ETL starts late in its day, after it ingests
+/// every game, and the other days' ETL early in theirs. Days counted from day 1's start
+/// then put day 8 about half a day after the full check's first due moment: whether day 8
+/// checks every row is a coin flip, and weeks without a full check follow. So day N starts
+/// N - 1 days after day 1's ETL started, and each ETL starts a moment after its day does,
+/// half a day clear of the due moment on either side.
+enum DayClock {
+    /// Before day 1 ran.
+    Unset,
+    /// Day 1's ETL started at this instant.
+    From(std::time::Instant),
+}
+
+impl DayClock {
+    /// The clock of day 1's run, from the start of its ETL (the run id on its last line,
+    /// `etl <yyyymmddThhmmss.ffffffZ>-…`), or from the run's `start` if the line has none.
+    fn from_first_run(line: &str, start: std::time::Instant) -> Self {
+        let etl_start = line
+            .strip_prefix("etl ")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|id| chrono::NaiveDateTime::parse_from_str(id, "%Y%m%dT%H%M%S%.fZ").ok())
+            .and_then(|at| (chrono::Utc::now().naive_utc() - at).to_std().ok());
+        match etl_start.and_then(|ago| std::time::Instant::now().checked_sub(ago)) {
+            Some(at) => Self::From(at),
+            None => {
+                eprintln!(
+                    "day 1's ETL start not found in its line {line:?}: days count from its run's start"
+                );
+                Self::From(start)
+            }
+        }
+    }
+
+    /// How long to wait for day `day` (1-based) to start; nothing when it is late.
+    fn until_day(&self, day: usize, length: std::time::Duration) -> std::time::Duration {
+        let Self::From(first) = self else {
+            return std::time::Duration::ZERO;
+        };
+        let starts = *first + length * u32::try_from(day - 1).unwrap_or(u32::MAX);
+        starts.saturating_duration_since(std::time::Instant::now())
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let num = |name: &str, default: &str| arg(&args, name).unwrap_or_else(|| default.into());
@@ -194,6 +240,8 @@ fn main() {
     )
     .expect("csv");
     let mut all = Vec::new();
+    let day_length = std::time::Duration::from_secs_f64(day_seconds);
+    let mut clock = DayClock::Unset;
     for day in 0..=days {
         let dir = if day == 0 {
             pages.clone()
@@ -202,12 +250,10 @@ fn main() {
         };
         let start = std::time::Instant::now();
         let d = run_day(&target, &dir, &logs, day + 1, &week);
-        // A day lasts `day_seconds` however quick its run, so a week is seven runs.
-        if let Some(rest) =
-            std::time::Duration::from_secs_f64(day_seconds).checked_sub(start.elapsed())
-        {
-            std::thread::sleep(rest);
+        if day == 0 {
+            clock = DayClock::from_first_run(&d.line, start);
         }
+        std::thread::sleep(clock.until_day(day + 2, day_length));
         let c = &d.cost;
         writeln!(
             csv,
