@@ -316,13 +316,13 @@ async fn a_run_whose_checks_fail_on_nessie_keeps_its_tables_on_a_branch_and_main
     );
 }
 
-/// A run, a check and a report each ask the catalog for each table once, in one request.
-/// `iceberg-rest-catalog` 0.10 asks for a view (and gets a 404) before every table load
+/// A run and the read-only commands (check, report, sql, status) each ask the catalog for
+/// each table once, in one request. `iceberg-rest-catalog` 0.10 asks for a view (and gets a 404) before every table load
 /// (`catalog::rest_tables` asks for the table alone), and every step of a run, every check
 /// and every chart loads what it reads (`catalog::pinned` keeps what the command loaded
 /// first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_a_check_and_a_report_ask_the_catalog_for_each_table_once() {
+async fn each_command_asks_the_catalog_for_each_table_once() {
     use crate::support::proxy::{Proxy, Rule};
     let sw = nessie::nessie();
     let gate = Proxy::gate(sw.catalog_port, "/tables/fact_games", Rule::Pass);
@@ -331,13 +331,20 @@ async fn a_run_a_check_and_a_report_ask_the_catalog_for_each_table_once() {
     ok(&s.run(&behind, 0), "day 1");
     let report = s.cwd.join("report.html");
     let report = report.to_str().expect("utf8");
-    let commands: [(&str, Vec<&str>); 3] = [
+    let statement = format!(
+        "SELECT count(*) FROM {ns}.fact_games f JOIN {ns}.dim_date d \
+         ON f.released_date_key = d.date_key",
+        ns = s.target.namespace
+    );
+    let commands: [(&str, Vec<&str>); 5] = [
         (
             "day 2",
             vec!["run", "--source", s.days[1].to_str().expect("utf8")],
         ),
         ("check", vec!["check"]),
         ("report", vec!["report", "--out", report]),
+        ("sql", vec!["sql", &statement]),
+        ("status", vec!["status"]),
     ];
     for (what, args) in commands {
         let before = gate.seen().len();
