@@ -139,15 +139,12 @@ fn run_day(target: &Target, pages: &Path, logs: &Path, day: usize, week: &str) -
 /// 6.5 days ago (`etl::coverage::due_after`), a margin meant for a daily job that starts
 /// at about the same time each day. Day 1's ETL starts late in its day, after it ingests
 /// every game, and the other days' ETL early in theirs. Days counted from day 1's start
-/// then put day 8 about half a day after the full check's first due moment: whether day 8
-/// checks every row is a coin flip, and weeks without a full check follow. So day N starts
-/// N - 1 days after day 1's ETL started, and each ETL starts a moment after its day does,
-/// half a day clear of the due moment on either side.
-enum DayClock {
-    /// Before day 1 ran.
-    Unset,
-    /// Day 1's ETL started at this instant.
-    From(std::time::Instant),
+/// then put day 8's ETL at about the full check's due moment: whether day 8 checks every
+/// row is a coin flip. So day N starts N - 1 days after day 1's ETL started, and each ETL
+/// starts a moment after its day does, half a day clear of the due moment on either side.
+struct DayClock {
+    /// When day 1's ETL started.
+    first_etl: std::time::Instant,
 }
 
 impl DayClock {
@@ -159,23 +156,21 @@ impl DayClock {
             .and_then(|rest| rest.split('-').next())
             .and_then(|id| chrono::NaiveDateTime::parse_from_str(id, "%Y%m%dT%H%M%S%.fZ").ok())
             .and_then(|at| (chrono::Utc::now().naive_utc() - at).to_std().ok());
-        match etl_start.and_then(|ago| std::time::Instant::now().checked_sub(ago)) {
-            Some(at) => Self::From(at),
+        let first_etl = etl_start.and_then(|ago| std::time::Instant::now().checked_sub(ago));
+        match first_etl {
+            Some(first_etl) => Self { first_etl },
             None => {
                 eprintln!(
                     "day 1's ETL start not found in its line {line:?}: days count from its run's start"
                 );
-                Self::From(start)
+                Self { first_etl: start }
             }
         }
     }
 
     /// How long to wait for day `day` (1-based) to start; nothing when it is late.
     fn until_day(&self, day: usize, length: std::time::Duration) -> std::time::Duration {
-        let Self::From(first) = self else {
-            return std::time::Duration::ZERO;
-        };
-        let starts = *first + length * u32::try_from(day - 1).unwrap_or(u32::MAX);
+        let starts = self.first_etl + length * u32::try_from(day - 1).unwrap_or(u32::MAX);
         starts.saturating_duration_since(std::time::Instant::now())
     }
 }
@@ -241,7 +236,8 @@ fn main() {
     .expect("csv");
     let mut all = Vec::new();
     let day_length = std::time::Duration::from_secs_f64(day_seconds);
-    let mut clock = DayClock::Unset;
+    // Set by day 1's run.
+    let mut clock: Option<DayClock> = None;
     for day in 0..=days {
         let dir = if day == 0 {
             pages.clone()
@@ -250,9 +246,7 @@ fn main() {
         };
         let start = std::time::Instant::now();
         let d = run_day(&target, &dir, &logs, day + 1, &week);
-        if day == 0 {
-            clock = DayClock::from_first_run(&d.line, start);
-        }
+        let clock = clock.get_or_insert_with(|| DayClock::from_first_run(&d.line, start));
         std::thread::sleep(clock.until_day(day + 2, day_length));
         let c = &d.cost;
         writeln!(

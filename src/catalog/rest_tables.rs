@@ -4,8 +4,8 @@
 //! only after that 404: two round trips for every table load (a run loads each table once,
 //! [`super::pinned`], but other commands load them as they go). Its `update_table` then
 //! takes the table's object store from a cache that only its own loads fill, and reports a
-//! missing entry as an error after the server has committed. Its load also turns every failure of the table request
-//! (refused, unauthorized, a server error) into "not found".
+//! missing entry as an error after the server has committed. Its load also turns every
+//! failure of the table request (refused, unauthorized, a server error) into "not found".
 //!
 //! [`RestTables`] wraps the crate's catalog: it loads a table with `GET …/tables/{name}` alone,
 //! commits with `POST …/tables/{name}` and opens the table's files with the store the client

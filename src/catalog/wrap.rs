@@ -50,177 +50,177 @@ pub(crate) trait TableOps {
 /// [`TableOps`], the rest passed to `field`.
 macro_rules! wrapping_catalog {
     ($wrapper:ty, $inner:ident) => {
-        #[async_trait::async_trait]
-        impl iceberg_rust::catalog::Catalog for $wrapper {
-            fn name(&self) -> &str {
-                self.$inner.name()
-            }
+        // In a block of its own, where the calls on `$inner` name the trait they call, so
+        // they resolve whatever the calling module imports.
+        const _: () = {
+            use iceberg_rust::catalog::Catalog as Wrapped;
 
-            async fn create_namespace(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-                properties: Option<std::collections::HashMap<String, String>>,
-            ) -> Result<std::collections::HashMap<String, String>, iceberg_rust::error::Error>
-            {
-                self.$inner.create_namespace(namespace, properties).await
-            }
+            #[async_trait::async_trait]
+            impl iceberg_rust::catalog::Catalog for $wrapper {
+                fn name(&self) -> &str {
+                    Wrapped::name(&*self.$inner)
+                }
 
-            async fn drop_namespace(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-            ) -> Result<(), iceberg_rust::error::Error> {
-                self.$inner.drop_namespace(namespace).await
-            }
+                async fn create_namespace(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                    properties: Option<std::collections::HashMap<String, String>>,
+                ) -> Result<std::collections::HashMap<String, String>, iceberg_rust::error::Error>
+                {
+                    Wrapped::create_namespace(&*self.$inner, namespace, properties).await
+                }
 
-            async fn load_namespace(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-            ) -> Result<std::collections::HashMap<String, String>, iceberg_rust::error::Error>
-            {
-                self.$inner.load_namespace(namespace).await
-            }
+                async fn drop_namespace(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                ) -> Result<(), iceberg_rust::error::Error> {
+                    Wrapped::drop_namespace(&*self.$inner, namespace).await
+                }
 
-            async fn update_namespace(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-                updates: Option<std::collections::HashMap<String, String>>,
-                removals: Option<Vec<String>>,
-            ) -> Result<(), iceberg_rust::error::Error> {
-                self.$inner
-                    .update_namespace(namespace, updates, removals)
-                    .await
-            }
+                async fn load_namespace(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                ) -> Result<std::collections::HashMap<String, String>, iceberg_rust::error::Error>
+                {
+                    Wrapped::load_namespace(&*self.$inner, namespace).await
+                }
 
-            async fn namespace_exists(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-            ) -> Result<bool, iceberg_rust::error::Error> {
-                self.$inner.namespace_exists(namespace).await
-            }
+                async fn update_namespace(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                    updates: Option<std::collections::HashMap<String, String>>,
+                    removals: Option<Vec<String>>,
+                ) -> Result<(), iceberg_rust::error::Error> {
+                    Wrapped::update_namespace(&*self.$inner, namespace, updates, removals).await
+                }
 
-            async fn list_tabulars(
-                &self,
-                namespace: &iceberg_rust::catalog::namespace::Namespace,
-            ) -> Result<
-                Vec<iceberg_rust::catalog::identifier::Identifier>,
-                iceberg_rust::error::Error,
-            > {
-                self.$inner.list_tabulars(namespace).await
-            }
+                async fn namespace_exists(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                ) -> Result<bool, iceberg_rust::error::Error> {
+                    Wrapped::namespace_exists(&*self.$inner, namespace).await
+                }
 
-            async fn list_namespaces(
-                &self,
-                parent: Option<&str>,
-            ) -> Result<
-                Vec<iceberg_rust::catalog::namespace::Namespace>,
-                iceberg_rust::error::Error,
-            > {
-                self.$inner.list_namespaces(parent).await
-            }
+                async fn list_tabulars(
+                    &self,
+                    namespace: &iceberg_rust::catalog::namespace::Namespace,
+                ) -> Result<
+                    Vec<iceberg_rust::catalog::identifier::Identifier>,
+                    iceberg_rust::error::Error,
+                > {
+                    Wrapped::list_tabulars(&*self.$inner, namespace).await
+                }
 
-            async fn tabular_exists(
-                &self,
-                identifier: &iceberg_rust::catalog::identifier::Identifier,
-            ) -> Result<bool, iceberg_rust::error::Error> {
-                self.$inner.tabular_exists(identifier).await
-            }
+                async fn list_namespaces(
+                    &self,
+                    parent: Option<&str>,
+                ) -> Result<
+                    Vec<iceberg_rust::catalog::namespace::Namespace>,
+                    iceberg_rust::error::Error,
+                > {
+                    Wrapped::list_namespaces(&*self.$inner, parent).await
+                }
 
-            async fn drop_table(
-                &self,
-                identifier: &iceberg_rust::catalog::identifier::Identifier,
-            ) -> Result<(), iceberg_rust::error::Error> {
-                $crate::catalog::wrap::TableOps::remove(self, identifier).await
-            }
+                async fn tabular_exists(
+                    &self,
+                    identifier: &iceberg_rust::catalog::identifier::Identifier,
+                ) -> Result<bool, iceberg_rust::error::Error> {
+                    Wrapped::tabular_exists(&*self.$inner, identifier).await
+                }
 
-            async fn drop_view(
-                &self,
-                identifier: &iceberg_rust::catalog::identifier::Identifier,
-            ) -> Result<(), iceberg_rust::error::Error> {
-                self.$inner.drop_view(identifier).await
-            }
+                async fn drop_table(
+                    &self,
+                    identifier: &iceberg_rust::catalog::identifier::Identifier,
+                ) -> Result<(), iceberg_rust::error::Error> {
+                    $crate::catalog::wrap::TableOps::remove(self, identifier).await
+                }
 
-            async fn drop_materialized_view(
-                &self,
-                identifier: &iceberg_rust::catalog::identifier::Identifier,
-            ) -> Result<(), iceberg_rust::error::Error> {
-                self.$inner.drop_materialized_view(identifier).await
-            }
+                async fn drop_view(
+                    &self,
+                    identifier: &iceberg_rust::catalog::identifier::Identifier,
+                ) -> Result<(), iceberg_rust::error::Error> {
+                    Wrapped::drop_view(&*self.$inner, identifier).await
+                }
 
-            async fn load_tabular(
-                self: std::sync::Arc<Self>,
-                identifier: &iceberg_rust::catalog::identifier::Identifier,
-            ) -> Result<iceberg_rust::catalog::tabular::Tabular, iceberg_rust::error::Error> {
-                $crate::catalog::wrap::TableOps::load(self, identifier).await
-            }
+                async fn drop_materialized_view(
+                    &self,
+                    identifier: &iceberg_rust::catalog::identifier::Identifier,
+                ) -> Result<(), iceberg_rust::error::Error> {
+                    Wrapped::drop_materialized_view(&*self.$inner, identifier).await
+                }
 
-            async fn create_table(
-                self: std::sync::Arc<Self>,
-                identifier: iceberg_rust::catalog::identifier::Identifier,
-                create_table: iceberg_rust::catalog::create::CreateTable,
-            ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
-                $crate::catalog::wrap::TableOps::create(self, identifier, create_table).await
-            }
+                async fn load_tabular(
+                    self: std::sync::Arc<Self>,
+                    identifier: &iceberg_rust::catalog::identifier::Identifier,
+                ) -> Result<iceberg_rust::catalog::tabular::Tabular, iceberg_rust::error::Error>
+                {
+                    $crate::catalog::wrap::TableOps::load(self, identifier).await
+                }
 
-            async fn create_view(
-                self: std::sync::Arc<Self>,
-                identifier: iceberg_rust::catalog::identifier::Identifier,
-                create_view: iceberg_rust::catalog::create::CreateView<Option<()>>,
-            ) -> Result<iceberg_rust::view::View, iceberg_rust::error::Error> {
-                self.$inner
-                    .clone()
-                    .create_view(identifier, create_view)
-                    .await
-            }
+                async fn create_table(
+                    self: std::sync::Arc<Self>,
+                    identifier: iceberg_rust::catalog::identifier::Identifier,
+                    create_table: iceberg_rust::catalog::create::CreateTable,
+                ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
+                    $crate::catalog::wrap::TableOps::create(self, identifier, create_table).await
+                }
 
-            async fn create_materialized_view(
-                self: std::sync::Arc<Self>,
-                identifier: iceberg_rust::catalog::identifier::Identifier,
-                create_view: iceberg_rust::catalog::create::CreateMaterializedView,
-            ) -> Result<
-                iceberg_rust::materialized_view::MaterializedView,
-                iceberg_rust::error::Error,
-            > {
-                self.$inner
-                    .clone()
-                    .create_materialized_view(identifier, create_view)
-                    .await
-            }
+                async fn create_view(
+                    self: std::sync::Arc<Self>,
+                    identifier: iceberg_rust::catalog::identifier::Identifier,
+                    create_view: iceberg_rust::catalog::create::CreateView<Option<()>>,
+                ) -> Result<iceberg_rust::view::View, iceberg_rust::error::Error> {
+                    Wrapped::create_view(self.$inner.clone(), identifier, create_view).await
+                }
 
-            async fn update_table(
-                self: std::sync::Arc<Self>,
-                commit: iceberg_rust::catalog::commit::CommitTable,
-            ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
-                $crate::catalog::wrap::TableOps::commit(self, commit).await
-            }
+                async fn create_materialized_view(
+                    self: std::sync::Arc<Self>,
+                    identifier: iceberg_rust::catalog::identifier::Identifier,
+                    create_view: iceberg_rust::catalog::create::CreateMaterializedView,
+                ) -> Result<
+                    iceberg_rust::materialized_view::MaterializedView,
+                    iceberg_rust::error::Error,
+                > {
+                    Wrapped::create_materialized_view(self.$inner.clone(), identifier, create_view)
+                        .await
+                }
 
-            async fn update_view(
-                self: std::sync::Arc<Self>,
-                commit: iceberg_rust::catalog::commit::CommitView<Option<()>>,
-            ) -> Result<iceberg_rust::view::View, iceberg_rust::error::Error> {
-                self.$inner.clone().update_view(commit).await
-            }
+                async fn update_table(
+                    self: std::sync::Arc<Self>,
+                    commit: iceberg_rust::catalog::commit::CommitTable,
+                ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
+                    $crate::catalog::wrap::TableOps::commit(self, commit).await
+                }
 
-            async fn update_materialized_view(
-                self: std::sync::Arc<Self>,
-                commit: iceberg_rust::catalog::commit::CommitView<
-                    iceberg_rust::catalog::identifier::Identifier,
-                >,
-            ) -> Result<
-                iceberg_rust::materialized_view::MaterializedView,
-                iceberg_rust::error::Error,
-            > {
-                self.$inner.clone().update_materialized_view(commit).await
-            }
+                async fn update_view(
+                    self: std::sync::Arc<Self>,
+                    commit: iceberg_rust::catalog::commit::CommitView<Option<()>>,
+                ) -> Result<iceberg_rust::view::View, iceberg_rust::error::Error> {
+                    Wrapped::update_view(self.$inner.clone(), commit).await
+                }
 
-            async fn register_table(
-                self: std::sync::Arc<Self>,
-                identifier: iceberg_rust::catalog::identifier::Identifier,
-                metadata_location: &str,
-            ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
-                $crate::catalog::wrap::TableOps::register(self, identifier, metadata_location)
-                    .await
+                async fn update_materialized_view(
+                    self: std::sync::Arc<Self>,
+                    commit: iceberg_rust::catalog::commit::CommitView<
+                        iceberg_rust::catalog::identifier::Identifier,
+                    >,
+                ) -> Result<
+                    iceberg_rust::materialized_view::MaterializedView,
+                    iceberg_rust::error::Error,
+                > {
+                    Wrapped::update_materialized_view(self.$inner.clone(), commit).await
+                }
+
+                async fn register_table(
+                    self: std::sync::Arc<Self>,
+                    identifier: iceberg_rust::catalog::identifier::Identifier,
+                    metadata_location: &str,
+                ) -> Result<iceberg_rust::table::Table, iceberg_rust::error::Error> {
+                    $crate::catalog::wrap::TableOps::register(self, identifier, metadata_location)
+                        .await
+                }
             }
-        }
+        };
     };
 }
 
