@@ -1,11 +1,14 @@
 """Reads every gamelake table back through pyiceberg's SqlCatalog, as an independent reader.
 
 Usage: pyiceberg_read.py WAREHOUSE NAMESPACE [history]
+       pyiceberg_read.py WAREHOUSE NAMESPACE where TABLE COLUMN VALUE
 Prints JSON: {table: {"rows": n, "columns": [...], "key_sum": sum of the first column (0 when
 it is not an integer), "sums": {integer column: sum}}}. With `history`, each table also has
 "history": [{"snapshot_id", "parent_id", "rows", "duckdb_rows"}] for every snapshot in its log,
 rows read by time travel in pyiceberg and in DuckDB (iceberg_scan's snapshot_from_id, on the
-metadata file), and "current": the current snapshot id.
+metadata file), and "current": the current snapshot id. With `where`, only TABLE is read, with
+the filter COLUMN = VALUE (a string), and it prints {"rows": n}: pyiceberg skips the data files
+whose manifest bounds rule the value out, so a bound that some row breaks loses that row.
 """
 import json
 import sys
@@ -16,6 +19,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 
 warehouse, namespace = sys.argv[1], sys.argv[2]
 history = sys.argv[3:] == ["history"]
+where = sys.argv[4:7] if sys.argv[3:4] == ["where"] else None
 duck = None
 if history:
     import glob
@@ -41,6 +45,13 @@ catalog = SqlCatalog(
     uri=f"sqlite:///{warehouse}/catalog.db",
     warehouse=f"file://{warehouse}",
 )
+if where:
+    from pyiceberg.expressions import EqualTo
+
+    name, column, value = where
+    scan = catalog.load_table((namespace, name)).scan(row_filter=EqualTo(column, value))
+    print(json.dumps({"rows": scan.to_arrow().num_rows}))
+    sys.exit(0)
 out = {}
 for ident in catalog.list_tables(namespace):
     loaded = catalog.load_table(ident)

@@ -16,7 +16,6 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use futures::StreamExt;
-use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::object_store::Bucket;
 use iceberg_rust::spec::manifest::{Content, DataFile, FileFormat};
 use iceberg_rust::spec::util::strip_prefix;
@@ -314,7 +313,7 @@ pub async fn upsert(
     let mut transaction_files = Vec::new();
     if let Some(batch) = new_rows {
         transaction_files =
-            write_parquet_partitioned(table, futures::stream::iter(vec![Ok(batch)]), None).await?;
+            super::data_files::write(table, futures::stream::iter(vec![Ok(batch)])).await?;
     }
     let deletes = if positions.is_empty() {
         Vec::new()

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
-use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
@@ -362,7 +361,7 @@ async fn relist_where(
             .execute_stream()
             .await?
             .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)));
-        new_files = write_parquet_partitioned(table, stream, None).await?;
+        new_files = super::data_files::write(table, stream).await?;
         // The rewrite must keep every live row: checked before anything is committed.
         let live: u64 = affected.iter().map(LiveFile::live_rows).sum();
         let written: u64 = new_files.iter().map(|f| *f.record_count() as u64).sum();

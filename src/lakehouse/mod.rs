@@ -13,6 +13,7 @@
 //! writer wrote from a stale view. Appends and upserts are safe to redo on the reloaded table
 //! (an upsert finds the rows to delete again) and are retried on conflict.
 
+mod data_files;
 pub mod deletes;
 pub mod evolve;
 mod footers;
@@ -31,7 +32,6 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
-use iceberg_rust::arrow::write::write_parquet_partitioned;
 use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::create::CreateTableBuilder;
 use iceberg_rust::catalog::identifier::Identifier;
@@ -825,7 +825,7 @@ async fn backoff(attempt: u32) {
 }
 
 async fn write_files(table: &Table, batch: RecordBatch) -> Result<Vec<DataFile>> {
-    Ok(write_parquet_partitioned(table, futures::stream::iter(vec![Ok(batch)]), None).await?)
+    data_files::write(table, futures::stream::iter(vec![Ok(batch)])).await
 }
 
 /// The fault of a table's storage, asked once with a HEAD of a key that need not exist,

@@ -533,3 +533,44 @@ async fn a_replace_lists_delete_files_in_a_data_manifest() {
         "a replace now writes delete manifests: lakehouse::rewrite can go"
     );
 }
+
+/// iceberg-rust's `parquet_to_datafile` widens bounds across row groups for numbers, dates and
+/// times only: a string column of a file of two row groups keeps the first one's. Worked
+/// around in `lakehouse::stitch`, which merges its files' entries instead.
+#[test]
+fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
+    use arrow::array::{RecordBatch, StringArray};
+    use iceberg_rust::spec::values::Value;
+    let def = schema::table("dim_genre").expect("def");
+    let arrow_schema = def.arrow_schema();
+    let (at, field) = arrow_schema.column_with_name("name").expect("name");
+    let id = i32::try_from(at).expect("small") + 1;
+    let one = Arc::new(arrow::datatypes::Schema::new(vec![field.clone()]));
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, one.clone(), None).expect("writer");
+    for name in ["b", "z"] {
+        let column = Arc::new(StringArray::from(vec![name]));
+        let batch = RecordBatch::try_new(one.clone(), vec![column]).expect("batch");
+        writer.write(&batch).expect("write");
+        writer.flush().expect("a row group each");
+    }
+    let metadata = writer.close().expect("close");
+    assert_eq!(metadata.num_row_groups(), 2);
+    let iceberg = def.iceberg_schema().expect("schema");
+    let file = iceberg_rust::file_format::parquet::parquet_to_datafile(
+        "x.parquet",
+        bytes.len() as u64,
+        &metadata,
+        &iceberg,
+        &[],
+        None,
+    )
+    .expect("entry");
+    let upper = file.upper_bounds().as_ref().and_then(|b| b.get(&id));
+    assert_eq!(
+        upper,
+        Some(&Value::String("b".into())),
+        "parquet_to_datafile now bounds strings across row groups: stitch can take its entry"
+    );
+}

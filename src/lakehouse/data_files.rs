@@ -1,0 +1,198 @@
+//! Writing a table's rows as data files: iceberg-rust's writer, and manifest entries whose
+//! bounds hold every row of a file of several row groups.
+//!
+//! iceberg-rust 0.10 records each file it writes with `parquet_to_datafile`, which widens a
+//! column's lower and upper bounds across the file's row groups only for numbers, dates and
+//! times: a string, boolean, decimal or binary column keeps its first row group's bounds
+//! (`upstream::parquet_to_datafile_bounds_a_string_column_by_its_first_row_group`). Its
+//! writer starts a row group every [`DEFAULT_MAX_ROW_GROUP_ROW_COUNT`] rows, so a file of
+//! more rows than that (the fact or `dim_game` of a full build past a million games) would be
+//! listed with bounds some of its rows break, and every engine that skips files by their
+//! bounds (Spark, Trino, pyiceberg, DuckDB) would miss those rows: `WHERE name = …` finding
+//! nothing. [`write`] reads such a file's footer back and records bounds taken over every
+//! row group. Smaller files have one row group, and their entries are kept as written.
+//!
+//! Every data file gamelake writes from rows goes through [`write`].
+//!
+//! Must never: record a bound some row of the file breaks; read back a file of one row group.
+
+use std::collections::HashMap;
+
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
+use futures::Stream;
+use iceberg_rust::arrow::write::write_parquet_partitioned;
+use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::spec::manifest::DataFile;
+use iceberg_rust::spec::schema::Schema;
+use iceberg_rust::spec::types::Type;
+use iceberg_rust::spec::values::Value;
+use iceberg_rust::table::Table;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT;
+
+use crate::{Error, Result};
+
+/// Writes `batches` as data files of `table` (iceberg-rust's `write_parquet_partitioned`, on
+/// the current branch) and returns their manifest entries, with true bounds for files of
+/// more than one row group. Commits nothing.
+pub async fn write(
+    table: &Table,
+    batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+) -> Result<Vec<DataFile>> {
+    let files = write_parquet_partitioned(table, batches, None).await?;
+    let mut out = Vec::with_capacity(files.len());
+    for file in files {
+        out.push(with_true_bounds(table, file).await?);
+    }
+    Ok(out)
+}
+
+/// `file` as written, or, when it holds more rows than one row group, with bounds taken from
+/// every row group of its footer.
+async fn with_true_bounds(table: &Table, file: DataFile) -> Result<DataFile> {
+    if *file.record_count() <= DEFAULT_MAX_ROW_GROUP_ROW_COUNT as i64 {
+        return Ok(file);
+    }
+    let size = u64::try_from(*file.file_size_in_bytes())
+        .map_err(|_| Error::Internal(format!("{}: a negative file size", file.file_path())))?;
+    let store = table.object_store();
+    let footer = super::footers::footer(&store, file.file_path(), size).await?;
+    let schema = table
+        .metadata()
+        .current_schema(None)
+        .map_err(IcebergError::from)?;
+    let bounds = Bounds::of(&footer, schema)?;
+    rebuilt(file, bounds)
+}
+
+/// A file's lower and upper bound per field id.
+#[derive(Debug, Default, PartialEq)]
+struct Bounds {
+    lower: HashMap<i32, Value>,
+    upper: HashMap<i32, Value>,
+}
+
+impl Bounds {
+    /// The bounds of every column over every row group of a file, by the field ids its
+    /// parquet schema carries. A column some row group has no minimum (or maximum) for gets
+    /// no lower (or upper) bound: an absent bound excludes nothing.
+    fn of(footer: &ParquetMetaData, schema: &Schema) -> Result<Self> {
+        let mut bounds = Self::default();
+        let columns = footer.file_metadata().schema_descr().columns();
+        for (at, column) in columns.iter().enumerate() {
+            let info = column.self_type().get_basic_info();
+            let field = usize::try_from(info.id())
+                .ok()
+                .and_then(|id| schema.get(id));
+            let Some(field) = field.filter(|_| info.has_id()) else {
+                continue;
+            };
+            let stats = || {
+                footer
+                    .row_groups()
+                    .iter()
+                    .map(|g| g.column(at).statistics())
+            };
+            let mins = stats().map(|s| s.and_then(|s| s.min_bytes_opt()));
+            if let Some(low) = widest(mins, &field.field_type, std::cmp::min)? {
+                bounds.lower.insert(field.id, low);
+            }
+            let maxes = stats().map(|s| s.and_then(|s| s.max_bytes_opt()));
+            if let Some(high) = widest(maxes, &field.field_type, std::cmp::max)? {
+                bounds.upper.insert(field.id, high);
+            }
+        }
+        Ok(bounds)
+    }
+}
+
+/// The widest of one column's row-group statistics (`pick` of them all), decoded as `ty`;
+/// `None` when a row group has none.
+fn widest<'a>(
+    values: impl Iterator<Item = Option<&'a [u8]>>,
+    ty: &Type,
+    pick: fn(Value, Value) -> Value,
+) -> Result<Option<Value>> {
+    let mut widest: Option<Value> = None;
+    for bytes in values {
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let value = Value::try_from_bytes(bytes, ty).map_err(IcebergError::from)?;
+        widest = Some(match widest {
+            Some(so_far) => pick(so_far, value),
+            None => value,
+        });
+    }
+    Ok(widest)
+}
+
+/// `file`'s entry with `bounds` in place of its own.
+fn rebuilt(file: DataFile, bounds: Bounds) -> Result<DataFile> {
+    let mut builder = DataFile::builder();
+    builder
+        .with_content(file.content().clone())
+        .with_file_path(file.file_path().clone())
+        .with_file_format(file.file_format().clone())
+        .with_partition(file.partition().clone())
+        .with_record_count(*file.record_count())
+        .with_file_size_in_bytes(*file.file_size_in_bytes())
+        .with_column_sizes(file.column_sizes().clone())
+        .with_value_counts(file.value_counts().clone())
+        .with_null_value_counts(file.null_value_counts().clone())
+        .with_nan_value_counts(file.nan_value_counts().clone())
+        .with_lower_bounds(Some(bounds.lower))
+        .with_upper_bounds(Some(bounds.upper))
+        .with_key_metadata(file.key_metadata().clone())
+        .with_split_offsets(file.split_offsets().clone())
+        .with_equality_ids(file.equality_ids().clone())
+        .with_sort_order_id(*file.sort_order_id());
+    Ok(builder.build().map_err(IcebergError::from)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, StringArray};
+
+    use super::*;
+
+    /// A footer of two row groups: a long and a string column, the string's largest value in
+    /// the second.
+    fn two_row_groups() -> (ParquetMetaData, Schema) {
+        let def = crate::schema::table("dim_genre").expect("def");
+        let arrow_schema = def.arrow_schema();
+        let mut bytes = Vec::new();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(&mut bytes, arrow_schema.clone(), None)
+                .expect("writer");
+        for (key, name) in [(5, "m"), (2, "z")] {
+            let name: ArrayRef = Arc::new(StringArray::from(vec![name]));
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(Int64Array::from(vec![key])),
+                Arc::new(Int64Array::from(vec![key])),
+                name.clone(),
+                name,
+            ];
+            let batch = RecordBatch::try_new(arrow_schema.clone(), columns).expect("batch");
+            writer.write(&batch).expect("write");
+            writer.flush().expect("a row group each");
+        }
+        let footer = writer.close().expect("close");
+        (footer, def.iceberg_schema().expect("schema"))
+    }
+
+    #[test]
+    fn bounds_span_every_row_group() {
+        let (footer, schema) = two_row_groups();
+        assert_eq!(footer.num_row_groups(), 2);
+        let bounds = Bounds::of(&footer, &schema).expect("bounds");
+        let id = |name: &str| schema.get_name(name).expect("column").id;
+        assert_eq!(bounds.lower[&id("genre_key")], Value::LongInt(2));
+        assert_eq!(bounds.upper[&id("genre_key")], Value::LongInt(5));
+        assert_eq!(bounds.lower[&id("name")], Value::String("m".into()));
+        assert_eq!(bounds.upper[&id("name")], Value::String("z".into()));
+    }
+}
