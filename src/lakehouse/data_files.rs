@@ -67,7 +67,7 @@ async fn with_true_bounds(table: &Table, file: DataFile) -> Result<DataFile> {
 }
 
 /// A file's lower and upper bound per field id.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 struct Bounds {
     lower: HashMap<i32, Value>,
     upper: HashMap<i32, Value>,

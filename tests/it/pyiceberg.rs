@@ -98,11 +98,8 @@ async fn a_filter_finds_a_row_in_the_last_row_group_of_a_large_file() {
     let [file] = files.files.as_slice() else {
         panic!("one data file, not {}", files.files.len());
     };
-    let name_id = 1 + def
-        .columns
-        .iter()
-        .position(|c| c.name == "name")
-        .expect("name") as i32;
+    let iceberg = def.iceberg_schema().expect("schema");
+    let name_id = iceberg.get_name("name").expect("name").id;
     let upper = file
         .data_file
         .upper_bounds()

@@ -543,8 +543,7 @@ fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
     use iceberg_rust::spec::values::Value;
     let def = schema::table("dim_genre").expect("def");
     let arrow_schema = def.arrow_schema();
-    let (at, field) = arrow_schema.column_with_name("name").expect("name");
-    let id = i32::try_from(at).expect("small") + 1;
+    let (_, field) = arrow_schema.column_with_name("name").expect("name");
     let one = Arc::new(arrow::datatypes::Schema::new(vec![field.clone()]));
     let mut bytes = Vec::new();
     let mut writer =
@@ -558,6 +557,7 @@ fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
     let metadata = writer.close().expect("close");
     assert_eq!(metadata.num_row_groups(), 2);
     let iceberg = def.iceberg_schema().expect("schema");
+    let id = iceberg.get_name("name").expect("name").id;
     let file = iceberg_rust::file_format::parquet::parquet_to_datafile(
         "x.parquet",
         bytes.len() as u64,
