@@ -536,7 +536,8 @@ async fn a_replace_lists_delete_files_in_a_data_manifest() {
 
 /// iceberg-rust's `parquet_to_datafile` widens bounds across row groups for numbers, dates and
 /// times only: a string column of a file of two row groups keeps the first one's. Worked
-/// around in `lakehouse::stitch`, which merges its files' entries instead.
+/// around in `lakehouse::data_files`, which reads such a file's footer back and records bounds
+/// over every row group.
 #[test]
 fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
     use arrow::array::{RecordBatch, StringArray};
@@ -571,6 +572,6 @@ fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
     assert_eq!(
         upper,
         Some(&Value::String("b".into())),
-        "parquet_to_datafile now bounds strings across row groups: stitch can take its entry"
+        "parquet_to_datafile now bounds strings across row groups: data_files can keep its entry"
     );
 }
