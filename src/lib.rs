@@ -38,7 +38,7 @@
 //! 1. definitions, pure: [`error`], [`secret`], [`ident`], [`raw`] (the raw landing's
 //!    layout, and records of which of its files something covers), [`digest`], [`dims`]
 //!    (the member dimensions), [`schema`] (the tables, from `schemas/`), [`progress`],
-//!    `keyset`, `failpoint`;
+//!    `keyset`, `failpoint`, `task` (spawned tasks stopped with their step);
 //! 2. storage and catalogs: [`storage`] (the warehouse root in object storage),
 //!    [`catalog`] (embedded SQLite or an Iceberg REST catalog);
 //! 3. the pipeline: [`ingest`], [`lakehouse`] (Iceberg tables), `etl`, `query`, [`lease`],
@@ -71,6 +71,7 @@ pub mod runs;
 pub mod schema;
 pub mod secret;
 pub mod storage;
+pub(crate) mod task;
 
 pub use error::{Error, ErrorKind, Result};
 pub use ops::Gamelake;

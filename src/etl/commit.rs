@@ -26,6 +26,7 @@ use crate::lakehouse::deletes::RowChange;
 use crate::lakehouse::{Lakehouse, Staged};
 use crate::progress::Progress;
 use crate::schema::TableDef;
+use crate::task::AbortOnDrop;
 use crate::{Error, Result};
 
 /// What every commit of one run shares.
@@ -79,10 +80,8 @@ impl Commit<'_> {
             None => (Vec::new(), None),
         };
         let (lake, full_refresh) = (self.lake.clone(), self.full_refresh);
-        let mut fact_task = fact.map(|fact| {
-            AbortOnDrop(tokio::spawn(async move {
-                prepare_whole(&lake, fact, full_refresh).await
-            }))
+        let fact_task = fact.map(|fact| {
+            AbortOnDrop::spawn(async move { prepare_whole(&lake, fact, full_refresh).await })
         });
         let mut outcomes = Vec::new();
         for built in dims.into_iter().chain(bridges).chain(detail_bridges) {
@@ -97,8 +96,8 @@ impl Commit<'_> {
                 .await?;
             done(&mut outcomes, progress, outcome);
         }
-        if let Some(task) = &mut fact_task {
-            let whole = (&mut task.0).await??;
+        if let Some(task) = fact_task {
+            let whole = task.join().await??;
             let outcome = self
                 .commit_whole(whole, Some(&self.game_files_json))
                 .await?;
@@ -148,13 +147,13 @@ impl Commit<'_> {
             .map(|(built, changed, files)| {
                 let lake = self.lake.clone();
                 let props = per_game_properties(self.run_id, files);
-                AbortOnDrop(tokio::spawn(async move {
-                    upsert_changed(&lake, built, &changed, props).await
-                }))
+                AbortOnDrop::spawn(
+                    async move { upsert_changed(&lake, built, &changed, props).await },
+                )
             })
             .collect();
-        for mut task in tasks {
-            let outcome = (&mut task.0).await??;
+        for task in tasks {
+            let outcome = task.join().await??;
             done(&mut outcomes, progress, outcome);
         }
         // `dim_game`, then the fact: each carries its landing's processed files.
@@ -220,15 +219,6 @@ fn done(outcomes: &mut Vec<TableOutcome>, progress: &mut dyn Progress, outcome: 
     failpoint::hit(&format!("etl.committed.{}", outcome.name));
     progress.advance(1, &outcome.name);
     outcomes.push(outcome);
-}
-
-/// A task that stops when the run stops waiting for it (an earlier table failed).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// A whole table ready to commit: shaped, fingerprinted, and its data files staged unless

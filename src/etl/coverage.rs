@@ -99,7 +99,7 @@ impl std::fmt::Display for WhyAll {
     }
 }
 
-/// What an incremental run decides before it writes anything.
+/// What an incremental run decides of its checks and its tidy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Decision {
     /// Which rows its checks read.
@@ -108,11 +108,29 @@ pub(crate) struct Decision {
     pub tidy_waits: bool,
 }
 
-/// Decides what an incremental run checks, before it writes anything: from the runs table
-/// and the published tables' current snapshots.
-pub(crate) async fn decide(lake: &Lakehouse, every: Duration) -> Result<Decision> {
-    let now = chrono::Utc::now().naive_utc();
-    let runs = runs_that_decide(lake, every, now).await?;
+/// The runs table's part of a run's decision: the runs that decide it, as read when the
+/// run started. It reads only `gamelake_runs`, which a run writes at its publish and no
+/// step before, so a run reads it beside its build ([`RecentRuns::read`], then [`decide`]).
+#[derive(Debug)]
+pub(crate) struct RecentRuns {
+    runs: Vec<RunRecord>,
+    now: NaiveDateTime,
+    every: Duration,
+}
+
+impl RecentRuns {
+    /// The runs that decide a run's checks with period `every`, as of now.
+    pub(crate) async fn read(lake: Lakehouse, every: Duration) -> Result<Self> {
+        let now = chrono::Utc::now().naive_utc();
+        let runs = runs_that_decide(&lake, every, now).await?;
+        Ok(Self { runs, now, every })
+    }
+}
+
+/// Decides what an incremental run checks: from `recent` and the published tables' current
+/// snapshots (`lake` shows the published tables, not what the run staged).
+pub(crate) async fn decide(lake: &Lakehouse, recent: RecentRuns) -> Result<Decision> {
+    let RecentRuns { runs, now, every } = recent;
     let current = super::table_states(lake, &[])
         .await?
         .into_iter()

@@ -18,11 +18,18 @@
 //!    it yet. The data checks ([`crate::checks`]) run on the staged tables; if one of error
 //!    level fails, nothing is published and only the run's row (status `checks-failed`)
 //!    is; on Nessie what the run built is kept on a branch of its own
-//!    (`gamelake-run-<id>`, write-audit-publish), which the row and the error name. Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
+//!    (`gamelake-run-<id>`, write-audit-publish), which the row and the error name.
+//!    Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
 //!    checked (a run that lost it stops here), and everything is published at once.
 //!
+//! Two pieces of an incremental run's work run beside others, on a task of their own, as
+//! they share nothing with them: the runs that decide which rows the checks read
+//! ([`coverage`]) are read during steps 2–4, and the upkeep of the staged tables (the tidy
+//! of the most overdue one, the runs table's tidy, expiry) during the checks.
+//!
 //! Kill points for the crash tests: `etl.committed.<table>` after each table is staged,
-//! `etl.before-publish` with everything staged and checked, `etl.published` right after.
+//! `etl.upkeep` as an incremental run's upkeep starts, `etl.before-publish` with everything
+//! staged and checked, `etl.published` right after.
 //!
 //! Must never: move a surrogate key, write a table whose contents did not change (no new
 //! snapshot on a rerun with nothing new), leave a required column null, or publish a run
@@ -54,6 +61,7 @@ use crate::progress::Progress;
 use crate::runs::{self, RawFiles, RunRecord, TableState};
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
+use crate::task::AbortOnDrop;
 use crate::{Error, Result, failpoint};
 use coverage::{Coverage, WhyAll};
 
@@ -198,46 +206,72 @@ async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Vec<Expired>> {
     Ok(expired)
 }
 
-/// Logs (at debug level) how long each step of a run took, and how many pages of memory it
-/// touched for the first time (the process's minor page faults): figures for benchmarks. On
-/// a virtual machine a first touch is dear and varies from run to run, so the pages are the
-/// steadier of the two figures.
+/// Logs (at debug level) how long each step of a run took, the CPU time the process spent
+/// in it (all threads: above the wall time when the step used both cores), and how many
+/// pages of memory it touched for the first time (the process's minor page faults):
+/// figures for benchmarks. On a virtual machine a first touch is dear and varies from run
+/// to run, so the pages are the steadier of the figures.
 struct Lap {
     at: std::time::Instant,
-    faults: Option<u64>,
+    usage: Option<Usage>,
 }
 
 impl Lap {
     fn start() -> Self {
         Self {
             at: std::time::Instant::now(),
-            faults: minor_faults(),
+            usage: Usage::now(),
         }
     }
 
     fn done(&mut self, step: &str) {
         let ms = self.at.elapsed().as_millis() as u64;
-        let faults = minor_faults();
-        match (self.faults, faults) {
-            (Some(before), Some(now)) => {
-                tracing::debug!(step, ms, pages = now.saturating_sub(before), "etl step")
-            }
+        let usage = Usage::now();
+        match (self.usage, usage) {
+            (Some(before), Some(now)) => tracing::debug!(
+                step,
+                ms,
+                cpu_ms = now.cpu_us.saturating_sub(before.cpu_us) / 1000,
+                pages = now.minor_faults.saturating_sub(before.minor_faults),
+                "etl step"
+            ),
             _ => tracing::debug!(step, ms, "etl step"),
         }
-        (self.at, self.faults) = (std::time::Instant::now(), faults);
+        (self.at, self.usage) = (std::time::Instant::now(), usage);
     }
 }
 
-/// The process's minor page faults so far, all threads; `None` if the kernel does not say.
-fn minor_faults() -> Option<u64> {
-    // SAFETY: an all-zero rusage is valid, and getrusage only writes into the one we own.
-    let (rc, usage) = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        (libc::getrusage(libc::RUSAGE_SELF, &mut usage), usage)
-    };
-    (rc == 0)
-        .then(|| u64::try_from(usage.ru_minflt).ok())
-        .flatten()
+/// What the process has used so far, all threads.
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    /// User and system CPU time, in microseconds.
+    cpu_us: u64,
+    /// Minor page faults: pages touched for the first time.
+    minor_faults: u64,
+}
+
+impl Usage {
+    /// `None` if the kernel does not say.
+    fn now() -> Option<Self> {
+        // SAFETY: an all-zero rusage is valid, and getrusage only writes into the one we own.
+        let (rc, usage) = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            (libc::getrusage(libc::RUSAGE_SELF, &mut usage), usage)
+        };
+        let micros = |t: libc::timeval| {
+            u64::try_from(t.tv_sec)
+                .ok()?
+                .checked_mul(1_000_000)?
+                .checked_add(u64::try_from(t.tv_usec).ok()?)
+        };
+        if rc != 0 {
+            return None;
+        }
+        Some(Self {
+            cpu_us: micros(usage.ru_utime)?.checked_add(micros(usage.ru_stime)?)?,
+            minor_faults: u64::try_from(usage.ru_minflt).ok()?,
+        })
+    }
 }
 
 /// Runs the ETL over the warehouse's raw landing (the caller holds the lease) and publishes
@@ -271,18 +305,15 @@ pub(crate) async fn run(
         report.published = Some(publish_row(lake, record, ctx).await?);
         return Ok(report);
     }
-    // Decided before anything is written: from the published tables and the runs table.
+    // The runs that decide the checks are read beside the landing and the build: they are
+    // in the runs table alone, which nothing before the publish writes.
+    let recent = plan.incremental.then(|| {
+        AbortOnDrop::spawn(coverage::RecentRuns::read(
+            (*lake).clone(),
+            opts.full_check_every,
+        ))
+    });
     let mut lap = Lap::start();
-    let decision = if plan.incremental {
-        coverage::decide(lake, opts.full_check_every).await?
-    } else {
-        coverage::Decision {
-            coverage: Coverage::All(WhyAll::FullBuild),
-            tidy_waits: false,
-        }
-    };
-    let coverage = decision.coverage;
-    lap.done("decide the checks' coverage");
     let landing = Landing::read(wh, &plan).await?;
     lap.done("read the landing");
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
@@ -291,6 +322,15 @@ pub(crate) async fn run(
     let staged = lake.staged();
     report.tables = build_and_commit(wh, &staged, landing, &plan, opts, &run_id, progress).await?;
     lap.done("build and stage the tables");
+    let decision = match recent {
+        Some(recent) => coverage::decide(lake, recent.join().await??).await?,
+        None => coverage::Decision {
+            coverage: Coverage::All(WhyAll::FullBuild),
+            tidy_waits: false,
+        },
+    };
+    let coverage = decision.coverage;
+    lap.done("decide the checks' coverage");
     // What the run changed, taken before a tidy rewrites a table's files: the tidy keeps
     // every row (it refuses to commit otherwise), so its files need no check of their own.
     let changes = match coverage {
@@ -306,21 +346,39 @@ pub(crate) async fn run(
         Coverage::All(_) => None,
     };
     lap.done("list the run's changes");
-    let mut expired = Vec::new();
-    if plan.incremental {
-        if decision.tidy_waits {
-            tracing::info!("this run checks every row: tidying waits for the next run");
-        } else {
-            report.tidied = tidy(&staged, &opts.tidy).await?;
-        }
-        tidy_runs_table(&staged, &opts.tidy).await?;
-        expired = expire(&staged, opts).await?;
-        lap.done("tidy and expire");
-    }
-    let landed = games_landed(wh, &plan, report.games, ctx).await?;
-    lap.done("count the games landed");
-    report.checks = check_staged(&staged, landed, opts, &coverage, changes).await?;
-    lap.done("check");
+    // The tidy and the expiry run beside the checks: the checks read the files listed above
+    // and the tables as staged, and a tidy keeps every row (it refuses to commit otherwise)
+    // while an expiry drops only snapshots that are not current, whose files are deleted
+    // after the publish. On two cores the checks leave one mostly idle, and a tidy's time
+    // hides under theirs.
+    let games = report.games;
+    let checking = async {
+        let mut lap = Lap::start();
+        let landed = games_landed(wh, &plan, games, ctx).await?;
+        lap.done("count the games landed");
+        let checks = check_staged(&staged, landed, opts, &coverage, changes).await?;
+        lap.done("check");
+        Ok(checks)
+    };
+    let upkeep = AbortOnDrop::spawn(upkeep(
+        (*staged).clone(),
+        plan.incremental,
+        decision.tidy_waits,
+        opts.clone(),
+    ));
+    let upkeep = async {
+        upkeep.join().await.map_err(|e| {
+            Error::Internal(format!(
+                "the upkeep of this run's tables (their tidy and expiry) stopped: {e}. \
+                 Nothing of this run was published: rerun it, and report this line, as it \
+                 is a gamelake bug"
+            ))
+        })?
+    };
+    let (upkeep, checks) = futures::try_join!(upkeep, checking)?;
+    lap.done("tidy, expire and check");
+    report.tidied = upkeep.tidied;
+    report.checks = checks;
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
     let failed = checks::failures(&report.checks);
@@ -330,7 +388,7 @@ pub(crate) async fn run(
     let tidied = report.tidied.as_ref();
     report.published = Some(publish_run(staged, record, &report.tables, tidied, ctx).await?);
     tracing::info!(run = run_id, "published");
-    lake.delete_freed(&expired).await;
+    lake.delete_freed(&upkeep.expired).await;
     Ok(report)
 }
 
@@ -425,6 +483,42 @@ async fn build_and_commit(
     };
     progress.finish();
     Ok(tables)
+}
+
+/// What a run's upkeep did to its staged tables ([`upkeep`]).
+#[derive(Debug, Default)]
+struct Upkeep {
+    /// The star table it tidied.
+    tidied: Option<Tidied>,
+    /// The snapshots it expired, whose files are deleted once the run is published.
+    expired: Vec<Expired>,
+}
+
+/// An incremental run's upkeep of its staged tables: the most overdue star table tidied
+/// (unless `tidy_waits`), the runs table tidied, old snapshots expired. A full build writes
+/// every table afresh and needs none.
+async fn upkeep(
+    staged: Lakehouse,
+    incremental: bool,
+    tidy_waits: bool,
+    opts: EtlOptions,
+) -> Result<Upkeep> {
+    let (staged, opts) = (&staged, &opts);
+    let mut upkeep = Upkeep::default();
+    if !incremental {
+        return Ok(upkeep);
+    }
+    failpoint::hit("etl.upkeep");
+    let mut lap = Lap::start();
+    if tidy_waits {
+        tracing::info!("this run checks every row: tidying waits for the next run");
+    } else {
+        upkeep.tidied = tidy(staged, &opts.tidy).await?;
+    }
+    tidy_runs_table(staged, &opts.tidy).await?;
+    upkeep.expired = expire(staged, opts).await?;
+    lap.done("tidy and expire");
+    Ok(upkeep)
 }
 
 /// Tidies the most overdue table, staged with the run.

@@ -135,6 +135,36 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
     }
 }
 
+/// An incremental run tidies and expires its staged tables on a task of its own, beside its
+/// checks. A bug that panics there (`GAMELAKE_PANIC_AT=etl.upkeep`) fails the run in a line
+/// that says what stopped and what to do, publishes nothing of it (no row, the fact as it
+/// was), and the rerun publishes the day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_upkeep_beside_the_checks_fails_the_run_and_publishes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = two_days(&root);
+    let wh = root.join("wh");
+    ok(&run(&wh, &day1, &[]), "day 1");
+    let fact = "SELECT game_id, updated FROM rawg.fact_games ORDER BY game_id";
+    let runs = "SELECT count(*) FROM rawg.gamelake_runs";
+    let day1_fact = sql(&wh, fact, None);
+
+    let out = run(&wh, &day2, &[("GAMELAKE_PANIC_AT", "etl.upkeep")]);
+    let (line, _) = support::error_line(&out, "a run whose upkeep panicked");
+    assert!(
+        line.contains("the upkeep of this run's tables")
+            && line.contains("Nothing of this run was published: rerun it"),
+        "{line}"
+    );
+    assert_eq!(sql(&wh, runs, None), ["1"], "the failed run has no row");
+    assert_eq!(sql(&wh, fact, None), day1_fact, "the fact is day 1's");
+
+    ok(&run(&wh, &day2, &[]), "the rerun");
+    assert_eq!(sql(&wh, runs, None), ["2"]);
+    assert_ne!(sql(&wh, fact, None), day1_fact, "the rerun published day 2");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_around_the_publish_on_seaweedfs_leaves_the_old_run_or_the_new_one() {
     a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(seaweed::seaweed()).await;
@@ -723,16 +753,8 @@ async fn a_publish_whose_answer_is_lost_is_whole_and_a_rerun_finds_it(sw: &Stack
         sw.with_catalog_port(gate.port).catalog(),
     );
     let out = production::gamelake(sw, &cwd, &target, &["run", "--source", source], &[]);
-    let log = text(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a run without its answer must fail: {log}"
-    );
+    let (line, log) = support::error_line(&out, "a run without its answer");
     assert_eq!(gate.caught(), 1, "one publish was sent: {log}");
-    let line = log
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_else(|| panic!("no error line: {log}"));
     assert!(
         line.contains("publishing the run's tables")
             && line.contains("unless the catalog applied it"),

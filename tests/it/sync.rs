@@ -534,15 +534,7 @@ async fn a_crawler_that_panics_fails_its_window_and_a_rerun_reads_it_again() {
     };
 
     let out = ingest(Some("ingest.crawl.page"));
-    let log = support::text(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a crawl that panicked must fail: {log}"
-    );
-    let line = log
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .unwrap_or_else(|| panic!("no error line: {log}"));
+    let (line, _) = support::error_line(&out, "a crawl that panicked");
     assert!(
         line.contains("the crawler of window updated=") && line.contains("a rerun reads it again"),
         "{line}"

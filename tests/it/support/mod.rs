@@ -19,7 +19,7 @@ use gamelake::lakehouse::scan::TableFiles;
 use gamelake::progress::NoProgress;
 use gamelake::storage::Warehouse;
 
-pub use bin::{KILL_AT, gamelake_at, gamelake_in, text};
+pub use bin::{KILL_AT, error_line, gamelake_at, gamelake_in, text};
 
 mod bin {
     //! The `gamelake` binary, as the tests run it.
@@ -57,6 +57,19 @@ mod bin {
     /// Output as text.
     pub fn text(b: &[u8]) -> String {
         String::from_utf8_lossy(b).into_owned()
+    }
+
+    /// The `error:` line of a command that must have failed (`what` names it in the
+    /// assertion), and its whole log.
+    pub fn error_line(out: &std::process::Output, what: &str) -> (String, String) {
+        let log = text(&out.stderr);
+        assert!(!out.status.success(), "{what} must fail: {log}");
+        let line = log
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_else(|| panic!("{what}: no error line: {log}"))
+            .to_string();
+        (line, log)
     }
 }
 
