@@ -12,6 +12,11 @@
 //! warehouse's files and bytes are counted. It reports; it
 //! asserts only that every run succeeds and that the fact ends with one row per game.
 //!
+//! Day 2 is one run, and the goal compares the year's end with it, so on a local warehouse
+//! it is measured on `--day2-warehouses` (default 4) more warehouses of its own before the
+//! year starts: each its day 1, then day 2 timed, then removed. The year's day 2 and those
+//! give a median that one slow or fast run does not move.
+//!
 //! A day here lasts `--day-seconds` (default 1) of wall time, counted from the start of day
 //! 1's ETL (`DayClock`): the bench waits for the next day's start after each run, and a
 //! run that overruns its day delays the next one. The periods a daily job lives
@@ -21,7 +26,8 @@
 //! days.
 //!
 //! Run: `cargo bench --bench daily -- [--games N] [--days D] [--changed 0.005] [--new 0.001]
-//! [--steady] [--churn uniform|recorded] [--day-seconds 1] [--keep DIR] [--warehouse s3://…
+//! [--steady] [--churn uniform|recorded] [--day-seconds 1] [--day2-warehouses 4] [--keep DIR]
+//! [--warehouse s3://…
 //! --metrics http://127.0.0.1:PORT/metrics]` (add `--profile dev` for the profile tests use;
 //! `GAMELAKE_BENCH_BIN=<copy>` runs a copy of the binary). With `--warehouse s3://…` the runs
 //! go to S3 and its catalog as the environment configures them (`AWS_*`, `GAMELAKE_CATALOG`,
@@ -102,7 +108,18 @@ fn s3_requests(metrics: &str) -> u64 {
 }
 
 fn run_day(target: &Target, pages: &Path, logs: &Path, day: usize, week: &str) -> Day {
-    let name = format!("day-{day:03}");
+    run_day_named(target, pages, logs, day, week, &format!("day-{day:03}"))
+}
+
+/// [`run_day`], its output and log files named `name`.
+fn run_day_named(
+    target: &Target,
+    pages: &Path,
+    logs: &Path,
+    day: usize,
+    week: &str,
+    name: &str,
+) -> Day {
     let (out, log) = (
         logs.join(format!("{name}.out")),
         logs.join(format!("{name}.log")),
@@ -112,7 +129,7 @@ fn run_day(target: &Target, pages: &Path, logs: &Path, day: usize, week: &str) -
     cmd.env("GAMELAKE_KEEP_DAYS", week)
         .env("GAMELAKE_FULL_CHECK_DAYS", week);
     let before = target.metrics.as_deref().map(s3_requests);
-    let cost = measure(&name, &mut cmd, &out, &log);
+    let cost = measure(name, &mut cmd, &out, &log);
     let requests = before.map(|b| s3_requests(target.metrics.as_deref().unwrap_or_default()) - b);
     let (files, bytes) = if target.local() {
         footprint(&target.warehouse)
@@ -234,6 +251,14 @@ fn main() {
         "day,wall_s,cpu_s,peak_rss_mib,pages_touched,files,bytes,s3_requests"
     )
     .expect("csv");
+    let day2_warehouses: usize = num("--day2-warehouses", "4")
+        .parse()
+        .expect("--day2-warehouses K");
+    let mut day2 = if target.local() {
+        day_two_elsewhere(&work, &pages, &logs, &week, day2_warehouses)
+    } else {
+        Vec::new()
+    };
     let mut all = Vec::new();
     let day_length = std::time::Duration::from_secs_f64(day_seconds);
     // Set by day 1's run.
@@ -274,13 +299,91 @@ fn main() {
     } else {
         "the day's"
     };
+    day2.extend(all.get(1).map(|d| d.cost.clone()));
     print(
         &all,
         &games,
         &format!("{changed} and {new} of {share_of} games, {churn} churn"),
     );
+    against_day_two(&all, &day2);
     println!("a week: 7 days of {day_seconds} s of wall time");
     println!("\nevery day: {}", work.join("daily.csv").display());
+}
+
+/// Day 2 on `count` warehouses of its own under `work`, before the year starts: each its
+/// day 1 (`pages`), then day 2 (`pages-day-001`) timed, then removed, so day 2 is measured
+/// on a warehouse just built, as the year's is.
+fn day_two_elsewhere(
+    work: &Path,
+    pages: &Path,
+    logs: &Path,
+    week: &str,
+    count: usize,
+) -> Vec<Cost> {
+    let day2_pages = PathBuf::from(format!("{}-day-001", pages.display()));
+    (1..=count)
+        .map(|k| {
+            let target = Target {
+                warehouse: work.join(format!("wh-day2-{k}")),
+                metrics: None,
+            };
+            run_day_named(&target, pages, logs, 1, week, &format!("day2-{k}-day-001"));
+            let d = run_day_named(
+                &target,
+                &day2_pages,
+                logs,
+                2,
+                week,
+                &format!("day2-{k}-day-002"),
+            );
+            std::fs::remove_dir_all(&target.warehouse).expect("remove the day-2 warehouse");
+            eprintln!(
+                "day 2 on a warehouse of its own ({k}/{count}): {:.2} s wall",
+                d.cost.wall
+            );
+            d.cost
+        })
+        .collect()
+}
+
+/// The median of `values`; `NaN` when there are none.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The goal's comparison: the last 30 days but the weekly full checks (medians) against the
+/// median of every day 2 measured.
+fn against_day_two(all: &[Day], day2: &[Cost]) {
+    let daily = all.get(1..).unwrap_or_default();
+    if day2.is_empty() || daily.len() < 60 {
+        return;
+    }
+    let last: Vec<&Day> = daily[daily.len() - 30..]
+        .iter()
+        .filter(|d| Kind::of(d) != Kind::FullCheck)
+        .collect();
+    let of = |f: fn(&Cost) -> f64| {
+        let day2 = median(day2.iter().map(f).collect());
+        let end = median(last.iter().map(|d| f(&d.cost)).collect());
+        (end, day2, end / day2)
+    };
+    let walls: Vec<String> = day2.iter().map(|c| format!("{:.3}", c.wall)).collect();
+    println!(
+        "\nday 2, {} runs (each on a warehouse just built): wall {}",
+        day2.len(),
+        walls.join(", ")
+    );
+    for (name, f) in [
+        ("wall", (|c| c.wall) as fn(&Cost) -> f64),
+        ("CPU", |c| c.cpu),
+    ] {
+        let (end, day2, ratio) = of(f);
+        println!(
+            "the last 30 days but full checks ({} days) / day 2, medians, {name}: {ratio:.2} ({end:.3} / {day2:.3} s)",
+            last.len()
+        );
+    }
 }
 
 fn print(all: &[Day], games: &str, delta: &str) {

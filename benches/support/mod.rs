@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const GAMELAKE: &str = env!("CARGO_BIN_EXE_gamelake");
 
 /// What the kernel says one finished stage cost.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Cost {
     pub wall: f64,
     pub cpu: f64,
