@@ -209,8 +209,9 @@ async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Vec<Expired>> {
 /// Logs (at debug level) how long each step of a run took, the CPU time the process spent
 /// in it (all threads: above the wall time when the step used both cores), and how many
 /// pages of memory it touched for the first time (the process's minor page faults):
-/// figures for benchmarks. On a virtual machine a first touch is dear and varies from run
-/// to run, so the pages are the steadier of the figures.
+/// figures for benchmarks. Steps that run side by side (the upkeep and the checks) each
+/// count the other's CPU and pages too. On a virtual machine a first touch is dear and
+/// varies from run to run, so the pages are the steadier of the figures.
 struct Lap {
     at: std::time::Instant,
     usage: Option<Usage>,
