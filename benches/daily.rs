@@ -502,14 +502,13 @@ fn by_kind(daily: &[Day]) {
     if daily.len() < 120 {
         return;
     }
-    let median = |days: &[Day], kind: Kind, of: fn(&Cost) -> f64| {
-        let mut v: Vec<f64> = days
+    let of_kind = |days: &[Day], kind: Kind, of: fn(&Cost) -> f64| {
+        let v: Vec<f64> = days
             .iter()
             .filter(|d| Kind::of(d) == kind)
             .map(|d| of(&d.cost))
             .collect();
-        v.sort_by(f64::total_cmp);
-        (v.len(), v.get(v.len() / 2).copied().unwrap_or(f64::NAN))
+        (v.len(), median(v))
     };
     let (first, last) = (&daily[..60], &daily[daily.len() - 60..]);
     println!(
@@ -535,7 +534,7 @@ fn by_kind(daily: &[Day]) {
     ];
     for kind in [Kind::Plain, Kind::Tidy, Kind::FullCheck] {
         for &Measure { name, decimals, of } in &measures {
-            let ((n0, m0), (n1, m1)) = (median(first, kind, of), median(last, kind, of));
+            let ((n0, m0), (n1, m1)) = (of_kind(first, kind, of), of_kind(last, kind, of));
             println!(
                 "| {kind:?} | {name} | {n0}, {m0:.decimals$} | {n1}, {m1:.decimals$} | {:.2} |",
                 m1 / m0
