@@ -3,7 +3,8 @@
 //!
 //! Everything gamelake writes goes through [`Warehouse`], with paths relative to its root, so
 //! nothing can land outside it. The root is a local folder or `s3://bucket/prefix` (see
-//! [`s3`]); both go through the same `object_store` calls.
+//! [`s3`]); both go through the same `object_store` calls, but for one: the names of a local
+//! folder's parquet files are read from its directories ([`Warehouse::parquet_files`]).
 //!
 //! Writes are whole-object puts: a reader (or a rerun after a crash) sees an object completely
 //! or not at all (the local backend writes a staging file and renames it; S3 puts are atomic).
@@ -237,12 +238,27 @@ impl Warehouse {
 
     /// The parquet files under `prefix`, sorted by path (for the raw landing: by run, then by
     /// file within the run).
+    ///
+    /// A local warehouse is walked for names only ([`local_names`]): `object_store`'s local
+    /// listing stats every file three times for sizes and dates this needs none of, and the
+    /// raw landing gains a file a day, listed by every run.
     pub async fn parquet_files(&self, prefix: &str) -> Result<Vec<String>> {
-        Ok(self
-            .list(prefix)
-            .await?
+        let names = match &self.location {
+            Location::Local(root) => {
+                let (root, prefix) = (root.clone(), prefix.to_string());
+                tokio::task::spawn_blocking(move || local_names(&root, &prefix))
+                    .await
+                    .map_err(|e| Error::Internal(format!("listing the warehouse stopped: {e}")))??
+            }
+            Location::S3(_) => self
+                .list(prefix)
+                .await?
+                .into_iter()
+                .map(|m| m.location.to_string())
+                .collect(),
+        };
+        Ok(names
             .into_iter()
-            .map(|m| m.location.to_string())
             .filter(|p| p.ends_with(".parquet"))
             .collect())
     }
@@ -329,6 +345,58 @@ impl Warehouse {
     }
 }
 
+/// The files under `prefix` of a local warehouse at `root`, as paths relative to it, sorted:
+/// what [`Warehouse::list`] names, without a file's size or date. As `object_store`'s local
+/// listing does, it follows symbolic links (a broken one is skipped, a loop is an error), a
+/// name that is not UTF-8 is an error, and a missing `prefix` is an empty listing. Each
+/// directory's entries say their type, so a plain file costs no `stat`; a directory costs
+/// one, to see a loop.
+fn local_names(root: &FsPath, prefix: &str) -> Result<Vec<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let mut names = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut folders = vec![(root.join(prefix), prefix.trim_end_matches('/').to_string())];
+    while let Some((dir, rel)) = folders.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        let meta = std::fs::metadata(&dir).map_err(|e| Error::io(&dir, e))?;
+        if !seen.insert((meta.dev(), meta.ino())) {
+            let e = std::io::Error::other("a symbolic link loops back to a folder above it");
+            return Err(Error::io(&dir, e));
+        }
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let path = entry.path();
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                let e = std::io::Error::new(std::io::ErrorKind::InvalidData, "name is not UTF-8");
+                return Err(Error::io(&path, e));
+            };
+            let mut kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            if kind.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(target) => kind = target.file_type(),
+                    Err(_) => continue,
+                }
+            }
+            let rel = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if kind.is_dir() {
+                folders.push((path, rel));
+            } else if kind.is_file() {
+                names.push(rel);
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +451,77 @@ mod tests {
         );
         assert_eq!(&wh.get("l").await.expect("get")[..], b"c");
         assert!(wh.get_versioned("missing").await.expect("get").is_none());
+    }
+
+    /// The local walk for names must name what `object_store`'s listing names: the raw
+    /// landing's files are planned from it.
+    #[tokio::test]
+    async fn a_local_listing_of_parquet_files_names_what_object_store_lists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        for rel in [
+            "raw/games/run_date=2026-01-02/r2-00001.parquet",
+            "raw/games/run_date=2026-01-01/r1-00002.parquet",
+            "raw/games/run_date=2026-01-01/r1-00001.parquet",
+            "raw/games/run_date=2026-01-01/notes.txt",
+            "raw/games/loose.parquet",
+            "raw/games_other/x.parquet",
+            "raw/game_details/run_date=2026-01-01/d.parquet",
+        ] {
+            wh.put(rel, Bytes::from_static(b"x")).await.expect("put");
+        }
+        let games = dir.path().join("raw/games");
+        // A write in flight (object_store's staging name), a link to a file, a broken link.
+        std::fs::write(games.join("run_date=2026-01-01/r1-00003.parquet#1"), b"x").expect("tmp");
+        std::os::unix::fs::symlink(
+            dir.path().join("raw/games_other/x.parquet"),
+            games.join("linked.parquet"),
+        )
+        .expect("link");
+        std::os::unix::fs::symlink(games.join("gone.parquet"), games.join("broken.parquet"))
+            .expect("broken link");
+        for prefix in ["raw/games", "raw/game_details", "raw", "raw/missing"] {
+            let listed: Vec<String> = wh
+                .list(prefix)
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|m| m.location.to_string())
+                .filter(|p| p.ends_with(".parquet"))
+                .collect();
+            let named = wh.parquet_files(prefix).await.expect("names");
+            assert_eq!(named, listed, "{prefix}");
+        }
+        assert_eq!(
+            wh.parquet_files("raw/games").await.expect("names"),
+            [
+                "raw/games/linked.parquet",
+                "raw/games/loose.parquet",
+                "raw/games/run_date=2026-01-01/r1-00001.parquet",
+                "raw/games/run_date=2026-01-01/r1-00002.parquet",
+                "raw/games/run_date=2026-01-02/r2-00001.parquet",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_that_loops_fails_a_local_listing_as_it_fails_object_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        wh.put(
+            "raw/games/run_date=2026-01-01/a.parquet",
+            Bytes::from_static(b"x"),
+        )
+        .await
+        .expect("put");
+        let games = dir.path().join("raw/games");
+        std::os::unix::fs::symlink(&games, games.join("run_date=2026-01-01/up")).expect("link");
+        assert!(
+            wh.list("raw/games").await.is_err(),
+            "object_store's listing"
+        );
+        let err = wh.parquet_files("raw/games").await.expect_err("a loop");
+        assert!(err.to_string().contains("loops back"), "{err}");
     }
 
     #[test]
