@@ -246,9 +246,7 @@ impl Warehouse {
         let names = match &self.location {
             Location::Local(root) => {
                 let (root, prefix) = (root.clone(), prefix.to_string());
-                tokio::task::spawn_blocking(move || local_names(&root, &prefix))
-                    .await
-                    .map_err(|e| Error::Internal(format!("listing the warehouse stopped: {e}")))??
+                tokio::task::spawn_blocking(move || local_names(&root, &prefix)).await??
             }
             Location::S3(_) => self
                 .list(prefix)
@@ -348,9 +346,10 @@ impl Warehouse {
 /// The files under `prefix` of a local warehouse at `root`, as paths relative to it, sorted:
 /// what [`Warehouse::list`] names, without a file's size or date. As `object_store`'s local
 /// listing does, it follows symbolic links (a broken one is skipped, a loop is an error), a
-/// name that is not UTF-8 is an error, and a missing `prefix` is an empty listing. Each
-/// directory's entries say their type, so a plain file costs no `stat`; a directory costs
-/// one, to see a loop.
+/// name that is not UTF-8 is an error, and a missing `prefix` is an empty listing; a folder
+/// reached twice through links is an error too (`object_store` would list its files twice).
+/// Each directory's entries say their type, so a plain file costs no `stat`; a directory
+/// costs one, to see a loop.
 fn local_names(root: &FsPath, prefix: &str) -> Result<Vec<String>> {
     use std::os::unix::fs::MetadataExt;
     let mut names = Vec::new();
@@ -364,7 +363,10 @@ fn local_names(root: &FsPath, prefix: &str) -> Result<Vec<String>> {
         };
         let meta = std::fs::metadata(&dir).map_err(|e| Error::io(&dir, e))?;
         if !seen.insert((meta.dev(), meta.ino())) {
-            let e = std::io::Error::other("a symbolic link loops back to a folder above it");
+            let e = std::io::Error::other(
+                "this folder is reached a second time through a symbolic link (a loop?); \
+                 remove the link from the warehouse",
+            );
             return Err(Error::io(&dir, e));
         }
         for entry in entries {
@@ -521,7 +523,7 @@ mod tests {
             "object_store's listing"
         );
         let err = wh.parquet_files("raw/games").await.expect_err("a loop");
-        assert!(err.to_string().contains("loops back"), "{err}");
+        assert!(err.to_string().contains("a second time"), "{err}");
     }
 
     #[test]
