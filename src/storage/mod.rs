@@ -373,7 +373,10 @@ fn local_names(root: &FsPath, prefix: &str) -> Result<Vec<String>> {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let path = entry.path();
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                let e = std::io::Error::new(std::io::ErrorKind::InvalidData, "name is not UTF-8");
+                let e = std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the name is not UTF-8, which no gamelake file has; rename or remove it",
+                );
                 return Err(Error::io(&path, e));
             };
             let mut kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
