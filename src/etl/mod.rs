@@ -654,14 +654,17 @@ async fn publish_run(
     tidied: Option<&Tidied>,
     ctx: &RunContext,
 ) -> Result<PublishMode> {
+    let mut lap = Lap::start();
     record.tables = table_states(&staged, outcomes).await?;
     if let Some(t) = tidied.and_then(|t| record.tables.get_mut(&t.table)) {
         t.written = true;
     }
     runs::record(&staged, &record).await?;
+    lap.done("stage the run's row");
     failpoint::hit("etl.before-publish");
     let message = crate::catalog::nessie::commit_message(&ctx.command, &record.run_id);
     let published = publish(staged, ctx.fence.as_ref(), &message).await?;
+    lap.done("publish");
     failpoint::hit("etl.published");
     Ok(published)
 }
