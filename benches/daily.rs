@@ -276,7 +276,7 @@ fn main() {
         let dir = if day == 0 {
             pages.clone()
         } else {
-            PathBuf::from(format!("{}-day-{day:03}", pages.display()))
+            day_pages(&pages, day)
         };
         let start = std::time::Instant::now();
         let d = run_day(&target, &dir, &logs, day + 1, &week);
@@ -333,14 +333,10 @@ fn day_two_elsewhere(
     week: &str,
     count: usize,
 ) -> Vec<Cost> {
-    let day2_pages = PathBuf::from(format!("{}-day-001", pages.display()));
+    let day2_pages = day_pages(pages, 1);
     (1..=count)
         .map(|k| {
-            let target = Target {
-                warehouse: work.join(format!("wh-day2-{k}")),
-                metrics: None,
-            };
-            run_day_named(&target, pages, logs, 1, week, &format!("day2-{k}-day-001"));
+            let target = day_one_warehouse(work, &format!("day2-{k}"), pages, logs, week);
             let d = run_day_named(
                 &target,
                 &day2_pages,
@@ -357,6 +353,21 @@ fn day_two_elsewhere(
             d.cost
         })
         .collect()
+}
+
+/// The pages of the delta after day `day` (day `day + 1`'s), as `gamelake generate` names them.
+fn day_pages(pages: &Path, day: usize) -> PathBuf {
+    PathBuf::from(format!("{}-day-{day:03}", pages.display()))
+}
+
+/// A warehouse `wh-<name>` under `work` with its day 1 (`pages`) run, its log `<name>-day-001`.
+fn day_one_warehouse(work: &Path, name: &str, pages: &Path, logs: &Path, week: &str) -> Target {
+    let target = Target {
+        warehouse: work.join(format!("wh-{name}")),
+        metrics: None,
+    };
+    run_day_named(&target, pages, logs, 1, week, &format!("{name}-day-001"));
+    target
 }
 
 /// Day 2 measured beside the year's end: warehouses whose day 1 runs before the year, and
@@ -382,18 +393,11 @@ impl LateDayTwo {
     /// Runs day 1 (`pages`) on `count` warehouses under `work`.
     fn prepare(work: &Path, pages: &Path, logs: &Path, week: &str, count: usize) -> Self {
         let warehouses = (1..=count)
-            .map(|k| {
-                let target = Target {
-                    warehouse: work.join(format!("wh-late2-{k}")),
-                    metrics: None,
-                };
-                run_day_named(&target, pages, logs, 1, week, &format!("late2-{k}-day-001"));
-                target
-            })
+            .map(|k| day_one_warehouse(work, &format!("late2-{k}"), pages, logs, week))
             .collect();
         Self {
             warehouses,
-            pages: PathBuf::from(format!("{}-day-001", pages.display())),
+            pages: day_pages(pages, 1),
             costs: Vec::new(),
         }
     }
