@@ -75,7 +75,7 @@ pub async fn positions_of(
     keys: &HashSet<i64>,
     repeats: &KeySet,
 ) -> Result<KeyScan> {
-    // Every row of the key column is probed.
+    // Every run of equal keys in the column is probed ([`KeyProbe::batch`]).
     let keys = KeySet::new(keys.iter().copied());
     let mut out = KeyScan::default();
     for file in &files.files {
@@ -96,6 +96,7 @@ pub async fn positions_of(
         let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
         let mut reader = builder
             .with_projection(mask)
+            .with_batch_size(super::NARROW_BATCH_ROWS)
             .build()
             .map_err(|e| bad(e.to_string()))?;
         let mut position = 0i64;
@@ -107,36 +108,12 @@ pub async fn positions_of(
                 .as_any()
                 .downcast_ref::<Int64Array>()
                 .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
-            // Our tables are written sorted by their key, so a key repeats over runs of rows
-            // (a game's tags): a run is probed once.
-            let mut last: Option<(i64, Probe)> = None;
-            for (i, &key) in column.values().iter().enumerate() {
-                if column.is_null(i) {
-                    continue;
-                }
-                let probe = match last {
-                    Some((k, probe)) if k == key => probe,
-                    _ => {
-                        let probe = if keys.contains(key) {
-                            Probe::Replace
-                        } else if !repeats.is_empty() && repeats.contains(key) {
-                            Probe::Repeated
-                        } else {
-                            Probe::Keep
-                        };
-                        last = Some((key, probe));
-                        probe
-                    }
-                };
-                let pos = position + i as i64;
-                match probe {
-                    Probe::Keep => {}
-                    // Deleted before: neither replaced nor kept.
-                    _ if file.deleted.contains(pos as u64) => {}
-                    Probe::Replace => hits.push(pos),
-                    Probe::Repeated => out.kept_sharing += 1,
-                }
-            }
+            let probe = KeyProbe {
+                keys: &keys,
+                repeats,
+                deleted: &file.deleted,
+            };
+            out.kept_sharing += probe.batch(column, position, &mut hits);
             position += column.len() as i64;
         }
         if !hits.is_empty() {
@@ -155,6 +132,60 @@ enum Probe {
     Repeated,
     /// Its live rows are kept.
     Keep,
+}
+
+/// The sets one file's key column is probed against, and the positions deleted from it.
+struct KeyProbe<'a> {
+    keys: &'a KeySet,
+    repeats: &'a KeySet,
+    deleted: &'a super::positions::Positions,
+}
+
+impl KeyProbe<'_> {
+    fn of(&self, key: i64) -> Probe {
+        if self.keys.contains(key) {
+            Probe::Replace
+        } else if !self.repeats.is_empty() && self.repeats.contains(key) {
+            Probe::Repeated
+        } else {
+            Probe::Keep
+        }
+    }
+
+    /// Probes one batch of the column, whose first row is at `first` in the file: pushes the
+    /// live positions to replace to `hits`, returns how many live rows are kept sharing a key
+    /// with an added row. Our tables are written sorted by their key, so a key repeats over
+    /// runs of rows (a game's tags): a run is probed once, and only the rows of a run that is
+    /// not kept whole are looked at one by one (nulls, deleted rows).
+    fn batch(&self, column: &Int64Array, first: i64, hits: &mut Vec<i64>) -> u64 {
+        let values = column.values();
+        let mut kept_sharing = 0;
+        let mut start = 0;
+        while start < values.len() {
+            let key = values[start];
+            let end = values[start..]
+                .iter()
+                .position(|&k| k != key)
+                .map_or(values.len(), |n| start + n);
+            let probe = self.of(key);
+            if probe != Probe::Keep {
+                for at in start..end {
+                    let pos = first + at as i64;
+                    // A null's slot holds any value; a deleted row is neither replaced nor
+                    // kept.
+                    if column.is_null(at) || self.deleted.contains(pos as u64) {
+                        continue;
+                    }
+                    match probe {
+                        Probe::Replace => hits.push(pos),
+                        _ => kept_sharing += 1,
+                    }
+                }
+            }
+            start = end;
+        }
+        kept_sharing
+    }
 }
 
 /// The keys of `new_rows` that are not among the `keys` replaced: a live row holding one
@@ -358,6 +389,53 @@ mod tests {
         let mut read = HashMap::new();
         read_position_deletes(bytes.into(), "test", &mut read).unwrap();
         read
+    }
+
+    /// A batch probed run by run finds what probing every row finds: the live, non-null rows
+    /// of the keys replaced, and the live rows kept beside an added row's key. Null slots
+    /// hold a replaced key's value (arrow leaves any value there), runs are split by a null
+    /// and by a batch's end, and deleted rows sit inside runs of every kind.
+    #[test]
+    fn a_batch_probed_by_runs_finds_what_every_row_finds() {
+        use crate::lakehouse::positions::Positions;
+        // -1 stands for a null.
+        let values: Vec<Option<i64>> = [1, 1, 2, -1, 2, 2, 3, 3, 3, 4, -1, 5, 5, 7, 2, 2]
+            .map(|k: i64| (k >= 0).then_some(k))
+            .to_vec();
+        // Arrow leaves a null slot's value undefined: here the null slots hold 2, a key that
+        // is replaced.
+        let column = Int64Array::new(
+            values.iter().map(|v| v.unwrap_or(2)).collect(),
+            Some(values.iter().map(Option::is_some).collect()),
+        );
+        let keys = KeySet::new([2, 5, 9]);
+        let repeats = KeySet::new([3, 7]);
+        let deleted = Positions::from_unsorted(vec![100 + 4, 100 + 7, 100 + 12]);
+        let probe = KeyProbe {
+            keys: &keys,
+            repeats: &repeats,
+            deleted: &deleted,
+        };
+        let (mut expected_hits, mut expected_kept) = (Vec::new(), 0);
+        for (i, v) in values.iter().enumerate() {
+            let pos = 100 + i as i64;
+            match v {
+                Some(k) if !deleted.contains(pos as u64) && keys.contains(*k) => {
+                    expected_hits.push(pos)
+                }
+                Some(k) if !deleted.contains(pos as u64) && repeats.contains(*k) => {
+                    expected_kept += 1
+                }
+                _ => {}
+            }
+        }
+        let mut hits = Vec::new();
+        let mut kept = probe.batch(&column.slice(0, 9), 100, &mut hits);
+        kept += probe.batch(&column.slice(9, 7), 109, &mut hits);
+        assert_eq!(hits, expected_hits);
+        assert_eq!(kept, expected_kept);
+        assert_eq!(hits, vec![102, 105, 111, 114, 115]);
+        assert_eq!(kept, 3);
     }
 
     /// What we write reads back as the positions given, and is a plain Iceberg delete file:

@@ -55,6 +55,11 @@ use crate::{Error, ErrorKind, Result};
 /// How often an append or upsert is tried when it keeps losing commit races.
 const COMMIT_ATTEMPTS: u32 = 8;
 
+/// Rows a batch holds when gamelake reads a file's narrow columns itself (a table's key
+/// column, a delete file's paths and positions): a few bytes a row, so large batches, not
+/// the reader's default of 1,024 rows, each of which costs an allocation and a poll.
+const NARROW_BATCH_ROWS: usize = 64 * 1024;
+
 /// Which columns [`Lakehouse::read`] returns.
 #[derive(Debug, Clone, Copy)]
 pub enum Columns<'a> {

@@ -482,7 +482,10 @@ fn delete_file_reader(
         ArrowReaderMetadata::try_new(found.metadata().clone(), options.with_schema(hint))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
     let mask = ProjectionMask::columns(builder.parquet_schema(), ["file_path", "pos"]);
-    builder.with_projection(mask).build()
+    builder
+        .with_projection(mask)
+        .with_batch_size(super::NARROW_BATCH_ROWS)
+        .build()
 }
 
 /// Rows per row group of a data file, from its footer alone ([`super::footers`]: read
