@@ -99,6 +99,11 @@ pub async fn positions_of(
             .with_batch_size(super::NARROW_BATCH_ROWS)
             .build()
             .map_err(|e| bad(e.to_string()))?;
+        let probe = KeyProbe {
+            keys: &keys,
+            repeats,
+            deleted: &file.deleted,
+        };
         let mut position = 0i64;
         let mut hits = Vec::new();
         while let Some(batch) = reader.next().await {
@@ -108,11 +113,6 @@ pub async fn positions_of(
                 .as_any()
                 .downcast_ref::<Int64Array>()
                 .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
-            let probe = KeyProbe {
-                keys: &keys,
-                repeats,
-                deleted: &file.deleted,
-            };
             out.kept_sharing += probe.batch(column, position, &mut hits);
             position += column.len() as i64;
         }
@@ -178,7 +178,8 @@ impl KeyProbe<'_> {
                     }
                     match probe {
                         Probe::Replace => hits.push(pos),
-                        _ => kept_sharing += 1,
+                        Probe::Repeated => kept_sharing += 1,
+                        Probe::Keep => {}
                     }
                 }
             }
