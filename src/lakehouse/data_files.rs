@@ -12,24 +12,44 @@
 //! nothing. [`write`] reads such a file's footer back and records bounds taken over every
 //! row group. Smaller files have one row group, and their entries are kept as written.
 //!
+//! The same writer hard-codes its `WriterProperties`: zstd, and a dictionary for every
+//! column. A table's key and natural key hold (nearly) a distinct value a row, so their
+//! dictionary outgrows its page, falls back to PLAIN within the column chunk, and costs every
+//! write a hash of each value and every read a dictionary to decode: and every daily upsert
+//! reads each table's key column whole ([`super::deletes::positions_of`]). [`write`] writes an
+//! unpartitioned table's file itself, with those columns PLAIN (no dictionary), the others as
+//! iceberg-rust writes them, and records it with iceberg-rust's own `parquet_to_datafile`
+//! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every reader's
+//! base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's vectorized
+//! Parquet reader (Spark's) in versions still deployed.
+//!
 //! Every data file gamelake writes from rows goes through [`write`].
 //!
-//! Must never: record a bound some row of the file breaks; read back a file of one row group.
+//! Must never: record a bound some row of the file breaks; read back a file of one row group;
+//! write a column in an encoding outside PLAIN and the dictionary encodings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
-use futures::Stream;
-use iceberg_rust::arrow::write::write_parquet_partitioned;
+use futures::{Stream, StreamExt};
+use iceberg_rust::arrow::write::{generate_file_path, write_parquet_partitioned};
 use iceberg_rust::error::Error as IcebergError;
+use iceberg_rust::file_format::parquet::parquet_to_datafile;
+use iceberg_rust::object_store::Bucket;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::schema::Schema;
+use iceberg_rust::spec::table_metadata::WRITE_DATA_PATH;
 use iceberg_rust::spec::types::Type;
 use iceberg_rust::spec::values::Value;
 use iceberg_rust::table::Table;
+use object_store::ObjectStoreExt;
+use parquet::arrow::async_writer::{AsyncArrowWriter, ParquetObjectWriter};
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::ParquetMetaData;
-use parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT;
+use parquet::file::properties::{DEFAULT_MAX_ROW_GROUP_ROW_COUNT, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::{Error, Result};
 
@@ -40,12 +60,94 @@ pub async fn write(
     table: &Table,
     batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
 ) -> Result<Vec<DataFile>> {
-    let files = write_parquet_partitioned(table, batches, None).await?;
+    let partitioned = !table
+        .metadata()
+        .current_partition_fields(None)
+        .map_err(IcebergError::from)?
+        .is_empty();
+    // gamelake's tables are unpartitioned; a spec another engine gave a table is written as
+    // iceberg-rust writes it, a file a partition.
+    let files = if partitioned {
+        write_parquet_partitioned(table, batches, None).await?
+    } else {
+        write_one(table, batches).await?.into_iter().collect()
+    };
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         out.push(with_true_bounds(table, file).await?);
     }
     Ok(out)
+}
+
+/// Writes `batches` as one data file of the unpartitioned `table`, where iceberg-rust would
+/// (the table's data folder, its file naming), with [`writer_properties`]; `None` when they
+/// hold no row (no file is written).
+async fn write_one(
+    table: &Table,
+    batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+) -> Result<Option<DataFile>> {
+    let metadata = table.metadata();
+    let schema = metadata.current_schema(None).map_err(IcebergError::from)?;
+    let arrow_schema: arrow::datatypes::Schema =
+        schema.fields().try_into().map_err(IcebergError::from)?;
+    let data_location = match metadata.properties.get(WRITE_DATA_PATH) {
+        Some(path) => path.clone(),
+        None => format!("{}/data/", metadata.location),
+    };
+    let store = table.object_store();
+    let path = generate_file_path(&data_location, None);
+    let properties = writer_properties(table.identifier().name());
+    let mut batches = std::pin::pin!(batches);
+    let mut writer = None;
+    while let Some(batch) = batches.next().await {
+        let batch = batch?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        let writer = match &mut writer {
+            Some(writer) => writer,
+            None => writer.insert(AsyncArrowWriter::try_new(
+                ParquetObjectWriter::new(store.clone(), path.as_str().into()),
+                Arc::new(arrow_schema.clone()),
+                Some(properties.clone()),
+            )?),
+        };
+        writer.write(&batch).await?;
+    }
+    let Some(writer) = writer else {
+        return Ok(None);
+    };
+    let footer = writer.close().await?;
+    let size = store.head(&path.as_str().into()).await?.size;
+    let location = format!("{}{path}", Bucket::from_path(&data_location)?);
+    Ok(Some(parquet_to_datafile(
+        &location,
+        size,
+        &footer,
+        schema,
+        &[],
+        None,
+    )?))
+}
+
+/// iceberg-rust's writer properties (zstd at level 1, a dictionary where it pays), but the
+/// key and natural key of the table named `name` ([`crate::schema`]) written PLAIN: a
+/// dictionary of a column of distinct values is as large as the column.
+fn writer_properties(name: &str) -> WriterProperties {
+    let def = crate::schema::tables()
+        .iter()
+        .chain([crate::schema::runs_table()])
+        .find(|d| d.name == name);
+    let distinct = def
+        .into_iter()
+        .flat_map(|d| std::iter::once(&d.key).chain(d.natural_key.as_ref()));
+    // Level 1 is the default level, and iceberg-rust's (`create_arrow_writer`).
+    let mut builder =
+        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+    for column in distinct {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), false);
+    }
+    builder.build()
 }
 
 /// `file` as written, or, when it holds more rows than one row group, with bounds taken from

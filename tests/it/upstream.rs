@@ -38,6 +38,27 @@ async fn table_with_a_position_delete(
     (lake, table)
 }
 
+/// A `bridge_game_genre` table of one row, written by gamelake, and the table as loaded.
+async fn a_genre_table(
+    root: &std::path::Path,
+) -> (
+    gamelake::storage::Warehouse,
+    gamelake::lakehouse::Lakehouse,
+    iceberg_rust::table::Table,
+) {
+    let (wh, lake) = support::open(root).await;
+    let def = schema::table("bridge_game_genre").expect("def");
+    lake.append(def, pairs("bridge_game_genre", &[(1, 1)]))
+        .await
+        .expect("append");
+    let table = lake
+        .load("bridge_game_genre")
+        .await
+        .expect("load")
+        .expect("table");
+    (wh, lake, table)
+}
+
 /// The genre keys [`table_with_a_position_delete`]'s table reads.
 async fn genre_keys(lake: &gamelake::lakehouse::Lakehouse) -> Vec<i64> {
     sql_i64(
@@ -211,16 +232,7 @@ async fn current_schema_follows_the_snapshot_not_current_schema_id() {
     use iceberg_rust::catalog::commit::{CommitTable, TableUpdate};
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_wh, lake) = support::open(dir.path()).await;
-    let def = schema::table("bridge_game_genre").expect("def");
-    lake.append(def, pairs("bridge_game_genre", &[(1, 1)]))
-        .await
-        .expect("append");
-    let table = lake
-        .load("bridge_game_genre")
-        .await
-        .expect("load")
-        .expect("table");
+    let (_wh, lake, table) = a_genre_table(dir.path()).await;
     let current = table.current_schema(None).expect("schema").clone();
     let catalog: Arc<dyn Catalog> =
         gamelake::catalog::EmbeddedCatalog::open(&dir.path().join("catalog.db")).expect("catalog");
@@ -573,5 +585,28 @@ fn parquet_to_datafile_bounds_a_string_column_by_its_first_row_group() {
         upper,
         Some(&Value::String("b".into())),
         "parquet_to_datafile now bounds strings across row groups: data_files can keep its entry"
+    );
+}
+
+/// Workaround: `lakehouse::data_files::write` writes unpartitioned tables' files itself.
+/// iceberg-rust's writer takes no `WriterProperties`: every column gets a dictionary, the
+/// key column of distinct values too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iceberg_rusts_writer_gives_every_column_a_dictionary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, _lake, table) = a_genre_table(dir.path()).await;
+    let rows: Vec<(i64, i64)> = (0..1_000).map(|g| (g, g % 7)).collect();
+    let written = iceberg_rust::arrow::write::write_parquet_partitioned(
+        &table,
+        futures::stream::iter(vec![Ok(pairs("bridge_game_genre", &rows))]),
+        None,
+    )
+    .await
+    .expect("write");
+    let dictionaries = support::dictionary_pages(written[0].file_path());
+    assert!(
+        dictionaries["game_key"] && dictionaries["genre_key"],
+        "iceberg-rust's writer now leaves a column without a dictionary ({dictionaries:?}): if \
+         it takes WriterProperties, lakehouse::data_files::write_one can go"
     );
 }

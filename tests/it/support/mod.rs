@@ -657,3 +657,22 @@ pub fn waiting(wait: std::time::Duration) -> gamelake::lease::LeaseSettings {
         ..Default::default()
     }
 }
+
+/// Whether each column of a local parquet file's first row group has a dictionary page, by
+/// column name.
+pub fn dictionary_pages(path: &str) -> std::collections::HashMap<String, bool> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = std::fs::File::open(path).expect("open data file");
+    let reader = SerializedFileReader::new(file).expect("parquet");
+    let group = reader.metadata().row_group(0);
+    group
+        .columns()
+        .iter()
+        .map(|c| {
+            (
+                c.column_path().string(),
+                c.dictionary_page_offset().is_some(),
+            )
+        })
+        .collect()
+}
