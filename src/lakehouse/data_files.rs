@@ -40,7 +40,7 @@ use iceberg_rust::file_format::parquet::parquet_to_datafile;
 use iceberg_rust::object_store::Bucket;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::schema::Schema;
-use iceberg_rust::spec::table_metadata::WRITE_DATA_PATH;
+use iceberg_rust::spec::table_metadata::{WRITE_DATA_PATH, WRITE_OBJECT_STORAGE_ENABLED};
 use iceberg_rust::spec::types::Type;
 use iceberg_rust::spec::values::Value;
 use iceberg_rust::table::Table;
@@ -53,9 +53,10 @@ use parquet::schema::types::ColumnPath;
 
 use crate::{Error, Result};
 
-/// Writes `batches` as data files of `table` (iceberg-rust's `write_parquet_partitioned`, on
-/// the current branch) and returns their manifest entries, with true bounds for files of
-/// more than one row group. Commits nothing.
+/// Writes `batches` as data files of `table` on the current branch (one file for an
+/// unpartitioned table, [`write_one`]; a file a partition by iceberg-rust's
+/// `write_parquet_partitioned` otherwise) and returns their manifest entries, with true
+/// bounds for files of more than one row group. Commits nothing.
 pub async fn write(
     table: &Table,
     batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
@@ -94,8 +95,14 @@ async fn write_one(
         Some(path) => path.clone(),
         None => format!("{}/data/", metadata.location),
     };
+    // As iceberg-rust names it: under a random folder, or directly in the data folder when
+    // the table asks for object-storage layout.
+    let flat = metadata
+        .properties
+        .get(WRITE_OBJECT_STORAGE_ENABLED)
+        .is_some_and(|v| v == "true");
+    let path = generate_file_path(&data_location, flat.then(String::new));
     let store = table.object_store();
-    let path = generate_file_path(&data_location, None);
     let properties = writer_properties(table.identifier().name());
     let mut batches = std::pin::pin!(batches);
     let mut writer = None;
