@@ -97,8 +97,9 @@ pub struct EtlOptions {
     /// When an incremental run tidies a table's files in its own publish (one table a run,
     /// the most overdue).
     pub tidy: TidyPolicy,
-    /// An incremental run expires snapshots older than this in its own publish (once a
-    /// table has `expire_batch` of them), so `--as-of` and rollback reach back this far.
+    /// An incremental run expires snapshots older than this in its own publish (one table a
+    /// run, the one with most, once it has `expire_batch` of them), so `--as-of` and
+    /// rollback reach back this far.
     pub keep_snapshots: Duration,
     /// How many of a table's snapshots must be past `keep_snapshots` before a run expires
     /// them ([`EXPIRE_BATCH`] by default).
@@ -109,7 +110,8 @@ pub struct EtlOptions {
 /// one a day. An expiry reads the manifests of every snapshot it keeps to tell which files
 /// it frees, whatever the batch, so a larger batch pays that read less often; the price is
 /// a longer history (the keep period and up to a batch of daily snapshots more) in each
-/// table's metadata. The daily-runs benchmark chose it (docs/benchmarks.md).
+/// table's metadata, and a table waits a run for each other table due before it (one is
+/// expired a run). The daily-runs benchmark chose it (docs/benchmarks.md).
 pub const EXPIRE_BATCH: usize = 32;
 
 impl Default for EtlOptions {
@@ -185,17 +187,20 @@ pub struct EtlReport {
     pub coverage: Option<Coverage>,
     /// The table this run tidied in its publish, if one was due.
     pub tidied: Option<Tidied>,
+    /// The table whose old snapshots this run expired in its publish, if one was due.
+    pub expired: Option<Expired>,
     /// How the tables were published.
     pub published: Option<PublishMode>,
 }
 
-/// Expires, in the run's publish, the snapshots older than the keep period of every table
-/// with `opts.expire_batch` of them.
-async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Vec<Expired>> {
+/// Expires, in the run's publish, the snapshots older than the keep period of the table
+/// with most of them, once it has `opts.expire_batch`
+/// ([`Lakehouse::expire_most_overdue`]).
+async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Option<Expired>> {
     let expired = staged
-        .expire_old_snapshots(opts.keep_snapshots, opts.expire_batch)
+        .expire_most_overdue(opts.keep_snapshots, opts.expire_batch)
         .await?;
-    for e in &expired {
+    if let Some(e) = &expired {
         tracing::info!(
             table = e.table,
             snapshots = e.snapshots,
@@ -379,6 +384,7 @@ pub(crate) async fn run(
     let (upkeep, checks) = futures::try_join!(upkeep, checking)?;
     lap.done("tidy, expire and check");
     report.tidied = upkeep.tidied;
+    report.expired = upkeep.expired;
     report.checks = checks;
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
@@ -389,7 +395,7 @@ pub(crate) async fn run(
     let tidied = report.tidied.as_ref();
     report.published = Some(publish_run(staged, record, &report.tables, tidied, ctx).await?);
     tracing::info!(run = run_id, "published");
-    lake.delete_freed(&upkeep.expired).await;
+    lake.delete_freed(report.expired.as_ref()).await;
     Ok(report)
 }
 
@@ -491,12 +497,14 @@ async fn build_and_commit(
 struct Upkeep {
     /// The star table it tidied.
     tidied: Option<Tidied>,
-    /// The snapshots it expired, whose files are deleted once the run is published.
-    expired: Vec<Expired>,
+    /// The table whose old snapshots it expired, and the files they alone referenced,
+    /// deleted once the run is published.
+    expired: Option<Expired>,
 }
 
 /// An incremental run's upkeep of its staged tables: the most overdue star table tidied
-/// (unless `tidy_waits`), the runs table tidied, old snapshots expired. A full build writes
+/// (unless `tidy_waits`), the runs table tidied, the old snapshots of the table with most
+/// of them expired. A full build writes
 /// every table afresh and needs none.
 async fn upkeep(
     staged: Lakehouse,

@@ -645,68 +645,77 @@ impl Lakehouse {
         })
     }
 
-    /// Expires, on every table once `batch` or more of its snapshots are older than `keep`,
-    /// those snapshots (the current one always stays): what a run does in its own publish so
-    /// each table's history stays bounded. Not on Nessie, whose history is its commit log
-    /// (see [`maintain::History`]). Files only expired snapshots referenced stay until
-    /// `gamelake maintain` removes them.
-    pub async fn expire_old_snapshots(
+    /// Expires, on the one table with the most snapshots older than `keep` (once it has
+    /// `batch` or more), those snapshots (the current one always stays): what a run does in
+    /// its own publish so each table's history stays bounded. One table a run, as one table
+    /// is tidied a run: the tables a daily job writes every day reach their batch on the
+    /// same day, and expiring them all at once made that run cost several times a usual
+    /// day's upkeep (each expiry reads the manifests of every snapshot it keeps); one a run,
+    /// they are expired on consecutive days and stay apart after. Not on Nessie, whose
+    /// history is its commit log (see [`maintain::History`]). Files only expired snapshots
+    /// referenced stay until the run is published ([`Self::delete_freed`]).
+    pub async fn expire_most_overdue(
         &self,
         keep: std::time::Duration,
         batch: usize,
-    ) -> Result<Vec<maintain::Expired>> {
+    ) -> Result<Option<maintain::Expired>> {
         if self.nessie().is_some() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let cutoff = maintain::cutoff(keep);
-        let mut out = Vec::new();
+        let mut most: Option<(usize, Table)> = None;
         let defs = crate::schema::tables()
             .iter()
             .chain([crate::schema::runs_table()]);
         for def in defs {
-            let Some(mut table) = self.load(&def.name).await? else {
+            let Some(table) = self.load(&def.name).await? else {
                 continue;
             };
-            if maintain::expirable(&table, cutoff) < batch.max(1) {
-                continue;
+            let expirable = maintain::expirable(&table, cutoff);
+            if expirable >= batch.max(1) && most.as_ref().is_none_or(|(n, _)| expirable > *n) {
+                most = Some((expirable, table));
             }
-            let before = table.clone();
-            let gone = maintain::expire(&mut table, cutoff)
-                .await
-                .map_err(|e| match e {
-                    Error::Iceberg(e) => self.commit_error(&def.name, e),
-                    other => other,
-                })?;
-            out.push(maintain::Expired {
-                table: def.name.clone(),
-                snapshots: gone,
-                freed: foreign::freed_by_expiry(&before, &table).await?,
-            });
         }
-        Ok(out)
+        let Some((_, mut table)) = most else {
+            return Ok(None);
+        };
+        let name = table.identifier().name().to_string();
+        let before = table.clone();
+        let gone = maintain::expire(&mut table, cutoff)
+            .await
+            .map_err(|e| match e {
+                Error::Iceberg(e) => self.commit_error(&name, e),
+                other => other,
+            })?;
+        Ok(Some(maintain::Expired {
+            freed: foreign::freed_by_expiry(&before, &table).await?,
+            table: name,
+            snapshots: gone,
+        }))
     }
 
-    /// Deletes the files published expiries freed ([`maintain::Expired::freed`]), so a daily
+    /// Deletes the files a published expiry freed ([`maintain::Expired::freed`]), so a daily
     /// run's footprint stays bounded without listing folders. Call only once the expiry is
     /// published. A file that cannot be deleted is left as an orphan for `gamelake maintain`
     /// and logged: the run has published, so it is not an error.
-    pub async fn delete_freed(&self, expired: &[maintain::Expired]) {
-        for e in expired.iter().filter(|e| !e.freed.is_empty()) {
-            let table = match self.load(&e.table).await {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
-                Err(err) => {
-                    tracing::warn!(table = e.table, "freed files left for maintain: {err}");
-                    continue;
-                }
-            };
-            let deleted = maintain::delete_files(&table, &e.freed).await;
-            tracing::info!(
-                table = e.table,
-                files = deleted,
-                "deleted files expiry freed"
-            );
-        }
+    pub async fn delete_freed(&self, expired: Option<&maintain::Expired>) {
+        let Some(e) = expired.filter(|e| !e.freed.is_empty()) else {
+            return;
+        };
+        let table = match self.load(&e.table).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(table = e.table, "freed files left for maintain: {err}");
+                return;
+            }
+        };
+        let deleted = maintain::delete_files(&table, &e.freed).await;
+        tracing::info!(
+            table = e.table,
+            files = deleted,
+            "deleted files expiry freed"
+        );
     }
 
     /// Sets table properties without writing data (no new snapshot).
