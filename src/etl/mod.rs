@@ -504,8 +504,7 @@ struct Upkeep {
 
 /// An incremental run's upkeep of its staged tables: the most overdue star table tidied
 /// (unless `tidy_waits`), the runs table tidied, the old snapshots of the table with most
-/// of them expired. A full build writes
-/// every table afresh and needs none.
+/// of them expired. A full build writes every table afresh and needs none.
 async fn upkeep(
     staged: Lakehouse,
     incremental: bool,

@@ -104,8 +104,9 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
                     policy.max_data_files + tables,
                 ),
                 // Due with a batch besides its current one, a table waits a run for each
-                // table due before it (one is expired a run), gaining a snapshot or two a
-                // run (its write, a tidy).
+                // table due before it (one is expired a run). Fewer than half the tables
+                // are written every run, each gaining a snapshot a run and one more on its
+                // tidy days, so `tables` more snapshots cover the wait.
                 ("snapshots", t.snapshots, opts.expire_batch + tables),
                 (
                     "metadata files",
