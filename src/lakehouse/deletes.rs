@@ -28,7 +28,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 
-use super::scan::TableFiles;
+use super::scan::{LiveFile, TableFiles};
 use crate::keyset::KeySet;
 use crate::{Error, Result};
 
@@ -77,50 +77,78 @@ pub async fn positions_of(
 ) -> Result<KeyScan> {
     // Every run of equal keys in the column is probed ([`KeyProbe::batch`]).
     let keys = KeySet::new(keys.iter().copied());
-    let mut out = KeyScan::default();
-    for file in &files.files {
-        if file.live_rows() == 0 {
-            continue;
-        }
-        let bad = |e: String| Error::corrupt(file.path.clone(), e);
-        // Range reads of the key column's chunks, not the whole file (the key column is a
-        // small part of a fact file; on S3 the difference is what is fetched); the footer is
-        // the process's copy ([`super::footers`]), which the run's scans share.
-        let store = table.object_store();
-        let footer = super::footers::footer(&store, &file.path, file.size).await?;
-        let metadata = ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::default())
-            .map_err(|e| bad(e.to_string()))?;
-        let object = ParquetObjectReader::new(store, strip_prefix(&file.path).as_str().into())
-            .with_file_size(file.size);
-        let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(object, metadata);
-        let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
-        let mut reader = builder
-            .with_projection(mask)
-            .with_batch_size(super::NARROW_BATCH_ROWS)
-            .build()
-            .map_err(|e| bad(e.to_string()))?;
+    // A few files are read at once, their results taken in the files' order.
+    // (Collected first: a stream mapping through a closure is not `Send` for the compiler.)
+    let mut reads = Vec::new();
+    for file in files.files.iter().filter(|file| file.live_rows() > 0) {
         let probe = KeyProbe {
             keys: &keys,
             repeats,
             deleted: &file.deleted,
         };
-        let mut position = 0i64;
-        let mut hits = Vec::new();
-        while let Some(batch) = reader.next().await {
-            let batch = batch?;
-            let column = batch
-                .column(0)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
-            out.kept_sharing += probe.batch(column, position, &mut hits);
-            position += column.len() as i64;
-        }
-        if !hits.is_empty() {
-            out.positions.push((file.path.clone(), hits));
+        reads.push(scan_file(table, file, key_column, probe));
+    }
+    let mut scans = futures::stream::iter(reads).buffered(super::FILES_AT_ONCE);
+    let mut out = KeyScan::default();
+    while let Some(scanned) = scans.next().await {
+        let file = scanned?;
+        out.kept_sharing += file.kept_sharing;
+        if !file.hits.is_empty() {
+            out.positions.push((file.path, file.hits));
         }
     }
     Ok(out)
+}
+
+/// One live file's part of a [`KeyScan`].
+struct FileScan {
+    path: String,
+    /// The positions of its live rows to replace, ascending.
+    hits: Vec<i64>,
+    /// Its live rows kept whose key an added row repeats.
+    kept_sharing: u64,
+}
+
+/// Reads and probes one live file's key column ([`positions_of`]).
+async fn scan_file(
+    table: &Table,
+    file: &LiveFile,
+    key_column: &str,
+    probe: KeyProbe<'_>,
+) -> Result<FileScan> {
+    let bad = |e: String| Error::corrupt(file.path.clone(), e);
+    // Range reads of the key column's chunks, not the whole file (the key column is a small
+    // part of a fact file; on S3 the difference is what is fetched); the footer is the
+    // process's copy ([`super::footers`]), which the run's scans share.
+    let store = table.object_store();
+    let footer = super::footers::footer(&store, &file.path, file.size).await?;
+    let metadata = ArrowReaderMetadata::try_new(footer, ArrowReaderOptions::default())
+        .map_err(|e| bad(e.to_string()))?;
+    let object = ParquetObjectReader::new(store, strip_prefix(&file.path).as_str().into())
+        .with_file_size(file.size);
+    let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(object, metadata);
+    let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
+    let mut reader = builder
+        .with_projection(mask)
+        .with_batch_size(super::NARROW_BATCH_ROWS)
+        .build()
+        .map_err(|e| bad(e.to_string()))?;
+    let (mut position, mut hits, mut kept_sharing) = (0i64, Vec::new(), 0);
+    while let Some(batch) = reader.next().await {
+        let batch = batch?;
+        let column = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| bad(format!("{key_column} is not a BIGINT column")))?;
+        kept_sharing += probe.batch(column, position, &mut hits);
+        position += column.len() as i64;
+    }
+    Ok(FileScan {
+        path: file.path.clone(),
+        hits,
+        kept_sharing,
+    })
 }
 
 /// What [`positions_of`] makes of a key.

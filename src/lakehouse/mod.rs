@@ -60,6 +60,11 @@ const COMMIT_ATTEMPTS: u32 = 8;
 /// the reader's default of 1,024 rows, each of which costs an allocation and a poll.
 const NARROW_BATCH_ROWS: usize = 64 * 1024;
 
+/// Files of one table gamelake reads at once when it reads them itself (a table's delete
+/// files, its key column file by file): on S3 each read is a request or a few, whose
+/// latency would otherwise add up file after file; locally it overlaps the reads.
+const FILES_AT_ONCE: usize = 8;
+
 /// Which columns [`Lakehouse::read`] returns.
 #[derive(Debug, Clone, Copy)]
 pub enum Columns<'a> {

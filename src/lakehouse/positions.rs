@@ -19,7 +19,10 @@ impl Positions {
     /// The positions in `all`, in any order, repeats allowed (a position two delete files
     /// both remove is removed once).
     pub fn from_unsorted(mut all: Vec<u64>) -> Self {
-        all.sort_unstable();
+        // A stable sort merges the sorted runs it finds: positions come one sorted run per
+        // delete file (the spec asks writers to sort them), a few runs of many positions,
+        // which an unstable sort would sort again from scratch.
+        all.sort();
         all.dedup();
         Self(all.into())
     }

@@ -34,6 +34,7 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_plan::ExecutionPlan;
+use futures::StreamExt;
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::spec::util::strip_prefix;
@@ -379,9 +380,15 @@ async fn deletions(
             from_base.insert(strip_prefix(&file.path), file.deleted.clone());
         }
     }
-    let mut read: HashMap<String, Vec<u64>> = HashMap::new();
+    // Fetched a few at once, parsed in their order.
+    let mut fetches = Vec::new();
     for path in delete_files.iter().filter(|p| !known.contains(p.as_str())) {
-        let bytes = get(table, path).await?;
+        fetches.push(async move { Ok::<_, Error>((path, get(table, path).await?)) });
+    }
+    let mut fetched = futures::stream::iter(fetches).buffered(super::FILES_AT_ONCE);
+    let mut read: HashMap<String, Vec<u64>> = HashMap::new();
+    while let Some(got) = fetched.next().await {
+        let (path, bytes) = got?;
         read_position_deletes(bytes, path, &mut read)?;
     }
     // A file the new delete files touch gets the base's positions and theirs, merged; the
