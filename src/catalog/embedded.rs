@@ -143,7 +143,11 @@ impl EmbeddedCatalog {
         let catalog = Self {
             name: CATALOG_NAME.to_string(),
             db_path: db_path.to_path_buf(),
-            store: Arc::new(LocalFileSystem::new()),
+            // Tables write data files under the object-storage layout, a hash folder a
+            // file or so: a deleted file's folder is removed with it when left empty, or a
+            // year of daily expiries leaves hundreds of empty folders a table for `maintain`
+            // to walk. A writer that finds its folder gone creates it again.
+            store: Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
             connections: Arc::default(),
             parsed: Parsed::default(),
         };

@@ -1,7 +1,7 @@
 //! Weeks of daily runs in miniature: a plain daily ETL, nothing else, keeps every table's
 //! files, snapshots, metadata files and its record of processed raw files bounded (it tidies
-//! and expires in its own publish) and ends with the tables a build from scratch of the same
-//! raw files gives.
+//! and expires in its own publish, leaving no file or folder behind) and ends with the tables
+//! a build from scratch of the same raw files gives.
 
 use std::path::{Path, PathBuf};
 
@@ -150,6 +150,9 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
             .filter(|f| !f.ends_with(".metadata.json") && !referenced.contains(f))
             .collect();
         assert!(unreferenced.is_empty(), "{}: {unreferenced:?}", t.name);
+        // Nor the folders they were in: data files are written a hash folder or so each.
+        let empty = support::empty_folders_under(&folder);
+        assert!(empty.is_empty(), "{}: empty folders {empty:?}", t.name);
     }
     // The metadata log names the earlier metadata files still there, the newest ones.
     let fact = lake.load("fact_games").await.expect("load").expect("fact");

@@ -71,7 +71,14 @@ async fn maintenance_compacts_expires_removes_orphans_and_reads_the_same() {
             "{}: delete files left",
             info.name
         );
-        let on_disk = support::files_under(&root.join("wh/rawg").join(&info.name).join("data"));
+        let data = root.join("wh/rawg").join(&info.name).join("data");
+        let on_disk = support::files_under(&data);
+        let empty = support::empty_folders_under(&data);
+        assert!(
+            empty.is_empty(),
+            "{}: empty folders left: {empty:?}",
+            info.name
+        );
         let live: Vec<&String> = files.files.iter().map(|f| &f.path).collect();
         assert_eq!(
             on_disk.len(),

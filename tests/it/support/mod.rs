@@ -102,6 +102,23 @@ pub fn first_pages(src: &Path, n: usize, into: &Path) -> PathBuf {
     into.to_path_buf()
 }
 
+/// The folders under `dir` (itself included) that hold nothing: what deleting a table's
+/// files must not leave behind. None when `dir` is missing.
+pub fn empty_folders_under(dir: &Path) -> Vec<String> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let entries: Vec<PathBuf> = listing.flatten().map(|e| e.path()).collect();
+    if entries.is_empty() {
+        return vec![dir.display().to_string()];
+    }
+    entries
+        .iter()
+        .filter(|p| p.is_dir())
+        .flat_map(|p| empty_folders_under(p))
+        .collect()
+}
+
 /// Every file below `dir`, recursively, as paths relative to it, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
