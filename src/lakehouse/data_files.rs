@@ -21,7 +21,8 @@
 //! iceberg-rust writes them, and records it with iceberg-rust's own `parquet_to_datafile`
 //! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every reader's
 //! base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's vectorized
-//! Parquet reader (Spark's) in versions still deployed.
+//! Parquet reader (Spark's) in versions still deployed. A small file (a day's change) is
+//! written with snappy rather than zstd ([`SMALL_FILE_ROWS`], [`writer_properties`]).
 //!
 //! Every data file gamelake writes from rows goes through [`write`].
 //!
@@ -103,27 +104,36 @@ async fn write_one(
         .is_some_and(|v| v == "true");
     let path = generate_file_path(&data_location, flat.then(String::new));
     let store = table.object_store();
-    let properties = writer_properties(table.identifier().name());
     let mut batches = std::pin::pin!(batches);
-    let mut writer = None;
-    while let Some(batch) = batches.next().await {
-        let batch = batch?;
-        if batch.num_rows() == 0 {
-            continue;
+    // The first rows are held until the file is known to be small or not: that decides its
+    // compression ([`writer_properties`]).
+    let mut first = Vec::new();
+    let mut rows = 0;
+    while rows < SMALL_FILE_ROWS {
+        match batches.next().await {
+            Some(batch) => {
+                let batch = batch?;
+                rows += batch.num_rows();
+                first.push(batch);
+            }
+            None => break,
         }
-        let writer = match &mut writer {
-            Some(writer) => writer,
-            None => writer.insert(AsyncArrowWriter::try_new(
-                ParquetObjectWriter::new(store.clone(), path.as_str().into()),
-                Arc::new(arrow_schema.clone()),
-                Some(properties.clone()),
-            )?),
-        };
+    }
+    if rows == 0 {
+        return Ok(None);
+    }
+    let properties = writer_properties(table.identifier().name(), rows < SMALL_FILE_ROWS);
+    let mut writer = AsyncArrowWriter::try_new(
+        ParquetObjectWriter::new(store.clone(), path.as_str().into()),
+        Arc::new(arrow_schema),
+        Some(properties),
+    )?;
+    for batch in first {
         writer.write(&batch).await?;
     }
-    let Some(writer) = writer else {
-        return Ok(None);
-    };
+    while let Some(batch) = batches.next().await {
+        writer.write(&batch?).await?;
+    }
     let footer = writer.close().await?;
     let size = store.head(&path.as_str().into()).await?.size;
     let location = format!("{}{path}", Bucket::from_path(&data_location)?);
@@ -137,10 +147,21 @@ async fn write_one(
     )?))
 }
 
+/// A data file of fewer rows than this is small: written with snappy, not zstd
+/// ([`writer_properties`]).
+pub const SMALL_FILE_ROWS: usize = 16_384;
+
 /// iceberg-rust's writer properties (zstd at level 1, a dictionary where it pays), but the
 /// key and natural key of the table named `name` ([`crate::schema`]) written PLAIN: a
 /// dictionary of a column of distinct values is as large as the column.
-fn writer_properties(name: &str) -> WriterProperties {
+///
+/// A `small` file (fewer than [`SMALL_FILE_ROWS`] rows) is written with snappy. A daily run
+/// writes a small file a table, and every run reads it again until a tidy merges it (about
+/// a week). parquet 58 sets up a zstd context for every column chunk it reads, which costs
+/// a small file more than decompressing its pages; snappy's setup costs next to nothing,
+/// and it is Spark's own default codec, which every engine reads. Uncompressed files read
+/// as fast and are twice as large (docs/benchmarks.md, "twelfth session").
+fn writer_properties(name: &str, small: bool) -> WriterProperties {
     let def = crate::schema::tables()
         .iter()
         .chain([crate::schema::runs_table()])
@@ -149,8 +170,12 @@ fn writer_properties(name: &str) -> WriterProperties {
         .into_iter()
         .flat_map(|d| std::iter::once(&d.key).chain(d.natural_key.as_ref()));
     // Level 1 is the default level, and iceberg-rust's (`create_arrow_writer`).
-    let mut builder =
-        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+    let compression = if small {
+        Compression::SNAPPY
+    } else {
+        Compression::ZSTD(ZstdLevel::default())
+    };
+    let mut builder = WriterProperties::builder().set_compression(compression);
     for column in distinct {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), false);
     }

@@ -25,6 +25,8 @@ pub mod restore;
 pub mod rewrite;
 pub mod scan;
 
+pub use data_files::SMALL_FILE_ROWS;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;

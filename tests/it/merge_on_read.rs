@@ -399,6 +399,50 @@ async fn a_manifest_is_read_once_by_a_process_and_serves_every_later_listing() {
     assert_eq!(files(&again), files(&first));
 }
 
+/// A small data file (a day's change, fewer than `SMALL_FILE_ROWS` rows) is written with
+/// snappy, whose setup costs a reader nothing, a larger one with zstd; both read back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_data_file_is_written_with_snappy_and_a_large_one_with_zstd() {
+    use parquet::basic::Compression;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let large = gamelake::lakehouse::SMALL_FILE_ROWS as i64;
+    let small_rows: Vec<(i64, i64)> = (1..=1_000).map(|g| (g, g % 7)).collect();
+    let large_rows: Vec<(i64, i64)> = (1_001..=1_000 + large).map(|g| (g, g % 7)).collect();
+    for rows in [&small_rows, &large_rows] {
+        lake.append(def(), support::pairs("bridge_game_tag", rows))
+            .await
+            .expect("append");
+    }
+    let files = TableFiles::load(&table(&lake).await).await.expect("files");
+    let mut codecs: Vec<(u64, Vec<Compression>)> = files
+        .files
+        .iter()
+        .map(|f| {
+            let mut by_column: Vec<(String, Compression)> =
+                support::column_codecs(&f.path).into_iter().collect();
+            by_column.sort_by(|a, b| a.0.cmp(&b.0));
+            (
+                f.record_count,
+                by_column.into_iter().map(|(_, c)| c).collect(),
+            )
+        })
+        .collect();
+    codecs.sort_by_key(|(rows, _)| *rows);
+    let zstd = Compression::ZSTD(parquet::basic::ZstdLevel::default());
+    assert_eq!(
+        codecs,
+        vec![
+            (1_000, vec![Compression::SNAPPY, Compression::SNAPPY]),
+            (large as u64, vec![zstd, zstd]),
+        ]
+    );
+    assert_eq!(
+        sql_i64(&lake, "SELECT count(*) FROM rawg.bridge_game_tag").await,
+        vec![1_000 + large]
+    );
+}
+
 /// A table's key column is written PLAIN, without a dictionary (each upsert reads it whole,
 /// and its values are nearly all distinct), the other columns as iceberg-rust writes them; the
 /// rows read back as written.

@@ -675,9 +675,11 @@ pub fn waiting(wait: std::time::Duration) -> gamelake::lease::LeaseSettings {
     }
 }
 
-/// Whether each column of a local parquet file's first row group has a dictionary page, by
-/// column name.
-pub fn dictionary_pages(path: &str) -> std::collections::HashMap<String, bool> {
+/// `what` of each column chunk of a local parquet file's first row group, by column name.
+fn first_row_group<T>(
+    path: &str,
+    what: impl Fn(&parquet::file::metadata::ColumnChunkMetaData) -> T,
+) -> std::collections::HashMap<String, T> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let file = std::fs::File::open(path).expect("open data file");
     let reader = SerializedFileReader::new(file).expect("parquet");
@@ -685,11 +687,17 @@ pub fn dictionary_pages(path: &str) -> std::collections::HashMap<String, bool> {
     group
         .columns()
         .iter()
-        .map(|c| {
-            (
-                c.column_path().string(),
-                c.dictionary_page_offset().is_some(),
-            )
-        })
+        .map(|c| (c.column_path().string(), what(c)))
         .collect()
+}
+
+/// The codec of each column of a local parquet file's first row group, by column name.
+pub fn column_codecs(path: &str) -> std::collections::HashMap<String, parquet::basic::Compression> {
+    first_row_group(path, |c| c.compression())
+}
+
+/// Whether each column of a local parquet file's first row group has a dictionary page, by
+/// column name.
+pub fn dictionary_pages(path: &str) -> std::collections::HashMap<String, bool> {
+    first_row_group(path, |c| c.dictionary_page_offset().is_some())
 }
