@@ -9,14 +9,13 @@
 # days). With several binaries, each round runs them in turn, so they share the machine's
 # state alike. Each run prints its wall and CPU seconds (user + system) and its steps.
 #
-# Iceberg metadata names files by absolute path, so a copy is only readable where the
-# warehouse was: each run bind-mounts its copy over WAREHOUSE in a mount namespace of its
-# own (root and unshare(1); the original is never written). The copy is synced and left to
+# Each run mounts a fresh copy over WAREHOUSE (benches/mounted.sh), synced and left to
 # settle for a second before the run: a run started just after copying a few hundred MB
 # starts 5 to 40 ms late, which is the copy's cost, not the run's. Expiry and the full
 # check are held off (GAMELAKE_KEEP_DAYS, GAMELAKE_FULL_CHECK_DAYS), so a round measures a
 # plain day whatever the warehouse's history.
 set -euo pipefail
+. "$(dirname "$0")/mounted.sh"
 if [ $# -lt 2 ]; then
   sed -n '2,10p' "$0" >&2
   exit 2
@@ -30,10 +29,8 @@ binaries=("$@")
 if [ ${#binaries[@]} -eq 0 ]; then
   binaries=("${CARGO_TARGET_DIR:-target}/release/gamelake")
 fi
-for b in "${binaries[@]}"; do
-  [ -x "$b" ] || { echo "replay: $b is not an executable gamelake" >&2; exit 2; }
-done
-[ -f "$warehouse/catalog.db" ] || { echo "replay: $warehouse holds no catalog.db" >&2; exit 2; }
+need_binaries replay "${binaries[@]}"
+need_warehouse replay "$warehouse"
 scratch=$(mktemp -d /tmp/gamelake-replay-XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 export GAMELAKE_KEEP_DAYS=36500 GAMELAKE_FULL_CHECK_DAYS=36500 NO_COLOR=1 RUST_LOG=gamelake=debug
@@ -41,13 +38,11 @@ for round in $(seq 1 "$rounds"); do
   for i in "${!binaries[@]}"; do
     bin=$(realpath "${binaries[$i]}") run="$scratch/run"
     rm -rf "$run" && mkdir -p "$run" && cp -a "$warehouse" "$run/wh"
-    unshare -m bash -c "mount --bind '$run/wh' '$warehouse' && sync && sleep 1 &&
-      /usr/bin/time -f '%e %U %S' -o '$run/time' \
-        '$bin' --warehouse '$warehouse' run --source '$pages' >'$run/log' 2>&1"
-    read -r wall user sys <"$run/time"
-    steps=$(grep -o 'etl step step="[^"]*" ms=[0-9]*' "$run/log" |
+    run_mounted "$run/wh" "$warehouse" "$bin" "$pages" "$run/run" settle
+    read -r wall user sys <"$run/run.time"
+    steps=$(grep -o 'etl step step="[^"]*" ms=[0-9]*' "$run/run.log" |
       sed 's/etl step step="\([^"]*\)" ms=/\1=/' | paste -sd ';' -)
     printf 'round %s binary %s: wall %s s, cpu %.2f s; %s\n' \
-      "$round" "$((i + 1))" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$steps"
+      "$round" "$((i + 1))" "$wall" "$(cpu_seconds "$user" "$sys")" "$steps"
   done
 done
