@@ -27,6 +27,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::scan::{LiveFile, TableFiles};
 use crate::keyset::KeySet;
@@ -285,8 +287,17 @@ fn delete_file_bytes(positions: &[(String, Vec<i64>)]) -> Result<(Vec<u8>, i64)>
     let (batch, schema) = delete_rows(positions)?;
     let mut buffer = Vec::new();
     // No `ARROW:schema` in the footer: the file is a plain Iceberg delete file (a string
-    // `file_path`), whatever arrow type built it, for every engine that reads it.
-    let options = ArrowWriterOptions::new().with_skip_arrow_metadata(true);
+    // `file_path`), whatever arrow type built it, for every engine that reads it. `pos` is
+    // PLAIN: every position is distinct, so a dictionary would hold each value once more
+    // beside its index (a quarter larger, docs/benchmarks.md) and cost every write a hash of
+    // each position and every read a dictionary to decode; and every run reads each delete
+    // file of the tables it writes.
+    let properties = WriterProperties::builder()
+        .set_column_dictionary_enabled(ColumnPath::from("pos"), false)
+        .build();
+    let options = ArrowWriterOptions::new()
+        .with_skip_arrow_metadata(true)
+        .with_properties(properties);
     let mut writer = ArrowWriter::try_new_with_options(&mut buffer, schema, options)?;
     writer.write(&batch)?;
     writer.close()?;
@@ -493,6 +504,11 @@ mod tests {
         assert_eq!(column.physical_type(), PhysicalType::BYTE_ARRAY);
         assert_eq!(column.converted_type(), ConvertedType::UTF8);
         assert_eq!(column.self_type().get_basic_info().id(), FILE_PATH_FIELD_ID);
+        // The few paths are a dictionary; the positions, each distinct, are PLAIN.
+        let group = reader.metadata().row_group(0);
+        let dictionary = |i: usize| group.column(i).dictionary_page_offset().is_some();
+        assert!(dictionary(0), "file_path has no dictionary");
+        assert!(!dictionary(1), "pos is dictionary-encoded");
     }
 
     /// A delete file another engine wrote (or an earlier gamelake: a plain string column, an
