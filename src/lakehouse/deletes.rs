@@ -289,9 +289,9 @@ fn delete_file_bytes(positions: &[(String, Vec<i64>)]) -> Result<(Vec<u8>, i64)>
     // No `ARROW:schema` in the footer: the file is a plain Iceberg delete file (a string
     // `file_path`), whatever arrow type built it, for every engine that reads it. `pos` is
     // PLAIN: every position is distinct, so a dictionary would hold each value once more
-    // beside its index (a quarter larger, docs/benchmarks.md) and cost every write a hash of
-    // each position and every read a dictionary to decode; and every run reads each delete
-    // file of the tables it writes.
+    // beside its index (a larger file, docs/benchmarks.md), cost every write a hash of each
+    // position and every read a dictionary to decode; and every run reads each delete file
+    // of the tables it writes.
     let properties = WriterProperties::builder()
         .set_column_dictionary_enabled(ColumnPath::from("pos"), false)
         .build();
