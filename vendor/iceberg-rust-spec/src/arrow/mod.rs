@@ -1,0 +1,5 @@
+/*!
+ * Conversion from arrow to iceberg and vice-versa
+*/
+
+pub mod schema;
