@@ -23,8 +23,8 @@ if [ $# -lt 6 ]; then
   sed -n '2,19p' "$0" >&2
   exit 2
 fi
-warehouse=$(realpath "$1") pages=$2 first=$3 last=$4 day_seconds=${7:-2}
-binaries=("$(realpath "$5")" "$(realpath "$6")")
+warehouse=$(realpath -m "$1") pages=$2 first=$3 last=$4 day_seconds=${7:-2}
+binaries=("$(realpath -m "$5")" "$(realpath -m "$6")")
 for n in "$first" "$last"; do
   case $n in
     '' | *[!0-9]* | 0) echo "lockstep: FIRST and LAST must be day numbers, not $n" >&2; exit 2 ;;
