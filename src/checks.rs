@@ -154,8 +154,9 @@ const REMOVED: &str = "gamelake_removed";
 const KEPT: &str = "gamelake_kept";
 
 impl Changes {
-    /// What `after` (a staged lakehouse) holds that `before` (the published one) did not,
-    /// and the other way round, for every table whose current snapshot differs.
+    /// What `after` (a staged lakehouse) holds that `before` (the published one, or the run's
+    /// staged tables before it wrote any) did not, and the other way round, for every table
+    /// whose current snapshot differs.
     pub async fn between(before: &Lakehouse, after: &Lakehouse) -> Result<Self> {
         let mut tables = BTreeMap::new();
         for def in schema::tables() {
@@ -204,9 +205,10 @@ impl Changes {
         Ok(())
     }
 
-    /// Records what the one write of `table` since the published snapshot found of the rows
-    /// it kept. Only the writer of the whole change may say so: a table written twice, or
-    /// by something else too, must not be given the count of one of the writes.
+    /// Records what the one write of `table` since the change's first snapshot (the one
+    /// [`Self::between`] was given as `before`) found of the rows it kept. Only the writer of
+    /// the whole change may say so: a table written twice, or by something else too, must
+    /// not be given the count of one of the writes.
     pub fn kept_keys_read(&mut self, table: &str, keys: KeptKeys) {
         if let Some(change) = self.tables.get_mut(table) {
             change.kept_keys = Some(keys);

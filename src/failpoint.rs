@@ -6,9 +6,10 @@
 //! a check of three empty options and allocates nothing, so the points stay in release
 //! builds, where crashes are reproduced. Points are named `<stage>.<event>`:
 //! `ingest.page.<n>` after page n is taken in, `ingest.landed.<n>` after raw file n is written,
-//! `etl.committed.<table>` after that table is staged, `etl.upkeep` as an incremental run's
-//! tidy and expiry start (beside its checks), `etl.before-publish` with the run
-//! staged and checked, `etl.published` right after the publish.
+//! `etl.tidy` as an incremental run's tidy starts (beside its build), `etl.committed.<table>`
+//! after that table is staged, `etl.upkeep` as an incremental run's runs-table tidy and
+//! expiry start (beside its checks), `etl.before-publish` with the run staged and checked,
+//! `etl.published` right after the publish.
 //!
 //! `GAMELAKE_STOP_AT` names a point where the process stops itself (SIGSTOP) instead, as a
 //! process paused by the operating system or a debugger would: the lease-fencing test

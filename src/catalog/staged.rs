@@ -104,6 +104,25 @@ impl StagingCatalog {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A catalog that shows the tables as this one has them staged now: later commits here
+    /// do not show in it, nor its own here. For reading a run's staged state at a point
+    /// (what a run's upkeep left, against which its own writes are then compared); never
+    /// published.
+    pub fn copy_of_now(&self) -> Arc<Self> {
+        let pending = self
+            .lock()
+            .iter()
+            .map(|p| Pending {
+                change: p.change.clone(),
+                store: p.store.clone(),
+            })
+            .collect();
+        Arc::new(Self {
+            inner: self.inner.clone(),
+            pending: Mutex::new(pending),
+        })
+    }
+
     /// The staged changes, in the order of their first commit.
     pub fn changes(&self) -> Vec<TableChange> {
         self.lock().iter().map(|p| p.change.clone()).collect()

@@ -22,14 +22,16 @@
 //!    Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
 //!    checked (a run that lost it stops here), and everything is published at once.
 //!
-//! Two pieces of an incremental run's work run beside others, on a task of their own, as
-//! they share nothing with them: the runs that decide which rows the checks read
-//! ([`coverage`]) are read during steps 2–4, and the upkeep of the staged tables (the tidy
-//! of the most overdue one, the runs table's tidy, expiry) during the checks.
+//! Two pieces of an incremental run's work run beside others, on tasks of their own, as
+//! they share nothing with them: during steps 2–3, which rows the checks read ([`coverage`],
+//! from the runs table) and the tidy of the most overdue star table, staged before step 4
+//! writes anything, so the run appends to the tidied table and never has its own rows
+//! rewritten; during the checks, the runs table's tidy and the expiry of old snapshots.
 //!
-//! Kill points for the crash tests: `etl.committed.<table>` after each table is staged,
-//! `etl.upkeep` as an incremental run's upkeep starts, `etl.before-publish` with everything
-//! staged and checked, `etl.published` right after.
+//! Kill points for the crash tests: `etl.tidy` as an incremental run's tidy starts,
+//! `etl.committed.<table>` after each table is staged, `etl.upkeep` as the runs table's tidy
+//! and the expiry start, `etl.before-publish` with everything staged and checked,
+//! `etl.published` right after.
 //!
 //! Must never: move a surrogate key, write a table whose contents did not change (no new
 //! snapshot on a rerun with nothing new), leave a required column null, or publish a run
@@ -319,29 +321,42 @@ pub(crate) async fn run(
             opts.full_check_every,
         ))
     });
+    // Everything from here is staged: nobody sees it before the publish. `staged` reads what
+    // the run wrote; `lake` still shows what is published. Tables written by an earlier
+    // release gain this release's columns before anything reads or tidies them, so stored
+    // rows and new rows have one shape.
+    let staged = lake.staged();
+    staged.upgrade().await?;
+    // The tidy runs beside the landing's read and the build, which leave a core mostly idle,
+    // and before the tables are written, so the run writes the table it tidied in its tidied
+    // form ([`prepare`]).
+    let prepared = recent.map(|recent| {
+        AbortOnDrop::spawn(prepare(
+            (*lake).clone(),
+            (*staged).clone(),
+            recent,
+            opts.tidy,
+        ))
+    });
     let mut lap = Lap::start();
     let landing = Landing::read(wh, &plan).await?;
     lap.done("read the landing");
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
-    // Everything from here is staged: nobody sees it before the publish. `staged` reads what
-    // the run wrote; `lake` still shows what is published.
-    let staged = lake.staged();
-    report.tables = build_and_commit(wh, &staged, landing, &plan, opts, &run_id, progress).await?;
-    lap.done("build and stage the tables");
-    let decision = match recent {
-        Some(recent) => coverage::decide(lake, recent.join().await??).await?,
-        None => coverage::Decision {
-            coverage: Coverage::All(WhyAll::FullBuild),
-            tidy_waits: false,
-        },
+    let star = build(wh, &staged, landing).await?;
+    let prepared = match prepared {
+        Some(task) => task.join().await.map_err(|e| stopped("tidy", &e))??,
+        None => Prepared::full_build(),
     };
-    let coverage = decision.coverage;
-    lap.done("decide the checks' coverage");
-    // What the run changed, taken before a tidy rewrites a table's files: the tidy keeps
+    lap.done("build, the tidy beside");
+    // What the run writes is compared against the tables as the tidy left them: a tidy keeps
     // every row (it refuses to commit otherwise), so its files need no check of their own.
+    let before_writes = staged.as_staged_now();
+    report.tables = stage_tables(&staged, star, &plan, opts, &run_id, progress).await?;
+    lap.done("stage the tables");
+    let coverage = prepared.decision.coverage;
     let changes = match coverage {
         Coverage::Changed => {
-            let mut changes = checks::Changes::between(lake, &staged).await?;
+            let mut changes = checks::Changes::between(&before_writes, &staged).await?;
             for t in &report.tables {
                 if let Some(keys) = &t.kept_keys {
                     changes.kept_keys_read(&t.name, keys.clone());
@@ -352,11 +367,10 @@ pub(crate) async fn run(
         Coverage::All(_) => None,
     };
     lap.done("list the run's changes");
-    // The tidy and the expiry run beside the checks: the checks read the files listed above
-    // and the tables as staged, and a tidy keeps every row (it refuses to commit otherwise)
-    // while an expiry drops only snapshots that are not current, whose files are deleted
-    // after the publish. On two cores the checks leave one mostly idle, and a tidy's time
-    // hides under theirs.
+    // The runs table's tidy and the expiry run beside the checks: the checks read the files
+    // listed above and the tables as staged, and an expiry drops only snapshots that are not
+    // current, whose files are deleted after the publish. On two cores the checks leave one
+    // mostly idle.
     let games = report.games;
     let checking = async {
         let mut lap = Lap::start();
@@ -366,25 +380,12 @@ pub(crate) async fn run(
         lap.done("check");
         Ok(checks)
     };
-    let upkeep = AbortOnDrop::spawn(upkeep(
-        (*staged).clone(),
-        plan.incremental,
-        decision.tidy_waits,
-        opts.clone(),
-    ));
-    let upkeep = async {
-        upkeep.join().await.map_err(|e| {
-            Error::Internal(format!(
-                "the upkeep of this run's tables (their tidy and expiry) stopped: {e}. \
-                 Nothing of this run was published: rerun it, and report this line, as it \
-                 is a gamelake bug"
-            ))
-        })?
-    };
-    let (upkeep, checks) = futures::try_join!(upkeep, checking)?;
-    lap.done("tidy, expire and check");
-    report.tidied = upkeep.tidied;
-    report.expired = upkeep.expired;
+    let upkeep = AbortOnDrop::spawn(upkeep((*staged).clone(), plan.incremental, opts.clone()));
+    let upkeep = async { upkeep.join().await.map_err(|e| stopped("upkeep", &e))? };
+    let (expired, checks) = futures::try_join!(upkeep, checking)?;
+    lap.done("expire and check");
+    report.tidied = prepared.tidied;
+    report.expired = expired;
     report.checks = checks;
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
@@ -450,19 +451,8 @@ impl Landing {
     }
 }
 
-/// Builds the star schema from the landing and the stored keys, and stages its tables.
-async fn build_and_commit(
-    wh: &Warehouse,
-    lake: &Lakehouse,
-    landing: Landing,
-    plan: &plan::Plan,
-    opts: &EtlOptions,
-    run_id: &str,
-    progress: &mut dyn Progress,
-) -> Result<Vec<TableOutcome>> {
-    // Tables written by an earlier release gain this release's columns before they are
-    // read back, so stored rows and new rows have one shape.
-    lake.upgrade().await?;
+/// Builds the star schema from the landing and the keys and members the tables hold.
+async fn build(wh: &Warehouse, lake: &Lakehouse, landing: Landing) -> Result<star::Star> {
     let retired = retired::RetiredKeys::load(wh).await?;
     tracing::info!("reading existing keys");
     let Landing {
@@ -473,8 +463,18 @@ async fn build_and_commit(
     } = landing;
     let existing = stored::load(lake, &retired, rebuilt.as_ref(), detailed.as_ref()).await?;
     tracing::info!("building the star schema");
-    let star =
-        tokio::task::spawn_blocking(move || star::build(games, details, &existing)).await??;
+    tokio::task::spawn_blocking(move || star::build(games, details, &existing)).await?
+}
+
+/// Stages the built tables: whole in a full build, the changed games' rows otherwise.
+async fn stage_tables(
+    lake: &Lakehouse,
+    star: star::Star,
+    plan: &plan::Plan,
+    opts: &EtlOptions,
+    run_id: &str,
+    progress: &mut dyn Progress,
+) -> Result<Vec<TableOutcome>> {
     progress.begin("tables", Some(star.len() as u64));
     let commit = commit::Commit {
         lake,
@@ -492,41 +492,77 @@ async fn build_and_commit(
     Ok(tables)
 }
 
-/// What a run's upkeep did to its staged tables ([`upkeep`]).
-#[derive(Debug, Default)]
-struct Upkeep {
-    /// The star table it tidied.
+/// What an incremental run settles before it writes a table ([`prepare`]).
+#[derive(Debug)]
+struct Prepared {
+    /// Which rows the checks read, and whether the tidy waits.
+    decision: coverage::Decision,
+    /// The star table tidied, if one was due.
     tidied: Option<Tidied>,
-    /// The table whose old snapshots it expired, and the files they alone referenced,
-    /// deleted once the run is published.
-    expired: Option<Expired>,
 }
 
-/// An incremental run's upkeep of its staged tables: the most overdue star table tidied
-/// (unless `tidy_waits`), the runs table tidied, the old snapshots of the table with most
-/// of them expired. A full build writes every table afresh and needs none.
-async fn upkeep(
+impl Prepared {
+    /// A full build: every row checked, nothing to tidy (every table is written afresh).
+    fn full_build() -> Self {
+        Self {
+            decision: coverage::Decision {
+                coverage: Coverage::All(WhyAll::FullBuild),
+                tidy_waits: false,
+            },
+            tidied: None,
+        }
+    }
+}
+
+/// An incremental run's first steps on a task of its own, beside the landing's read and the
+/// build: which rows its checks read, from the `recent` runs and the `published` tables; then,
+/// unless that is every row, the tidy of the most overdue star table, staged. It comes before
+/// the run's writes, so they read and append to the tidied table, and a tidy never rewrites
+/// rows the run just wrote.
+async fn prepare(
+    published: Lakehouse,
     staged: Lakehouse,
-    incremental: bool,
-    tidy_waits: bool,
-    opts: EtlOptions,
-) -> Result<Upkeep> {
-    let (staged, opts) = (&staged, &opts);
-    let mut upkeep = Upkeep::default();
+    recent: AbortOnDrop<Result<coverage::RecentRuns>>,
+    policy: TidyPolicy,
+) -> Result<Prepared> {
+    let recent = recent
+        .join()
+        .await
+        .map_err(|e| stopped("read of the runs", &e))??;
+    let decision = coverage::decide(&published, recent).await?;
+    failpoint::hit("etl.tidy");
+    let mut lap = Lap::start();
+    let tidied = if decision.tidy_waits {
+        tracing::info!("this run checks every row: tidying waits for the next run");
+        None
+    } else {
+        tidy(&staged, &policy).await?
+    };
+    lap.done("tidy");
+    Ok(Prepared { decision, tidied })
+}
+
+/// An incremental run's upkeep of its staged tables beside its checks: the runs table tidied,
+/// the old snapshots of the table with most of them expired. A full build writes every table
+/// afresh and needs none.
+async fn upkeep(staged: Lakehouse, incremental: bool, opts: EtlOptions) -> Result<Option<Expired>> {
     if !incremental {
-        return Ok(upkeep);
+        return Ok(None);
     }
     failpoint::hit("etl.upkeep");
     let mut lap = Lap::start();
-    if tidy_waits {
-        tracing::info!("this run checks every row: tidying waits for the next run");
-    } else {
-        upkeep.tidied = tidy(staged, &opts.tidy).await?;
-    }
-    tidy_runs_table(staged, &opts.tidy).await?;
-    upkeep.expired = expire(staged, opts).await?;
-    lap.done("tidy and expire");
-    Ok(upkeep)
+    tidy_runs_table(&staged, &opts.tidy).await?;
+    let expired = expire(&staged, &opts).await?;
+    lap.done("tidy the runs table and expire");
+    Ok(expired)
+}
+
+/// A task of the run's that stopped (it panicked): an error that says nothing was published.
+fn stopped(what: &str, e: &tokio::task::JoinError) -> Error {
+    Error::Internal(format!(
+        "the {what} of this run's tables stopped: {e}. Nothing of this run was published: \
+         rerun it, and report this line, as it is a gamelake bug"
+    ))
 }
 
 /// Tidies the most overdue table, staged with the run.

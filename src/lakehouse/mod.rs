@@ -165,6 +165,15 @@ impl std::ops::Deref for StagedLakehouse {
 }
 
 impl StagedLakehouse {
+    /// The tables as staged so far, read-only: what is staged later does not show in it.
+    /// A run compares what it then writes against this ([`crate::checks::Changes`]).
+    pub fn as_staged_now(&self) -> Lakehouse {
+        Lakehouse {
+            catalog: self.staging.copy_of_now(),
+            ..self.view.clone()
+        }
+    }
+
     /// Makes everything staged visible at once; `fence` runs inside the publishing
     /// transaction where the catalog has one; `message` names the publish in a catalog that
     /// keeps a log (Nessie).

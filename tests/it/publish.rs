@@ -102,6 +102,7 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
     );
 
     for (point, published) in [
+        ("etl.tidy", false),
         ("etl.committed.dim_genre", false),
         ("etl.committed.bridge_game_tag", false),
         ("etl.committed.fact_games", false),
@@ -135,12 +136,13 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
     }
 }
 
-/// An incremental run tidies and expires its staged tables on a task of its own, beside its
-/// checks. A bug that panics there (`GAMELAKE_PANIC_AT=etl.upkeep`) fails the run in a line
-/// that says what stopped and what to do, publishes nothing of it (no row, the fact as it
-/// was), and the rerun publishes the day.
+/// An incremental run tidies a staged table on a task of its own beside its build, and tidies
+/// the runs table and expires snapshots on another beside its checks. A bug that panics in
+/// either (`GAMELAKE_PANIC_AT=etl.tidy`, `etl.upkeep`) fails the run in a line that says
+/// what stopped and what to do, publishes nothing of it (no row, the fact as it was), and
+/// the rerun publishes the day.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_in_the_upkeep_beside_the_checks_fails_the_run_and_publishes_nothing() {
+async fn a_panic_in_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let [day1, day2] = two_days(&root);
@@ -150,15 +152,25 @@ async fn a_panic_in_the_upkeep_beside_the_checks_fails_the_run_and_publishes_not
     let runs = "SELECT count(*) FROM rawg.gamelake_runs";
     let day1_fact = sql(&wh, fact, None);
 
-    let out = run(&wh, &day2, &[("GAMELAKE_PANIC_AT", "etl.upkeep")]);
-    let (line, _) = support::error_line(&out, "a run whose upkeep panicked");
-    assert!(
-        line.contains("the upkeep of this run's tables")
-            && line.contains("Nothing of this run was published: rerun it"),
-        "{line}"
-    );
-    assert_eq!(sql(&wh, runs, None), ["1"], "the failed run has no row");
-    assert_eq!(sql(&wh, fact, None), day1_fact, "the fact is day 1's");
+    for (point, what) in [("etl.tidy", "tidy"), ("etl.upkeep", "upkeep")] {
+        let out = run(&wh, &day2, &[("GAMELAKE_PANIC_AT", point)]);
+        let (line, _) = support::error_line(&out, "a run whose tidy or upkeep panicked");
+        assert!(
+            line.contains(&format!("the {what} of this run's tables"))
+                && line.contains("Nothing of this run was published: rerun it"),
+            "{point}: {line}"
+        );
+        assert_eq!(
+            sql(&wh, runs, None),
+            ["1"],
+            "{point}: the failed run has no row"
+        );
+        assert_eq!(
+            sql(&wh, fact, None),
+            day1_fact,
+            "{point}: the fact is day 1's"
+        );
+    }
 
     ok(&run(&wh, &day2, &[]), "the rerun");
     assert_eq!(sql(&wh, runs, None), ["2"]);
