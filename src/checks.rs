@@ -184,6 +184,13 @@ impl Changes {
         Ok(Self { tables })
     }
 
+    /// The rows the change added to `table`; `None` when the table did not change.
+    pub fn rows_added(&self, table: &str) -> Option<u64> {
+        self.tables
+            .get(table)
+            .map(|c| c.added.files.iter().map(|f| f.live_rows()).sum())
+    }
+
     /// Registers each changed table's added, removed and kept rows in `ctx`, under the
     /// schemas [`ADDED`], [`REMOVED`] and [`KEPT`].
     fn register(&self, ctx: &SessionContext) -> Result<()> {

@@ -168,3 +168,63 @@ async fn checks_of_the_changed_rows_fail_where_checks_of_every_row_fail() {
     assert_eq!(changed, all);
     staged.discard();
 }
+
+/// A run tidies a table before it writes it, and its checks read only what it then wrote:
+/// its change is taken against the tables as staged just before its writes
+/// (`StagedLakehouse::as_staged_now`), which later commits do not reach. Taken against the
+/// published tables, the tidy's rewritten rows would count as added and be checked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_s_change_is_taken_after_its_tidy_and_holds_only_its_own_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wh, lake) = support::open(dir.path()).await;
+    support::ingest_etl(&wh, &lake, &[&support::pages_2015()]).await;
+    let table = "bridge_game_genre";
+    let genres = gamelake::schema::table(table).expect("def");
+    let rows = lake
+        .read(table, Columns::Only(&["game_key"]))
+        .await
+        .expect("read")
+        .expect("rows")
+        .iter()
+        .map(|b| b.num_rows() as u64)
+        .sum::<u64>();
+
+    let staged = lake.staged();
+    // Due at any data file: the tidy rewrites the table's file, every row kept.
+    let always = gamelake::lakehouse::maintain::TidyPolicy {
+        max_delete_files: 0,
+        max_data_files: 0,
+        delete_threshold: 0.0,
+    };
+    let tidied = staged
+        .tidy_if_overdue(table, &always)
+        .await
+        .expect("tidy")
+        .expect("the table was due");
+    assert_eq!(tidied.files_rewritten, 1);
+    let before_writes = staged.as_staged_now();
+    let snapshot =
+        |t: Option<iceberg_rust::table::Table>| t.expect("table").metadata().current_snapshot_id;
+    let tidy_snapshot = snapshot(before_writes.load(table).await.expect("load"));
+
+    staged
+        .append(genres, a_row(&lake, table, "genre_key", None).await)
+        .await
+        .expect("append");
+    assert_eq!(
+        snapshot(before_writes.load(table).await.expect("load")),
+        tidy_snapshot,
+        "the view before the writes moved with a later commit"
+    );
+    let own = Changes::between(&before_writes, &staged)
+        .await
+        .expect("changes");
+    assert_eq!(own.rows_added(table), Some(1), "only the appended row");
+    let since_published = Changes::between(&lake, &staged).await.expect("changes");
+    assert_eq!(
+        since_published.rows_added(table),
+        Some(rows + 1),
+        "against the published tables the tidy's rows count as added"
+    );
+    staged.discard();
+}
