@@ -106,7 +106,7 @@ impl StagingCatalog {
 
     /// A catalog that shows the tables as this one has them staged now: later commits here
     /// do not show in it, nor its own here. For reading a run's staged state at a point
-    /// (what a run's upkeep left, against which its own writes are then compared); never
+    /// (what its tidy left, against which its own writes are then compared); never
     /// published.
     pub fn copy_of_now(&self) -> Arc<Self> {
         let pending = self

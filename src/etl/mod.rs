@@ -344,7 +344,10 @@ pub(crate) async fn run(
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
     let star = build(wh, &staged, landing).await?;
     let prepared = match prepared {
-        Some(task) => task.join().await.map_err(|e| stopped("tidy", &e))??,
+        Some(task) => task
+            .join()
+            .await
+            .map_err(|e| stopped("the tidy of this run's tables", &e))??,
         None => Prepared::full_build(),
     };
     lap.done("build, the tidy beside");
@@ -381,7 +384,12 @@ pub(crate) async fn run(
         Ok(checks)
     };
     let upkeep = AbortOnDrop::spawn(upkeep((*staged).clone(), plan.incremental, opts.clone()));
-    let upkeep = async { upkeep.join().await.map_err(|e| stopped("upkeep", &e))? };
+    let upkeep = async {
+        upkeep
+            .join()
+            .await
+            .map_err(|e| stopped("the upkeep of this run's tables", &e))?
+    };
     let (expired, checks) = futures::try_join!(upkeep, checking)?;
     lap.done("expire and check");
     report.tidied = prepared.tidied;
@@ -528,7 +536,7 @@ async fn prepare(
     let recent = recent
         .join()
         .await
-        .map_err(|e| stopped("read of the runs", &e))??;
+        .map_err(|e| stopped("the read of the recent runs", &e))??;
     let decision = coverage::decide(&published, recent).await?;
     failpoint::hit("etl.tidy");
     let mut lap = Lap::start();
@@ -557,11 +565,12 @@ async fn upkeep(staged: Lakehouse, incremental: bool, opts: EtlOptions) -> Resul
     Ok(expired)
 }
 
-/// A task of the run's that stopped (it panicked): an error that says nothing was published.
+/// A task of the run's that stopped (it panicked), `what` it did: an error that says nothing
+/// was published.
 fn stopped(what: &str, e: &tokio::task::JoinError) -> Error {
     Error::Internal(format!(
-        "the {what} of this run's tables stopped: {e}. Nothing of this run was published: \
-         rerun it, and report this line, as it is a gamelake bug"
+        "{what} stopped: {e}. Nothing of this run was published: rerun it, and report this \
+         line, as it is a gamelake bug"
     ))
 }
 
