@@ -248,11 +248,8 @@ pub async fn relist_before_append(table: &mut Table, files: TableFiles) -> Resul
 /// Each manifest list and manifest is read once: the expired snapshots' own manifests, and
 /// those the retained snapshots reference.
 pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec<String>> {
-    let mut lists = HashMap::new();
-    for snapshot in before.metadata().snapshots.values() {
-        let id = *snapshot.snapshot_id();
-        lists.insert(id, super::manifests::list(before, Some(id)).await?);
-    }
+    let ids = before.metadata().snapshots.keys().copied();
+    let mut lists = super::manifests::lists(before, ids).await?;
     let mut kept = Referenced::default();
     for snapshot in after.metadata().snapshots.values() {
         let id = *snapshot.snapshot_id();
@@ -280,10 +277,14 @@ pub(crate) async fn freed_by_expiry(before: &Table, after: &Table) -> Result<Vec
 /// so one iceberg-rust skips (another engine's delete file) still counts: a file counted
 /// here is never taken for freed. Each manifest is read once however many snapshots share it.
 pub async fn referenced_files(table: &Table) -> Result<HashSet<String>> {
+    let snapshots = &table.metadata().snapshots;
+    let lists = super::manifests::lists(table, snapshots.keys().copied()).await?;
     let mut referenced = Referenced::default();
-    for snapshot in table.metadata().snapshots.values() {
-        let manifests = super::manifests::list(table, Some(*snapshot.snapshot_id())).await?;
-        referenced.add(snapshot.manifest_list(), manifests);
+    for (id, manifests) in lists {
+        // Always there: the ids are the map's own.
+        if let Some(snapshot) = snapshots.get(&id) {
+            referenced.add(snapshot.manifest_list(), manifests);
+        }
     }
     referenced.files(table).await
 }

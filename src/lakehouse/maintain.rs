@@ -22,10 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use iceberg_rust::spec::manifest_list::{Content as ManifestContent, ManifestListEntry};
 use iceberg_rust::spec::util::strip_prefix;
 use iceberg_rust::table::Table;
+use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::rewrite;
@@ -158,17 +160,30 @@ pub(crate) async fn expire(table: &mut Table, cutoff: i64) -> Result<usize> {
 }
 
 /// Deletes `paths` (object-store paths under `table`'s store), best effort: returns how many
-/// went; one that did not is logged and left as an orphan for `maintain`.
+/// went; one that did not is logged and left as an orphan for `maintain`. Through the
+/// store's batch delete ([`ObjectStore::delete_stream`]): on S3 a thousand files a request
+/// (`DeleteObjects`), not one each; on a local disk a few at once.
 pub(crate) async fn delete_files(table: &Table, paths: &[String]) -> usize {
-    let store = table.object_store();
     let mut deleted = 0;
-    for path in paths {
-        match store.delete(&path.as_str().into()).await {
-            Ok(()) => deleted += 1,
-            Err(e) => tracing::warn!(path, "freed file left for maintain: {e}"),
+    let locations = paths.iter().map(|path| path.as_str().into());
+    let mut outcomes = delete_each(&table.object_store(), locations);
+    while let Some(outcome) = outcomes.next().await {
+        match outcome {
+            Ok(_) => deleted += 1,
+            Err(e) => tracing::warn!("freed file left for maintain: {e}"),
         }
     }
     deleted
+}
+
+/// Deletes `locations` through `store`'s batch delete; yields each location deleted, or an
+/// error (which names its location, or says which batch request failed).
+fn delete_each(
+    store: &Arc<dyn ObjectStore>,
+    locations: impl IntoIterator<Item = Path>,
+) -> BoxStream<'static, object_store::Result<Path>> {
+    let locations: Vec<object_store::Result<Path>> = locations.into_iter().map(Ok).collect();
+    store.delete_stream(futures::stream::iter(locations).boxed())
 }
 
 async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport) -> Result<()> {
@@ -439,7 +454,7 @@ pub(crate) async fn remove_orphans(
         .list(Some(&root.as_str().into()))
         .try_collect()
         .await?;
-    let mut removed = 0;
+    let (mut orphans, mut removed) = (Vec::new(), 0);
     for meta in listed {
         let path = format!("/{}", meta.location);
         if meta.last_modified > now - grace || referenced.contains(&path) {
@@ -459,7 +474,11 @@ pub(crate) async fn remove_orphans(
         } else if path.ends_with("version-hint.text") {
             continue;
         }
-        store.delete(&meta.location).await?;
+        orphans.push(meta.location);
+    }
+    let mut gone = delete_each(&store, orphans);
+    while let Some(outcome) = gone.next().await {
+        outcome?;
         removed += 1;
     }
     Ok(removed)

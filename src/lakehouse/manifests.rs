@@ -13,7 +13,7 @@
 //!
 //! Manifest lists are kept the same way, by path ([`list`]): a run reads each table's
 //! current list to list it and to judge its tidy, the staged ones again, and an expiry the
-//! list of every snapshot it keeps.
+//! list of every snapshot it keeps (several at once, [`lists`]).
 //!
 //! Must never: serve one manifest's entries (or one snapshot's list) for another, or grow
 //! without bound (the oldest of [`KEPT`] go first).
@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use futures::{StreamExt, TryStreamExt};
 use iceberg_rust::error::Error as IcebergError;
 use iceberg_rust::spec::manifest::{DataFile, Status};
 use iceberg_rust::spec::manifest_list::ManifestListEntry;
@@ -70,6 +71,23 @@ pub async fn list(table: &Table, snapshot: Option<i64>) -> Result<Vec<ManifestLi
         .unwrap_or_else(|e| e.into_inner())
         .put(path, entries.clone().into());
     Ok(entries)
+}
+
+/// How many manifest lists [`lists`] reads at once.
+const LISTS_AT_ONCE: usize = 16;
+
+/// The manifest lists of `snapshots` (ids of `table`'s snapshots), by id, as [`list`] reads
+/// each, several at once: an expiry reads the list of every snapshot a table keeps, and on
+/// S3 one after the other they would cost a request's round trip each.
+pub async fn lists(
+    table: &Table,
+    snapshots: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Vec<ManifestListEntry>>> {
+    futures::stream::iter(snapshots)
+        .map(|id| async move { list(table, Some(id)).await.map(|entries| (id, entries)) })
+        .buffer_unordered(LISTS_AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// The parsed entries of each of `manifests` (of `table`), by manifest path: those read in

@@ -493,3 +493,62 @@ async fn the_lease_works_on_s3_too() {
     assert_eq!(holder["pid"], std::process::id());
     lease.release().await;
 }
+
+/// `maintain` on S3 deletes what no retained snapshot references in batches (S3's
+/// `DeleteObjects`, up to a thousand files a request), not one request a file, and nothing
+/// the tables still read. A run's expiry deletes what it freed through the same call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintain_on_s3_deletes_files_in_batches_and_the_tables_read_the_same() {
+    let sw = seaweed::seaweed();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
+    let day2 = root.join("day2");
+    support::second_day(&support::pages_2015(), 10, &day2);
+    let cwd = root.join("cwd");
+    std::fs::create_dir_all(&cwd).expect("mkdir");
+    let target = Target::fresh(sw, "batch");
+    for day in [&day1, &day2] {
+        let source = day.to_str().expect("utf8");
+        ok(
+            &gamelake(sw, &cwd, &target, &["run", "--source", source], &[]),
+            "a day",
+        );
+    }
+    let (_wh, lake) = connect(sw, &target.warehouse, &target.namespace).await;
+    let counts = table_counts(&lake).await;
+    let contents = support::contents_by_natural_key(&lake).await;
+
+    let deletes_before = sw.s3_requests("DELETE");
+    let everything = [
+        "maintain",
+        "--delete-threshold",
+        "0",
+        "--keep-days",
+        "0",
+        "--orphan-grace-minutes",
+        "0",
+    ];
+    let out = gamelake(sw, &cwd, &target, &everything, &[]);
+    let said = ok(&out, "maintain");
+    let deletes = sw.s3_requests("DELETE") - deletes_before;
+    let removed: u64 = said
+        .lines()
+        .filter_map(|l| {
+            l.strip_suffix(" files removed")?
+                .rsplit(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    // Each table's old snapshots (day 1's, the runs table's rows) and their files go.
+    let tables = support::list_tables().len() as u64 + 1;
+    assert!(removed > 2 * tables, "{removed} files removed: {said}");
+    assert!(
+        deletes <= tables,
+        "{deletes} DELETE requests for {removed} files removed (one batch a table at most): {said}"
+    );
+    assert_eq!(table_counts(&lake).await, counts, "{said}");
+    assert_eq!(support::contents_by_natural_key(&lake).await, contents);
+}

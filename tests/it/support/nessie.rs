@@ -116,5 +116,6 @@ gamelake-tests.s3.secret={SECRET}
         catalog_warehouse: WAREHOUSE.into(),
         credential: false,
         nessie_api: Some(format!("http://127.0.0.1:{http}/api/v2")),
+        metrics_port: s3.metrics_port,
     }
 }

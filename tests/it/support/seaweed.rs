@@ -66,8 +66,8 @@ fn start() -> Stack {
             return p;
         }
     };
-    let (master, volume, filer, s3, iceberg, admin) =
-        (port(), port(), port(), port(), port(), port());
+    let (master, volume, filer, s3, iceberg, admin, metrics) =
+        (port(), port(), port(), port(), port(), port(), port());
     let log = dir.join("weed.log");
     let args: Vec<String> = vec![
         "mini".into(),
@@ -91,6 +91,9 @@ fn start() -> Stack {
         format!("-s3.port.iceberg={iceberg}"),
         format!("-admin.port={admin}"),
         format!("-admin.port.grpc={}", admin + 10_000),
+        // Its request counts, for the tests that count what a run asks of S3.
+        format!("-metricsPort={metrics}"),
+        "-metricsIp=127.0.0.1".into(),
     ];
     let (weed, dir2) = (weed(), dir.clone());
     super::stack::spawn_for_life("SeaweedFS", &log, move || {
@@ -113,6 +116,7 @@ fn start() -> Stack {
         catalog_warehouse: format!("s3://{TABLE_BUCKET}"),
         credential: true,
         nessie_api: None,
+        metrics_port: metrics,
     };
     // Ready when the catalog hands out tokens and the buckets (created after the ports open)
     // answer a signed listing.

@@ -69,6 +69,8 @@ pub struct Stack {
     pub credential: bool,
     /// Nessie's API v2 base (`http://127.0.0.1:<port>/api/v2`), for Nessie.
     pub nessie_api: Option<String>,
+    /// SeaweedFS's metrics port on 127.0.0.1 (its S3 requests counted by type).
+    pub metrics_port: u16,
 }
 
 impl Stack {
@@ -87,6 +89,26 @@ impl Stack {
             "http://127.0.0.1:{}{}",
             self.catalog_port, self.catalog_path
         )
+    }
+
+    /// S3 requests of `kind` (SeaweedFS's `type` label: `GET`, `PUT`, `DELETE`, …) the
+    /// server has answered so far, every bucket and status summed. A batch delete
+    /// (`DeleteObjects`) counts as one `DELETE`.
+    pub fn s3_requests(&self, kind: &str) -> u64 {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port))
+            .expect("SeaweedFS's metrics port");
+        write!(conn, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request");
+        let mut text = String::new();
+        conn.read_to_string(&mut text).expect("metrics");
+        let label = format!("type=\"{kind}\"");
+        text.lines()
+            .filter(|l| l.starts_with("SeaweedFS_s3_request_total{") && l.contains(&label))
+            .map(|l| {
+                let count = l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+                count.unwrap_or_else(|| panic!("a metrics line without a count: {l}")) as u64
+            })
+            .sum()
     }
 
     /// The same stack reached through another port (a forwarder in front of the catalog).
