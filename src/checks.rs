@@ -134,6 +134,32 @@ struct TableChange {
     kept_keys: Option<KeptKeys>,
 }
 
+impl TableChange {
+    /// What `after` holds of table `name` that `before` did not, and the other way round;
+    /// `None` when its current snapshot is the same in both (or `after` has no such table).
+    async fn between(name: &str, before: &Lakehouse, after: &Lakehouse) -> Result<Option<Self>> {
+        let Some(now) = after.load(name).await? else {
+            return Ok(None);
+        };
+        let then = before.load(name).await?;
+        let snapshot = |t: &iceberg_rust::table::Table| t.metadata().current_snapshot_id;
+        if then.as_ref().map(snapshot) == Some(snapshot(&now)) {
+            return Ok(None);
+        }
+        let now = TableFiles::load(&now).await?;
+        let then = match then {
+            Some(t) => TableFiles::load(&t).await?,
+            None => now.with_files(Vec::new()),
+        };
+        Ok(Some(Self {
+            added: now.added_since(&then),
+            removed: now.removed_since(&then),
+            kept: now.kept_since(&then),
+            kept_keys: None,
+        }))
+    }
+}
+
 /// What a change's writer found when it read one column of every row it kept: how many of
 /// those rows hold a value that one of the rows it added holds too. A merge-on-read upsert
 /// reads its key column whole to find the rows it replaces
@@ -158,30 +184,17 @@ impl Changes {
     /// staged tables before it wrote any) did not, and the other way round, for every table
     /// whose current snapshot differs.
     pub async fn between(before: &Lakehouse, after: &Lakehouse) -> Result<Self> {
-        let mut tables = BTreeMap::new();
-        for def in schema::tables() {
-            let Some(now) = after.load(&def.name).await? else {
-                continue;
-            };
-            let then = before.load(&def.name).await?;
-            let snapshot = |t: &iceberg_rust::table::Table| t.metadata().current_snapshot_id;
-            if then.as_ref().map(snapshot) == Some(snapshot(&now)) {
-                continue;
-            }
-            let now = TableFiles::load(&now).await?;
-            let then = match then {
-                Some(t) => TableFiles::load(&t).await?,
-                None => now.with_files(Vec::new()),
-            };
-            let change = TableChange {
-                added: now.added_since(&then),
-                removed: now.removed_since(&then),
-                kept: now.kept_since(&then),
-                kept_keys: None,
-            };
-            tables.insert(def.name.clone(), change);
-        }
-        Ok(Self { tables })
+        let changes: Vec<Option<(String, TableChange)>> = futures::stream::iter(schema::tables())
+            .map(|def| async move {
+                let change = TableChange::between(&def.name, before, after).await?;
+                Ok::<_, Error>(change.map(|c| (def.name.clone(), c)))
+            })
+            .buffered(crate::lakehouse::TABLES_AT_ONCE)
+            .try_collect()
+            .await?;
+        Ok(Self {
+            tables: changes.into_iter().flatten().collect(),
+        })
     }
 
     /// The rows the change added to `table`; `None` when the table did not change.

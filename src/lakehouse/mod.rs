@@ -34,6 +34,7 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
+use futures::{StreamExt, TryStreamExt};
 use iceberg_rust::catalog::Catalog;
 use iceberg_rust::catalog::create::CreateTableBuilder;
 use iceberg_rust::catalog::identifier::Identifier;
@@ -66,6 +67,11 @@ const NARROW_BATCH_ROWS: usize = 64 * 1024;
 /// files, its key column file by file): on S3 each read is a request or a few, whose
 /// latency would otherwise add up file after file; locally it overlaps the reads.
 const FILES_AT_ONCE: usize = 8;
+
+/// Tables gamelake lists at once where it looks at each of them (which one a tidy is due
+/// on, what a run changed in each): one table's reads are requests of their own on S3, and
+/// parsing of its own locally.
+pub(crate) const TABLES_AT_ONCE: usize = 4;
 
 /// Which columns [`Lakehouse::read`] returns.
 #[derive(Debug, Clone, Copy)]
@@ -599,11 +605,18 @@ impl Lakehouse {
         &self,
         policy: &maintain::TidyPolicy,
     ) -> Result<Option<maintain::Tidied>> {
+        // Each table's list is a read of its own (a request on S3): several at once.
+        let lists: Vec<_> = crate::schema::tables()
+            .iter()
+            .map(|def| self.overdue(&def.name, policy))
+            .collect();
+        let overdue: Vec<Option<(usize, Table)>> = futures::stream::iter(lists)
+            .buffered(TABLES_AT_ONCE)
+            .try_collect()
+            .await?;
         let mut most: Option<(usize, Table)> = None;
-        for def in crate::schema::tables() {
-            if let Some((debt, table)) = self.overdue(&def.name, policy).await?
-                && most.as_ref().is_none_or(|(d, _)| debt > *d)
-            {
+        for (debt, table) in overdue.into_iter().flatten() {
+            if most.as_ref().is_none_or(|(d, _)| debt > *d) {
                 most = Some((debt, table));
             }
         }
