@@ -3,7 +3,7 @@
 //! history's: same rows, same keys, every table readable by gamelake and pyiceberg.
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::{self, contents_by_natural_key, keys};
 
@@ -23,10 +23,7 @@ async fn run(warehouse: &Path, source: &Path, kill_at: Option<&str>) -> std::pro
 async fn every_kill_point_converges_after_a_rerun() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
-    let days: [PathBuf; 2] = [day1, day2];
+    let days = support::two_days(&root);
 
     // The uninterrupted history.
     let reference = root.join("reference");

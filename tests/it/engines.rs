@@ -248,9 +248,7 @@ async fn a_spark_commit_during_a_run_on_nessie_fails_its_publish_and_the_rerun_c
     let sw = nessie::nessie();
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
+    let [day1, day2] = support::two_days(&root);
     let cwd = root.join("cwd");
     std::fs::create_dir_all(&cwd).expect("mkdir");
     let target = Target::fresh(sw, "foreign");
@@ -271,9 +269,7 @@ async fn a_spark_commit_during_a_run_on_the_embedded_catalog_fails_its_publish_a
  {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
+    let [day1, day2] = support::two_days(&root);
     let wh = root.join("wh");
     let run = |source: &Path, env: &[(&str, &str)]| {
         let mut cmd = support::gamelake_at(&wh);

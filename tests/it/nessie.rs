@@ -6,7 +6,7 @@
 //! in front of Nessie that answers 404 for that route) is published table by table.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use crate::production::{self, Target};
@@ -19,14 +19,6 @@ fn ok(out: &Output, what: &str) -> String {
     text(&out.stdout) + &text(&out.stderr)
 }
 
-/// Two days of pages: the first 10 recorded pages of 2015, then a changed next day.
-fn two_days(root: &Path) -> [PathBuf; 2] {
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
-    [day1, day2]
-}
-
 struct Setup {
     _dir: tempfile::TempDir,
     cwd: PathBuf,
@@ -37,7 +29,7 @@ struct Setup {
 fn setup(sw: &Stack, name: &str) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let days = two_days(&root);
+    let days = support::two_days(&root);
     let cwd = root.join("cwd");
     std::fs::create_dir_all(&cwd).expect("cwd");
     Setup {

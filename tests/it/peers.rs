@@ -15,9 +15,7 @@ fn peer(name: &str, raw: &Path, out: &Path) -> BTreeMap<String, usize> {
 async fn the_peers_build_the_same_tables_as_gamelake() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
+    let [day1, day2] = support::two_days(&root);
     let (wh, lake) = support::open(&root.join("wh")).await;
     ingest_etl(&wh, &lake, &[&day1]).await;
     ingest_etl(&wh, &lake, &[&day2]).await;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
@@ -75,19 +75,11 @@ fn state(warehouse: &Path) -> BTreeMap<String, (i64, i64)> {
         .collect()
 }
 
-/// Two days of pages: the first 10 recorded pages of 2015, then a changed next day.
-fn two_days(root: &Path) -> [PathBuf; 2] {
-    let day1 = support::first_pages(&support::pages_2015(), 10, &root.join("day1"));
-    let day2 = root.join("day2");
-    support::second_day(&support::pages_2015(), 10, &day2);
-    [day1, day2]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
 
     let reference = root.join("reference");
     ok(&run(&reference, &day1, &[]), "day 1");
@@ -145,7 +137,7 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
 async fn a_panic_in_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let wh = root.join("wh");
     ok(&run(&wh, &day1, &[]), "day 1");
     let fact = "SELECT game_id, updated FROM rawg.fact_games ORDER BY game_id";
@@ -190,7 +182,7 @@ async fn a_kill_around_the_publish_on_nessie_leaves_the_old_run_or_the_new_one()
 async fn a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(sw: &Stack) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let cwd = root.join("cwd");
     std::fs::create_dir_all(&cwd).expect("cwd");
     let go = |target: &Target, day: &Path, env: &[(&str, &str)]| {
@@ -261,7 +253,7 @@ async fn a_kill_around_the_publish_leaves_the_old_run_or_the_new_one(sw: &Stack)
 async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let wh_root = root.join("wh");
     ok(&run(&wh_root, &day1, &[]), "day 1");
 
@@ -313,7 +305,7 @@ async fn a_run_that_breaks_a_relationship_publishes_nothing_and_says_why() {
 async fn a_daily_run_checks_the_rows_it_changed_and_every_row_when_a_full_check_is_due() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let scopes = |wh: &Path| {
         sql(
             wh,
@@ -378,7 +370,7 @@ async fn a_daily_run_checks_the_rows_it_changed_and_every_row_when_a_full_check_
 async fn as_of_reads_an_earlier_run_with_lineage_and_refuses_once_it_is_expired() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let wh = root.join("wh");
     let question = "SELECT count(*), sum(game_key), sum(ratings_count) FROM rawg.fact_games";
     let tags = "SELECT count(*) FROM rawg.bridge_game_tag";
@@ -482,7 +474,7 @@ async fn as_of_reads_an_earlier_run_with_lineage_and_refuses_once_it_is_expired(
 async fn rollback_publishes_an_earlier_run_and_the_next_run_processes_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let wh = root.join("wh");
     ok(&run(&wh, &day1, &[]), "day 1");
     let old = state(&wh);
@@ -678,7 +670,7 @@ async fn a_publish_that_conflicts_on_one_table_changes_none_embedded_seaweedfs_a
 async fn a_member_a_rollback_took_out_comes_back_with_its_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
-    let [day1, day2] = two_days(&root);
+    let [day1, day2] = support::two_days(&root);
     let wh = root.join("wh");
     ok(&run(&wh, &day1, &[]), "day 1");
     ok(&run(&wh, &day2, &[]), "day 2");

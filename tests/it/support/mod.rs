@@ -92,6 +92,15 @@ pub fn pages_2016() -> PathBuf {
     shared().join("games-released-2016")
 }
 
+/// Two days of pages under `root`: the first 10 recorded pages of 2015 (`day1`), then a
+/// changed next day (`day2`, [`second_day`]).
+pub fn two_days(root: &Path) -> [PathBuf; 2] {
+    let day1 = first_pages(&pages_2015(), 10, &root.join("day1"));
+    let day2 = root.join("day2");
+    second_day(&pages_2015(), 10, &day2);
+    [day1, day2]
+}
+
 /// A folder with the first `n` pages of `src` (for fast tests and partial sources).
 pub fn first_pages(src: &Path, n: usize, into: &Path) -> PathBuf {
     std::fs::create_dir_all(into).expect("mkdir");

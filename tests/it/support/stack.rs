@@ -91,19 +91,21 @@ impl Stack {
         )
     }
 
-    /// S3 requests of `kind` (SeaweedFS's `type` label: `GET`, `PUT`, `DELETE`, …) the
-    /// server has answered so far, every bucket and status summed. A batch delete
-    /// (`DeleteObjects`) counts as one `DELETE`.
-    pub fn s3_requests(&self, kind: &str) -> u64 {
+    /// S3 requests of `kind` (SeaweedFS's `type` label: `GET`, `PUT`, `DELETE`, …) on
+    /// `bucket` the server has answered so far, every status summed. A batch delete
+    /// (`DeleteObjects`) counts as one `DELETE`. The server is shared: tests running at the
+    /// same time add theirs.
+    pub fn s3_requests(&self, bucket: &str, kind: &str) -> u64 {
         use std::io::{Read, Write};
         let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port))
             .expect("SeaweedFS's metrics port");
         write!(conn, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request");
         let mut text = String::new();
         conn.read_to_string(&mut text).expect("metrics");
-        let label = format!("type=\"{kind}\"");
+        let labels = [format!("bucket=\"{bucket}\""), format!("type=\"{kind}\"")];
         text.lines()
-            .filter(|l| l.starts_with("SeaweedFS_s3_request_total{") && l.contains(&label))
+            .filter(|l| l.starts_with("SeaweedFS_s3_request_total{"))
+            .filter(|l| labels.iter().all(|label| l.contains(label.as_str())))
             .map(|l| {
                 let count = l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
                 count.unwrap_or_else(|| panic!("a metrics line without a count: {l}")) as u64
