@@ -184,9 +184,11 @@ impl KeyProbe<'_> {
 
     /// Probes one batch of the column, whose first row is at `first` in the file: pushes the
     /// live positions to replace to `hits`, returns how many live rows are kept sharing a key
-    /// with an added row. Our tables are written sorted by their key, so a key repeats over
-    /// runs of rows (a game's tags): a run is probed once, and only the rows of a run that is
-    /// not kept whole are looked at one by one (nulls, deleted rows).
+    /// with an added row. The ETL writes a table sorted by its key, and a tidy copies the
+    /// files it merges in stretches of their order (not in key order: docs/benchmarks.md,
+    /// "sixteenth session"), so a key repeats over runs of rows (a game's tags): a run is
+    /// probed once, and only the rows of a run that is not kept whole are looked at one by
+    /// one (nulls, deleted rows).
     fn batch(&self, column: &Int64Array, first: i64, hits: &mut Vec<i64>) -> u64 {
         let values = column.values();
         let mut kept_sharing = 0;
