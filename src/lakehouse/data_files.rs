@@ -9,8 +9,9 @@
 //! more rows than that (the fact or `dim_game` of a full build past a million games) would be
 //! listed with bounds some of its rows break, and every engine that skips files by their
 //! bounds (Spark, Trino, pyiceberg, DuckDB) would miss those rows: `WHERE name = …` finding
-//! nothing. [`write`] reads such a file's footer back and records bounds taken over every
-//! row group. Smaller files have one row group, and their entries are kept as written.
+//! nothing. [`write`] records bounds taken over every row group of a file of several, from
+//! the footer it just wrote (or, for a partitioned table's files, which iceberg-rust writes,
+//! read back). A file of one row group keeps its entry as written.
 //!
 //! The same writer hard-codes its `WriterProperties`: zstd, and a dictionary for every
 //! column. A table's key and natural key hold (nearly) a distinct value a row, so their
@@ -23,6 +24,14 @@
 //! base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's vectorized
 //! Parquet reader (Spark's) in versions still deployed. A small file (a day's change) is
 //! written with snappy rather than zstd ([`SMALL_FILE_ROWS`], [`writer_properties`]).
+//!
+//! An unpartitioned table's rows are written as files of about its target size
+//! ([`target_file_size`]: Iceberg's `write.target-file-size-bytes`, else
+//! [`DEFAULT_TARGET_FILE_SIZE`]), not one file however many rows: a run's tidy copies a file
+//! whole, and files of a bounded size bound what the dearest tidy copies
+//! ([`super::maintain::tidy`]). A file is closed once the row groups it holds are most of
+//! the target, so a file of a narrow table (whose pages compress far below what the writer
+//! estimates while it fills them) has a few row groups.
 //!
 //! Every data file gamelake writes from rows goes through [`write`].
 //!
@@ -54,10 +63,10 @@ use parquet::schema::types::ColumnPath;
 
 use crate::{Error, Result};
 
-/// Writes `batches` as data files of `table` on the current branch (one file for an
-/// unpartitioned table, [`write_one`]; a file a partition by iceberg-rust's
-/// `write_parquet_partitioned` otherwise) and returns their manifest entries, with true
-/// bounds for files of more than one row group. Commits nothing.
+/// Writes `batches` as data files of `table` on the current branch (files of about the
+/// table's target size for an unpartitioned table, [`write_rolling`]; a file a partition by
+/// iceberg-rust's `write_parquet_partitioned` otherwise) and returns their manifest entries,
+/// with true bounds for files of more than one row group. Commits nothing.
 pub async fn write(
     table: &Table,
     batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
@@ -69,11 +78,10 @@ pub async fn write(
         .is_empty();
     // gamelake's tables are unpartitioned; a spec another engine gave a table is written as
     // iceberg-rust writes it, a file a partition.
-    let files = if partitioned {
-        write_parquet_partitioned(table, batches, None).await?
-    } else {
-        write_one(table, batches).await?.into_iter().collect()
-    };
+    if !partitioned {
+        return write_rolling(table, batches).await;
+    }
+    let files = write_parquet_partitioned(table, batches, None).await?;
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         out.push(with_true_bounds(table, file).await?);
@@ -81,32 +89,53 @@ pub async fn write(
     Ok(out)
 }
 
-/// Writes `batches` as one data file of the unpartitioned `table`, where iceberg-rust would
-/// (the table's data folder, its file naming), with [`writer_properties`]; `None` when they
-/// hold no row (no file is written).
-async fn write_one(
+/// Iceberg's table property for the size of the data files a writer aims at, which Iceberg's
+/// own writers (Spark's, and its `rewrite_data_files`) read too.
+pub const TARGET_FILE_SIZE: &str = "write.target-file-size-bytes";
+
+/// The size gamelake aims its data files at when a table does not set [`TARGET_FILE_SIZE`].
+/// A run's tidy copies a large file once enough of its rows are deleted
+/// ([`super::maintain::tidy`]), and that copy is the dearest thing a daily run does: a table
+/// written as one file of its whole size made the day that copied it the dearest plain day
+/// of a year. Files of this size bound it, at a footer more a file for every read
+/// (docs/benchmarks.md, "seventeenth session"). Iceberg's own default (512 MiB) suits
+/// tables written in large batches and compacted apart from their writes.
+pub const DEFAULT_TARGET_FILE_SIZE: u64 = 4 << 20;
+
+/// The size `table`'s data files aim at: its [`TARGET_FILE_SIZE`] property, else
+/// [`DEFAULT_TARGET_FILE_SIZE`].
+pub fn target_file_size(table: &Table) -> Result<u64> {
+    let Some(set) = table.metadata().properties.get(TARGET_FILE_SIZE) else {
+        return Ok(DEFAULT_TARGET_FILE_SIZE);
+    };
+    match set.trim().parse::<u64>() {
+        Ok(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(Error::Config(format!(
+            "table {}: its property {TARGET_FILE_SIZE} is `{set}`, not a positive number of \
+             bytes; set it to one (e.g. {DEFAULT_TARGET_FILE_SIZE}), or remove it for \
+             gamelake's default",
+            table.identifier()
+        ))),
+    }
+}
+
+/// Rows handed to the parquet writer at a time, so that a file is closed soon after it
+/// reaches its target size however large the batches are (a full build's are a table).
+const ROLL_ROWS: usize = 8_192;
+
+/// Writes `batches` as data files of the unpartitioned `table`, where iceberg-rust would
+/// (the table's data folder, its file naming), with [`writer_properties`]: a file is closed
+/// and the next begun once it holds most of [`target_file_size`] ([`OpenFile::reached`]).
+/// No file when they hold no row.
+async fn write_rolling(
     table: &Table,
     batches: impl Stream<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
-) -> Result<Option<DataFile>> {
-    let metadata = table.metadata();
-    let schema = metadata.current_schema(None).map_err(IcebergError::from)?;
-    let arrow_schema: arrow::datatypes::Schema =
-        schema.fields().try_into().map_err(IcebergError::from)?;
-    let data_location = match metadata.properties.get(WRITE_DATA_PATH) {
-        Some(path) => path.clone(),
-        None => format!("{}/data/", metadata.location),
-    };
-    // As iceberg-rust names it: under a random folder, or directly in the data folder when
-    // the table asks for object-storage layout.
-    let flat = metadata
-        .properties
-        .get(WRITE_OBJECT_STORAGE_ENABLED)
-        .is_some_and(|v| v == "true");
-    let path = generate_file_path(&data_location, flat.then(String::new));
-    let store = table.object_store();
+) -> Result<Vec<DataFile>> {
+    let target = target_file_size(table)?;
+    let place = Place::of(table)?;
     let mut batches = std::pin::pin!(batches);
-    // The first rows are held until the file is known to be small or not: that decides its
-    // compression ([`writer_properties`]).
+    // The first rows are held until the table's write is known to be small or not: that
+    // decides its compression ([`writer_properties`]).
     let mut first = Vec::new();
     let mut rows = 0;
     while rows < SMALL_FILE_ROWS {
@@ -119,32 +148,113 @@ async fn write_one(
             None => break,
         }
     }
-    if rows == 0 {
-        return Ok(None);
-    }
     let properties = writer_properties(table.identifier().name(), rows < SMALL_FILE_ROWS);
-    let mut writer = AsyncArrowWriter::try_new(
-        ParquetObjectWriter::new(store.clone(), path.as_str().into()),
-        Arc::new(arrow_schema),
-        Some(properties),
-    )?;
-    for batch in first {
-        writer.write(&batch).await?;
+    let mut files = Vec::new();
+    let mut open: Option<OpenFile> = None;
+    let mut rest = futures::stream::iter(first.into_iter().map(Ok)).chain(batches);
+    while let Some(batch) = rest.next().await {
+        let batch = batch?;
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = ROLL_ROWS.min(batch.num_rows() - offset);
+            let file = match &mut open {
+                Some(file) => file,
+                None => open.insert(place.create(properties.clone())?),
+            };
+            file.writer.write(&batch.slice(offset, len)).await?;
+            offset += len;
+            if file.reached(target).await?
+                && let Some(full) = open.take()
+            {
+                files.push(place.close(full).await?);
+            }
+        }
     }
-    while let Some(batch) = batches.next().await {
-        writer.write(&batch?).await?;
+    if let Some(last) = open.take() {
+        files.push(place.close(last).await?);
     }
-    let footer = writer.close().await?;
-    let size = store.head(&path.as_str().into()).await?.size;
-    let location = format!("{}{path}", Bucket::from_path(&data_location)?);
-    Ok(Some(parquet_to_datafile(
-        &location,
-        size,
-        &footer,
-        schema,
-        &[],
-        None,
-    )?))
+    Ok(files)
+}
+
+/// Where and how an unpartitioned table's data files are written.
+struct Place<'a> {
+    table: &'a Table,
+    schema: &'a Schema,
+    arrow_schema: Arc<arrow::datatypes::Schema>,
+    data_location: String,
+    /// The table asks for object-storage layout: files directly in the data folder.
+    flat: bool,
+}
+
+/// A data file being written.
+struct OpenFile {
+    writer: AsyncArrowWriter<ParquetObjectWriter>,
+    path: String,
+}
+
+impl OpenFile {
+    /// Whether the file holds most of `target` bytes, and is to be closed. The writer's
+    /// estimate counts the pages it is filling before compression (up to a page a column),
+    /// far more than they take in a narrow table: once the estimate reaches the target, the
+    /// row group is closed, so that what the file holds is known.
+    async fn reached(&mut self, target: u64) -> Result<bool> {
+        let estimate = self.writer.bytes_written() + self.writer.in_progress_size();
+        if (estimate as u64) < target {
+            return Ok(false);
+        }
+        self.writer.flush().await?;
+        Ok(self.writer.bytes_written() as u64 >= target / 4 * 3)
+    }
+}
+
+impl<'a> Place<'a> {
+    fn of(table: &'a Table) -> Result<Self> {
+        let metadata = table.metadata();
+        let schema = metadata.current_schema(None).map_err(IcebergError::from)?;
+        let arrow_schema: arrow::datatypes::Schema =
+            schema.fields().try_into().map_err(IcebergError::from)?;
+        let data_location = match metadata.properties.get(WRITE_DATA_PATH) {
+            Some(path) => path.clone(),
+            None => format!("{}/data/", metadata.location),
+        };
+        let flat = metadata
+            .properties
+            .get(WRITE_OBJECT_STORAGE_ENABLED)
+            .is_some_and(|v| v == "true");
+        Ok(Self {
+            table,
+            schema,
+            arrow_schema: Arc::new(arrow_schema),
+            data_location,
+            flat,
+        })
+    }
+
+    /// A new file, named as iceberg-rust names it: under a random folder, or directly in
+    /// the data folder when the table asks for object-storage layout.
+    fn create(&self, properties: WriterProperties) -> Result<OpenFile> {
+        let path = generate_file_path(&self.data_location, self.flat.then(String::new));
+        let writer = AsyncArrowWriter::try_new(
+            ParquetObjectWriter::new(self.table.object_store(), path.as_str().into()),
+            self.arrow_schema.clone(),
+            Some(properties),
+        )?;
+        Ok(OpenFile { writer, path })
+    }
+
+    /// Closes `file` and records it with iceberg-rust's own `parquet_to_datafile`, with
+    /// bounds taken over every row group when it has several ([`Bounds::of`]).
+    async fn close(&self, file: OpenFile) -> Result<DataFile> {
+        let footer = file.writer.close().await?;
+        let store = self.table.object_store();
+        let size = store.head(&file.path.as_str().into()).await?.size;
+        let location = format!("{}{}", Bucket::from_path(&self.data_location)?, file.path);
+        let entry = parquet_to_datafile(&location, size, &footer, self.schema, &[], None)?;
+        if footer.num_row_groups() > 1 {
+            return rebuilt(entry, Bounds::of(&footer, self.schema)?);
+        }
+        Ok(entry)
+    }
 }
 
 /// A data file of fewer rows than this is small: written with snappy, not zstd

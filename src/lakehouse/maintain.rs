@@ -204,7 +204,7 @@ async fn compact(table: &mut Table, threshold: f64, report: &mut MaintainReport)
 pub struct TidyPolicy {
     /// Due when the table has more position delete files than this.
     pub max_delete_files: usize,
-    /// Due when it has more data files than this.
+    /// Due when it has more data files than this, full ones ([`is_full`]) not counted.
     pub max_data_files: usize,
     /// Due when deleted rows exceed this share of its rows; and a tidy copies a data file
     /// once more than this share of its own rows is deleted ([`tidy`]).
@@ -242,29 +242,50 @@ impl TidyPolicy {
     }
 }
 
-impl TidyPolicy {
-    /// How far past the policy a snapshot is (its delete files plus data files), `None`
-    /// within it; from its manifest list's counts alone, so no manifest is read.
-    pub fn overdue(&self, manifests: &[ManifestListEntry]) -> Option<usize> {
-        let live = |m: &ManifestListEntry| {
+/// A snapshot's files and rows, from its manifest list's counts alone (no manifest read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Live data files.
+    pub data_files: usize,
+    /// Live position delete files.
+    pub delete_files: usize,
+    /// Rows in the data files, deleted ones included.
+    pub rows: u64,
+    /// Rows the delete files delete.
+    pub deleted: u64,
+}
+
+impl FileCounts {
+    /// The counts of the snapshot whose manifest list is `manifests`.
+    pub fn of(manifests: &[ManifestListEntry]) -> Self {
+        let mut counts = Self::default();
+        for m in manifests {
             let files = m.added_files_count.unwrap_or(0) + m.existing_files_count.unwrap_or(0);
             let rows = m.added_rows_count.unwrap_or(0) + m.existing_rows_count.unwrap_or(0);
-            (files.max(0) as usize, rows.max(0) as u64)
-        };
-        let (mut data_files, mut delete_files, mut rows, mut deleted) = (0, 0, 0, 0);
-        for m in manifests {
-            let (files, n) = live(m);
+            let (files, rows) = (files.max(0) as usize, rows.max(0) as u64);
             match m.content {
-                ManifestContent::Data => (data_files, rows) = (data_files + files, rows + n),
+                ManifestContent::Data => {
+                    counts.data_files += files;
+                    counts.rows += rows;
+                }
                 ManifestContent::Deletes => {
-                    (delete_files, deleted) = (delete_files + files, deleted + n)
+                    counts.delete_files += files;
+                    counts.deleted += rows;
                 }
             }
         }
-        let due = delete_files > self.max_delete_files
-            || data_files > self.max_data_files
-            || (rows > 0 && deleted as f64 / rows as f64 > self.delete_threshold);
-        due.then_some(delete_files + data_files)
+        counts
+    }
+}
+
+impl TidyPolicy {
+    /// How far past the policy a snapshot of `files` is (its delete files plus data files),
+    /// `None` within it.
+    pub fn overdue(&self, files: &FileCounts) -> Option<usize> {
+        let due = files.delete_files > self.max_delete_files
+            || files.data_files > self.max_data_files
+            || (files.rows > 0 && files.deleted as f64 / files.rows as f64 > self.delete_threshold);
+        due.then_some(files.delete_files + files.data_files)
     }
 }
 
@@ -273,27 +294,100 @@ impl TidyPolicy {
 /// (1/1 to 1/16), the one that copies fewest rows.
 const TIER_SHARE: u64 = 4;
 
-/// Tidies a table a run is due to tidy, in one snapshot that reads the same: its smallest
-/// files ([`smallest_tier`]) and every file more than `delete_threshold` of whose rows are
-/// deleted are rewritten together without their deleted rows; the other files are listed
-/// again as they are, and the positions deleted from them gathered into one fresh delete
-/// file. A run does this inside its own publish (`etl`), so a daily job keeps its tables'
-/// files bounded without a separate maintenance job, and its large files are copied only
-/// when their deletes or the files merged beside them make it worth it, not at every tidy.
+/// Tidies a table a run is due to tidy, in one snapshot that reads the same: the files
+/// [`tidied_files`] picks are rewritten together without their deleted rows, in files of
+/// about `target` bytes; the other files are listed again as they are, and the positions
+/// deleted from them gathered into one fresh delete file. A run does this inside its own
+/// publish (`etl`), so a daily job keeps its tables' files bounded without a separate
+/// maintenance job, and its large files are copied only when their deletes make it worth
+/// it, one at a tidy.
 pub(crate) async fn tidy(
     table: &mut Table,
     files: TableFiles,
     delete_threshold: f64,
+    target: u64,
 ) -> Result<Relisted> {
-    let tier: HashSet<String> =
-        smallest_tier(files.files.iter().map(|f| (f.path.as_str(), f.live_rows())))
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-    let rewrite = |f: &LiveFile| {
-        tier.contains(&f.path) || f.deleted.len() as f64 > delete_threshold * f.record_count as f64
-    };
-    relist_where(table, files, rewrite, "tidy").await
+    let shapes: Vec<FileShape> = files.files.iter().map(FileShape::of).collect();
+    let picked: HashSet<String> = tidied_files(&shapes, delete_threshold, target)
+        .into_iter()
+        .map(|at| files.files[at].path.clone())
+        .collect();
+    relist_where(table, files, |f| picked.contains(&f.path), "tidy").await
+}
+
+/// Whether a data file of `size` bytes is full for a table whose files aim at `target`
+/// bytes: at least half of it, as a file the writer closed at its target size
+/// ([`super::data_files::write`]) is. A tidy merges only smaller files, and only they count
+/// towards [`TidyPolicy::max_data_files`].
+pub fn is_full(size: u64, target: u64) -> bool {
+    size >= target / 2
+}
+
+/// A data file as a tidy judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileShape {
+    /// Bytes.
+    pub size: u64,
+    /// Rows written to it.
+    pub rows: u64,
+    /// Of those, rows deleted.
+    pub deleted: u64,
+}
+
+impl FileShape {
+    fn of(file: &LiveFile) -> Self {
+        Self {
+            size: file.size,
+            rows: file.record_count,
+            deleted: file.deleted.len() as u64,
+        }
+    }
+
+    fn live(&self) -> u64 {
+        self.rows - self.deleted
+    }
+
+    fn is_full(&self, target: u64) -> bool {
+        is_full(self.size, target)
+    }
+
+    fn deleted_share(&self) -> f64 {
+        if self.rows == 0 {
+            return 0.0;
+        }
+        self.deleted as f64 / self.rows as f64
+    }
+}
+
+/// Which of `files` a tidy rewrites (their indices): the smallest tier of the files that
+/// are not full ([`smallest_tier`], [`FileShape::is_full`]), every file that is not full
+/// more than `delete_threshold` of whose rows are deleted, and of the full files past it the
+/// one with the largest share deleted. A full file is never merged only to absorb small
+/// ones (the tier would take one after another, each no larger than those taken), a file
+/// is not copied only to be merged with nothing, and one full file a tidy bounds what the
+/// dearest tidy copies: a daily change spreads its deletes over every file, so they pass
+/// the threshold together, and the table stays due (its share deleted past the threshold)
+/// until each is copied, one run after another.
+pub(crate) fn tidied_files(files: &[FileShape], delete_threshold: f64, target: u64) -> Vec<usize> {
+    let past = |f: &FileShape| f.deleted_share() > delete_threshold;
+    let small = files.iter().enumerate().filter(|(_, f)| !f.is_full(target));
+    let mut picked = smallest_tier(small.clone().map(|(at, f)| (at, f.live())));
+    if picked.len() < 2 {
+        // A file merged with nothing is only copied.
+        picked.clear();
+    }
+    let small_past: Vec<usize> = small
+        .filter(|(at, f)| past(f) && !picked.contains(at))
+        .map(|(at, _)| at)
+        .collect();
+    picked.extend(small_past);
+    let full_past = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_full(target) && past(f))
+        .max_by(|(_, a), (_, b)| a.deleted_share().total_cmp(&b.deleted_share()));
+    picked.extend(full_past.map(|(at, _)| at));
+    picked
 }
 
 /// The files a tiered tidy merges, given each file's key and rows: the two smallest, then
@@ -517,6 +611,122 @@ mod tests {
         }
         assert_eq!(files.iter().sum::<u64>(), days + 1);
         assert!(copied <= days * 16, "{copied} rows copied in {days} days");
+    }
+
+    /// A tidy takes the smallest tier of the small files, and of the full files past the
+    /// threshold only the one with the largest share deleted.
+    #[test]
+    fn a_tidy_copies_one_full_file_and_merges_only_small_ones() {
+        let target = 4 << 20;
+        let file = |size: u64, rows: u64, deleted: u64| FileShape {
+            size,
+            rows,
+            deleted,
+        };
+        let files = [
+            file(3_600_000, 60_000, 7_000),
+            file(3_600_000, 60_000, 8_000),
+            file(3_500_000, 60_000, 5_000),
+            file(2_200_000, 40_000, 4_500),
+            file(100_000, 1_200, 0),
+            file(110_000, 1_300, 0),
+            file(90_000, 1_000, 200),
+            file(1_900_000, 30_000, 0),
+        ];
+        let mut picked = tidied_files(&files, 0.1, target);
+        picked.sort_unstable();
+        // The three daily files; not the small one of 30,000 rows they do not match; of the
+        // three full files past 10%, the second (13%).
+        assert_eq!(picked, vec![1, 4, 5, 6]);
+        // A lone small file is not copied for nothing; one past the threshold is.
+        assert_eq!(tidied_files(&files[..5], 0.1, target), vec![1]);
+        let mut lone = files[..5].to_vec();
+        lone[4].deleted = 200;
+        let mut picked = tidied_files(&lone, 0.1, target);
+        picked.sort_unstable();
+        assert_eq!(picked, vec![1, 4]);
+    }
+
+    /// A year of a daily change to a table written in full files (a change spreads its
+    /// deletes over every file, so they pass the threshold together), tidied whenever the
+    /// default policy says so: no tidy copies more than one full file, the table's share
+    /// deleted and its small files stay bounded, and every row stays.
+    #[test]
+    fn a_year_of_tidies_copies_one_full_file_at_a_time() {
+        const TARGET: u64 = 4 << 20;
+        const BYTES_A_ROW: u64 = 64;
+        let written = |rows: u64| -> Vec<FileShape> {
+            let full = TARGET / BYTES_A_ROW;
+            let mut out = vec![
+                FileShape {
+                    size: full * BYTES_A_ROW,
+                    rows: full,
+                    deleted: 0
+                };
+                (rows / full) as usize
+            ];
+            if !rows.is_multiple_of(full) {
+                let rest = rows % full;
+                out.push(FileShape {
+                    size: rest * BYTES_A_ROW,
+                    rows: rest,
+                    deleted: 0,
+                });
+            }
+            out
+        };
+        let policy = TidyPolicy::default();
+        let mut files = written(273_000);
+        let mut delete_files = 0;
+        let (mut live, mut worst_share, mut most_small) = (273_000u64, 0f64, 0usize);
+        for _ in 0..365 {
+            // 1,000 rows replaced, spread over the files as their live rows are; 200 new.
+            let total: u64 = files.iter().map(FileShape::live).sum();
+            let mut left = 1_000;
+            for f in files.iter_mut() {
+                let n = (1_000 * f.live()).div_ceil(total).min(left).min(f.live());
+                f.deleted += n;
+                left -= n;
+            }
+            files.extend(written(1_200));
+            live += 200;
+            delete_files += 1;
+            let counts = FileCounts {
+                data_files: files.iter().filter(|f| !f.is_full(TARGET)).count(),
+                delete_files,
+                rows: files.iter().map(|f| f.rows).sum(),
+                deleted: files.iter().map(|f| f.deleted).sum(),
+            };
+            worst_share = worst_share.max(counts.deleted as f64 / counts.rows as f64);
+            most_small = most_small.max(counts.data_files);
+            if policy.overdue(&counts).is_none() {
+                continue;
+            }
+            let picked = tidied_files(&files, policy.delete_threshold, TARGET);
+            let full = picked
+                .iter()
+                .filter(|&&at| files[at].is_full(TARGET))
+                .count();
+            assert!(full <= 1, "a tidy copied {full} full files");
+            let merged: u64 = picked.iter().map(|&at| files[at].live()).sum();
+            let kept = files
+                .iter()
+                .enumerate()
+                .filter(|(at, _)| !picked.contains(at));
+            let mut next: Vec<FileShape> = kept.map(|(_, f)| *f).collect();
+            next.extend(written(merged));
+            delete_files = usize::from(next.iter().any(|f| f.deleted > 0));
+            files = next;
+        }
+        assert_eq!(files.iter().map(FileShape::live).sum::<u64>(), live);
+        assert!(
+            worst_share < 0.2,
+            "{worst_share} of the rows deleted at worst"
+        );
+        assert!(
+            most_small <= policy.max_data_files + 1,
+            "{most_small} small files"
+        );
     }
 
     /// The tier: the two smallest, and larger ones only while the taken ones hold a quarter

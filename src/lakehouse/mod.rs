@@ -25,7 +25,7 @@ pub mod restore;
 pub mod rewrite;
 pub mod scan;
 
-pub use data_files::SMALL_FILE_ROWS;
+pub use data_files::{DEFAULT_TARGET_FILE_SIZE, SMALL_FILE_ROWS, TARGET_FILE_SIZE};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::spec::manifest::DataFile;
+use iceberg_rust::spec::manifest::{Content, DataFile, Status};
 use iceberg_rust::table::Table;
 
 use crate::catalog::nessie::Nessie;
@@ -651,7 +651,27 @@ impl Lakehouse {
             return Ok(None);
         }
         let manifests = manifests::list(&table, None).await?;
-        Ok(policy.overdue(&manifests).map(|debt| (debt, table)))
+        let mut files = maintain::FileCounts::of(&manifests);
+        if files.data_files > policy.max_data_files {
+            // Full files are many in a large table and not a tidy's to merge: only the
+            // others count, which takes the manifests (those a run reads to write anyway).
+            // A negative size, which no writer records, counts as a small file.
+            let target = data_files::target_file_size(&table)?;
+            files.data_files = manifests::parsed(&table, &manifests)
+                .await?
+                .values()
+                .flat_map(|entries| entries.iter())
+                .filter(|(status, file)| {
+                    *status != Status::Deleted
+                        && *file.content() == Content::Data
+                        && !maintain::is_full(
+                            u64::try_from(*file.file_size_in_bytes()).unwrap_or(0),
+                            target,
+                        )
+                })
+                .count();
+        }
+        Ok(policy.overdue(&files).map(|debt| (debt, table)))
     }
 
     async fn tidy(
@@ -661,7 +681,8 @@ impl Lakehouse {
     ) -> Result<maintain::Tidied> {
         let name = table.identifier().name().to_string();
         let files = scan::TableFiles::load(&table).await?;
-        let done = maintain::tidy(&mut table, files, policy.delete_threshold)
+        let target = data_files::target_file_size(&table)?;
+        let done = maintain::tidy(&mut table, files, policy.delete_threshold, target)
             .await
             .map_err(|e| match e {
                 Error::Iceberg(e) => self.commit_error(&name, e),

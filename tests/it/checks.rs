@@ -180,6 +180,11 @@ async fn a_run_s_change_is_taken_after_its_tidy_and_holds_only_its_own_rows() {
     support::ingest_etl(&wh, &lake, &[&support::pages_2015()]).await;
     let table = "bridge_game_genre";
     let genres = gamelake::schema::table(table).expect("def");
+    // A second file beside the build's, so that the tidy has files to merge (a lone file
+    // is not copied for nothing).
+    lake.append(genres, a_row(&lake, table, "genre_key", None).await)
+        .await
+        .expect("append");
     let rows = lake
         .read(table, Columns::Only(&["game_key"]))
         .await
@@ -190,7 +195,7 @@ async fn a_run_s_change_is_taken_after_its_tidy_and_holds_only_its_own_rows() {
         .sum::<u64>();
 
     let staged = lake.staged();
-    // Due at any data file: the tidy rewrites the table's file, every row kept.
+    // Due at any data file: the tidy merges the table's two files, every row kept.
     let always = gamelake::lakehouse::maintain::TidyPolicy {
         max_delete_files: 0,
         max_data_files: 0,
@@ -201,7 +206,7 @@ async fn a_run_s_change_is_taken_after_its_tidy_and_holds_only_its_own_rows() {
         .await
         .expect("tidy")
         .expect("the table was due");
-    assert_eq!(tidied.files_rewritten, 1);
+    assert_eq!(tidied.files_rewritten, 2);
     let before_writes = staged.as_staged_now();
     let snapshot =
         |t: Option<iceberg_rust::table::Table>| t.expect("table").metadata().current_snapshot_id;

@@ -475,3 +475,238 @@ async fn the_key_column_is_written_without_a_dictionary_and_reads_back() {
         vec![10]
     );
 }
+
+/// Sets `table`'s [`gamelake::lakehouse::TARGET_FILE_SIZE`] property to `value`.
+async fn set_target_file_size(lake: &Lakehouse, name: &str, value: &str) {
+    let mut table = lake.load(name).await.expect("load").expect("table");
+    let key = gamelake::lakehouse::TARGET_FILE_SIZE.to_string();
+    table
+        .new_transaction(None)
+        .update_properties(vec![(key, value.to_string())])
+        .commit()
+        .await
+        .expect("set the property");
+}
+
+/// A warehouse in `dir` whose `bridge_game_genre` holds game 0's genre and sets its
+/// [`gamelake::lakehouse::TARGET_FILE_SIZE`] to `target`.
+async fn genre_bridge_aiming_at(
+    dir: &std::path::Path,
+    target: &str,
+) -> (gamelake::storage::Warehouse, Lakehouse) {
+    let (wh, lake) = support::open(dir).await;
+    let name = "bridge_game_genre";
+    lake.append(
+        schema::table(name).expect("def"),
+        support::pairs(name, &[genre(0, 0)]),
+    )
+    .await
+    .expect("append");
+    set_target_file_size(&lake, name, target).await;
+    (wh, lake)
+}
+
+/// A data file of `bridge_game_genre`.
+#[derive(Debug, Clone, PartialEq)]
+struct GenreFile {
+    path: String,
+    size: u64,
+    /// Of its rows, the share deleted.
+    deleted: f64,
+}
+
+async fn genre_files(lake: &Lakehouse) -> Vec<GenreFile> {
+    let table = lake
+        .load("bridge_game_genre")
+        .await
+        .expect("load")
+        .expect("table");
+    let files = TableFiles::load(&table).await.expect("files");
+    files
+        .files
+        .iter()
+        .map(|f| GenreFile {
+            path: f.path.clone(),
+            size: f.size,
+            deleted: f.deleted.len() as f64 / f.record_count as f64,
+        })
+        .collect()
+}
+
+/// A table's data files are written at its target size (Iceberg's
+/// `write.target-file-size-bytes`), and a tidy copies at most one of those full files, the
+/// one with most of its rows deleted, when a change spread over every key puts them all past
+/// the threshold together: the dearest tidy copies a file, not the table. The next tidy
+/// copies the next. The rows read the same throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tidy_copies_one_full_file_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target: u64 = 32 << 10;
+    let (_wh, lake) = genre_bridge_aiming_at(dir.path(), &target.to_string()).await;
+    let name = "bridge_game_genre";
+    let bridge = schema::table(name).expect("def");
+    let games = 1..=120_000;
+    let first: Vec<(i64, i64)> = games.clone().map(|g| genre(g, 0)).collect();
+    lake.append(bridge, support::pairs(name, &first))
+        .await
+        .expect("append");
+    let written = genre_files(&lake).await;
+    let full: Vec<&GenreFile> = written.iter().filter(|f| f.size >= target / 2).collect();
+    assert!(full.len() >= 3, "{written:?}");
+    assert!(written.iter().all(|f| f.size < 2 * target), "{written:?}");
+    // Full files do not count towards the data files a tidy is due at: with one small
+    // file (the first row's), a table is within a policy of one.
+    let one_small = TidyPolicy {
+        max_data_files: 1,
+        ..TidyPolicy::default()
+    };
+    let judged = lake.tidy_if_overdue(name, &one_small).await.expect("judge");
+    assert_eq!(judged, None, "{written:?}");
+
+    // Every sixth game replaced: each full file 16% deleted, past the 10% threshold.
+    let changed: Vec<i64> = games.clone().filter(|g| g % 6 == 0).collect();
+    let rows: Vec<(i64, i64)> = changed.iter().map(|&g| genre(g, 1)).collect();
+    lake.upsert(
+        bridge,
+        "game_key",
+        &changed.iter().copied().collect(),
+        Some(support::pairs(name, &rows)),
+        &|_| Vec::new(),
+    )
+    .await
+    .expect("upsert");
+    let before = genre_pairs(&lake).await;
+    let due = TidyPolicy {
+        max_delete_files: 0,
+        ..TidyPolicy::default()
+    };
+    let mut copied = HashSet::new();
+    for tidy in 0..2 {
+        let files = genre_files(&lake).await;
+        lake.tidy_if_overdue(name, &due)
+            .await
+            .expect("tidy")
+            .expect("due");
+        let after: HashSet<String> = genre_files(&lake)
+            .await
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        // The full files still there before this tidy, as they were then.
+        let left: Vec<&GenreFile> = files
+            .iter()
+            .filter(|f| full.iter().any(|g| g.path == f.path))
+            .collect();
+        let gone: Vec<&GenreFile> = left
+            .iter()
+            .filter(|f| !after.contains(&f.path))
+            .copied()
+            .collect();
+        assert_eq!(gone.len(), 1, "tidy {tidy} copied {gone:?} of {left:?}");
+        assert!(gone[0].deleted > 0.1, "{gone:?}");
+        assert!(
+            left.iter().all(|f| f.deleted <= gone[0].deleted),
+            "{left:?}"
+        );
+        copied.insert(gone[0].path.clone());
+        assert_eq!(
+            genre_pairs(&lake).await,
+            before,
+            "tidy {tidy} changed the rows"
+        );
+    }
+    assert_eq!(copied.len(), 2);
+}
+
+/// A target file size that is not a number of bytes fails the write, saying which table and
+/// property, and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_file_size_that_is_not_a_size_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = genre_bridge_aiming_at(dir.path(), "512MB").await;
+    let name = "bridge_game_genre";
+    let bridge = schema::table(name).expect("def");
+    let err = lake
+        .append(bridge, support::pairs(name, &[genre(2, 0)]))
+        .await
+        .expect_err("a size of `512MB`");
+    assert_eq!(err.kind(), gamelake::ErrorKind::Config, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(name) && text.contains("write.target-file-size-bytes"),
+        "{text}"
+    );
+    assert_eq!(genre_pairs(&lake).await, vec!["0:0".to_string()]);
+}
+
+/// A file the writer closes at its target size may hold several row groups (a narrow
+/// table's pages compress far below what the writer estimates while it fills them): its
+/// manifest entry's bounds hold every row of every one, strings included (iceberg-rust
+/// records a string column's first row group's), so engines that skip files by their bounds
+/// find every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_several_row_groups_is_listed_with_bounds_over_all_of_them() {
+    use arrow::array::{Int64Array, StringArray};
+    use iceberg_rust::spec::values::Value;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let name = "dim_genre";
+    let def = schema::table(name).expect("def");
+    let batch = |keys: std::ops::RangeInclusive<i64>| {
+        let keys: Vec<i64> = keys.collect();
+        let text = |prefix: &str| -> StringArray {
+            keys.iter()
+                .map(|k| Some(format!("{prefix}{k:06}")))
+                .collect()
+        };
+        arrow::array::RecordBatch::try_new(
+            def.arrow_schema(),
+            vec![
+                std::sync::Arc::new(Int64Array::from(keys.clone())),
+                std::sync::Arc::new(Int64Array::from(keys.clone())),
+                std::sync::Arc::new(text("genre ")),
+                std::sync::Arc::new(text("g-")),
+            ],
+        )
+        .expect("batch")
+    };
+    lake.append(def, batch(0..=0)).await.expect("append");
+    set_target_file_size(&lake, name, &(512 << 10).to_string()).await;
+    lake.append(def, batch(1..=100_000)).await.expect("append");
+    let table = lake.load(name).await.expect("load").expect("table");
+    let schema = table.metadata().current_schema(None).expect("schema");
+    let name_id = schema.fields().get_name("name").expect("name").id;
+    let files = TableFiles::load(&table).await.expect("files");
+    let (mut several, mut shapes) = (0, Vec::new());
+    for f in &files.files {
+        let reader = SerializedFileReader::new(std::fs::File::open(&f.path).expect("open"))
+            .expect("parquet");
+        let groups = reader.metadata().row_groups();
+        several += usize::from(groups.len() > 1);
+        shapes.push((f.size, groups.len()));
+        let column = groups[0]
+            .columns()
+            .iter()
+            .position(|c| c.column_path().string() == "name")
+            .expect("name column");
+        let largest = groups
+            .iter()
+            .filter_map(|g| g.column(column).statistics()?.max_bytes_opt())
+            .map(|b| String::from_utf8(b.to_vec()).expect("utf-8"))
+            .max()
+            .expect("statistics");
+        let upper = f
+            .data_file
+            .upper_bounds()
+            .as_ref()
+            .and_then(|b| b.get(&name_id))
+            .cloned();
+        assert_eq!(upper, Some(Value::String(largest)), "{}", f.path);
+    }
+    assert!(
+        several > 0,
+        "no file of several row groups among {}",
+        files.files.len()
+    );
+}
