@@ -41,7 +41,7 @@ use iceberg_rust::catalog::identifier::Identifier;
 use iceberg_rust::catalog::namespace::Namespace;
 use iceberg_rust::catalog::tabular::Tabular;
 use iceberg_rust::error::Error as IcebergError;
-use iceberg_rust::spec::manifest::{Content, DataFile, Status};
+use iceberg_rust::spec::manifest::DataFile;
 use iceberg_rust::table::Table;
 
 use crate::catalog::nessie::Nessie;
@@ -657,17 +657,13 @@ impl Lakehouse {
             // others count, which takes the manifests (those a run reads to write anyway).
             // A negative size, which no writer records, counts as a small file.
             let target = data_files::target_file_size(&table)?;
-            files.data_files = manifests::parsed(&table, &manifests)
-                .await?
-                .values()
-                .flat_map(|entries| entries.iter())
-                .filter(|(status, file)| {
-                    *status != Status::Deleted
-                        && *file.content() == Content::Data
-                        && !maintain::is_full(
-                            u64::try_from(*file.file_size_in_bytes()).unwrap_or(0),
-                            target,
-                        )
+            let entries = foreign::Entries::read(&table, &manifests).await?;
+            files.data_files = entries
+                .data
+                .iter()
+                .filter(|file| {
+                    let size = u64::try_from(*file.file_size_in_bytes()).unwrap_or(0);
+                    !maintain::is_full(size, target)
                 })
                 .count();
         }
