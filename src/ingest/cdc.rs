@@ -28,6 +28,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, NaiveDateTime};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::basic::Encoding;
 use parquet::file::metadata::{KeyValue, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 
@@ -252,8 +253,14 @@ impl CdcState {
             added.push(i64::from(held.added));
         }
         let batch = versions_batch(ids, updated, added)?;
+        // Only gamelake reads the index, so its encoding is chosen for it alone: every column
+        // DELTA_BINARY_PACKED, without a dictionary. The ids are unique and sorted (a small
+        // delta each), the versions nearly unique: a dictionary would hash every value, then
+        // be dropped for PLAIN once it outgrew its page (docs/benchmarks.md).
         let props = WriterProperties::builder()
             .set_key_value_metadata(Some(vec![KeyValue::new(COVERS.to_string(), covers)]))
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::DELTA_BINARY_PACKED)
             .build();
         let mut out = Vec::new();
         let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
@@ -756,5 +763,71 @@ mod tests {
         assert_eq!(landed.games_in(&listing), Some(read_back));
         listing.pop();
         assert_eq!(landed.games_in(&listing), None, "another listing's count");
+    }
+
+    /// The index is written DELTA_BINARY_PACKED without a dictionary, and reads back as the
+    /// state it was written from; an index an earlier release wrote (a dictionary, then
+    /// PLAIN) reads the same.
+    #[tokio::test]
+    async fn the_index_is_delta_encoded_and_reads_back_as_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(dir.path().to_str().expect("utf8")).expect("open");
+        let mut state = CdcState::default();
+        for id in 0..5_000i64 {
+            let at = DateTime::from_timestamp_micros(1_600_000_000_000_000 + id * 7_919_000)
+                .expect("time")
+                .naive_utc();
+            state.observe(id * 3 + 1, at, id % 50);
+        }
+        let files = vec!["raw/games/a.parquet".to_string()];
+        state.write_index(&wh, &files).await.expect("write");
+        let bytes = wh.get(INDEX).await.expect("index");
+        let metadata = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .expect("footer");
+        for column in metadata.row_groups().iter().flat_map(|g| g.columns()) {
+            assert!(
+                column.dictionary_page_offset().is_none(),
+                "{} has a dictionary",
+                column.column_path()
+            );
+            assert!(
+                column
+                    .encodings()
+                    .any(|e| e == Encoding::DELTA_BINARY_PACKED),
+                "{} is not DELTA_BINARY_PACKED",
+                column.column_path()
+            );
+        }
+        let read = |bytes: bytes::Bytes| {
+            let mut rows = Vec::new();
+            for_each_version(bytes, INDEX, "updated", Some("added"), |id, v, a| {
+                rows.push((id, v, a.unwrap_or(-1)))
+            })
+            .expect("read");
+            rows
+        };
+        let want: Vec<(i64, i64, i64)> = state
+            .sorted()
+            .into_iter()
+            .map(|(id, held)| (id, held.updated, i64::from(held.added)))
+            .collect();
+        assert_eq!(read(bytes), want);
+
+        let (ids, updated, added) = want.iter().fold(
+            (Vec::new(), Vec::new(), Vec::new()),
+            |(mut i, mut u, mut a), &(id, v, n)| {
+                i.push(id);
+                u.push(v);
+                a.push(n);
+                (i, u, a)
+            },
+        );
+        let batch = versions_batch(ids, updated, added).expect("batch");
+        let mut earlier = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut earlier, batch.schema(), None).expect("writer");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+        assert_eq!(read(bytes::Bytes::from(earlier)), want);
     }
 }
