@@ -6,9 +6,9 @@
 //! a check of three empty options and allocates nothing, so the points stay in release
 //! builds, where crashes are reproduced. Points are named `<stage>.<event>`:
 //! `ingest.page.<n>` after page n is taken in, `ingest.landed.<n>` after raw file n is written,
-//! `etl.tidy` as an incremental run's tidy starts (beside its build), `etl.committed.<table>`
-//! after that table is staged, `etl.upkeep` as an incremental run's runs-table tidy and
-//! expiry start (beside its checks), `etl.before-publish` with the run staged and checked,
+//! `etl.tidy` as an incremental run's tidy starts (in its upkeep, beside its ingest or build),
+//! `etl.committed.<table>` after that table is staged, `etl.upkeep` as an incremental run's
+//! runs-table tidy and expiry start (after its tidy), `etl.before-publish` with the run staged and checked,
 //! `etl.published` right after the publish.
 //!
 //! `GAMELAKE_STOP_AT` names a point where the process stops itself (SIGSTOP) instead, as a

@@ -12,8 +12,9 @@
 //!   (the lease check) ran inside the same transaction;
 //! - REST catalog: one `POST /v1/{prefix}/transactions/commit` carrying every table's updates
 //!   with requirements that pin the table as the run found it (uuid, `main` snapshot); a
-//!   server without that endpoint gets one commit per table in staging order (dimensions,
-//!   bridges, facts, the runs table last), with a warning: see [`PublishMode`].
+//!   server without that endpoint gets one commit per table in staging order (the order of
+//!   each table's last commit: dimensions, bridges, facts, the runs table last), with a
+//!   warning: see [`PublishMode`].
 //!
 //! It is also the one place where the lineage gap of iceberg-rust 0.10 is closed: `replace`
 //! snapshots carry no `parent-snapshot-id`; a staged snapshot without one gets the table's
@@ -77,7 +78,7 @@ struct Pending {
 /// A catalog that holds a run's table commits until [`StagingCatalog::publish`].
 pub struct StagingCatalog {
     inner: Arc<dyn Catalog>,
-    /// Staged tables in the order of their first commit.
+    /// Staged tables in the order of their last commit.
     pending: Mutex<Vec<Pending>>,
 }
 
@@ -123,7 +124,7 @@ impl StagingCatalog {
         })
     }
 
-    /// The staged changes, in the order of their first commit.
+    /// The staged changes, in the order of their last commit.
     pub fn changes(&self) -> Vec<TableChange> {
         self.lock().iter().map(|p| p.change.clone()).collect()
     }
@@ -335,12 +336,18 @@ impl TableOps for StagingCatalog {
         {
             let mut pending = self.lock();
             match pending
-                .iter_mut()
-                .find(|p| p.change.identifier == identifier)
+                .iter()
+                .position(|p| p.change.identifier == identifier)
             {
-                Some(p) => {
+                // A table committed again moves to the end: tables are published in the order
+                // of their last commit, so a table a run tidied first and writes last (the
+                // fact, with its record of the raw files processed; the runs table, with the
+                // run's row) is published after the tables written before it.
+                Some(at) => {
+                    let mut p = pending.remove(at);
                     p.change.updates.extend(updates);
                     p.change.result = result.clone();
+                    pending.push(p);
                 }
                 None => pending.push(Pending {
                     change: TableChange {

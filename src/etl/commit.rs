@@ -26,7 +26,7 @@ use crate::lakehouse::deletes::RowChange;
 use crate::lakehouse::{Lakehouse, Staged};
 use crate::progress::Progress;
 use crate::schema::TableDef;
-use crate::task::AbortOnDrop;
+use crate::task::{AbortOnDrop, Latch};
 use crate::{Error, Result};
 
 /// What every commit of one run shares.
@@ -109,7 +109,9 @@ impl Commit<'_> {
     /// An incremental run: dimensions whole, then the changed games' rows of the bridges
     /// (all at once: they are independent tables), of `dim_game`, and last of the fact,
     /// merge-on-read. The list bridges and the fact replace the games of the new list files,
-    /// the detail bridges and `dim_game` those of the new detail files.
+    /// the detail bridges and `dim_game` those of the new detail files. The fact's rows are
+    /// read and its files written beside the bridges; its commit waits for every other
+    /// table's.
     pub async fn incremental(
         &self,
         star: Star,
@@ -126,30 +128,38 @@ impl Commit<'_> {
             let outcome = self.commit_whole(whole, None).await?;
             done(&mut outcomes, progress, outcome);
         }
-        let mut upserts = Vec::new();
-        let mut last = Vec::new();
+        let mut bridges = Vec::new();
+        let mut detail_table = None;
         if let Some(d) = details {
             let changed = game_keys(&d.table)?;
             for built in d.bridges {
-                upserts.push((built, changed.clone(), None));
+                bridges.push((built, changed.clone()));
             }
-            last.push((d.table, changed, Some(self.detail_files_json.as_str())));
+            detail_table = Some((d.table, changed));
         }
-        if let Some(g) = games {
-            let changed = game_keys(&g.fact)?;
-            for built in g.bridges {
-                upserts.push((built, changed.clone(), None));
+        let others_committed = Latch::new();
+        let fact = match games {
+            Some(g) => {
+                let changed = game_keys(&g.fact)?;
+                for built in g.bridges {
+                    bridges.push((built, changed.clone()));
+                }
+                let props = per_game_properties(self.run_id, Some(&self.game_files_json));
+                let (lake, ready) = (self.lake.clone(), others_committed.clone());
+                Some(AbortOnDrop::spawn(async move {
+                    upsert_changed(&lake, g.fact, &changed, props, Some(&ready)).await
+                }))
             }
-            last.push((g.fact, changed, Some(self.game_files_json.as_str())));
-        }
-        let tasks: Vec<_> = upserts
+            None => None,
+        };
+        let tasks: Vec<_> = bridges
             .into_iter()
-            .map(|(built, changed, files)| {
+            .map(|(built, changed)| {
                 let lake = self.lake.clone();
-                let props = per_game_properties(self.run_id, files);
-                AbortOnDrop::spawn(
-                    async move { upsert_changed(&lake, built, &changed, props).await },
-                )
+                let props = per_game_properties(self.run_id, None);
+                AbortOnDrop::spawn(async move {
+                    upsert_changed(&lake, built, &changed, props, None).await
+                })
             })
             .collect();
         for task in tasks {
@@ -157,9 +167,14 @@ impl Commit<'_> {
             done(&mut outcomes, progress, outcome);
         }
         // `dim_game`, then the fact: each carries its landing's processed files.
-        for (built, changed, files) in last {
-            let props = per_game_properties(self.run_id, files);
-            let outcome = upsert_changed(self.lake, built, &changed, props).await?;
+        if let Some((built, changed)) = detail_table {
+            let props = per_game_properties(self.run_id, Some(&self.detail_files_json));
+            let outcome = upsert_changed(self.lake, built, &changed, props, None).await?;
+            done(&mut outcomes, progress, outcome);
+        }
+        others_committed.open();
+        if let Some(task) = fact {
+            let outcome = task.join().await??;
             done(&mut outcomes, progress, outcome);
         }
         Ok(outcomes)
@@ -276,12 +291,14 @@ fn per_game_properties(run_id: &str, raw_files_json: Option<&str>) -> Vec<(Strin
 }
 
 /// Replaces the changed games' rows of a bridge or the fact with the built rows,
-/// merge-on-read; the rows it removed join the properties of the same commit.
+/// merge-on-read; the rows it removed join the properties of the same commit, which waits
+/// for `ready` when given.
 async fn upsert_changed(
     lake: &Lakehouse,
     built: Built,
     changed_games: &HashSet<i64>,
     mut props: Vec<(String, String)>,
+    ready: Option<&Latch>,
 ) -> Result<TableOutcome> {
     let (def, frame): (&'static TableDef, DataFrame) = built;
     let batch = interop::frame_to_batch(&frame, def)?;
@@ -297,7 +314,14 @@ async fn upsert_changed(
         props
     };
     let change = lake
-        .upsert(def, GAME_KEY, changed_games, Some(batch), &properties)
+        .upsert_when(
+            def,
+            GAME_KEY,
+            changed_games,
+            Some(batch),
+            &properties,
+            ready,
+        )
         .await?;
     Ok(TableOutcome {
         name: def.name.clone(),

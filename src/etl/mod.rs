@@ -22,11 +22,11 @@
 //!    Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
 //!    checked (a run that lost it stops here), and everything is published at once.
 //!
-//! Two pieces of an incremental run's work run beside others, on tasks of their own, as
-//! they share nothing with them: during steps 2–3, which rows the checks read ([`coverage`],
-//! from the runs table) and the tidy of the most overdue star table, staged before step 4
-//! writes anything, so the run appends to the tidied table and never has its own rows
-//! rewritten; during the checks, the runs table's tidy and the expiry of old snapshots.
+//! An incremental run's upkeep ([`upkeep`]: which rows its checks read, the tidy of the most
+//! overdue star table, the runs table's tidy and the expiry of old snapshots) runs on a task
+//! of its own from the run's start (before the ingest of a `gamelake run`) and is staged
+//! before step 4 writes anything, so the run appends to the tidied tables and never has its
+//! own rows rewritten.
 //!
 //! Kill points for the crash tests: `etl.tidy` as an incremental run's tidy starts,
 //! `etl.committed.<table>` after each table is staged, `etl.upkeep` as the runs table's tidy
@@ -48,6 +48,7 @@ pub(crate) mod read;
 pub mod retired;
 pub(crate) mod star;
 pub(crate) mod stored;
+pub(crate) mod upkeep;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,9 +64,9 @@ use crate::progress::Progress;
 use crate::runs::{self, RawFiles, RunRecord, TableState};
 use crate::schema::TableDef;
 use crate::storage::Warehouse;
-use crate::task::AbortOnDrop;
 use crate::{Error, Result, failpoint};
-use coverage::{Coverage, WhyAll};
+use coverage::Coverage;
+use upkeep::Begun;
 
 /// Table property: the raw files the table's contents were built from (on `fact_games` the
 /// list landing's, on `dim_game` the detail landing's), a [`crate::raw::Covered`] record.
@@ -195,24 +196,6 @@ pub struct EtlReport {
     pub published: Option<PublishMode>,
 }
 
-/// Expires, in the run's publish, the snapshots older than the keep period of the table
-/// with most of them, once it has `opts.expire_batch`
-/// ([`Lakehouse::expire_most_overdue`]).
-async fn expire(staged: &Lakehouse, opts: &EtlOptions) -> Result<Option<Expired>> {
-    let expired = staged
-        .expire_most_overdue(opts.keep_snapshots, opts.expire_batch)
-        .await?;
-    if let Some(e) = &expired {
-        tracing::info!(
-            table = e.table,
-            snapshots = e.snapshots,
-            files_freed = e.freed.len(),
-            "expired snapshots older than the keep period"
-        );
-    }
-    Ok(expired)
-}
-
 /// Logs (at debug level) how long each step of a run took, the CPU time the process spent
 /// in it (all threads: above the wall time when the step used both cores), and how many
 /// pages of memory it touched for the first time (the process's minor page faults):
@@ -283,17 +266,16 @@ impl Usage {
 }
 
 /// Runs the ETL over the warehouse's raw landing (the caller holds the lease) and publishes
-/// it with its row in `gamelake_runs`.
+/// it with its row in `gamelake_runs`. `begun`: the run's tables and upkeep, started by the
+/// caller ([`Begun::start`]) as early as it may.
 pub(crate) async fn run(
     wh: &Warehouse,
-    lake: &Lakehouse,
+    mut begun: Begun,
     opts: &EtlOptions,
     ctx: &RunContext,
     progress: &mut dyn Progress,
 ) -> Result<EtlReport> {
-    // Every step reads the tables as the run first loaded them, and a REST catalog is
-    // asked for each table once, not at every step.
-    let lake = &lake.pinned();
+    let lake = &begun.lake.clone();
     let started = chrono::Utc::now().naive_utc();
     let run_id = crate::new_run_id();
     let plan = plan::Plan::make(wh, lake, opts.full_refresh).await?;
@@ -313,50 +295,26 @@ pub(crate) async fn run(
         report.published = Some(publish_row(lake, record, ctx).await?);
         return Ok(report);
     }
-    // The runs that decide the checks are read beside the landing and the build: they are
-    // in the runs table alone, which nothing before the publish writes.
-    let recent = plan.incremental.then(|| {
-        AbortOnDrop::spawn(coverage::RecentRuns::read(
-            (*lake).clone(),
-            opts.full_check_every,
-        ))
-    });
-    // Everything from here is staged: nobody sees it before the publish. `staged` reads what
-    // the run wrote; `lake` still shows what is published. Tables written by an earlier
-    // release gain this release's columns before anything reads or tidies them, so stored
-    // rows and new rows have one shape.
-    let staged = lake.staged();
-    staged.upgrade().await?;
-    // The tidy runs beside the landing's read and the build, which leave a core mostly idle,
-    // and before the tables are written, so the run writes the table it tidied in its tidied
-    // form ([`prepare`]).
-    let prepared = recent.map(|recent| {
-        AbortOnDrop::spawn(prepare(
-            (*lake).clone(),
-            (*staged).clone(),
-            recent,
-            opts.tidy,
-        ))
-    });
+    if plan.incremental != begun.incremental() {
+        return Err(Error::Internal(
+            "the run's plan and its start disagree on whether it is incremental".into(),
+        ));
+    }
+    begun.go();
     let mut lap = Lap::start();
     let landing = Landing::read(wh, &plan).await?;
     lap.done("read the landing");
     report.games = landing.games.as_ref().map_or(0, |g| g.latest.height());
-    let star = build(wh, &staged, landing).await?;
-    let prepared = match prepared {
-        Some(task) => task
-            .join()
-            .await
-            .map_err(|e| stopped("the tidy of this run's tables", &e))??,
-        None => Prepared::full_build(),
-    };
-    lap.done("build, the tidy beside");
+    let star = build(wh, &begun.staged, landing).await?;
+    let upkept = begun.finish().await?;
+    lap.done("build, the upkeep beside");
+    let staged = begun.staged;
     // What the run writes is compared against the tables as the tidy left them: a tidy keeps
     // every row (it refuses to commit otherwise), so its files need no check of their own.
     let before_writes = staged.as_staged_now();
     report.tables = stage_tables(&staged, star, &plan, opts, &run_id, progress).await?;
     lap.done("stage the tables");
-    let coverage = prepared.decision.coverage;
+    let coverage = upkept.decision.coverage;
     let changes = match coverage {
         Coverage::Changed => {
             let mut changes = checks::Changes::between(&before_writes, &staged).await?;
@@ -370,31 +328,13 @@ pub(crate) async fn run(
         Coverage::All(_) => None,
     };
     lap.done("list the run's changes");
-    // The runs table's tidy and the expiry run beside the checks: the checks read the files
-    // listed above and the tables as staged, and an expiry drops only snapshots that are not
-    // current, whose files are deleted after the publish. On two cores the checks leave one
-    // mostly idle.
-    let games = report.games;
-    let checking = async {
-        let mut lap = Lap::start();
-        let landed = games_landed(wh, &plan, games, ctx).await?;
-        lap.done("count the games landed");
-        let checks = check_staged(&staged, landed, opts, &coverage, changes).await?;
-        lap.done("check");
-        Ok(checks)
-    };
-    let upkeep = AbortOnDrop::spawn(upkeep((*staged).clone(), plan.incremental, opts.clone()));
-    let upkeep = async {
-        upkeep
-            .join()
-            .await
-            .map_err(|e| stopped("the upkeep of this run's tables", &e))?
-    };
-    let (expired, checks) = futures::try_join!(upkeep, checking)?;
-    lap.done("expire and check");
-    report.tidied = prepared.tidied;
-    report.expired = expired;
-    report.checks = checks;
+    let mut lap = Lap::start();
+    let landed = games_landed(wh, &plan, report.games, ctx).await?;
+    lap.done("count the games landed");
+    report.checks = check_staged(&staged, landed, opts, &coverage, changes).await?;
+    lap.done("check");
+    report.tidied = upkept.tidied;
+    report.expired = upkept.expired;
     report.coverage = Some(coverage);
     let record = run_record(&run_id, started, &plan, &report, ctx);
     let failed = checks::failures(&report.checks);
@@ -500,71 +440,6 @@ async fn stage_tables(
     Ok(tables)
 }
 
-/// What an incremental run settles before it writes a table ([`prepare`]).
-#[derive(Debug)]
-struct Prepared {
-    /// Which rows the checks read, and whether the tidy waits.
-    decision: coverage::Decision,
-    /// The star table tidied, if one was due.
-    tidied: Option<Tidied>,
-}
-
-impl Prepared {
-    /// A full build: every row checked, nothing to tidy (every table is written afresh).
-    fn full_build() -> Self {
-        Self {
-            decision: coverage::Decision {
-                coverage: Coverage::All(WhyAll::FullBuild),
-                tidy_waits: false,
-            },
-            tidied: None,
-        }
-    }
-}
-
-/// An incremental run's first steps on a task of its own, beside the landing's read and the
-/// build: which rows its checks read, from the `recent` runs and the `published` tables; then,
-/// unless that is every row, the tidy of the most overdue star table, staged. It comes before
-/// the run's writes, so they read and append to the tidied table, and a tidy never rewrites
-/// rows the run just wrote.
-async fn prepare(
-    published: Lakehouse,
-    staged: Lakehouse,
-    recent: AbortOnDrop<Result<coverage::RecentRuns>>,
-    policy: TidyPolicy,
-) -> Result<Prepared> {
-    let recent = recent
-        .join()
-        .await
-        .map_err(|e| stopped("the read of the recent runs", &e))??;
-    let decision = coverage::decide(&published, recent).await?;
-    failpoint::hit("etl.tidy");
-    let mut lap = Lap::start();
-    let tidied = if decision.tidy_waits {
-        tracing::info!("this run checks every row: tidying waits for the next run");
-        None
-    } else {
-        tidy(&staged, &policy).await?
-    };
-    lap.done("tidy");
-    Ok(Prepared { decision, tidied })
-}
-
-/// An incremental run's upkeep of its staged tables beside its checks: the runs table tidied,
-/// the old snapshots of the table with most of them expired. A full build writes every table
-/// afresh and needs none.
-async fn upkeep(staged: Lakehouse, incremental: bool, opts: EtlOptions) -> Result<Option<Expired>> {
-    if !incremental {
-        return Ok(None);
-    }
-    failpoint::hit("etl.upkeep");
-    let mut lap = Lap::start();
-    tidy_runs_table(&staged, &opts.tidy).await?;
-    let expired = expire(&staged, &opts).await?;
-    lap.done("tidy the runs table and expire");
-    Ok(expired)
-}
-
 /// A task of the run's that stopped (it panicked), `what` it did: an error that says nothing
 /// was published.
 fn stopped(what: &str, e: &tokio::task::JoinError) -> Error {
@@ -572,35 +447,6 @@ fn stopped(what: &str, e: &tokio::task::JoinError) -> Error {
         "{what} stopped: {e}. Nothing of this run was published: rerun it, and report this \
          line, as it is a gamelake bug"
     ))
-}
-
-/// Tidies the most overdue table, staged with the run.
-async fn tidy(staged: &Lakehouse, policy: &TidyPolicy) -> Result<Option<Tidied>> {
-    let tidied = staged.tidy_most_overdue(policy).await?;
-    if let Some(t) = &tidied {
-        tracing::info!(
-            table = t.table,
-            files = t.files_rewritten,
-            rows_dropped = t.rows_dropped,
-            "tidied"
-        );
-    }
-    Ok(tidied)
-}
-
-/// Tidies the runs table when it is overdue under its own policy
-/// ([`TidyPolicy::for_runs_table`]), staged with the run: besides the star table a run tidies,
-/// and on full-check days too, as it costs little: only its smallest files are merged
-/// (`maintain::tidy`), not the year of rows in its large ones.
-async fn tidy_runs_table(staged: &Lakehouse, policy: &TidyPolicy) -> Result<()> {
-    let runs = &crate::schema::runs_table().name;
-    if let Some(t) = staged
-        .tidy_if_overdue(runs, &policy.for_runs_table())
-        .await?
-    {
-        tracing::debug!(table = t.table, files = t.files_rewritten, "tidied");
-    }
-    Ok(())
 }
 
 /// How many distinct games the landing holds, which the fact's rows must match. A full

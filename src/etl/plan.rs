@@ -54,7 +54,7 @@ impl Plan {
             processed_files(lake, FACT_TABLE),
             processed_files(lake, GAME_DETAIL_TABLE)
         )?;
-        let incremental = !full_refresh && processed_games.as_ref().is_some_and(|p| !p.is_empty());
+        let incremental = !full_refresh && is_incremental(processed_games.as_ref());
         let files = |all: Vec<String>, processed: Option<Covered>, table: &str| {
             let to_read = if incremental {
                 unprocessed(&all, processed.as_ref(), table)
@@ -76,6 +76,17 @@ impl Plan {
             nothing_new,
         })
     }
+}
+
+/// Whether a run is incremental: it is not a `full_refresh`, and the fact records raw files
+/// processed. [`Plan::make`] decides so, and a run's upkeep starts on it before the landing
+/// is listed ([`super::upkeep::Begun::start`]).
+pub(crate) async fn incremental(lake: &Lakehouse, full_refresh: bool) -> Result<bool> {
+    Ok(!full_refresh && is_incremental(processed_files(lake, FACT_TABLE).await?.as_ref()))
+}
+
+fn is_incremental(processed_games: Option<&Covered>) -> bool {
+    processed_games.is_some_and(|p| !p.is_empty())
 }
 
 /// The files of a landing (`all`) that `table`'s record (`processed`) does not cover. When

@@ -32,6 +32,7 @@ use crate::failpoint;
 use crate::progress::Progress;
 use crate::secret::Secret;
 use crate::storage::Warehouse;
+use crate::task::Latch;
 use crate::{Error, Result};
 
 use self::cdc::CdcState;
@@ -249,10 +250,12 @@ pub struct IngestReport {
     pub estimate: Option<Estimate>,
 }
 
-/// Runs one ingest into the warehouse (the caller holds the lease).
+/// Runs one ingest into the warehouse (the caller holds the lease). `kept` opens as soon as
+/// a game is kept for landing: a `gamelake run` then knows its ETL has something to publish.
 pub(crate) async fn ingest(
     wh: &Warehouse,
     opts: &IngestOptions,
+    kept: &Latch,
     progress: &mut dyn Progress,
 ) -> Result<IngestReport> {
     let started = Utc::now();
@@ -285,6 +288,7 @@ pub(crate) async fn ingest(
         }),
         spend: None,
         window_page: 0,
+        kept: kept.clone(),
     };
 
     match &opts.source {
@@ -346,6 +350,8 @@ struct Run {
     spend: Option<Spend>,
     /// The highest page number of the current query whose games were taken in.
     window_page: usize,
+    /// Opened once a game is kept.
+    kept: Latch,
 }
 
 /// True for the error a spent request budget gives: a clean stop, not a failure.
@@ -759,6 +765,9 @@ impl Run {
             }
         }
         report.games_kept += self.lander.push(page, accepted);
+        if report.games_kept > 0 {
+            self.kept.open();
+        }
     }
 
     /// Lands what was accepted, even when the pages failed (keep what was good), then

@@ -32,6 +32,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::scan::{LiveFile, TableFiles};
 use crate::keyset::KeySet;
+use crate::task::Latch;
 use crate::{Error, Result};
 
 /// The table properties an upsert sets in its own commit, given what it changes. Which
@@ -346,13 +347,16 @@ fn delete_rows(positions: &[(String, Vec<i64>)]) -> Result<(RecordBatch, Arc<Sch
 
 /// Replaces the rows whose `key_column` is in `keys` with `new_rows`, and sets `properties`,
 /// in one commit (one snapshot when rows change). With nothing to remove or add, only the
-/// properties are committed (no snapshot), and with no properties either, nothing.
-pub async fn upsert(
+/// properties are committed (no snapshot), and with no properties either, nothing. With
+/// `ready`, the rows are read and the files written at once, and the commit waits until
+/// `ready` opens (the caller's other tables are committed first).
+pub(crate) async fn upsert(
     table: &mut Table,
     key_column: &str,
     keys: &HashSet<i64>,
     new_rows: Option<RecordBatch>,
     properties: PropertiesFor<'_>,
+    ready: Option<&Latch>,
 ) -> Result<RowChange> {
     let new_rows = new_rows.filter(|b| b.num_rows() > 0);
     let repeats = repeated_keys(new_rows.as_ref(), key_column, keys)?;
@@ -360,6 +364,8 @@ pub async fn upsert(
     let mut scan = positions_of(table, &files, key_column, keys, &repeats).await?;
     let appends = !scan.positions.is_empty() || new_rows.is_some();
     if appends && files.needs_relist_before_append() {
+        // The relisting is a commit of its own: it too waits its turn.
+        wait(ready).await;
         super::foreign::relist_before_append(table, files).await?;
         files = TableFiles::load(table).await?;
         scan = positions_of(table, &files, key_column, keys, &repeats).await?;
@@ -375,6 +381,7 @@ pub async fn upsert(
         change.files_touched = 0;
         let properties = properties(&change);
         if !properties.is_empty() {
+            wait(ready).await;
             table
                 .new_transaction(None)
                 .update_properties(properties)
@@ -402,8 +409,15 @@ pub async fn upsert(
     if !deletes.is_empty() {
         tx = tx.append_delete(deletes);
     }
+    wait(ready).await;
     tx.commit().await?;
     Ok(change)
+}
+
+async fn wait(ready: Option<&Latch>) {
+    if let Some(ready) = ready {
+        ready.opened().await;
+    }
 }
 
 #[cfg(test)]

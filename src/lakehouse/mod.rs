@@ -219,6 +219,16 @@ impl StagedLakehouse {
         Ok(true)
     }
 
+    /// The tables staged so far, in the order a catalog without the multi-table commit has
+    /// them published: the order of each table's last commit.
+    pub fn tables_in_publish_order(&self) -> Vec<String> {
+        self.staging
+            .changes()
+            .into_iter()
+            .map(|c| c.identifier.name().to_string())
+            .collect()
+    }
+
     /// Drops what was staged: nothing of it is published.
     pub fn discard(self) {
         self.staging.discard();
@@ -551,12 +561,27 @@ impl Lakehouse {
         new_rows: Option<RecordBatch>,
         properties: deletes::PropertiesFor<'_>,
     ) -> Result<deletes::RowChange> {
+        self.upsert_when(def, key_column, keys, new_rows, properties, None)
+            .await
+    }
+
+    /// [`Self::upsert`], its rows read and files written at once and its commit held until
+    /// `ready` opens: a run's last table, written beside the others and committed after them.
+    pub(crate) async fn upsert_when(
+        &self,
+        def: &TableDef,
+        key_column: &str,
+        keys: &HashSet<i64>,
+        new_rows: Option<RecordBatch>,
+        properties: deletes::PropertiesFor<'_>,
+        ready: Option<&crate::task::Latch>,
+    ) -> Result<deletes::RowChange> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut table = self.load_or_create(def).await?;
-            match deletes::upsert(&mut table, key_column, keys, new_rows.clone(), properties).await
-            {
+            let rows = new_rows.clone();
+            match deletes::upsert(&mut table, key_column, keys, rows, properties, ready).await {
                 Ok(change) => return Ok(change),
                 Err(Error::Iceberg(e)) if is_conflict(&e) && attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(table = def.name, attempt, "upsert lost a race; retrying");

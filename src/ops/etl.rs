@@ -2,8 +2,10 @@
 
 use super::Gamelake;
 use crate::Result;
+use crate::etl::upkeep::Begun;
 use crate::etl::{self, EtlOptions, EtlReport, RunContext};
 use crate::progress::Progress;
+use crate::task::Latch;
 
 impl Gamelake {
     /// Builds the star schema from the raw files no run has processed (all of them on the
@@ -16,7 +18,9 @@ impl Gamelake {
                 ingest: None,
                 fence: Some(fence),
             };
-            etl::run(&self.wh, &lake, opts, &ctx, progress).await
+            // The ETL's plan says whether there is anything to publish: it lets the upkeep write.
+            let begun = Begun::start(&lake, opts, Latch::new()).await?;
+            etl::run(&self.wh, begun, opts, &ctx, progress).await
         })
         .await
     }

@@ -4,6 +4,7 @@ use super::Gamelake;
 use crate::Result;
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::progress::Progress;
+use crate::task::Latch;
 
 impl Gamelake {
     /// Fetches pages from `opts.source` and lands the games that are new or changed since
@@ -13,7 +14,11 @@ impl Gamelake {
         opts: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
-        self.locked("ingest", |_| ingest::ingest(&self.wh, opts, progress))
-            .await
+        // Nobody waits for a game kept: no ETL follows.
+        let kept = Latch::new();
+        self.locked("ingest", |_| {
+            ingest::ingest(&self.wh, opts, &kept, progress)
+        })
+        .await
     }
 }

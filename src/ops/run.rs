@@ -2,9 +2,11 @@
 
 use super::Gamelake;
 use crate::Result;
+use crate::etl::upkeep::Begun;
 use crate::etl::{self, EtlOptions, EtlReport, RunContext};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::progress::Progress;
+use crate::task::Latch;
 
 /// What a run did: its ingest, then its ETL.
 #[derive(Debug, Clone)]
@@ -26,7 +28,11 @@ impl Gamelake {
     ) -> Result<RunReport> {
         self.locked("run", |fence| async move {
             let lake = self.lakehouse().await?;
-            let ingest = ingest::ingest(&self.wh, ingest_opts, progress).await?;
+            // The ETL's upkeep needs nothing the ingest lands: it runs beside the ingest, from
+            // the first game the ingest keeps (a run with nothing new writes nothing).
+            let kept = Latch::new();
+            let begun = Begun::start(&lake, etl_opts, kept.clone()).await?;
+            let ingest = ingest::ingest(&self.wh, ingest_opts, &kept, progress).await?;
             let ctx = RunContext {
                 command: "run".into(),
                 ingest: Some(crate::etl::IngestRun {
@@ -35,7 +41,7 @@ impl Gamelake {
                 }),
                 fence: Some(fence),
             };
-            let etl = etl::run(&self.wh, &lake, etl_opts, &ctx, progress).await?;
+            let etl = etl::run(&self.wh, begun, etl_opts, &ctx, progress).await?;
             Ok(RunReport { ingest, etl })
         })
         .await

@@ -188,3 +188,58 @@ async fn daily_runs_keep_files_and_snapshots_bounded_and_agree_with_a_build_from
         support::contents_by_natural_key(&scratch).await
     );
 }
+
+/// A `gamelake run` starts its upkeep (the tidy, the runs table's, the expiry) beside its
+/// ingest, before it knows whether anything is new, and the upkeep writes only once it is
+/// (the ingest kept a game): a rerun with nothing new leaves every table's files as they
+/// were though a tidy is due, and the next run with something new tidies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_with_nothing_new_writes_no_file_though_a_tidy_is_due() {
+    use gamelake::Gamelake;
+    use gamelake::ingest::IngestOptions;
+    use gamelake::progress::NoProgress;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let [day1, day2] = support::two_days(&root);
+    let day3 = support::first_pages(&support::pages_2016(), 2, &root.join("day3"));
+    let (wh, _) = support::open(&root.join("wh")).await;
+    let lake = Gamelake::embedded(wh, "rawg");
+    // Due at two files: after day 2 every table it wrote is.
+    let opts = EtlOptions {
+        tidy: TidyPolicy {
+            max_delete_files: 0,
+            max_data_files: 1,
+            delete_threshold: 0.0,
+        },
+        ..Default::default()
+    };
+    let run = |pages: &Path| {
+        let source = IngestOptions::new(pages.to_str().expect("utf8"));
+        let (lake, opts) = (&lake, &opts);
+        async move { lake.run(&source, opts, &mut NoProgress).await }
+    };
+    run(&day1).await.expect("day 1");
+    run(&day2).await.expect("day 2");
+    let tables = root.join("wh").join("rawg");
+    let star_files = || {
+        support::files_under(&tables)
+            .into_iter()
+            .filter(|f| !f.starts_with(&gamelake::schema::runs_table().name))
+            .collect::<Vec<_>>()
+    };
+    let before = star_files();
+
+    let rerun = run(&day2).await.expect("the rerun");
+    assert!(rerun.etl.nothing_new, "{:?}", rerun.etl);
+    assert_eq!(rerun.etl.tidied, None);
+    assert_eq!(star_files(), before, "a run with nothing new wrote files");
+
+    let next = run(&day3).await.expect("day 3");
+    assert!(!next.etl.nothing_new);
+    assert!(
+        next.etl.tidied.is_some(),
+        "the run with something new did not tidy: {:?}",
+        next.etl
+    );
+}

@@ -396,4 +396,23 @@ async fn a_catalog_without_the_multi_table_commit_is_published_table_by_table() 
     let again = ok(&s.run(&behind, 0), "rerun");
     assert!(again.contains("nothing new"), "{again}");
     assert_eq!(support::snapshot_ids(&lake).await, before);
+
+    // An incremental day is published in staging order too: the fact, which carries the
+    // record of the raw files processed, after every other star table (its rows are read
+    // and its files written beside the bridges, its commit waits for them), so a kill
+    // between two commits leaves the day to be redone; the runs table last.
+    let seen_before = gate.seen().len();
+    ok(&s.run(&behind, 1), "day 2");
+    let commits: Vec<String> = gate.seen()[seen_before..]
+        .iter()
+        .filter_map(|r| r.strip_prefix("POST "))
+        .filter_map(|r| r.rsplit_once("/tables/").map(|(_, t)| t.to_string()))
+        .collect();
+    let at = |table: &str| commits.iter().position(|t| t == table);
+    let fact = at("fact_games").unwrap_or_else(|| panic!("no fact commit: {commits:?}"));
+    let runs = at("gamelake_runs").unwrap_or_else(|| panic!("no runs commit: {commits:?}"));
+    assert!(
+        commits.len() > 3 && fact + 2 == commits.len() && runs + 1 == commits.len(),
+        "the fact and the runs table are not published last: {commits:?}"
+    );
 }

@@ -585,6 +585,32 @@ async fn a_run_that_lost_its_lease_stops_without_publishing_on(sw: &Stack) {
     assert_eq!(runs.len(), 1, "only the second run is recorded");
 }
 
+/// A run stages a table it tidied before its writes (the fact, the runs table) and writes it
+/// again last: a catalog without the multi-table commit gets the tables one commit each in
+/// the order of their last commit, so the table written last is published last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_tables_are_published_in_the_order_of_their_last_commit() {
+    use gamelake::schema::table;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_wh, lake) = support::open(dir.path()).await;
+    let (genre, tag) = (
+        table("bridge_game_genre").expect("def"),
+        table("bridge_game_tag").expect("def"),
+    );
+    let staged = lake.staged();
+    for (def, n) in [(genre, 1), (tag, 2), (genre, 3)] {
+        staged
+            .append(def, support::pairs(&def.name, &[(n, n)]))
+            .await
+            .expect("staged");
+    }
+    assert_eq!(
+        staged.tables_in_publish_order(),
+        ["bridge_game_tag", "bridge_game_genre"]
+    );
+    staged.discard();
+}
+
 /// Stages writes to two tables, lets another writer move the second one, and publishes:
 /// the publish must fail as a conflict and leave the first table as it was too.
 async fn a_publish_is_all_or_nothing(lake: &gamelake::lakehouse::Lakehouse) {
