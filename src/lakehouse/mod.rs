@@ -409,8 +409,18 @@ impl Lakehouse {
     /// Brings every existing star-schema table up to its definition ([`evolve`]). Tables
     /// that do not exist yet are left to their first write.
     pub async fn upgrade(&self) -> Result<()> {
-        for def in crate::schema::tables() {
-            if let Some(t) = self.load(&def.name).await? {
+        // Each table's load is a request to a REST catalog: several at once. (A run's
+        // catalog keeps what it loaded, so this is its one load of each table.)
+        let loads: Vec<_> = crate::schema::tables()
+            .iter()
+            .map(|def| async move { Ok::<_, Error>((def, self.load(&def.name).await?)) })
+            .collect();
+        let tables: Vec<_> = futures::stream::iter(loads)
+            .buffered(TABLES_AT_ONCE)
+            .try_collect()
+            .await?;
+        for (def, table) in tables {
+            if let Some(t) = table {
                 evolve::evolve(self.catalog.clone(), self.identifier(&def.name), t, def).await?;
             }
         }
