@@ -18,13 +18,11 @@
 //! or write before its latch opens.
 
 use super::coverage::{self, Coverage, WhyAll};
-use super::{Lap, stopped};
+use super::{EtlOptions, Lap, stopped};
 use crate::lakehouse::maintain::{Expired, Tidied, TidyPolicy};
 use crate::lakehouse::{Lakehouse, StagedLakehouse};
 use crate::task::{AbortOnDrop, Latch};
 use crate::{Result, failpoint};
-
-use super::EtlOptions;
 
 /// What an incremental run settled before it wrote a table.
 #[derive(Debug)]
