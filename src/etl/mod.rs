@@ -22,7 +22,7 @@
 //!    Otherwise the run's row joins the staged tables in `gamelake_runs`, the lease is
 //!    checked (a run that lost it stops here), and everything is published at once.
 //!
-//! An incremental run's upkeep ([`upkeep`]: which rows its checks read, the tidy of the most
+//! An incremental run's upkeep (`upkeep`: which rows its checks read, the tidy of the most
 //! overdue star table, the runs table's tidy and the expiry of old snapshots) runs on a task
 //! of its own from the run's start (before the ingest of a `gamelake run`) and is staged
 //! before step 4 writes anything, so the run appends to the tidied tables and never has its
@@ -278,7 +278,7 @@ pub(crate) async fn run(
     let lake = &begun.lake.clone();
     let started = chrono::Utc::now().naive_utc();
     let run_id = crate::new_run_id();
-    let plan = plan::Plan::make(wh, lake, opts.full_refresh).await?;
+    let plan = plan::Plan::make(wh, lake, begun.incremental(), opts.full_refresh).await?;
     let mut report = EtlReport {
         run_id: run_id.clone(),
         raw_files: plan.games.all.len() + plan.details.all.len(),
@@ -294,11 +294,6 @@ pub(crate) async fn run(
         record.raw_files = None;
         report.published = Some(publish_row(lake, record, ctx).await?);
         return Ok(report);
-    }
-    if plan.incremental != begun.incremental() {
-        return Err(Error::Internal(
-            "the run's plan and its start disagree on whether it is incremental".into(),
-        ));
     }
     begun.go();
     let mut lap = Lap::start();

@@ -44,8 +44,15 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Plans a run; `full_refresh` rebuilds everything from all raw files.
-    pub async fn make(wh: &Warehouse, lake: &Lakehouse, full_refresh: bool) -> Result<Self> {
+    /// Plans a run. `incremental`: as the run's start decided it ([`incremental`]), so the
+    /// run's upkeep and its plan agree; otherwise the run rebuilds everything from all raw
+    /// files (a first run, `--full-refresh`).
+    pub async fn make(
+        wh: &Warehouse,
+        lake: &Lakehouse,
+        incremental: bool,
+        full_refresh: bool,
+    ) -> Result<Self> {
         let (game_files, detail_files) = futures::try_join!(
             wh.parquet_files(crate::raw::RAW_GAMES_PREFIX),
             wh.parquet_files(crate::raw::RAW_DETAILS_PREFIX)
@@ -54,7 +61,6 @@ impl Plan {
             processed_files(lake, FACT_TABLE),
             processed_files(lake, GAME_DETAIL_TABLE)
         )?;
-        let incremental = !full_refresh && is_incremental(processed_games.as_ref());
         let files = |all: Vec<String>, processed: Option<Covered>, table: &str| {
             let to_read = if incremental {
                 unprocessed(&all, processed.as_ref(), table)
@@ -79,14 +85,11 @@ impl Plan {
 }
 
 /// Whether a run is incremental: it is not a `full_refresh`, and the fact records raw files
-/// processed. [`Plan::make`] decides so, and a run's upkeep starts on it before the landing
-/// is listed ([`super::upkeep::Begun::start`]).
+/// processed. Decided once, at the run's start ([`super::upkeep::Begun::start`]), before the
+/// landing is listed: the upkeep starts on it, and [`Plan::make`] takes it.
 pub(crate) async fn incremental(lake: &Lakehouse, full_refresh: bool) -> Result<bool> {
-    Ok(!full_refresh && is_incremental(processed_files(lake, FACT_TABLE).await?.as_ref()))
-}
-
-fn is_incremental(processed_games: Option<&Covered>) -> bool {
-    processed_games.is_some_and(|p| !p.is_empty())
+    let processed = processed_files(lake, FACT_TABLE).await?;
+    Ok(!full_refresh && processed.is_some_and(|p| !p.is_empty()))
 }
 
 /// The files of a landing (`all`) that `table`'s record (`processed`) does not cover. When

@@ -562,7 +562,7 @@ impl Lakehouse {
 
     /// Replaces the rows whose `key_column` is in `keys` with `new_rows` and sets the
     /// `properties` of what changed, in one commit, merge-on-read (position deletes): untouched data files are
-    /// not rewritten. See [`deletes::upsert`].
+    /// not rewritten. See `deletes::upsert`.
     pub async fn upsert(
         &self,
         def: &TableDef,
