@@ -79,6 +79,10 @@ pub struct ColumnDef {
     pub references: Option<String>,
     /// The only values allowed (compared as text; nulls pass). A data check.
     pub accepted: Option<Vec<String>>,
+    /// Nearly every row holds a value of its own (a name, a slug, a URL, a text): written
+    /// without a dictionary, as the table's key is ([`TableDef::plain_columns`]).
+    #[serde(default)]
+    pub distinct: bool,
 }
 
 /// One table of the star schema.
@@ -222,6 +226,19 @@ impl TableDef {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The columns whose values are (nearly) all distinct: the key, the natural key and
+    /// those marked [`ColumnDef::distinct`]. A dictionary of such a column is as large as
+    /// the column, so a writer that tries one hashes every value only to fall back to PLAIN.
+    pub fn plain_columns(&self) -> impl Iterator<Item = &str> {
+        let keys = std::iter::once(self.key.as_str()).chain(self.natural_key.as_deref());
+        let marked = self
+            .columns
+            .iter()
+            .filter(|c| c.distinct)
+            .map(|c| c.name.as_str());
+        keys.chain(marked)
+    }
+
     /// The Iceberg schema, field ids by position (1-based).
     pub fn iceberg_schema(&self) -> Result<Schema> {
         let mut builder = Schema::builder();
@@ -299,6 +316,23 @@ mod tests {
             }
         }
         assert!(tables().iter().all(|d| !d.unique.is_empty()));
+    }
+
+    /// `distinct` marks text only: a number column of distinct values is a key, which is
+    /// written without a dictionary already.
+    #[test]
+    fn only_text_columns_are_marked_distinct() {
+        for def in tables() {
+            for c in def.columns.iter().filter(|c| c.distinct) {
+                assert_eq!(c.ty, ColumnType::String, "{}.{}", def.name, c.name);
+            }
+        }
+        let fact = table("fact_games").expect("fact_games");
+        let plain: Vec<&str> = fact.plain_columns().collect();
+        assert_eq!(
+            plain,
+            ["game_key", "game_id", "name", "slug", "background_image"]
+        );
     }
 
     #[test]

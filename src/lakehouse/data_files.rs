@@ -14,10 +14,12 @@
 //! read back). A file of one row group keeps its entry as written.
 //!
 //! The same writer hard-codes its `WriterProperties`: zstd, and a dictionary for every
-//! column. A table's key and natural key hold (nearly) a distinct value a row, so their
-//! dictionary outgrows its page, falls back to PLAIN within the column chunk, and costs every
-//! write a hash of each value and every read a dictionary to decode: and every daily upsert
-//! reads each table's key column whole ([`super::deletes::positions_of`]). [`write`] writes an
+//! column. A table's key and natural key hold (nearly) a distinct value a row, as do the
+//! columns its schema marks `distinct` (names, slugs, URLs, texts), so their dictionary
+//! outgrows its page, falls back to PLAIN within the column chunk, and costs every write a
+//! hash of each value and every read a dictionary to decode: and every daily upsert reads
+//! each table's key column whole ([`super::deletes::positions_of`]), every tidy rewrites a
+//! file whole. [`write`] writes an
 //! unpartitioned table's file itself, with those columns PLAIN (no dictionary), the others as
 //! iceberg-rust writes them, and records it with iceberg-rust's own `parquet_to_datafile`
 //! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every reader's
@@ -262,8 +264,10 @@ impl<'a> Place<'a> {
 pub const SMALL_FILE_ROWS: usize = 16_384;
 
 /// iceberg-rust's writer properties (zstd at level 1, a dictionary where it pays), but the
-/// key and natural key of the table named `name` ([`crate::schema`]) written PLAIN: a
-/// dictionary of a column of distinct values is as large as the column.
+/// columns of distinct values of the table named `name` written PLAIN
+/// ([`crate::schema::TableDef::plain_columns`]: its key, natural key, names, slugs and
+/// texts). A dictionary of such a column is as large as the column: the writer hashes
+/// every value into it, then falls back to PLAIN within the column chunk.
 ///
 /// A `small` file (fewer than [`SMALL_FILE_ROWS`] rows) is written with snappy. A daily run
 /// writes a small file a table, and every run reads it again until a tidy merges it (about
@@ -276,9 +280,7 @@ fn writer_properties(name: &str, small: bool) -> WriterProperties {
         .iter()
         .chain([crate::schema::runs_table()])
         .find(|d| d.name == name);
-    let distinct = def
-        .into_iter()
-        .flat_map(|d| std::iter::once(&d.key).chain(d.natural_key.as_ref()));
+    let distinct = def.into_iter().flat_map(|d| d.plain_columns());
     // Level 1 is the default level, and iceberg-rust's (`create_arrow_writer`).
     let compression = if small {
         Compression::SNAPPY
@@ -287,7 +289,7 @@ fn writer_properties(name: &str, small: bool) -> WriterProperties {
     };
     let mut builder = WriterProperties::builder().set_compression(compression);
     for column in distinct {
-        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), false);
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
     builder.build()
 }
@@ -438,5 +440,25 @@ mod tests {
         assert_eq!(bounds.upper[&id("genre_key")], Value::LongInt(5));
         assert_eq!(bounds.lower[&id("name")], Value::String("m".into()));
         assert_eq!(bounds.upper[&id("name")], Value::String("z".into()));
+    }
+
+    /// The fact's keys, names, slugs and image URLs (each game's own, in real RAWG data) are
+    /// written without a dictionary, its counts and ratings (few distinct values) with one,
+    /// small files as large ones.
+    #[test]
+    fn columns_of_distinct_values_are_written_without_a_dictionary() {
+        for small in [false, true] {
+            let props = writer_properties("fact_games", small);
+            let dictionary = |c: &str| props.dictionary_enabled(&ColumnPath::from(c));
+            for plain in ["game_key", "game_id", "name", "slug", "background_image"] {
+                assert!(!dictionary(plain), "{plain} has a dictionary");
+            }
+            for coded in ["rating", "ratings_count", "released_date_key"] {
+                assert!(dictionary(coded), "{coded} has no dictionary");
+            }
+        }
+        let tag = writer_properties("dim_tag", false);
+        assert!(!tag.dictionary_enabled(&ColumnPath::from("name")));
+        assert!(tag.dictionary_enabled(&ColumnPath::from("language")));
     }
 }
