@@ -278,7 +278,8 @@ pub(crate) async fn run(
     let lake = &begun.lake.clone();
     let started = chrono::Utc::now().naive_utc();
     let run_id = crate::new_run_id();
-    let plan = plan::Plan::make(wh, lake, begun.incremental(), opts.full_refresh).await?;
+    let incremental = begun.incremental().await?;
+    let plan = plan::Plan::make(wh, lake, incremental, opts.full_refresh).await?;
     let mut report = EtlReport {
         run_id: run_id.clone(),
         raw_files: plan.games.all.len() + plan.details.all.len(),

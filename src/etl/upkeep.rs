@@ -1,9 +1,12 @@
-//! An incremental run's work on its tables that needs nothing from the raw landing: which
-//! rows its checks read ([`super::coverage`]), the tidy of the most overdue star table, the
-//! runs table's tidy and the expiry of old snapshots, each staged with the run.
+//! A run's work on its tables that needs nothing from the raw landing: their first loads,
+//! whether the run is incremental and the upgrade of tables a former release wrote; then an
+//! incremental run's upkeep: which rows its checks read ([`super::coverage`]), the tidy of the
+//! most overdue star table, the runs table's tidy and the expiry of old snapshots, each
+//! staged with the run.
 //!
-//! It runs on a task of its own from the run's start ([`Begun::start`]) to just before the
-//! run's first write, which waits for it ([`Begun::finish`]): `gamelake run` starts it before
+//! It runs on a task of its own from the run's start ([`Begun::start`]). The ETL waits for
+//! its first part before it reads a table ([`Begun::incremental`]), and for the upkeep just
+//! before the run's first write ([`Begun::finish`]): `gamelake run` starts it before
 //! its ingest, whose page reads (network waits on the live API) leave the cores mostly idle,
 //! and the ETL's read of the landing and its build leave one core idle again. The run then
 //! writes the tables as the tidy left them: a tidy never rewrites rows the run just wrote,
@@ -11,11 +14,16 @@
 //!
 //! It writes nothing until the run knows it has something to publish (its latch, opened by
 //! the ingest's first game kept or by the ETL's plan): a run with nothing new writes no
-//! file. A run whose ingest fails after that leaves the files its upkeep staged
-//! unreferenced, as a run whose checks fail leaves its own: `maintain` removes them.
+//! file (the staged upgrade, which a table of a former release needs before anything reads
+//! it, is the exception). A run whose ingest fails after that leaves the files its upkeep
+//! staged unreferenced, as a run whose checks fail leaves its own: `maintain` removes them.
+//! A catalog that fails the first loads fails the run after its ingest, which keeps what it
+//! landed for the next run.
 //!
 //! Must never: publish (everything is staged, and goes with the run's publish or nowhere),
 //! or write before its latch opens.
+
+use tokio::sync::oneshot;
 
 use super::coverage::{self, Coverage, WhyAll};
 use super::{EtlOptions, Lap, stopped};
@@ -50,43 +58,56 @@ impl Upkept {
     }
 }
 
-/// A run's tables as it first loaded them, its staging, and its upkeep under way.
+/// A run's tables as it first loads them, its staging, and its upkeep under way.
 pub(crate) struct Begun {
     /// The published tables, pinned: every step reads them as the run first loaded them, and
     /// a REST catalog is asked for each table once, not at every step.
     pub lake: Lakehouse,
     /// Everything the run writes, staged until its publish.
     pub staged: StagedLakehouse,
-    /// An incremental run's upkeep; `None` for a full build.
-    upkeep: Option<AbortOnDrop<Result<Upkept>>>,
+    /// Whether the run is incremental: sent by the task once it has loaded the tables and
+    /// staged their upgrade, kept once received.
+    incremental: Incremental,
+    /// The tables' first loads and upgrade, then an incremental run's upkeep; `None` once
+    /// joined.
+    task: Option<AbortOnDrop<Result<Upkept>>>,
     /// Lets the upkeep write.
     go: Latch,
 }
 
+/// Whether a run is incremental, as far as [`Begun`] knows it yet.
+enum Incremental {
+    /// The task has not said yet.
+    Pending(oneshot::Receiver<bool>),
+    /// It said.
+    Known(bool),
+}
+
 impl Begun {
-    /// Pins the tables, stages the upgrade of any a former release wrote (they gain this
-    /// release's columns before anything reads or tidies them), and starts an incremental
-    /// run's upkeep, which reads from now on and writes once `go` opens (the run has
-    /// something to publish). `full_refresh`: the run rewrites every table, and needs none.
-    pub(crate) async fn start(lake: &Lakehouse, opts: &EtlOptions, go: Latch) -> Result<Self> {
+    /// Starts a run's first work on its tables, on a task of its own: it pins them, loads
+    /// each (a request to a REST catalog), finds whether the run is incremental and stages
+    /// the upgrade of any table a former release wrote (they gain this release's columns
+    /// before anything reads or tidies them); then an incremental run's upkeep, which writes
+    /// once `go` opens (the run has something to publish). A `gamelake run` starts it before
+    /// its ingest, so the catalog's answers come while the ingest reads pages.
+    pub(crate) fn start(lake: &Lakehouse, opts: &EtlOptions, go: Latch) -> Self {
         let lake = lake.pinned();
-        let incremental = super::plan::incremental(&lake, opts.full_refresh).await?;
         let staged = lake.staged();
-        staged.upgrade().await?;
-        let upkeep = incremental.then(|| {
-            AbortOnDrop::spawn(upkeep(
-                lake.clone(),
-                (*staged).clone(),
-                opts.clone(),
-                go.clone(),
-            ))
-        });
-        Ok(Self {
+        let (said, incremental) = oneshot::channel();
+        let task = AbortOnDrop::spawn(prepare_then_upkeep(
+            lake.clone(),
+            (*staged).clone(),
+            opts.clone(),
+            go.clone(),
+            said,
+        ));
+        Self {
             lake,
             staged,
-            upkeep,
+            incremental: Incremental::Pending(incremental),
+            task: Some(task),
             go,
-        })
+        }
     }
 
     /// Lets the upkeep write: the run has something to publish.
@@ -94,21 +115,58 @@ impl Begun {
         self.go.open();
     }
 
-    /// Whether the run is incremental, as [`Self::start`] found it.
-    pub(super) fn incremental(&self) -> bool {
-        self.upkeep.is_some()
+    /// Whether the run is incremental, once the tables are loaded and their upgrade staged:
+    /// nothing may read them before. An error of that first work is returned here.
+    pub(super) async fn incremental(&mut self) -> Result<bool> {
+        let receiver = match &mut self.incremental {
+            Incremental::Known(incremental) => return Ok(*incremental),
+            Incremental::Pending(receiver) => receiver,
+        };
+        if let Ok(incremental) = receiver.await {
+            self.incremental = Incremental::Known(incremental);
+            return Ok(incremental);
+        }
+        // The task ended before it said: its result says why.
+        if let Some(task) = self.task.take() {
+            task.join()
+                .await
+                .map_err(|e| stopped("the first loads of this run's tables", &e))??;
+        }
+        Err(crate::Error::Internal(
+            "the run's first loads of its tables ended without saying whether the run is              incremental: rerun it, and report this line, as it is a gamelake bug"
+                .into(),
+        ))
     }
 
     /// Waits for the upkeep (a full build has none).
     pub(super) async fn finish(&mut self) -> Result<Upkept> {
-        match self.upkeep.take() {
-            Some(task) => task
-                .join()
-                .await
-                .map_err(|e| stopped("the upkeep of this run's tables", &e))?,
-            None => Ok(Upkept::full_build()),
-        }
+        let task = self.task.take().ok_or_else(|| {
+            crate::Error::Internal("the run's upkeep was waited for twice".into())
+        })?;
+        task.join()
+            .await
+            .map_err(|e| stopped("the upkeep of this run's tables", &e))?
     }
+}
+
+/// The run's first loads of its tables ([`Begun::start`]): whether it is incremental, said
+/// on `said` once the upgrade is staged; then its upkeep, when it is incremental.
+async fn prepare_then_upkeep(
+    lake: Lakehouse,
+    staged: Lakehouse,
+    opts: EtlOptions,
+    go: Latch,
+    said: oneshot::Sender<bool>,
+) -> Result<Upkept> {
+    failpoint::hit("etl.first-loads");
+    let incremental = super::plan::incremental(&lake, opts.full_refresh).await?;
+    staged.upgrade().await?;
+    // The run stopped waiting when nobody listens: it has stopped, and this task with it.
+    let _ = said.send(incremental);
+    if !incremental {
+        return Ok(Upkept::full_build());
+    }
+    upkeep(lake, staged, opts, go).await
 }
 
 /// The upkeep's steps, in order: each writes staged tables the one before may have written,

@@ -19,7 +19,7 @@ impl Gamelake {
                 fence: Some(fence),
             };
             // The ETL's plan says whether there is anything to publish: it lets the upkeep write.
-            let begun = Begun::start(&lake, opts, Latch::new()).await?;
+            let begun = Begun::start(&lake, opts, Latch::new());
             etl::run(&self.wh, begun, opts, &ctx, progress).await
         })
         .await

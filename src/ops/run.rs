@@ -28,10 +28,11 @@ impl Gamelake {
     ) -> Result<RunReport> {
         self.locked("run", |fence| async move {
             let lake = self.lakehouse().await?;
-            // The ETL's upkeep needs nothing the ingest lands: it runs beside the ingest, from
-            // the first game the ingest keeps (a run with nothing new writes nothing).
+            // The ETL's first loads of its tables and its upkeep need nothing the ingest
+            // lands: they run beside the ingest, the upkeep writing from the first game the
+            // ingest keeps (a run with nothing new writes nothing).
             let kept = Latch::new();
-            let begun = Begun::start(&lake, etl_opts, kept.clone()).await?;
+            let begun = Begun::start(&lake, etl_opts, kept.clone());
             let ingest = ingest::ingest(&self.wh, ingest_opts, &kept, progress).await?;
             let ctx = RunContext {
                 command: "run".into(),

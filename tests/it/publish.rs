@@ -128,13 +128,14 @@ async fn a_kill_around_the_publish_leaves_readers_the_old_run_or_the_new_one_who
     }
 }
 
-/// An incremental run tidies a staged table on a task of its own beside its build, and tidies
-/// the runs table and expires snapshots on another beside its checks. A bug that panics in
-/// either (`GAMELAKE_PANIC_AT=etl.tidy`, `etl.upkeep`) fails the run in a line that says
-/// what stopped and what to do, publishes nothing of it (no row, the fact as it was), and
-/// the rerun publishes the day.
+/// A run loads its tables, then an incremental one tidies a staged table, tidies the runs
+/// table and expires snapshots, on a task of its own beside its ingest and build. A bug that
+/// panics in any of them (`GAMELAKE_PANIC_AT=etl.first-loads`, `etl.tidy`, `etl.upkeep`)
+/// fails the run in a line that says what stopped and what to do, publishes nothing of it
+/// (no row, the fact as it was) but keeps what its ingest landed, and the rerun publishes
+/// the day without landing it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_in_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing() {
+async fn a_panic_in_the_first_loads_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let [day1, day2] = support::two_days(&root);
@@ -144,9 +145,15 @@ async fn a_panic_in_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing()
     let runs = "SELECT count(*) FROM rawg.gamelake_runs";
     let day1_fact = sql(&wh, fact, None);
 
-    for (point, what) in [("etl.tidy", "tidy"), ("etl.upkeep", "upkeep")] {
+    let points = [
+        ("etl.first-loads", "first loads"),
+        ("etl.tidy", "tidy"),
+        ("etl.upkeep", "upkeep"),
+    ];
+    for (point, what) in points {
         let out = run(&wh, &day2, &[("GAMELAKE_PANIC_AT", point)]);
-        let (line, _) = support::error_line(&out, "a run whose tidy or upkeep panicked");
+        let (line, _) =
+            support::error_line(&out, "a run whose first loads, tidy or upkeep panicked");
         assert!(
             line.contains(&format!("the {what} of this run's tables"))
                 && line.contains("Nothing of this run was published: rerun it"),
@@ -164,7 +171,13 @@ async fn a_panic_in_the_tidy_or_the_upkeep_fails_the_run_and_publishes_nothing()
         );
     }
 
-    ok(&run(&wh, &day2, &[]), "the rerun");
+    let rerun = run(&wh, &day2, &[]);
+    ok(&rerun, "the rerun");
+    let summary = text(&rerun.stderr);
+    assert!(
+        summary.contains(" 0 new or changed,"),
+        "the failed runs' ingest kept what it landed: {summary}"
+    );
     assert_eq!(sql(&wh, runs, None), ["2"]);
     assert_ne!(sql(&wh, fact, None), day1_fact, "the rerun published day 2");
 }
