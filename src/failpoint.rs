@@ -6,7 +6,8 @@
 //! a check of three empty options and allocates nothing, so the points stay in release
 //! builds, where crashes are reproduced. Points are named `<stage>.<event>`:
 //! `ingest.page.<n>` after page n is taken in, `ingest.landed.<n>` after raw file n is written,
-//! `etl.first-loads` as a run's first loads of its tables start (beside its ingest), `etl.tidy` as an incremental run's tidy starts (in its upkeep, beside its ingest or build),
+//! `etl.first-loads` as a run's first loads of its tables start (beside its ingest),
+//! `etl.tidy` as an incremental run's tidy starts (in its upkeep, beside its ingest or build),
 //! `etl.committed.<table>` after that table is staged, `etl.upkeep` as an incremental run's
 //! runs-table tidy and expiry start (after its tidy), `etl.before-publish` with the run staged and checked,
 //! `etl.published` right after the publish.

@@ -19,8 +19,8 @@
 //! outgrows its page, falls back to PLAIN within the column chunk, and costs every write a
 //! hash of each value and every read a dictionary to decode: and every daily upsert reads
 //! each table's key column whole ([`super::deletes::positions_of`]), every tidy rewrites a
-//! file whole. [`write`] writes an
-//! unpartitioned table's file itself, with those columns PLAIN (no dictionary), the others as
+//! file whole. [`write`] writes an unpartitioned table's file itself, with those columns
+//! PLAIN (no dictionary), the others as
 //! iceberg-rust writes them, and records it with iceberg-rust's own `parquet_to_datafile`
 //! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every reader's
 //! base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's vectorized
