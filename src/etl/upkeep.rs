@@ -66,21 +66,13 @@ pub(crate) struct Begun {
     /// Everything the run writes, staged until its publish.
     pub staged: StagedLakehouse,
     /// Whether the run is incremental: sent by the task once it has loaded the tables and
-    /// staged their upgrade, kept once received.
-    incremental: Incremental,
+    /// staged their upgrade; `None` once received.
+    incremental: Option<oneshot::Receiver<bool>>,
     /// The tables' first loads and upgrade, then an incremental run's upkeep; `None` once
     /// joined.
     task: Option<AbortOnDrop<Result<Upkept>>>,
     /// Lets the upkeep write.
     go: Latch,
-}
-
-/// Whether a run is incremental, as far as [`Begun`] knows it yet.
-enum Incremental {
-    /// The task has not said yet.
-    Pending(oneshot::Receiver<bool>),
-    /// It said.
-    Known(bool),
 }
 
 impl Begun {
@@ -104,7 +96,7 @@ impl Begun {
         Self {
             lake,
             staged,
-            incremental: Incremental::Pending(incremental),
+            incremental: Some(incremental),
             task: Some(task),
             go,
         }
@@ -116,14 +108,13 @@ impl Begun {
     }
 
     /// Whether the run is incremental, once the tables are loaded and their upgrade staged:
-    /// nothing may read them before. An error of that first work is returned here.
+    /// nothing may read them before. An error of that first work is returned here. Asked
+    /// once.
     pub(super) async fn incremental(&mut self) -> Result<bool> {
-        let receiver = match &mut self.incremental {
-            Incremental::Known(incremental) => return Ok(*incremental),
-            Incremental::Pending(receiver) => receiver,
-        };
+        let receiver = self.incremental.take().ok_or_else(|| {
+            crate::Error::Internal("the run asked twice whether it is incremental".into())
+        })?;
         if let Ok(incremental) = receiver.await {
-            self.incremental = Incremental::Known(incremental);
             return Ok(incremental);
         }
         // The task ended before it said: its result says why.
