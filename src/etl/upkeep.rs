@@ -124,7 +124,8 @@ impl Begun {
                 .map_err(|e| stopped("the first loads of this run's tables", &e))??;
         }
         Err(crate::Error::Internal(
-            "the run's first loads of its tables ended without saying whether the run is              incremental: rerun it, and report this line, as it is a gamelake bug"
+            "the run's first loads of its tables ended without saying whether the run is \
+             incremental: rerun it, and report this line, as it is a gamelake bug"
                 .into(),
         ))
     }
