@@ -20,11 +20,11 @@
 //! hash of each value and every read a dictionary to decode: and every daily upsert reads
 //! each table's key column whole ([`super::deletes::positions_of`]), every tidy rewrites a
 //! file whole. [`write`] writes an unpartitioned table's file itself, with those columns
-//! PLAIN (no dictionary), the others as
-//! iceberg-rust writes them, and records it with iceberg-rust's own `parquet_to_datafile`
-//! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every reader's
-//! base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's vectorized
-//! Parquet reader (Spark's) in versions still deployed. A small file (a day's change) is
+//! PLAIN (no dictionary), the others as iceberg-rust writes them, and records it with
+//! iceberg-rust's own `parquet_to_datafile`
+//! (`upstream::iceberg_rusts_writer_gives_every_column_a_dictionary`). PLAIN is every
+//! reader's base encoding; `DELTA_BINARY_PACKED`, quicker still, is refused by Iceberg's
+//! vectorized Parquet reader (Spark's) in versions still deployed. A small file (a day's change) is
 //! written with snappy rather than zstd ([`SMALL_FILE_ROWS`], [`writer_properties`]).
 //!
 //! An unpartitioned table's rows are written as files of about its target size
