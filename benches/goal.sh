@@ -11,13 +11,14 @@
 # generate with the bench's arguments and DAYS days more). Each round runs day 2 on a fresh
 # copy of DAY1, and days FIRST to FIRST + DAYS - 1 (default 6) in a row on a fresh copy of
 # YEAR, one a second; snapshots expire after a week of such days counted from the copy's
-# last commit, as in the bench, and the full check is held off. ROUNDS default 4; BINARY the release build. Prints each run's wall
-# and CPU seconds, then the medians and year / day 2. Both warehouses are left as they are
-# (each run mounts its copy over the warehouse's path: benches/mounted.sh).
+# last commit, as in the bench, and the full check is held off. ROUNDS default 4; BINARY
+# the release build. Prints each run's wall and CPU seconds, then the medians and year /
+# day 2. Both warehouses are left as they are (each run mounts its copy over the
+# warehouse's path: benches/mounted.sh).
 set -euo pipefail
 . "$(dirname "$0")/mounted.sh"
 if [ $# -lt 4 ]; then
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,17p' "$0" >&2
   exit 2
 fi
 day1=$(realpath -m "$1") year=$(realpath -m "$2") first=$3 pages=$4
